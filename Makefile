@@ -1,0 +1,102 @@
+# libvoicetelemetry — build, install, demo, test, bench.
+#
+#   make            release library: build/lib/libvoicetelemetry.so (Swift runtime linked in statically)
+#   make demo       the C voice-engine demo, built against an installed-style copy (build/stage)
+#   make test       every test suite (Swift, C, header, symbols, Python, Go)
+#   make bench      benchmarks (never part of the tests)
+#   make install PREFIX=/usr/local
+
+PREFIX      ?= /usr/local
+SWIFT       ?= swift
+CC          ?= gcc
+PYTHON      ?= python3
+GO          ?= go
+BUILD       := build
+LIBDIR      := $(BUILD)/lib
+STAGE       := $(abspath $(BUILD)/stage)
+LIB         := $(LIBDIR)/libvoicetelemetry.so
+SWIFT_OUT   := .build/release/libvoicetelemetry.so
+SOURCES     := $(shell find Sources include -type f) Package.swift
+VERSION     := $(shell sed -n 's/^\#define VT_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\)/\2/p' include/voicetelemetry.h | paste -sd. -)
+CWARN       := -std=c99 -Wall -Wextra -pedantic -Werror
+LINK_BUILD  := -L$(abspath $(LIBDIR)) -lvoicetelemetry -Wl,-rpath,$(abspath $(LIBDIR))
+
+.PHONY: all lib install stage demo test test-swift test-c test-header test-symbols test-python test-go \
+        bench clean
+
+all: lib
+
+lib: $(LIB)
+
+$(LIB): $(SOURCES)
+	$(SWIFT) build -c release -Xswiftc -static-stdlib
+	@mkdir -p $(LIBDIR)
+	cp $(SWIFT_OUT) $@
+	strip --strip-unneeded $@
+
+# ---- install ---------------------------------------------------------------------------------------
+
+install: $(LIB)
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
+	install -m 0755 $(LIB) $(DESTDIR)$(PREFIX)/lib/libvoicetelemetry.so
+	install -m 0644 include/voicetelemetry.h $(DESTDIR)$(PREFIX)/include/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' voicetelemetry.pc.in \
+	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/voicetelemetry.pc
+
+# An installed-style copy inside the build tree: what the demo links against.
+stage: $(LIB)
+	$(MAKE) --no-print-directory install PREFIX=$(STAGE)
+
+# ---- demo ------------------------------------------------------------------------------------------
+
+$(BUILD)/voice_engine: examples-c/voice_engine.c stage
+	PKG_CONFIG_PATH=$(STAGE)/lib/pkgconfig $(CC) $(CWARN) -O2 -o $@ $< \
+	    $$(PKG_CONFIG_PATH=$(STAGE)/lib/pkgconfig pkg-config --cflags --libs voicetelemetry) \
+	    -Wl,-rpath,$(STAGE)/lib -lpthread
+
+demo: $(BUILD)/voice_engine
+	./$(BUILD)/voice_engine
+
+# ---- tests -----------------------------------------------------------------------------------------
+
+test: test-swift test-header test-symbols test-c test-python test-go
+	@echo "make test: all suites passed"
+
+test-swift:
+	$(SWIFT) test
+
+test-header: | $(BUILD)
+	$(CC) $(CWARN) -fsyntax-only -Iinclude tests/header/header_c.c
+	g++ -std=c++11 -Wall -Wextra -pedantic -Werror -fsyntax-only -Iinclude tests/header/header_cpp.cpp
+	@echo "header: compiles as C99 and C++11 with warnings as errors"
+
+test-symbols: $(LIB)
+	tests/symbols/check_exports.sh $(LIB) include/voicetelemetry.h
+
+C_TESTS := $(patsubst tests/c/%.c,$(BUILD)/tests/%,$(wildcard tests/c/test_*.c))
+
+$(BUILD)/tests/%: tests/c/%.c tests/c/check.h $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CWARN) -D_GNU_SOURCE -O1 -g -Iinclude -Itests/c -o $@ $< $(LINK_BUILD) -lpthread -lm
+
+test-c: $(C_TESTS)
+	tests/c/run_all.sh $(C_TESTS)
+
+test-python: $(LIB)
+	VOICETELEMETRY_LIB=$(abspath $(LIB)) $(PYTHON) -m pytest -q examples-python/tests
+
+test-go: $(LIB)
+	cd examples-go && GOFLAGS=-mod=mod GOPROXY=off $(GO) vet ./... && \
+	    GOFLAGS=-mod=mod GOPROXY=off $(GO) test -count=1 ./... && \
+	    GOFLAGS=-mod=mod GOPROXY=off $(GO) test -race -count=1 ./...
+
+# ---- benchmarks ------------------------------------------------------------------------------------
+
+bench: $(LIB)
+	bench/run.sh
+
+$(BUILD):
+	mkdir -p $@
+
+clean:
+	rm -rf $(BUILD) .build

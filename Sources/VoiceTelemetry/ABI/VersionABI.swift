@@ -1,0 +1,30 @@
+// C entry points: version, statuses, last error, clock. Each implements its declaration in
+// include/voicetelemetry.h; the compiler checks that the two agree.
+import CVoiceTelemetry
+
+private let versionText: StaticString = "1.0.0"
+
+@c @implementation
+public func vt_version_number() -> UInt32 {
+    UInt32(VT_VERSION_MAJOR * 1_000_000 + VT_VERSION_MINOR * 1_000 + VT_VERSION_PATCH)
+}
+
+@c @implementation
+public func vt_version_string() -> UnsafePointer<CChar>? {
+    UnsafeRawPointer(versionText.utf8Start).assumingMemoryBound(to: CChar.self)
+}
+
+@c @implementation
+public func vt_status_str(_ status: vt_status) -> UnsafePointer<CChar>? {
+    UnsafeRawPointer(StatusText.text(status).utf8Start).assumingMemoryBound(to: CChar.self)
+}
+
+@c @implementation
+public func vt_last_error() -> UnsafePointer<CChar>? {
+    LastError.get()
+}
+
+@c @implementation
+public func vt_now_ns() -> UInt64 {
+    Clock.nowNs()
+}

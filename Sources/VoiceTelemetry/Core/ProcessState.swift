@@ -1,0 +1,93 @@
+// ProcessState: the library's one global: the session table and the metric registry, and the one lock
+// that serialises everything that is not a record call (create, end, snapshot, metrics, scrape).
+import CVoiceTelemetry
+import Synchronization
+
+final class ProcessState: @unchecked Sendable {
+    static let shared = ProcessState()
+
+    let sessions = SessionTable()
+    private let lock = Mutex<Void>(())
+    private let registry = Registry()
+    private var idSerial: UInt64 = 0
+    private let idKey: UInt64 = {
+        var generator = SystemRandomNumberGenerator()
+        return generator.next()
+    }()
+
+    func locked<T>(_ body: (Registry) throws(Failure) -> T) throws(Failure) -> T {
+        try lock.withLock { (_: inout Void) throws(Failure) -> T in try body(registry) }
+    }
+
+    // MARK: - Sessions
+
+    func createSession(id: String?, labels: [Label], startNs: UInt64) throws(Failure) -> vt_session {
+        try locked { (registry) throws(Failure) -> vt_session in
+            let slot = try sessions.acquireSlot()
+            var meta = SessionMeta(sessionID: id ?? nextSessionID(), labels: labels, startNs: startNs)
+            for family in registry.sessionFamilies {
+                if let measure = family.measure {
+                    meta.measureSeries[measure] = registry.sessionSeries(family, sessionLabels: labels)
+                }
+            }
+            meta.responseSeries = registry.sessionSeries(registry.responseLatency, sessionLabels: labels)
+            meta.textResponseSeries = registry.sessionSeries(registry.textResponseLatency, sessionLabels: labels)
+            meta.turnSeries = registry.sessionSeries(registry.turnDuration, sessionLabels: labels)
+            let generation = slot.open(meta: meta)
+            return (generation << SessionSlot.handleIndexBits) | UInt64(slot.index)
+        }
+    }
+
+    func endSession(_ handle: vt_session) throws(Failure) {
+        try locked { (_) throws(Failure) in
+            let slot = try liveSlot(handle)
+            guard slot.close(expected: handle >> SessionSlot.handleIndexBits) else {
+                throw .badHandle("session handle \(handle) is unknown or has ended")
+            }
+            var finals = slot.drainCounters()
+            finals[.sessionsTotal] = 1
+            for (measure, series) in slot.meta.measureSeries {
+                series.retired &+= finals[measure] ?? 0
+            }
+            slot.meta = SessionMeta()
+            sessions.releaseSlot(slot)
+        }
+    }
+
+    /// The slot of a live session (process lock held, so it stays live until the lock is released).
+    func liveSlot(_ handle: vt_session) throws(Failure) -> SessionSlot {
+        guard let found = sessions.lookup(handle) else {
+            throw .badHandle("session handle \(handle) is unknown")
+        }
+        let slot = found.slot.takeUnretainedValue()
+        guard handle != 0, found.generation & 1 == 0,
+              slot.generation.load(ordering: .acquiring) == found.generation
+        else { throw .badHandle("session handle \(handle) is unknown or has ended") }
+        return slot
+    }
+
+    private func nextSessionID() -> String {
+        idSerial &+= 1
+        // splitmix64's finaliser is a bijection: distinct serials give distinct ids.
+        var z = idSerial &+ idKey
+        z = (z ^ (z >> 30)) &* 0xbf58476d1ce4e5b9
+        z = (z ^ (z >> 27)) &* 0x94d049bb133111eb
+        z ^= z >> 31
+        let hex = String(z, radix: 16)
+        return "vt-" + String(repeating: "0", count: 16 - hex.count) + hex
+    }
+
+    // MARK: - Exposition
+
+    func promText() -> TextOutput {
+        (try? locked { (registry) -> TextOutput in
+            for family in registry.sessionFamilies { for series in family.series { series.liveScratch = 0 } }
+            sessions.forEachLive { slot in
+                for (measure, series) in slot.meta.measureSeries {
+                    series.liveScratch &+= slot.counterValue(measure)
+                }
+            }
+            return PromText.render(registry)
+        }) ?? TextOutput()
+    }
+}

@@ -1,0 +1,125 @@
+// Recorder: the semantics of the record calls (seed: rs-adk SessionTelemetry), on a session slot.
+//
+// Two ways in, both lock-free and allocation-free:
+// - audioOut, the per-chunk call: a generation load and two tagged adds; it enters the writer guard
+//   only when a response latency is waiting to be closed.
+// - everything else goes through `guarded`, which holds the slot's writer guard while it runs, so
+//   that ending the session waits for it and a reused slot never sees its writes.
+import CVoiceTelemetry
+
+enum Recorder {
+    @inline(__always)
+    static func audioOut(_ handle: vt_session, bytes: Int, tNs: UInt64) -> vt_status {
+        guard let found = ProcessState.shared.sessions.lookup(handle) else { return fail(unknown(handle)) }
+        let generation = found.generation
+        return found.slot._withUnsafeGuaranteedRef { slot -> vt_status in
+            guard slot.generation.load(ordering: .relaxed) == generation, generation & 1 == 0 else {
+                return fail(unknown(handle))
+            }
+            guard bytes >= 0, UInt64(bytes) <= TaggedCounter.maxIncrement else {
+                return fail(.invalid("bytes \(UInt(bitPattern: bytes)) is larger than one chunk can be (1 TiB)"))
+            }
+            let tag = TaggedCounter.tag(ofGeneration: generation)
+            guard slot.audioChunks.add(1, tag: tag), slot.audioBytes.add(UInt64(bytes), tag: tag) else {
+                return fail(unknown(handle))
+            }
+            if slot.pendingResponseNs.load(ordering: .relaxed) != 0 {
+                return closeResponse(slot, generation: generation, handle: handle, tNs: tNs)
+            }
+            return VT_OK.rawValue
+        }
+    }
+
+    @inline(never)
+    private static func closeResponse(_ slot: SessionSlot, generation: UInt64, handle: vt_session, tNs: UInt64) -> vt_status {
+        let tag = TaggedCounter.tag(ofGeneration: generation)
+        guard slot.writers.add(1, tag: tag) else { return fail(unknown(handle)) }
+        let start = slot.pendingResponseNs.exchange(0, ordering: .relaxed)
+        if start != 0 {
+            recordLatency(slot, slot.response, slot.meta.responseSeries, start: start, end: Clock.resolve(tNs))
+        }
+        slot.writers.leaveGuard()
+        return VT_OK.rawValue
+    }
+
+    /// Run `body` inside the writer guard of a live session.
+    @inline(__always)
+    static func guarded(_ handle: vt_session, _ body: (SessionSlot) -> Void) -> vt_status {
+        guard let found = ProcessState.shared.sessions.lookup(handle) else { return fail(unknown(handle)) }
+        let generation = found.generation
+        return found.slot._withUnsafeGuaranteedRef { slot -> vt_status in
+            guard slot.generation.load(ordering: .acquiring) == generation, generation & 1 == 0,
+                  slot.writers.add(1, tag: TaggedCounter.tag(ofGeneration: generation))
+            else { return fail(unknown(handle)) }
+            body(slot)
+            slot.writers.leaveGuard()
+            return VT_OK.rawValue
+        }
+    }
+
+    static func unknown(_ handle: vt_session) -> Failure {
+        handle == 0 ? .badHandle("session handle is 0") : .badHandle("session handle \(handle) is unknown or has ended")
+    }
+
+    // MARK: - Event semantics (writer guard held)
+
+    static func vadStart(_ slot: SessionSlot, _ tNs: UInt64) {
+        slot.vadStarts.addGuarded(1)
+        slot.pendingResponseNs.store(0, ordering: .relaxed)   // the user is talking again
+    }
+
+    static func vadEnd(_ slot: SessionSlot, _ tNs: UInt64) {
+        slot.vadEnds.addGuarded(1)
+        slot.pendingResponseNs.store(Clock.resolve(tNs), ordering: .relaxed)
+    }
+
+    static func textSend(_ slot: SessionSlot, _ tNs: UInt64) {
+        slot.textSends.addGuarded(1)
+        slot.pendingTextNs.store(Clock.resolve(tNs), ordering: .relaxed)
+    }
+
+    static func textOut(_ slot: SessionSlot, _ tNs: UInt64) {
+        let start = slot.pendingTextNs.exchange(0, ordering: .relaxed)
+        if start != 0 {
+            recordLatency(slot, slot.textResponse, slot.meta.textResponseSeries, start: start, end: Clock.resolve(tNs))
+        }
+    }
+
+    static func interruption(_ slot: SessionSlot, _ tNs: UInt64) {
+        slot.interruptions.addGuarded(1)
+    }
+
+    static func turnStart(_ slot: SessionSlot, _ tNs: UInt64) {
+        _ = slot.openTurnNs.compareExchange(expected: 0, desired: Clock.resolve(tNs), ordering: .relaxed)
+    }
+
+    static func turnComplete(_ slot: SessionSlot, _ tNs: UInt64) {
+        let start = slot.openTurnNs.exchange(0, ordering: .relaxed)
+        guard start != 0 else { return }
+        slot.turns.addGuarded(1)
+        recordLatency(slot, slot.turnDuration, slot.meta.turnSeries, start: start, end: Clock.resolve(tNs))
+    }
+
+    /// Reported fields (>= 0) replace the latest value and add to the running total.
+    static func usage(_ slot: SessionSlot, _ value: (UsageField) -> Int64) {
+        slot.usageReports.addGuarded(1)
+        for field in UsageField.allCases {
+            let reported = value(field)
+            guard reported >= 0 else { continue }
+            slot.usageLatest[field.rawValue].store(reported, ordering: .relaxed)
+            slot.usageTotals[field.rawValue].wrappingAdd(reported, ordering: .relaxed)
+        }
+    }
+
+    /// One latency from `start` to `end`; an end before its start is counted, never clamped.
+    private static func recordLatency(_ slot: SessionSlot, _ latency: borrowing SessionLatency, _ series: Series?,
+                                      start: UInt64, end: UInt64) {
+        guard end >= start else {
+            slot.outOfOrder.addGuarded(1)
+            return
+        }
+        let ns = end - start
+        latency.record(ns)
+        series?.histogram?.observe(Double(ns) / 1e9, nanoUnits: ns)
+    }
+}

@@ -1,0 +1,148 @@
+// SessionSlot: the memory of one session, reused by later sessions (never freed).
+//
+// Liveness protocol (see TaggedCounter):
+// - `generation` is even while a session lives in the slot, odd while the slot is free. A handle
+//   carries the generation it was created with, so ended and made-up handles fail a plain load.
+// - Per-chunk audio counters are TaggedCounters: one relaxed add counts and checks ownership.
+// - Everything else (latencies, pending timestamps, usage) is written inside the writer guard:
+//   a TaggedCounter counting writers in flight. Ending a session retags the guard, waits for the
+//   writers inside to leave, then folds and retags the counters; reuse resets the rest.
+import CVoiceTelemetry
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Immutable facts of a live session; written only while the slot is not live (process lock held).
+struct SessionMeta {
+    var sessionID = ""
+    var labels: [Label] = []
+    var startNs: UInt64 = 0
+    /// The built-in series this session feeds, resolved at creation.
+    var measureSeries: [SessionMeasure: Series] = [:]
+    var responseSeries: Series?
+    var textResponseSeries: Series?
+    var turnSeries: Series?
+}
+
+/// The usage fields of vt_usage, in order.
+enum UsageField: Int, CaseIterable {
+    case total, prompt, response, cached, thoughts
+}
+
+final class SessionSlot: @unchecked Sendable {
+    let index: Int
+    let generation = Atomic<UInt64>(1)
+    let writers = TaggedCounter(tag: 1)
+
+    // Counters (TaggedCounters: exact across end and reuse).
+    let audioChunks = TaggedCounter(tag: 1)
+    let audioBytes = TaggedCounter(tag: 1)
+    let interruptions = TaggedCounter(tag: 1)
+    let turns = TaggedCounter(tag: 1)
+    let vadStarts = TaggedCounter(tag: 1)
+    let vadEnds = TaggedCounter(tag: 1)
+    let textSends = TaggedCounter(tag: 1)
+    let usageReports = TaggedCounter(tag: 1)
+    let outOfOrder = TaggedCounter(tag: 1)
+
+    // Written inside the writer guard. 0 = nothing pending (resolved timestamps are never 0).
+    let pendingResponseNs = Atomic<UInt64>(0)
+    let pendingTextNs = Atomic<UInt64>(0)
+    let openTurnNs = Atomic<UInt64>(0)
+    let response = SessionLatency()
+    let textResponse = SessionLatency()
+    let turnDuration = SessionLatency()
+    let usageLatest: UnsafeMutablePointer<Atomic<Int64>>
+    let usageTotals: UnsafeMutablePointer<Atomic<Int64>>
+
+    /// Read by the guarded paths after an acquiring generation load, and by snapshots under the lock.
+    var meta = SessionMeta()
+
+    init(index: Int) {
+        self.index = index
+        let n = UsageField.allCases.count
+        usageLatest = .allocate(capacity: n)
+        usageTotals = .allocate(capacity: n)
+        for i in 0..<n {
+            (usageLatest + i).initialize(to: Atomic(-1))
+            (usageTotals + i).initialize(to: Atomic(0))
+        }
+    }
+
+    deinit {
+        usageLatest.deallocate()
+        usageTotals.deallocate()
+    }
+
+    static let handleIndexBits: UInt64 = 20
+    static let handleIndexMask: UInt64 = (1 << handleIndexBits) - 1
+
+    var handle: vt_session { (generation.load(ordering: .relaxed) << Self.handleIndexBits) | UInt64(index) }
+
+    // MARK: - Counted values (folded into process counters at end)
+
+    func counterValue(_ measure: SessionMeasure) -> UInt64 {
+        switch measure {
+        case .sessionsActive, .sessionsTotal: return 1
+        case .audioBytes: return audioBytes.value()
+        case .audioChunks: return audioChunks.value()
+        case .interruptions: return interruptions.value()
+        case .turns: return turns.value()
+        }
+    }
+
+    // MARK: - Life cycle (process lock held)
+
+    /// Make the slot live for a new session; returns its generation. The slot must be free.
+    func open(meta newMeta: SessionMeta) -> UInt64 {
+        let newGeneration = generation.load(ordering: .relaxed) &+ 1   // odd -> even
+        let tag = TaggedCounter.tag(ofGeneration: newGeneration)
+        _ = audioChunks.retagResetting(to: tag)
+        _ = audioBytes.retagResetting(to: tag)
+        _ = interruptions.retagResetting(to: tag)
+        _ = turns.retagResetting(to: tag)
+        _ = vadStarts.retagResetting(to: tag)
+        _ = vadEnds.retagResetting(to: tag)
+        _ = textSends.retagResetting(to: tag)
+        _ = usageReports.retagResetting(to: tag)
+        _ = outOfOrder.retagResetting(to: tag)
+        pendingResponseNs.store(0, ordering: .relaxed)
+        pendingTextNs.store(0, ordering: .relaxed)
+        openTurnNs.store(0, ordering: .relaxed)
+        response.reset()
+        textResponse.reset()
+        turnDuration.reset()
+        for i in 0..<UsageField.allCases.count {
+            usageLatest[i].store(-1, ordering: .relaxed)
+            usageTotals[i].store(0, ordering: .relaxed)
+        }
+        meta = newMeta
+        writers.retagKeeping(to: tag)
+        generation.store(newGeneration, ordering: .releasing)
+        return newGeneration
+    }
+
+    /// End the live session of `expected` generation: returns false if it is not that session.
+    /// Afterwards no record call can change the slot; the caller folds counters, then frees it.
+    func close(expected: UInt64) -> Bool {
+        let (done, _) = generation.compareExchange(
+            expected: expected, desired: expected &+ 1, ordering: .acquiringAndReleasing)
+        guard done else { return false }
+        let closedTag = TaggedCounter.tag(ofGeneration: expected &+ 1)
+        writers.retagKeeping(to: closedTag)
+        while writers.value() != 0 { sched_yield() }
+        return true
+    }
+
+    /// Final counter values of the just-closed session; the counters then carry the closed tag.
+    func drainCounters() -> [SessionMeasure: UInt64] {
+        let tag = TaggedCounter.tag(ofGeneration: generation.load(ordering: .relaxed))
+        return [
+            .audioBytes: audioBytes.retagResetting(to: tag),
+            .audioChunks: audioChunks.retagResetting(to: tag),
+            .interruptions: interruptions.retagResetting(to: tag),
+            .turns: turns.retagResetting(to: tag),
+        ]
+    }
+}

@@ -1,0 +1,69 @@
+// SessionTable: handle -> slot, lock-free for lookups. Slots are created on first use and never freed;
+// a freed slot waits in a FIFO queue and is reused oldest-first once `quarantine` others are queued,
+// so a slot comes back to life as late as possible after its previous session ended.
+import CVoiceTelemetry
+import Synchronization
+
+final class SessionTable: @unchecked Sendable {
+    static let capacity = Int(VT_MAX_SESSIONS)
+    static let quarantine = 1024
+
+    /// Slot object addresses (0 = slot never created). Published with release, read with acquire.
+    private let slots: UnsafeMutablePointer<Atomic<UInt>>
+    // Under the process lock:
+    private var created: [SessionSlot] = []
+    private var freeQueue: [Int] = []
+    private var freeHead = 0
+    private(set) var openCount = 0
+
+    init() {
+        slots = .allocate(capacity: Self.capacity)
+        for i in 0..<Self.capacity { (slots + i).initialize(to: Atomic(0)) }
+    }
+
+    /// The slot a handle names and the generation it claims; nil for an impossible handle.
+    /// Whether that session is still live is for the caller to check against the generation.
+    @inline(__always)
+    func lookup(_ handle: vt_session) -> (slot: Unmanaged<SessionSlot>, generation: UInt64)? {
+        let index = Int(handle & SessionSlot.handleIndexMask)
+        guard index < Self.capacity,
+              let address = UnsafeRawPointer(bitPattern: slots[index].load(ordering: .acquiring))
+        else { return nil }
+        return (Unmanaged<SessionSlot>.fromOpaque(address), handle >> SessionSlot.handleIndexBits)
+    }
+
+    // MARK: - Under the process lock
+
+    func acquireSlot() throws(Failure) -> SessionSlot {
+        guard openCount < Self.capacity else {
+            throw .limit("\(Self.capacity) sessions are open (VT_MAX_SESSIONS); end one first")
+        }
+        let queued = freeQueue.count - freeHead
+        let slot: SessionSlot
+        if queued > 0 && (queued >= Self.quarantine || created.count == Self.capacity) {
+            let index = freeQueue[freeHead]
+            freeHead += 1
+            if freeHead > 4096 && freeHead * 2 > freeQueue.count {   // compact the consumed prefix
+                freeQueue.removeFirst(freeHead)
+                freeHead = 0
+            }
+            slot = created[index]
+        } else {
+            slot = SessionSlot(index: created.count)
+            created.append(slot)   // keeps the slot alive for the life of the process
+            slots[slot.index].store(UInt(bitPattern: Unmanaged.passUnretained(slot).toOpaque()), ordering: .releasing)
+        }
+        openCount += 1
+        return slot
+    }
+
+    func releaseSlot(_ slot: SessionSlot) {
+        freeQueue.append(slot.index)
+        openCount -= 1
+    }
+
+    /// Every slot with a live session (for scrapes), in index order.
+    func forEachLive(_ body: (SessionSlot) -> Void) {
+        for slot in created where slot.generation.load(ordering: .relaxed) & 1 == 0 { body(slot) }
+    }
+}

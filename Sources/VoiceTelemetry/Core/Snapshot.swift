@@ -1,0 +1,126 @@
+// Snapshot: one session as JSON (schema_version 1). The top level keeps the field names of rs-adk's
+// SessionTelemetry snapshot so existing dashboards keep working; everything else is added beside them.
+// Units are in the field names; a value that does not exist yet is null.
+
+enum Snapshot {
+    static let schemaVersion = 1
+
+    /// Render a live slot (process lock held, so its meta is stable).
+    static func render(_ slot: SessionSlot, nowNs: UInt64) -> TextOutput {
+        var out = TextOutput(reserving: 2048)
+        let meta = slot.meta
+        let response = slot.response.read()
+        let text = slot.textResponse.read()
+        let turn = slot.turnDuration.read()
+        let bytes = slot.audioBytes.value()
+        let uptime: Double? = nowNs >= meta.startNs ? Double(nowNs - meta.startNs) / 1e9 : nil
+
+        out.append("{")
+        out.appendJSONKey("schema_version", first: true)
+        out.append(UInt64(schemaVersion))
+        out.appendJSONKey("session_id")
+        out.appendJSONString(meta.sessionID)
+        out.appendJSONKey("labels")
+        out.append("{")
+        for (i, label) in meta.labels.enumerated() {
+            if i > 0 { out.append(",") }
+            out.appendJSONString(label.key)
+            out.append(":")
+            out.appendJSONString(label.value)
+        }
+        out.append("}")
+
+        // rs-adk-compatible fields.
+        out.appendJSONKey("uptime_secs")
+        out.appendJSONNumber(uptime)
+        out.appendJSONKey("audio_chunks_out")
+        out.append(slot.audioChunks.value())
+        out.appendJSONKey("audio_bytes_out")
+        out.append(bytes)
+        out.appendJSONKey("audio_throughput_kbps")
+        out.appendJSONNumber(uptime.flatMap { $0 > 0 ? Double(bytes) * 8 / 1000 / $0 : nil })
+        out.appendJSONKey("interruptions")
+        out.append(slot.interruptions.value())
+        out.appendJSONKey("last_response_latency_ms")
+        out.appendJSONNumber(ms(response.count > 0 ? response.last : nil))
+        out.appendJSONKey("avg_response_latency_ms")
+        out.appendJSONNumber(ms(response.average))
+        out.appendJSONKey("min_response_latency_ms")
+        out.appendJSONNumber(ms(response.count > 0 ? response.min : nil))
+        out.appendJSONKey("max_response_latency_ms")
+        out.appendJSONNumber(ms(response.count > 0 ? response.max : nil))
+        out.appendJSONKey("response_count")
+        out.append(response.count)
+        out.appendJSONKey("avg_turn_duration_ms")
+        out.appendJSONNumber(ms(turn.average))
+        let tokenKeys: [(UsageField, StaticString)] = [
+            (.total, "total_token_count"), (.prompt, "prompt_token_count"), (.response, "response_token_count"),
+            (.cached, "cached_content_token_count"), (.thoughts, "thoughts_token_count"),
+        ]
+        for (field, key) in tokenKeys {
+            out.appendJSONKey(key)
+            let latest = slot.usageLatest[field.rawValue].load(ordering: .relaxed)
+            out.appendJSONNumber(latest >= 0 ? Double(latest) : nil)
+        }
+
+        // Added in schema 1.
+        out.appendJSONKey("response_latency_ms")
+        latencyObject(&out, response)
+        out.appendJSONKey("text_response_latency_ms")
+        latencyObject(&out, text)
+        out.appendJSONKey("turn_duration_ms")
+        latencyObject(&out, turn)
+        out.appendJSONKey("turns_completed")
+        out.append(slot.turns.value())
+        out.appendJSONKey("turn_open")
+        out.append(slot.openTurnNs.load(ordering: .relaxed) != 0 ? "true" : "false")
+        out.appendJSONKey("vad_starts")
+        out.append(slot.vadStarts.value())
+        out.appendJSONKey("vad_ends")
+        out.append(slot.vadEnds.value())
+        out.appendJSONKey("text_sends")
+        out.append(slot.textSends.value())
+        out.appendJSONKey("usage_reports")
+        out.append(slot.usageReports.value())
+        out.appendJSONKey("token_totals")
+        out.append("{")
+        let totalKeys: [(UsageField, StaticString)] = [
+            (.total, "total"), (.prompt, "prompt"), (.response, "response"), (.cached, "cached_content"),
+            (.thoughts, "thoughts"),
+        ]
+        for (i, (field, key)) in totalKeys.enumerated() {
+            out.appendJSONKey(key, first: i == 0)
+            out.append(String(slot.usageTotals[field.rawValue].load(ordering: .relaxed)))
+        }
+        out.append("}")
+        out.appendJSONKey("out_of_order_events")
+        out.append(slot.outOfOrder.value())
+        out.append("}")
+        return out
+    }
+
+    private static func ms(_ ns: Double?) -> Double? { ns.map { $0 / 1e6 } }
+
+    private static func latencyObject(_ out: inout TextOutput, _ s: LatencySummary) {
+        let has = s.count > 0
+        out.append("{")
+        out.appendJSONKey("count", first: true)
+        out.append(s.count)
+        out.appendJSONKey("sum")
+        out.appendJSONNumber(has ? s.sum / 1e6 : 0)
+        out.appendJSONKey("min")
+        out.appendJSONNumber(has ? s.min / 1e6 : nil)
+        out.appendJSONKey("max")
+        out.appendJSONNumber(has ? s.max / 1e6 : nil)
+        out.appendJSONKey("last")
+        out.appendJSONNumber(has ? s.last / 1e6 : nil)
+        out.appendJSONKey("avg")
+        out.appendJSONNumber(ms(s.average))
+        let keys: [StaticString] = ["p50", "p90", "p95", "p99"]
+        for (i, key) in keys.enumerated() {
+            out.appendJSONKey(key)
+            out.appendJSONNumber(has && i < s.quantiles.count ? s.quantiles[i].map { $0 / 1e6 } : nil)
+        }
+        out.append("}")
+    }
+}

@@ -1,0 +1,114 @@
+// TextOutput: the bytes of a JSON document or a Prometheus page, and the snprintf-like hand-over to a
+// caller's buffer that every text-producing ABI function shares.
+import CVoiceTelemetry
+
+struct TextOutput {
+    var bytes: [UInt8] = []
+
+    init(reserving capacity: Int = 1024) { bytes.reserveCapacity(capacity) }
+
+    mutating func append(_ text: String) { bytes.append(contentsOf: text.utf8) }
+    mutating func append(_ text: StaticString) {
+        bytes.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+    mutating func append(_ value: UInt64) { append(String(value)) }
+
+    // MARK: - JSON
+
+    /// A JSON string literal, escaped (the input is valid UTF-8: it was validated on the way in).
+    mutating func appendJSONString(_ text: String) {
+        bytes.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): append("\\\"")
+            case UInt8(ascii: "\\"): append("\\\\")
+            case 0x0A: append("\\n")
+            case 0x0D: append("\\r")
+            case 0x09: append("\\t")
+            case 0..<0x20:
+                append("\\u00")
+                bytes.append(hexDigit(byte >> 4))
+                bytes.append(hexDigit(byte & 0xF))
+            default: bytes.append(byte)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// A JSON number, or null for nil / NaN / infinity.
+    mutating func appendJSONNumber(_ value: Double?) {
+        guard let value, value.isFinite else { append("null"); return }
+        append(Self.shortest(value))
+    }
+
+    mutating func appendJSONKey(_ key: StaticString, first: Bool = false) {
+        if !first { bytes.append(UInt8(ascii: ",")) }
+        bytes.append(UInt8(ascii: "\""))
+        append(key)
+        append("\":")
+    }
+
+    // MARK: - Prometheus text
+
+    /// A sample value in exposition format: shortest round-trip text, +Inf, -Inf or NaN.
+    mutating func appendPromValue(_ value: Double) { append(Self.promNumber(value)) }
+
+    static func promNumber(_ value: Double) -> String {
+        if value.isNaN { return "NaN" }
+        if value == .infinity { return "+Inf" }
+        if value == -.infinity { return "-Inf" }
+        return shortest(value)
+    }
+
+    /// Label value escaping of the text format: backslash, double quote and line feed.
+    mutating func appendPromLabelValue(_ text: String) {
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\\"): append("\\\\")
+            case UInt8(ascii: "\""): append("\\\"")
+            case 0x0A: append("\\n")
+            default: bytes.append(byte)
+            }
+        }
+    }
+
+    /// HELP text escaping: backslash and line feed.
+    mutating func appendPromHelp(_ text: String) {
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\\"): append("\\\\")
+            case 0x0A: append("\\n")
+            default: bytes.append(byte)
+            }
+        }
+    }
+
+    /// Shortest text that reads back as the same double; integral values without a trailing ".0".
+    static func shortest(_ value: Double) -> String {
+        if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
+        return value.description
+    }
+
+    private func hexDigit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
+    }
+
+    // MARK: - Hand-over
+
+    /// Copy into the caller's buffer under the contract of the header's BUFFERS section.
+    func deliver(to buffer: UnsafeMutablePointer<CChar>?, capacity: Int, length: UnsafeMutablePointer<Int>?) throws(Failure) {
+        guard let length else { throw .invalid("len_out is NULL") }
+        guard capacity >= 0 else { throw .invalid("cap is larger than the address space") }
+        if buffer == nil && capacity > 0 { throw .invalid("buf is NULL but cap is \(capacity)") }
+        length.pointee = bytes.count
+        guard let buffer, bytes.count < capacity else {
+            throw .bufferTooSmall("the text needs \(bytes.count + 1) bytes (with its NUL); cap is \(capacity)")
+        }
+        bytes.withUnsafeBufferPointer { source in
+            if let base = source.baseAddress {
+                UnsafeMutableRawPointer(buffer).copyMemory(from: base, byteCount: source.count)
+            }
+        }
+        buffer[bytes.count] = 0
+    }
+}

@@ -1,0 +1,104 @@
+// MetricFamily and Series: the registry's data. A family has one name, help text and kind; a series
+// is one label set of it. Families and series are created under the registry lock and never freed,
+// so hot paths may keep references to series and update their atomics without the lock.
+import Synchronization
+
+enum MetricKind: Sendable {
+    case counter, gauge, histogram
+
+    var typeName: StaticString {
+        switch self {
+        case .counter: return "counter"
+        case .gauge: return "gauge"
+        case .histogram: return "histogram"
+        }
+    }
+}
+
+/// Where a built-in family's values come from, when they are computed at scrape time from sessions.
+enum SessionMeasure: CaseIterable, Sendable {
+    case sessionsActive, sessionsTotal, audioBytes, audioChunks, interruptions, turns
+}
+
+final class Series: @unchecked Sendable {
+    let labels: [Label]
+    /// `k="v",k2="v2"` with keys sorted and values escaped; "" for no labels.
+    let renderedLabels: String
+    /// Counter or gauge value as Double bits.
+    let valueBits = Atomic<UInt64>(0.0.bitPattern)
+    let histogram: LatencyHistogram?
+    /// Session-derived families: the totals of ended sessions (registry lock held).
+    var retired: UInt64 = 0
+    /// Session-derived families: the live sessions' part, summed during one scrape (registry lock held).
+    var liveScratch: UInt64 = 0
+
+    init(labels: [Label], histogramBounds: [Double]?) {
+        self.labels = labels
+        renderedLabels = Self.render(labels)
+        histogram = histogramBounds.map { LatencyHistogram(bounds: $0) }
+    }
+
+    /// Labels in exposition syntax, keys sorted; `extra` (le, quantile) is merged in at its sorted place.
+    static func render(_ labels: [Label], extra: Label? = nil) -> String {
+        var text = TextOutput(reserving: 64)
+        var pendingExtra = extra
+        var first = true
+        func emit(_ label: Label) {
+            if !first { text.append(",") }
+            first = false
+            text.append(label.key)
+            text.append("=\"")
+            text.appendPromLabelValue(label.value)
+            text.append("\"")
+        }
+        for label in labels {
+            if let e = pendingExtra, e.key < label.key { emit(e); pendingExtra = nil }
+            emit(label)
+        }
+        if let e = pendingExtra { emit(e) }
+        return String(decoding: text.bytes, as: UTF8.self)
+    }
+
+    var value: Double { Double(bitPattern: valueBits.load(ordering: .relaxed)) }
+
+    func add(_ delta: Double) {
+        var current = valueBits.load(ordering: .relaxed)
+        while true {
+            let (done, seen) = valueBits.weakCompareExchange(
+                expected: current, desired: (Double(bitPattern: current) + delta).bitPattern, ordering: .relaxed)
+            if done { return }
+            current = seen
+        }
+    }
+
+    func set(_ value: Double) { valueBits.store(value.bitPattern, ordering: .relaxed) }
+}
+
+final class MetricFamily: @unchecked Sendable {
+    let name: String
+    let help: String
+    let kind: MetricKind
+    /// Set for the built-in families computed from sessions.
+    let measure: SessionMeasure?
+    /// Histogram bounds; fixed once the family has a series.
+    var bounds: [Double]
+    private(set) var seriesByKey: [String: Series] = [:]
+    private(set) var series: [Series] = []
+
+    init(name: String, help: String, kind: MetricKind, measure: SessionMeasure? = nil, bounds: [Double]) {
+        self.name = name
+        self.help = help
+        self.kind = kind
+        self.measure = measure
+        self.bounds = bounds
+    }
+
+    func existingSeries(_ key: String) -> Series? { seriesByKey[key] }
+
+    func addSeries(_ labels: [Label], key: String) -> Series {
+        let created = Series(labels: labels, histogramBounds: kind == .histogram ? bounds : nil)
+        seriesByKey[key] = created
+        series.append(created)
+        return created
+    }
+}

@@ -1,0 +1,469 @@
+/*
+ * voicetelemetry.h -- the C ABI of libvoicetelemetry.
+ *
+ * This header is the contract. If something is not declared here it is not API.
+ *
+ * STABILITY PROMISE
+ *   Within major version 1, functions, status codes, enum values and struct fields are only ever
+ *   ADDED, never changed or removed. A changed behaviour gets a new name (as sqlite3_prepare_v2 did).
+ *   Structs that cross the boundary start with `struct_size` and only grow at their end: set
+ *   `struct_size = sizeof(the struct)` as your header knows it; the library reads only the fields
+ *   your size covers and treats the rest as zero ("default"). Arrays of structs are passed together
+ *   with the element size for the same reason.
+ *
+ * STATUSES
+ *   Every function that can fail returns a vt_status: VT_OK (0) or a negative code. New codes may
+ *   be added in a minor version; treat any unknown negative value as an error. vt_status_str() gives
+ *   static text for a code; vt_last_error() gives the detail message of the calling thread's last
+ *   failing call. No argument value crashes or aborts the host: NULL pointers, made-up or ended
+ *   handles, invalid UTF-8 and absurd lengths all return an error status with a message.
+ *
+ * TIME
+ *   Every record call takes `uint64_t t_ns`: CLOCK_MONOTONIC nanoseconds of when the thing happened
+ *   (an engine may pass its media clock, as long as one session uses one clock). 0 means "now"
+ *   (the library reads CLOCK_MONOTONIC). vt_now_ns() reads the same clock. Durations are computed
+ *   from these timestamps only, so scripted timestamps give exact, repeatable numbers.
+ *
+ * BUFFERS
+ *   Functions that produce text (vt_snapshot_json, vt_prom_text) follow snprintf: when the text fits
+ *   in `cap` bytes including its NUL they write it, NUL-terminated, and set *len_out to its length
+ *   without the NUL. Otherwise they write nothing useful, return VT_E_BUFFER_TOO_SMALL and set
+ *   *len_out to the same length, so a buffer of *len_out + 1 bytes fits (unless the text grows in
+ *   between: call again). `buf` may be NULL when `cap` is 0, to ask for the length.
+ *
+ * THREADS
+ *   Every function is thread-safe. Record calls may come from many threads at once while other
+ *   threads read snapshots and the Prometheus text. Record calls take no lock, allocate nothing and
+ *   make no system call except reading the clock when t_ns == 0.
+ *
+ * STRINGS
+ *   Strings passed in are NUL-terminated UTF-8, borrowed for the duration of the call only (the
+ *   library copies what it keeps). Strings returned are owned by the library; their lifetime is
+ *   stated per function. Never free them.
+ */
+#ifndef VOICETELEMETRY_H
+#define VOICETELEMETRY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------------------------------
+ * Version
+ * --------------------------------------------------------------------------------------------- */
+
+#define VT_VERSION_MAJOR 1
+#define VT_VERSION_MINOR 0
+#define VT_VERSION_PATCH 0
+/** The version this header describes, as one number: major * 1000000 + minor * 1000 + patch. */
+#define VT_VERSION_NUMBER (VT_VERSION_MAJOR * 1000000 + VT_VERSION_MINOR * 1000 + VT_VERSION_PATCH)
+
+/**
+ * vt_version_number -- the version of the library actually loaded.
+ *
+ * Returns major * 1000000 + minor * 1000 + patch (1.0.0 -> 1000000). Compare with
+ * VT_VERSION_NUMBER to detect a program running against a different library than it was
+ * compiled with: any 1.x library serves a program compiled against 1.y for y <= x.
+ * Thread-safety: any thread. Since 1.0.
+ */
+uint32_t vt_version_number(void);
+
+/**
+ * vt_version_string -- the loaded library's version as text, e.g. "1.0.0".
+ *
+ * Ownership: static storage, valid for the life of the process; do not free.
+ * Thread-safety: any thread. Since 1.0.
+ */
+const char *vt_version_string(void);
+
+/* ------------------------------------------------------------------------------------------------
+ * Statuses and errors
+ * --------------------------------------------------------------------------------------------- */
+
+/** Result of a call: VT_OK or one of the negative vt_status_code values. */
+typedef int32_t vt_status;
+
+enum vt_status_code {
+    VT_OK = 0,                   /* success */
+    VT_E_INVALID_ARG = -1,       /* an argument is NULL, malformed, out of range or not valid UTF-8 */
+    VT_E_BAD_HANDLE = -2,        /* the handle is 0, made up, or names a session that has ended */
+    VT_E_BUFFER_TOO_SMALL = -3,  /* the output does not fit: *len_out says how many bytes it needs */
+    VT_E_LIMIT = -4,             /* a documented limit is reached (open sessions, series, families) */
+    VT_E_ORDER = -5,             /* the call is valid but not at this point (e.g. buckets after use) */
+    VT_E_INTERNAL = -6           /* a bug in the library; the message says where */
+};
+
+/**
+ * vt_status_str -- static, human-readable text for a status code ("ok", "invalid argument", ...).
+ *
+ * Unknown codes give "unknown status". Ownership: static storage; do not free.
+ * Thread-safety: any thread. Since 1.0.
+ */
+const char *vt_status_str(vt_status status);
+
+/**
+ * vt_last_error -- detail message of the last call that failed on the calling thread.
+ *
+ * Returns "" when no call on this thread has failed yet. Successful calls do not clear it.
+ * Ownership: thread-local storage owned by the library; valid until the next failing call on the
+ * same thread or until the thread exits. Copy it if you need it longer.
+ * Thread-safety: any thread (each thread sees its own message). Since 1.0.
+ */
+const char *vt_last_error(void);
+
+/* ------------------------------------------------------------------------------------------------
+ * Clock
+ * --------------------------------------------------------------------------------------------- */
+
+/**
+ * vt_now_ns -- CLOCK_MONOTONIC in nanoseconds: the clock that t_ns == 0 stands for.
+ *
+ * Thread-safety: any thread. Since 1.0.
+ */
+uint64_t vt_now_ns(void);
+
+/* ------------------------------------------------------------------------------------------------
+ * Sessions
+ *
+ * A session is one conversation (call, room, connection). Its handle is a 64-bit number; 0 is never
+ * a valid handle. At most VT_MAX_SESSIONS sessions are open at once; vt_create_session beyond that
+ * returns VT_E_LIMIT until a session ends. A handle of an ended session (or any made-up value)
+ * gives VT_E_BAD_HANDLE from every call, never undefined behaviour. A handle value comes back only
+ * after 2^43 sessions have been created in the same internal slot (slots are reused oldest-free
+ * first).
+ * --------------------------------------------------------------------------------------------- */
+
+/** Maximum number of sessions open at the same time. */
+#define VT_MAX_SESSIONS 65536
+/** Maximum number of labels of one session or one metric call. */
+#define VT_MAX_LABELS 16
+/** Maximum length in bytes of a session id. */
+#define VT_MAX_SESSION_ID_BYTES 128
+/** Maximum length in bytes of a label value (keys follow the metric-name limit below). */
+#define VT_MAX_LABEL_VALUE_BYTES 256
+
+typedef uint64_t vt_session;
+
+/** A label: key (a Prometheus label name, [a-zA-Z_][a-zA-Z0-9_]*) and a UTF-8 value. */
+typedef struct vt_label {
+    const char *key;
+    const char *value; /* NULL or "" means "absent": the label is left out, never exported empty */
+} vt_label;
+
+/** Options of a new session. Zero-initialise, set struct_size, fill what you need. */
+typedef struct vt_session_config {
+    uint32_t struct_size;     /* sizeof(vt_session_config); fields are only appended */
+    const char *session_id;   /* NULL: a unique id is generated ("vt-" + 16 hex digits) */
+    const vt_label *labels;   /* e.g. transport=sip, provider=..., model=...; may be NULL if 0 */
+    size_t n_labels;          /* at most VT_MAX_LABELS; keys must be distinct */
+    uint64_t start_t_ns;      /* when the session started (clock as for t_ns); 0 = now. Since 1.0 */
+} vt_session_config;
+
+/**
+ * vt_create_session -- open a session.
+ *
+ * cfg: NULL for defaults (generated id, no labels, started now). cfg->struct_size must be at least
+ *      offsetof(vt_session_config, labels); fields beyond it are taken as zero.
+ * out: receives the new handle (never 0). Untouched on error.
+ * Statuses: VT_OK; VT_E_INVALID_ARG (out NULL, struct_size too small, id empty/too long/not UTF-8,
+ *           too many labels, bad or duplicate label key, value too long or not UTF-8);
+ *           VT_E_LIMIT (VT_MAX_SESSIONS already open).
+ * Ownership: everything in cfg is copied; cfg may be freed when the call returns.
+ * Session labels whose keys are registered for a built-in process metric (default: `transport`)
+ * label that metric's series (see vt_register_labels). The session id is never a metric label.
+ * Thread-safety: any thread; takes a short internal lock (not a hot-path call). Since 1.0.
+ */
+vt_status vt_create_session(const vt_session_config *cfg, vt_session *out);
+
+/**
+ * vt_end_session -- end a session: its counters fold into the process totals, its handle dies.
+ *
+ * s: the session; 0 is a harmless no-op returning VT_OK.
+ * Statuses: VT_OK; VT_E_BAD_HANDLE (made up or already ended).
+ * A record call racing vt_end_session on another thread is, for each counter it touches, either
+ * counted on the ending session (and so in the process totals) or rejected with VT_E_BAD_HANDLE;
+ * it is never attributed to another session and never crashes. Process counters stay exact.
+ * Thread-safety: any thread. Since 1.0.
+ */
+vt_status vt_end_session(vt_session s);
+
+/* ------------------------------------------------------------------------------------------------
+ * Record calls (the hot path)
+ *
+ * All of them: s must be an open session (else VT_E_BAD_HANDLE); t_ns as described under TIME.
+ * A call that the semantics ignore (a second turn_start, a second text_out, audio with no response
+ * awaited) returns VT_OK: it is not an error. A latency whose end is earlier than its start
+ * (out-of-order timestamps) is not recorded; it is counted in the snapshot's
+ * `out_of_order_events`, never clamped. Thread-safety: any thread, lock-free, no allocation,
+ * no system call except the clock read for t_ns == 0. Since 1.0.
+ * --------------------------------------------------------------------------------------------- */
+
+/**
+ * vt_record_audio_out -- one chunk of agent audio was sent: counts one chunk and `bytes` bytes.
+ *
+ * The first chunk after a vt_record_vad_end closes one response latency (vad_end -> this chunk);
+ * later chunks do not, until the next vad_end.
+ * Statuses: VT_OK; VT_E_BAD_HANDLE.
+ */
+vt_status vt_record_audio_out(vt_session s, size_t bytes, uint64_t t_ns);
+
+/**
+ * vt_record_vad_start -- the user started speaking. Counted; cancels a response latency that is
+ * still awaited (the user is talking again, so the next vad_end restarts the measurement).
+ * Statuses: VT_OK; VT_E_BAD_HANDLE.
+ */
+vt_status vt_record_vad_start(vt_session s, uint64_t t_ns);
+
+/**
+ * vt_record_vad_end -- the user stopped speaking: a response is now awaited from t_ns. A later
+ * vad_end before the response replaces the start (the latest end of speech counts).
+ * Statuses: VT_OK; VT_E_BAD_HANDLE.
+ */
+vt_status vt_record_vad_end(vt_session s, uint64_t t_ns);
+
+/**
+ * vt_record_text_send -- the user sent a text message: a text response is awaited from t_ns
+ * (a later text_send before the response replaces the start).
+ * Statuses: VT_OK; VT_E_BAD_HANDLE.
+ */
+vt_status vt_record_text_send(vt_session s, uint64_t t_ns);
+
+/**
+ * vt_record_text_out -- the model produced text. The first text_out after a text_send closes one
+ * text-response latency; later ones are ignored until the next text_send.
+ * Statuses: VT_OK; VT_E_BAD_HANDLE.
+ */
+vt_status vt_record_text_out(vt_session s, uint64_t t_ns);
+
+/**
+ * vt_record_interruption -- the user interrupted the agent (barge-in). Counted.
+ * Statuses: VT_OK; VT_E_BAD_HANDLE.
+ */
+vt_status vt_record_interruption(vt_session s, uint64_t t_ns);
+
+/**
+ * vt_record_turn_start -- a turn began (e.g. the model started responding). The first call of a
+ * turn wins; further calls before vt_record_turn_complete are ignored.
+ * Statuses: VT_OK; VT_E_BAD_HANDLE.
+ */
+vt_status vt_record_turn_start(vt_session s, uint64_t t_ns);
+
+/**
+ * vt_record_turn_complete -- the open turn completed: records its duration (turn_start -> t_ns)
+ * and counts one turn. Without an open turn the call is ignored.
+ * Statuses: VT_OK; VT_E_BAD_HANDLE.
+ */
+vt_status vt_record_turn_complete(vt_session s, uint64_t t_ns);
+
+/** Token usage as a model reported it. A field < 0 means "not reported". */
+typedef struct vt_usage {
+    uint32_t struct_size; /* sizeof(vt_usage) */
+    int64_t total;
+    int64_t prompt;
+    int64_t response;
+    int64_t cached;
+    int64_t thoughts;
+} vt_usage;
+
+/**
+ * vt_record_usage -- token usage reported by the model.
+ *
+ * Each reported field (>= 0) replaces the session's latest value of that field and is added to
+ * the session's running total of it; unreported fields (< 0) keep their latest value.
+ * u: borrowed for the call; u->struct_size must cover at least `total`.
+ * Statuses: VT_OK; VT_E_BAD_HANDLE; VT_E_INVALID_ARG (u NULL or struct_size too small).
+ */
+vt_status vt_record_usage(vt_session s, const vt_usage *u);
+
+/** Kinds of event for vt_record_batch. Values are stable; new kinds are only added. */
+enum vt_event_kind {
+    VT_EV_AUDIO_OUT = 1,       /* value = bytes */
+    VT_EV_VAD_START = 2,
+    VT_EV_VAD_END = 3,
+    VT_EV_TEXT_SEND = 4,
+    VT_EV_TEXT_OUT = 5,
+    VT_EV_INTERRUPTION = 6,
+    VT_EV_TURN_START = 7,
+    VT_EV_TURN_COMPLETE = 8
+};
+
+/** One event of a batch: the arguments of one record call. */
+typedef struct vt_event {
+    uint32_t kind;     /* a vt_event_kind */
+    uint32_t reserved; /* set to 0 */
+    uint64_t value;    /* VT_EV_AUDIO_OUT: bytes; others: ignored (set 0) */
+    uint64_t t_ns;     /* as for the record calls; 0 = now */
+} vt_event;
+
+/**
+ * vt_record_batch -- apply many record calls to one session in one crossing.
+ *
+ * For bindings whose foreign call costs far more than a record (Python, Go): per-frame audio can
+ * be collected and recorded in one call. Events are applied in array order, with exactly the
+ * semantics of the single calls.
+ * events: array of n elements of event_size bytes each (pass sizeof(vt_event)); may be NULL if n 0.
+ * n_done: if not NULL, receives the number of events applied (all of them on VT_OK; on an error,
+ *         the index of the event that failed, all before it having been applied).
+ * Statuses: VT_OK; VT_E_BAD_HANDLE; VT_E_INVALID_ARG (events NULL with n > 0, event_size smaller
+ *           than the fields through t_ns, an unknown kind: the message names the index).
+ * Thread-safety, cost: as the record calls (lock-free, no allocation). Since 1.0.
+ */
+vt_status vt_record_batch(vt_session s, const vt_event *events, size_t n, size_t event_size,
+                          size_t *n_done);
+
+/* ------------------------------------------------------------------------------------------------
+ * Session snapshot
+ * --------------------------------------------------------------------------------------------- */
+
+/**
+ * vt_snapshot_json -- the session's statistics as one JSON object (schema in README, "Snapshot").
+ *
+ * Same as vt_snapshot_json_at(s, 0, buf, cap, len_out).
+ */
+vt_status vt_snapshot_json(vt_session s, char *buf, size_t cap, size_t *len_out);
+
+/**
+ * vt_snapshot_json_at -- the session's statistics as of `now_t_ns` (0 = now).
+ *
+ * now_t_ns only sets `uptime_secs` (now - session start) and the throughput derived from it, so
+ * that scripted sessions give exact snapshots.
+ * The JSON always parses: ids and label values are escaped. Fields: schema_version (1), session_id,
+ * labels, the rs-adk-compatible top-level fields (uptime_secs, audio_chunks_out, audio_bytes_out,
+ * audio_throughput_kbps, interruptions, last/avg/min/max_response_latency_ms, response_count,
+ * avg_turn_duration_ms, total/prompt/response/cached_content/thoughts_token_count), and objects
+ * with count, sum, min, max, last, avg, p50, p90, p95, p99 for response_latency_ms,
+ * text_response_latency_ms and turn_duration_ms. A value that does not exist yet is null.
+ * Readers must ignore keys they do not know: fields are only added within schema version 1.
+ * Per-session quantiles have at most 6.25% relative error (for values of at least 1 us).
+ * buf/cap/len_out: see BUFFERS. len_out must not be NULL.
+ * Statuses: VT_OK; VT_E_BAD_HANDLE; VT_E_BUFFER_TOO_SMALL; VT_E_INVALID_ARG (len_out NULL, or buf
+ *           NULL with cap > 0).
+ * Thread-safety: any thread, concurrently with record calls (values are read atomically one by
+ * one, so a snapshot taken during recording is a consistent-enough view, not a transaction).
+ * Since 1.0.
+ */
+vt_status vt_snapshot_json_at(vt_session s, uint64_t now_t_ns, char *buf, size_t cap,
+                              size_t *len_out);
+
+/* ------------------------------------------------------------------------------------------------
+ * Process metrics and Prometheus exposition
+ *
+ * A process-wide registry of metric families. Names follow Prometheus: [a-zA-Z_:][a-zA-Z0-9_:]*,
+ * at most VT_MAX_NAME_BYTES bytes; counter names end in `_total`, other names must not end in
+ * `_total`, `_count`, `_sum`, `_bucket` or `_quantiles` (so the output stays lint-clean and no
+ * two families collide). Names starting with
+ * `voicetelemetry_` are the library's own: they can be configured (vt_register_labels,
+ * vt_set_buckets) but not written. A family's type is fixed by its first use; `help` is required
+ * (non-empty) on first use and may be NULL afterwards (the first help text is kept).
+ *
+ * Labels: keys as above (not `le` or `quantile`, not starting with `__`), values UTF-8 of at most
+ * VT_MAX_LABEL_VALUE_BYTES; a NULL or empty value means the label is absent. Keys not registered
+ * for the metric (vt_register_labels) are dropped and counted in
+ * voicetelemetry_metrics_unknown_label_total{metric=...}. Each family holds at most
+ * VT_MAX_SERIES_PER_FAMILY series; values for further label sets are dropped, counted in
+ * voicetelemetry_metrics_series_dropped_total{metric=...}, and the call returns VT_E_LIMIT.
+ * At most VT_MAX_FAMILIES families exist.
+ *
+ * Latency families (vt_observe and the built-in *_seconds histograms) are exposed twice: as a
+ * Prometheus histogram (cumulative `le` buckets; aggregate across processes with
+ * histogram_quantile) and as a summary named <name>_quantiles with quantiles 0.5, 0.9, 0.95, 0.99
+ * (NaN while empty) computed from a log-linear histogram with at most 2% relative error.
+ * Default buckets (seconds): .005 .01 .025 .05 .075 .1 .15 .2 .25 .3 .4 .5 .6 .75 1 1.25 1.5 2 2.5
+ * 3 4 5 7.5 10 and +Inf.
+ * --------------------------------------------------------------------------------------------- */
+
+/** Maximum length in bytes of a metric name or label key. */
+#define VT_MAX_NAME_BYTES 200
+/** Maximum number of series of one metric family. */
+#define VT_MAX_SERIES_PER_FAMILY 2000
+/** Maximum number of metric families (the library's own included). */
+#define VT_MAX_FAMILIES 1024
+/** Maximum number of explicit bucket bounds of a histogram. */
+#define VT_MAX_BUCKETS 64
+
+/**
+ * vt_counter_add -- add v to a counter series (created at 0 on first use).
+ *
+ * v < 0 is ignored (counters only go up) and returns VT_OK; NaN or infinite v: VT_E_INVALID_ARG.
+ * labels: n_labels entries, may be NULL if n_labels is 0; borrowed for the call.
+ * Statuses: VT_OK; VT_E_INVALID_ARG (bad name, name/type conflict, missing help on first use,
+ *           bad label); VT_E_LIMIT (series or family limit; the value is dropped and counted).
+ * Thread-safety: any thread (short internal lock). Since 1.0.
+ */
+vt_status vt_counter_add(const char *name, const char *help, const vt_label *labels,
+                         size_t n_labels, double v);
+
+/**
+ * vt_gauge_set -- set a gauge series to v. Arguments and statuses as vt_counter_add (any finite v).
+ * Since 1.0.
+ */
+vt_status vt_gauge_set(const char *name, const char *help, const vt_label *labels,
+                       size_t n_labels, double v);
+
+/**
+ * vt_gauge_add -- add v (may be negative) to a gauge series. As vt_gauge_set. Since 1.0.
+ */
+vt_status vt_gauge_add(const char *name, const char *help, const vt_label *labels,
+                       size_t n_labels, double v);
+
+/**
+ * vt_observe -- record one sample of a latency-style family (histogram + `_quantiles` summary).
+ *
+ * v must be finite and >= 0 (a negative latency is a bug upstream: VT_E_INVALID_ARG). Use base
+ * units (seconds, bytes). Quantiles keep 2% relative error for v in [1e-9, 1.8e10].
+ * Statuses and threading as vt_counter_add. Since 1.0.
+ */
+vt_status vt_observe(const char *name, const char *help, const vt_label *labels,
+                     size_t n_labels, double v);
+
+/**
+ * vt_register_labels -- declare the label keys a metric accepts (calling again replaces them).
+ *
+ * Values with other keys keep their series but lose those labels; each dropped key is counted in
+ * voicetelemetry_metrics_unknown_label_total{metric=...}. A metric never registered accepts any
+ * valid keys. For the built-in session metrics (voicetelemetry_*) the keys choose which session
+ * labels label their series (default: transport); a change applies to sessions created after it.
+ * The metric need not exist yet. keys: n_keys valid, distinct label keys (n_keys may be 0: no
+ * labels); borrowed for the call.
+ * Statuses: VT_OK; VT_E_INVALID_ARG (bad name or key, too many keys, keys NULL with n_keys > 0);
+ *           VT_E_LIMIT (family limit).
+ * Thread-safety: any thread. Since 1.0.
+ */
+vt_status vt_register_labels(const char *name, const char *const *keys, size_t n_keys);
+
+/**
+ * vt_set_buckets -- choose the histogram bucket upper bounds of a latency family.
+ *
+ * upper_bounds: n finite values in strictly increasing order (1 <= n <= VT_MAX_BUCKETS); +Inf is
+ * implicit. Must be called before the family's first observation (built-ins: before the first
+ * session is created). Statuses: VT_OK; VT_E_INVALID_ARG (bad name, bad bounds, not a histogram
+ * family); VT_E_ORDER (the family already has observations); VT_E_LIMIT (family limit).
+ * Thread-safety: any thread. Since 1.0.
+ */
+vt_status vt_set_buckets(const char *name, const double *upper_bounds, size_t n);
+
+/**
+ * vt_prom_text -- every metric of the process in Prometheus text exposition format 0.0.4.
+ *
+ * One HELP and TYPE line per family, families and series in a stable order, label keys sorted,
+ * label values and help escaped. Includes the built-in session families:
+ * voicetelemetry_sessions_active (gauge), voicetelemetry_sessions_total,
+ * voicetelemetry_audio_out_bytes_total, voicetelemetry_audio_out_chunks_total,
+ * voicetelemetry_interruptions_total, voicetelemetry_turns_total (counters, live sessions
+ * included), voicetelemetry_response_latency_seconds, voicetelemetry_text_response_latency_seconds,
+ * voicetelemetry_turn_duration_seconds (histograms + _quantiles summaries), and the registry's own
+ * voicetelemetry_metrics_unknown_label_total and voicetelemetry_metrics_series_dropped_total.
+ * buf/cap/len_out: see BUFFERS (serve with Content-Type: text/plain; version=0.0.4).
+ * Statuses: VT_OK; VT_E_BUFFER_TOO_SMALL; VT_E_INVALID_ARG (len_out NULL, buf NULL with cap > 0).
+ * Thread-safety: any thread, concurrently with everything else. Since 1.0.
+ */
+vt_status vt_prom_text(char *buf, size_t cap, size_t *len_out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VOICETELEMETRY_H */
