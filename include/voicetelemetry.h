@@ -93,7 +93,10 @@ enum vt_status_code {
     VT_E_BUFFER_TOO_SMALL = -3,  /* the output does not fit: *len_out says how many bytes it needs */
     VT_E_LIMIT = -4,             /* a documented limit is reached (open sessions, series, families) */
     VT_E_ORDER = -5,             /* the call is valid but not at this point (e.g. buckets after use) */
-    VT_E_INTERNAL = -6           /* a bug in the library; the message says where */
+    VT_E_INTERNAL = -6,          /* a bug in the library; the message says where */
+    VT_E_NOT_FOUND = -7,         /* a named thing does not exist (plugin file or symbol, plugin id) */
+    VT_E_PLUGIN = -8,            /* a plugin was refused or failed (ABI mismatch, init failure) */
+    VT_E_PERMISSION = -9         /* refused for safety (e.g. a world-writable plugin file) */
 };
 
 /**
@@ -461,6 +464,14 @@ vt_status vt_set_buckets(const char *name, const double *upper_bounds, size_t n)
  * Thread-safety: any thread, concurrently with everything else. Since 1.0.
  */
 vt_status vt_prom_text(char *buf, size_t cap, size_t *len_out);
+
+/* ------------------------------------------------------------------------------------------------
+ * Turn collector
+ * --------------------------------------------------------------------------------------------- */
+
+/* ------------------------------------------------------------------------------------------------
+ * Events and sink plugins
+ * --------------------------------------------------------------------------------------------- */
 
 #ifdef __cplusplus
 }

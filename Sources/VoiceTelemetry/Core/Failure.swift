@@ -27,6 +27,9 @@ enum StatusText {
         case VT_E_LIMIT.rawValue: return "limit reached"
         case VT_E_ORDER.rawValue: return "call out of order"
         case VT_E_INTERNAL.rawValue: return "internal error"
+        case VT_E_NOT_FOUND.rawValue: return "not found"
+        case VT_E_PLUGIN.rawValue: return "plugin refused or failed"
+        case VT_E_PERMISSION.rawValue: return "permission refused"
         default: return "unknown status"
         }
     }
