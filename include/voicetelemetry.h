@@ -163,7 +163,22 @@ typedef struct vt_session_config {
     const vt_label *labels;   /* e.g. transport=sip, provider=..., model=...; may be NULL if 0 */
     size_t n_labels;          /* at most VT_MAX_LABELS; keys must be distinct */
     uint64_t start_t_ns;      /* when the session started (clock as for t_ns); 0 = now. Since 1.0 */
+    uint32_t text_policy;     /* what happens to texts (transcripts) before anyone reads them:
+                                 VT_TEXT_REDACT (0, the default) keeps only their length;
+                                 VT_TEXT_INCLUDE keeps them, truncated to max_text_chars. Since 1.0 */
+    uint32_t max_text_chars;  /* longest text kept, in characters; 0 = VT_DEFAULT_MAX_TEXT_CHARS. Since 1.0 */
+    uint32_t turn_history;    /* completed turns kept for reading back; 0 = VT_DEFAULT_TURN_HISTORY,
+                                 at most VT_MAX_TURN_HISTORY. Since 1.0 */
 } vt_session_config;
+
+/** Values of vt_session_config.text_policy. */
+enum vt_text_policy {
+    VT_TEXT_REDACT = 0,  /* texts are replaced by their length (the default) */
+    VT_TEXT_INCLUDE = 1  /* texts are kept, truncated to max_text_chars */
+};
+#define VT_DEFAULT_MAX_TEXT_CHARS 200
+#define VT_DEFAULT_TURN_HISTORY 32
+#define VT_MAX_TURN_HISTORY 1024
 
 /**
  * vt_create_session -- open a session.
@@ -172,7 +187,8 @@ typedef struct vt_session_config {
  *      offsetof(vt_session_config, labels); fields beyond it are taken as zero.
  * out: receives the new handle (never 0). Untouched on error.
  * Statuses: VT_OK; VT_E_INVALID_ARG (out NULL, struct_size too small, id empty/too long/not UTF-8,
- *           too many labels, bad or duplicate label key, value too long or not UTF-8);
+ *           too many labels, bad or duplicate label key, value too long or not UTF-8, unknown
+ *           text_policy, turn_history above VT_MAX_TURN_HISTORY);
  *           VT_E_LIMIT (VT_MAX_SESSIONS already open).
  * Ownership: everything in cfg is copied; cfg may be freed when the call returns.
  * Session labels whose keys are registered for a built-in process metric (default: `transport`)

@@ -6,8 +6,7 @@ public func vt_create_session(_ cfg: UnsafePointer<vt_session_config>?, _ out: U
     abiCall { () throws(Failure) in
         guard let out else { throw .invalid("out is NULL") }
         let config = try SessionConfig(cfg)
-        out.pointee = try ProcessState.shared.createSession(
-            id: config.sessionID, labels: config.labels, startNs: Clock.resolve(config.startNs))
+        out.pointee = try ProcessState.shared.createSession(config, startNs: Clock.resolve(config.startNs))
     }
 }
 
@@ -42,6 +41,8 @@ struct SessionConfig {
     var sessionID: String?
     var labels: [Label] = []
     var startNs: UInt64 = 0
+    var textPolicy = TextPolicy()
+    var turnHistory = Int(VT_DEFAULT_TURN_HISTORY)
 
     init(_ cfg: UnsafePointer<vt_session_config>?) throws(Failure) {
         guard let cfg else { return }
@@ -59,5 +60,19 @@ struct SessionConfig {
             self.labels = try Inputs.labels(labels, count: count)
         }
         startNs = reader.field(\vt_session_config.start_t_ns, as: UInt64.self) ?? 0
+        let policy = reader.field(\vt_session_config.text_policy, as: UInt32.self) ?? 0
+        guard policy == VT_TEXT_REDACT.rawValue || policy == VT_TEXT_INCLUDE.rawValue else {
+            throw .invalid("text_policy \(policy) is not VT_TEXT_REDACT or VT_TEXT_INCLUDE")
+        }
+        textPolicy.include = policy == VT_TEXT_INCLUDE.rawValue
+        if let maxChars = reader.field(\vt_session_config.max_text_chars, as: UInt32.self), maxChars > 0 {
+            textPolicy.maxChars = Int(maxChars)
+        }
+        if let history = reader.field(\vt_session_config.turn_history, as: UInt32.self), history > 0 {
+            guard history <= VT_MAX_TURN_HISTORY else {
+                throw .invalid("turn_history \(history) is above VT_MAX_TURN_HISTORY (\(VT_MAX_TURN_HISTORY))")
+            }
+            turnHistory = Int(history)
+        }
     }
 }

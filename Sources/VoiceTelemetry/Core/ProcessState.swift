@@ -21,10 +21,12 @@ final class ProcessState: @unchecked Sendable {
 
     // MARK: - Sessions
 
-    func createSession(id: String?, labels: [Label], startNs: UInt64) throws(Failure) -> vt_session {
+    func createSession(_ config: SessionConfig, startNs: UInt64) throws(Failure) -> vt_session {
         try locked { (registry) throws(Failure) -> vt_session in
             let slot = try sessions.acquireSlot()
-            var meta = SessionMeta(sessionID: id ?? nextSessionID(), labels: labels, startNs: startNs)
+            let labels = config.labels
+            var meta = SessionMeta(sessionID: config.sessionID ?? nextSessionID(), labels: labels, startNs: startNs,
+                                   textPolicy: config.textPolicy, turnHistory: config.turnHistory)
             for family in registry.sessionFamilies {
                 if let measure = family.measure {
                     meta.measureSeries[measure] = registry.sessionSeries(family, sessionLabels: labels)

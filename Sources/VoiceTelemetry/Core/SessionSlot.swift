@@ -18,11 +18,21 @@ struct SessionMeta {
     var sessionID = ""
     var labels: [Label] = []
     var startNs: UInt64 = 0
+    var textPolicy = TextPolicy()
+    var turnHistory = Int(VT_DEFAULT_TURN_HISTORY)
     /// The built-in series this session feeds, resolved at creation.
     var measureSeries: [SessionMeasure: Series] = [:]
     var responseSeries: Series?
     var textResponseSeries: Series?
     var turnSeries: Series?
+}
+
+/// What happens to texts (transcripts) of a session before anyone reads them.
+struct TextPolicy: Sendable {
+    /// false (the default): a text is replaced by its length.
+    var include = false
+    /// Longest text kept, in characters (Unicode scalars).
+    var maxChars = Int(VT_DEFAULT_MAX_TEXT_CHARS)
 }
 
 /// The usage fields of vt_usage, in order.
