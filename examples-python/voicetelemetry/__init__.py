@@ -1,0 +1,92 @@
+"""voicetelemetry -- Python binding (ctypes) of libvoicetelemetry, telemetry for voice agents.
+
+Quick start::
+
+    import voicetelemetry as vt
+
+    with vt.Session(session_id="call-1", labels={"transport": "sip"}) as s:
+        s.record_vad_end()
+        s.record_audio_out(640)
+        print(s.snapshot()["response_count"])
+    print(vt.prom_text())
+
+Layers: :mod:`voicetelemetry._raw` mirrors the C header one-to-one (ctypes prototypes, structs,
+constants); this package's top level is the idiomatic API (:class:`Session`, :class:`AudioBatch`,
+metric functions, exceptions). The library is found as described in
+:mod:`voicetelemetry._loader` (``$VOICETELEMETRY_LIB`` first).
+"""
+from __future__ import annotations
+
+from . import _raw as raw
+from ._loader import (
+    LibraryLoadError,
+    LibraryNotFoundError,
+    LibraryVersionError,
+)
+from .errors import (
+    BadHandleError,
+    BufferTooSmallError,
+    InternalError,
+    InvalidArgumentError,
+    LimitError,
+    NotFoundError,
+    OrderError,
+    PermissionRefusedError,
+    PluginError,
+    VoiceTelemetryError,
+    error_for_status,
+)
+from .metrics import (
+    PROM_CONTENT_TYPE,
+    counter_add,
+    gauge_add,
+    gauge_set,
+    now_ns,
+    observe,
+    prom_text,
+    register_labels,
+    set_buckets,
+    version,
+    version_number,
+)
+from .session import AudioBatch, Event, EventKind, Session
+
+#: The Python package's own version (follows the C ABI it was written for).
+__version__ = "1.0.0"
+
+#: Where the native library was loaded from.
+LIBRARY_PATH: str = raw.LIBRARY_PATH
+
+__all__ = [
+    "raw",
+    "Session",
+    "AudioBatch",
+    "Event",
+    "EventKind",
+    "counter_add",
+    "gauge_set",
+    "gauge_add",
+    "observe",
+    "register_labels",
+    "set_buckets",
+    "prom_text",
+    "PROM_CONTENT_TYPE",
+    "now_ns",
+    "version",
+    "version_number",
+    "LIBRARY_PATH",
+    "VoiceTelemetryError",
+    "InvalidArgumentError",
+    "BadHandleError",
+    "BufferTooSmallError",
+    "LimitError",
+    "OrderError",
+    "InternalError",
+    "NotFoundError",
+    "PluginError",
+    "PermissionRefusedError",
+    "error_for_status",
+    "LibraryLoadError",
+    "LibraryNotFoundError",
+    "LibraryVersionError",
+]

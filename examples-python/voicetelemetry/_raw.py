@@ -1,0 +1,315 @@
+"""Raw layer: ``include/voicetelemetry.h`` mirrored one-to-one with ctypes.
+
+Every struct, enum constant, limit macro and function of the header is here, in the header's order,
+one section per header section. Each function's C prototype is repeated in a comment above its
+binding; ``argtypes`` and ``restype`` are set on every function. Strings the library owns are
+returned as ``c_void_p`` (read them with :func:`ctypes.string_at`), never ``c_char_p``.
+
+Two handles on the same library are used:
+
+* :data:`lib` (``ctypes.CDLL``) releases the GIL around the call. Used for everything that may
+  block: session create/end (internal lock), snapshots, metrics, Prometheus text.
+* :data:`pylib` (``ctypes.PyDLL``) keeps the GIL. Used for the record calls, which the header
+  promises are lock-free, allocation-free and syscall-free (apart from reading the clock): for them
+  releasing and re-taking the GIL would cost more than the call.
+
+Adding a function introduced by a later 1.x header means adding one ``_bind`` line (with the
+prototype comment) to its section; functions newer than the loaded library come back as
+``None`` (check :data:`VERSION_NUMBER`), so the module still imports against an older 1.x library.
+"""
+from __future__ import annotations
+
+import ctypes
+from ctypes import (
+    POINTER,
+    Structure,
+    c_char,
+    c_char_p,
+    c_double,
+    c_int32,
+    c_int64,
+    c_size_t,
+    c_uint32,
+    c_uint64,
+    c_void_p,
+)
+from typing import Any, Optional, Sequence
+
+from . import _loader
+
+lib: ctypes.CDLL
+pylib: ctypes.PyDLL
+lib, pylib, LIBRARY_PATH = _loader.load()
+
+
+def _bind(name: str, restype: Any, argtypes: Sequence[Any], *, keep_gil: bool = False) -> Any:
+    """Look ``name`` up, set its prototype, return the function (None if the library lacks it)."""
+    handle = pylib if keep_gil else lib
+    try:
+        fn = getattr(handle, name)
+    except AttributeError:
+        return None
+    fn.argtypes = tuple(argtypes)
+    fn.restype = restype
+    return fn
+
+
+# ------------------------------------------------------------------------------------------------
+# Version
+# ------------------------------------------------------------------------------------------------
+
+VT_VERSION_MAJOR = 1
+VT_VERSION_MINOR = 0
+VT_VERSION_PATCH = 0
+#: The version this module mirrors: major * 1000000 + minor * 1000 + patch.
+VT_VERSION_NUMBER = VT_VERSION_MAJOR * 1000000 + VT_VERSION_MINOR * 1000 + VT_VERSION_PATCH
+
+# uint32_t vt_version_number(void);
+vt_version_number = _bind("vt_version_number", c_uint32, ())
+
+# const char *vt_version_string(void);
+vt_version_string = _bind("vt_version_string", c_void_p, ())
+
+#: vt_version_number() of the loaded library.
+VERSION_NUMBER: int = int(vt_version_number())
+
+# ------------------------------------------------------------------------------------------------
+# Statuses and errors
+# ------------------------------------------------------------------------------------------------
+
+#: typedef int32_t vt_status;
+vt_status = c_int32
+
+# enum vt_status_code
+VT_OK = 0
+VT_E_INVALID_ARG = -1
+VT_E_BAD_HANDLE = -2
+VT_E_BUFFER_TOO_SMALL = -3
+VT_E_LIMIT = -4
+VT_E_ORDER = -5
+VT_E_INTERNAL = -6
+VT_E_NOT_FOUND = -7
+VT_E_PLUGIN = -8
+VT_E_PERMISSION = -9
+
+# const char *vt_status_str(vt_status status);
+vt_status_str = _bind("vt_status_str", c_void_p, (vt_status,))
+
+# const char *vt_last_error(void);
+vt_last_error = _bind("vt_last_error", c_void_p, ())
+
+# ------------------------------------------------------------------------------------------------
+# Clock
+# ------------------------------------------------------------------------------------------------
+
+# uint64_t vt_now_ns(void);
+vt_now_ns = _bind("vt_now_ns", c_uint64, (), keep_gil=True)
+
+# ------------------------------------------------------------------------------------------------
+# Sessions
+# ------------------------------------------------------------------------------------------------
+
+VT_MAX_SESSIONS = 65536
+VT_MAX_LABELS = 16
+VT_MAX_SESSION_ID_BYTES = 128
+VT_MAX_LABEL_VALUE_BYTES = 256
+
+#: typedef uint64_t vt_session;
+vt_session = c_uint64
+
+
+class vt_label(Structure):
+    """typedef struct vt_label { const char *key; const char *value; } vt_label;"""
+
+    _fields_ = [
+        ("key", c_char_p),
+        ("value", c_char_p),  # NULL or "" means "absent"
+    ]
+
+
+class vt_session_config(Structure):
+    """Options of a new session; set ``struct_size = ctypes.sizeof(vt_session_config)``."""
+
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("session_id", c_char_p),  # NULL: a unique id is generated
+        ("labels", POINTER(vt_label)),
+        ("n_labels", c_size_t),
+        ("start_t_ns", c_uint64),  # 0 = now. Since 1.0
+    ]
+
+
+# vt_status vt_create_session(const vt_session_config *cfg, vt_session *out);
+vt_create_session = _bind(
+    "vt_create_session", vt_status, (POINTER(vt_session_config), POINTER(vt_session))
+)
+
+# vt_status vt_end_session(vt_session s);
+vt_end_session = _bind("vt_end_session", vt_status, (vt_session,))
+
+# ------------------------------------------------------------------------------------------------
+# Record calls (the hot path): lock-free and non-blocking, so bound through PyDLL (GIL kept)
+# ------------------------------------------------------------------------------------------------
+
+# vt_status vt_record_audio_out(vt_session s, size_t bytes, uint64_t t_ns);
+vt_record_audio_out = _bind(
+    "vt_record_audio_out", vt_status, (vt_session, c_size_t, c_uint64), keep_gil=True
+)
+
+# vt_status vt_record_vad_start(vt_session s, uint64_t t_ns);
+vt_record_vad_start = _bind("vt_record_vad_start", vt_status, (vt_session, c_uint64), keep_gil=True)
+
+# vt_status vt_record_vad_end(vt_session s, uint64_t t_ns);
+vt_record_vad_end = _bind("vt_record_vad_end", vt_status, (vt_session, c_uint64), keep_gil=True)
+
+# vt_status vt_record_text_send(vt_session s, uint64_t t_ns);
+vt_record_text_send = _bind("vt_record_text_send", vt_status, (vt_session, c_uint64), keep_gil=True)
+
+# vt_status vt_record_text_out(vt_session s, uint64_t t_ns);
+vt_record_text_out = _bind("vt_record_text_out", vt_status, (vt_session, c_uint64), keep_gil=True)
+
+# vt_status vt_record_interruption(vt_session s, uint64_t t_ns);
+vt_record_interruption = _bind(
+    "vt_record_interruption", vt_status, (vt_session, c_uint64), keep_gil=True
+)
+
+# vt_status vt_record_turn_start(vt_session s, uint64_t t_ns);
+vt_record_turn_start = _bind("vt_record_turn_start", vt_status, (vt_session, c_uint64), keep_gil=True)
+
+# vt_status vt_record_turn_complete(vt_session s, uint64_t t_ns);
+vt_record_turn_complete = _bind(
+    "vt_record_turn_complete", vt_status, (vt_session, c_uint64), keep_gil=True
+)
+
+
+class vt_usage(Structure):
+    """Token usage as a model reported it. A field < 0 means "not reported"."""
+
+    _fields_ = [
+        ("struct_size", c_uint32),  # sizeof(vt_usage)
+        ("total", c_int64),
+        ("prompt", c_int64),
+        ("response", c_int64),
+        ("cached", c_int64),
+        ("thoughts", c_int64),
+    ]
+
+
+# vt_status vt_record_usage(vt_session s, const vt_usage *u);
+vt_record_usage = _bind("vt_record_usage", vt_status, (vt_session, POINTER(vt_usage)), keep_gil=True)
+
+# enum vt_event_kind
+VT_EV_AUDIO_OUT = 1  # value = bytes
+VT_EV_VAD_START = 2
+VT_EV_VAD_END = 3
+VT_EV_TEXT_SEND = 4
+VT_EV_TEXT_OUT = 5
+VT_EV_INTERRUPTION = 6
+VT_EV_TURN_START = 7
+VT_EV_TURN_COMPLETE = 8
+
+
+class vt_event(Structure):
+    """One event of a batch: the arguments of one record call."""
+
+    _fields_ = [
+        ("kind", c_uint32),  # a vt_event_kind
+        ("reserved", c_uint32),  # set to 0
+        ("value", c_uint64),  # VT_EV_AUDIO_OUT: bytes; others: ignored (set 0)
+        ("t_ns", c_uint64),  # 0 = now
+    ]
+
+
+# vt_status vt_record_batch(vt_session s, const vt_event *events, size_t n, size_t event_size,
+#                           size_t *n_done);
+vt_record_batch = _bind(
+    "vt_record_batch",
+    vt_status,
+    (vt_session, POINTER(vt_event), c_size_t, c_size_t, POINTER(c_size_t)),
+    keep_gil=True,
+)
+
+# ------------------------------------------------------------------------------------------------
+# Session snapshot
+# ------------------------------------------------------------------------------------------------
+
+# vt_status vt_snapshot_json(vt_session s, char *buf, size_t cap, size_t *len_out);
+vt_snapshot_json = _bind(
+    "vt_snapshot_json", vt_status, (vt_session, POINTER(c_char), c_size_t, POINTER(c_size_t))
+)
+
+# vt_status vt_snapshot_json_at(vt_session s, uint64_t now_t_ns, char *buf, size_t cap,
+#                               size_t *len_out);
+vt_snapshot_json_at = _bind(
+    "vt_snapshot_json_at",
+    vt_status,
+    (vt_session, c_uint64, POINTER(c_char), c_size_t, POINTER(c_size_t)),
+)
+
+# ------------------------------------------------------------------------------------------------
+# Process metrics and Prometheus exposition
+# ------------------------------------------------------------------------------------------------
+
+VT_MAX_NAME_BYTES = 200
+VT_MAX_SERIES_PER_FAMILY = 2000
+VT_MAX_FAMILIES = 1024
+VT_MAX_BUCKETS = 64
+
+# vt_status vt_counter_add(const char *name, const char *help, const vt_label *labels,
+#                          size_t n_labels, double v);
+vt_counter_add = _bind(
+    "vt_counter_add", vt_status, (c_char_p, c_char_p, POINTER(vt_label), c_size_t, c_double)
+)
+
+# vt_status vt_gauge_set(const char *name, const char *help, const vt_label *labels,
+#                        size_t n_labels, double v);
+vt_gauge_set = _bind(
+    "vt_gauge_set", vt_status, (c_char_p, c_char_p, POINTER(vt_label), c_size_t, c_double)
+)
+
+# vt_status vt_gauge_add(const char *name, const char *help, const vt_label *labels,
+#                        size_t n_labels, double v);
+vt_gauge_add = _bind(
+    "vt_gauge_add", vt_status, (c_char_p, c_char_p, POINTER(vt_label), c_size_t, c_double)
+)
+
+# vt_status vt_observe(const char *name, const char *help, const vt_label *labels,
+#                      size_t n_labels, double v);
+vt_observe = _bind(
+    "vt_observe", vt_status, (c_char_p, c_char_p, POINTER(vt_label), c_size_t, c_double)
+)
+
+# vt_status vt_register_labels(const char *name, const char *const *keys, size_t n_keys);
+vt_register_labels = _bind(
+    "vt_register_labels", vt_status, (c_char_p, POINTER(c_char_p), c_size_t)
+)
+
+# vt_status vt_set_buckets(const char *name, const double *upper_bounds, size_t n);
+vt_set_buckets = _bind("vt_set_buckets", vt_status, (c_char_p, POINTER(c_double), c_size_t))
+
+# vt_status vt_prom_text(char *buf, size_t cap, size_t *len_out);
+vt_prom_text = _bind("vt_prom_text", vt_status, (POINTER(c_char), c_size_t, POINTER(c_size_t)))
+
+# ------------------------------------------------------------------------------------------------
+# Turn collector
+# ------------------------------------------------------------------------------------------------
+
+# (no functions yet in header 1.0)
+
+# ------------------------------------------------------------------------------------------------
+# Events and sink plugins
+# ------------------------------------------------------------------------------------------------
+
+# (no functions yet in header 1.0)
+
+
+# ------------------------------------------------------------------------------------------------
+# Helpers for library-owned strings
+# ------------------------------------------------------------------------------------------------
+
+
+def string(ptr: Optional[int]) -> str:
+    """Copy a library-owned NUL-terminated string (a ``c_void_p`` result) into a ``str``."""
+    if not ptr:
+        return ""
+    return ctypes.string_at(ptr).decode("utf-8", "replace")
