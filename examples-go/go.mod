@@ -1,0 +1,3 @@
+module github.com/voicetelemetry/voicetelemetry-go
+
+go 1.19
