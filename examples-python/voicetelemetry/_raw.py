@@ -136,7 +136,18 @@ class vt_session_config(Structure):
         ("labels", POINTER(vt_label)),
         ("n_labels", c_size_t),
         ("start_t_ns", c_uint64),  # 0 = now. Since 1.0
+        ("text_policy", c_uint32),  # VT_TEXT_REDACT (0, default) or VT_TEXT_INCLUDE. Since 1.0
+        ("max_text_chars", c_uint32),  # 0 = VT_DEFAULT_MAX_TEXT_CHARS. Since 1.0
+        ("turn_history", c_uint32),  # 0 = VT_DEFAULT_TURN_HISTORY, <= VT_MAX_TURN_HISTORY. Since 1.0
     ]
+
+
+# enum vt_text_policy
+VT_TEXT_REDACT = 0  # texts are replaced by their length (the default)
+VT_TEXT_INCLUDE = 1  # texts are kept, truncated to max_text_chars
+VT_DEFAULT_MAX_TEXT_CHARS = 200
+VT_DEFAULT_TURN_HISTORY = 32
+VT_MAX_TURN_HISTORY = 1024
 
 
 # vt_status vt_create_session(const vt_session_config *cfg, vt_session *out);
