@@ -78,12 +78,18 @@ class Session:
         session_id: Optional[StrLike] = None,
         labels: Optional[Labels] = None,
         start_t_ns: int = 0,
+        *,
+        text_policy: int = _raw.VT_TEXT_REDACT,
+        max_text_chars: int = 0,
+        turn_history: int = 0,
     ) -> None:
         """Open a session (``vt_create_session``).
 
         session_id: None for a generated id ("vt-" + 16 hex digits).
         labels: mapping (or pairs) of label key -> value, e.g. ``{"transport": "sip"}``.
         start_t_ns: when the session started; 0 = now.
+        text_policy, max_text_chars, turn_history: see ``vt_session_config`` (0 = defaults:
+        texts redacted, 200 characters, 32 turns kept).
         """
         self._end_once: List[int] = []  # non-empty while open; pop() is the atomic "end once"
         self._batches: List[AudioBatch] = []
@@ -97,6 +103,12 @@ class Session:
         cfg.labels = arr
         cfg.n_labels = n
         cfg.start_t_ns = as_u64(start_t_ns, "start_t_ns")
+        for field, value in (("text_policy", text_policy), ("max_text_chars", max_text_chars),
+                             ("turn_history", turn_history)):
+            v = as_u64(value, field)
+            if v >= 1 << 32:
+                raise invalid(f"{field} must fit in 32 bits, got {v}")
+            setattr(cfg, field, v)
         out = _raw.vt_session(0)
         rc = _raw.vt_create_session(byref(cfg), byref(out))
         if rc:
