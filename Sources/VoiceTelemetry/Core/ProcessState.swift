@@ -58,7 +58,7 @@ final class ProcessState: @unchecked Sendable {
 
     /// The slot of a live session (process lock held, so it stays live until the lock is released).
     func liveSlot(_ handle: vt_session) throws(Failure) -> SessionSlot {
-        guard let found = sessions.lookup(handle) else {
+        guard let found = SessionTable.lookup(handle) else {
             throw .badHandle("session handle \(handle) is unknown")
         }
         let slot = found.slot.takeUnretainedValue()

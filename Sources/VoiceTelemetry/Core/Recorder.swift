@@ -10,18 +10,16 @@ import CVoiceTelemetry
 enum Recorder {
     @inline(__always)
     static func audioOut(_ handle: vt_session, bytes: Int, tNs: UInt64) -> vt_status {
-        guard let found = ProcessState.shared.sessions.lookup(handle) else { return fail(unknown(handle)) }
+        guard let found = SessionTable.lookup(handle) else { return failUnknown(handle) }
         let generation = found.generation
         return found.slot._withUnsafeGuaranteedRef { slot -> vt_status in
             guard slot.generation.load(ordering: .relaxed) == generation, generation & 1 == 0 else {
-                return fail(unknown(handle))
+                return failUnknown(handle)
             }
-            guard bytes >= 0, UInt64(bytes) <= TaggedCounter.maxIncrement else {
-                return fail(.invalid("bytes \(UInt(bitPattern: bytes)) is larger than one chunk can be (1 TiB)"))
-            }
+            guard bytes >= 0, UInt64(bytes) <= TaggedCounter.maxIncrement else { return failChunkTooLarge(bytes) }
             let tag = TaggedCounter.tag(ofGeneration: generation)
             guard slot.audioChunks.add(1, tag: tag), slot.audioBytes.add(UInt64(bytes), tag: tag) else {
-                return fail(unknown(handle))
+                return failUnknown(handle)
             }
             if slot.pendingResponseNs.load(ordering: .relaxed) != 0 {
                 return closeResponse(slot, generation: generation, handle: handle, tNs: tNs)
@@ -33,7 +31,7 @@ enum Recorder {
     @inline(never)
     private static func closeResponse(_ slot: SessionSlot, generation: UInt64, handle: vt_session, tNs: UInt64) -> vt_status {
         let tag = TaggedCounter.tag(ofGeneration: generation)
-        guard slot.writers.add(1, tag: tag) else { return fail(unknown(handle)) }
+        guard slot.writers.add(1, tag: tag) else { return failUnknown(handle) }
         let start = slot.pendingResponseNs.exchange(0, ordering: .relaxed)
         if start != 0 {
             recordLatency(slot, slot.response, slot.meta.responseSeries, start: start, end: Clock.resolve(tNs))
@@ -45,20 +43,28 @@ enum Recorder {
     /// Run `body` inside the writer guard of a live session.
     @inline(__always)
     static func guarded(_ handle: vt_session, _ body: (SessionSlot) -> Void) -> vt_status {
-        guard let found = ProcessState.shared.sessions.lookup(handle) else { return fail(unknown(handle)) }
+        guard let found = SessionTable.lookup(handle) else { return failUnknown(handle) }
         let generation = found.generation
         return found.slot._withUnsafeGuaranteedRef { slot -> vt_status in
             guard slot.generation.load(ordering: .acquiring) == generation, generation & 1 == 0,
                   slot.writers.add(1, tag: TaggedCounter.tag(ofGeneration: generation))
-            else { return fail(unknown(handle)) }
+            else { return failUnknown(handle) }
             body(slot)
             slot.writers.leaveGuard()
             return VT_OK.rawValue
         }
     }
 
-    static func unknown(_ handle: vt_session) -> Failure {
-        handle == 0 ? .badHandle("session handle is 0") : .badHandle("session handle \(handle) is unknown or has ended")
+    // The failure paths stay out of line so the record paths need no stack frame for them.
+    @inline(never)
+    static func failUnknown(_ handle: vt_session) -> vt_status {
+        fail(handle == 0 ? .badHandle("session handle is 0")
+                         : .badHandle("session handle \(handle) is unknown or has ended"))
+    }
+
+    @inline(never)
+    static func failChunkTooLarge(_ bytes: Int) -> vt_status {
+        fail(.invalid("bytes \(UInt(bitPattern: bytes)) is larger than one chunk can be (1 TiB)"))
     }
 
     // MARK: - Event semantics (writer guard held)

@@ -4,6 +4,11 @@
 import CVoiceTelemetry
 import Synchronization
 
+/// The address of the slot table, published once when the process state is created. A global `let`
+/// of an Atomic is initialised statically, so a record call reads it with one load (no lazy-global
+/// check, no pointer chase through the process state).
+private let publishedSlots = Atomic<UInt>(0)
+
 final class SessionTable: @unchecked Sendable {
     static let capacity = Int(VT_MAX_SESSIONS)
     static let quarantine = 1024
@@ -19,14 +24,16 @@ final class SessionTable: @unchecked Sendable {
     init() {
         slots = .allocate(capacity: Self.capacity)
         for i in 0..<Self.capacity { (slots + i).initialize(to: Atomic(0)) }
+        publishedSlots.store(UInt(bitPattern: slots), ordering: .releasing)
     }
 
     /// The slot a handle names and the generation it claims; nil for an impossible handle.
     /// Whether that session is still live is for the caller to check against the generation.
     @inline(__always)
-    func lookup(_ handle: vt_session) -> (slot: Unmanaged<SessionSlot>, generation: UInt64)? {
+    static func lookup(_ handle: vt_session) -> (slot: Unmanaged<SessionSlot>, generation: UInt64)? {
         let index = Int(handle & SessionSlot.handleIndexMask)
-        guard index < Self.capacity,
+        guard index < capacity,
+              let slots = UnsafeMutablePointer<Atomic<UInt>>(bitPattern: publishedSlots.load(ordering: .acquiring)),
               let address = UnsafeRawPointer(bitPattern: slots[index].load(ordering: .acquiring))
         else { return nil }
         return (Unmanaged<SessionSlot>.fromOpaque(address), handle >> SessionSlot.handleIndexBits)
