@@ -376,7 +376,8 @@ vt_status vt_snapshot_json_at(vt_session s, uint64_t now_t_ns, char *buf, size_t
  * two families collide). Names starting with
  * `voicetelemetry_` are the library's own: they can be configured (vt_register_labels,
  * vt_set_buckets) but not written. A family's type is fixed by its first use; `help` is required
- * (non-empty) on first use and may be NULL afterwards (the first help text is kept).
+ * (non-empty) on first use and may be NULL afterwards: only the call that creates the family reads
+ * it, later help texts are ignored.
  *
  * Labels: keys as above (not `le` or `quantile`, not starting with `__`), values UTF-8 of at most
  * VT_MAX_LABEL_VALUE_BYTES; a NULL or empty value means the label is absent. Keys not registered

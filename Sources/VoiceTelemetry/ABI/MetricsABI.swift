@@ -6,16 +6,35 @@ private func writeMetric(_ kind: MetricKind, _ name: UnsafePointer<CChar>?, _ he
                          _ labels: UnsafePointer<vt_label>?, _ n_labels: Int,
                          _ apply: (Series) -> Void) -> vt_status {
     abiCall { () throws(Failure) in
+        // Fast path: the same raw arguments as an earlier successful call map to the same series.
+        // (`help` is read only by the call that creates a family; later help texts are ignored.)
+        if let name,
+           let hit = try? ProcessState.shared.locked({ (registry) -> Series? in
+               guard let entry = seriesCache.lookup(kind, name, labels, n_labels) else { return nil }
+               registry.countUnknownLabels(metric: entry.family.name, times: entry.droppedKeys)
+               apply(entry.series)
+               return entry.series
+           }), hit != nil {
+            return
+        }
         let metric = try Inputs.metricName(name)
         let helpText = try help.map { (h) throws(Failure) -> String in
             try Inputs.string(h, what: "help", maxBytes: 4096)
         }
         let checked = try Inputs.labels(labels, count: n_labels)
         try ProcessState.shared.locked { (registry) throws(Failure) in
-            apply(try registry.userSeries(kind: kind, name: metric, help: helpText, labels: checked))
+            let series = try registry.userSeries(kind: kind, name: metric, help: helpText, labels: checked)
+            apply(series)
+            if let name, let family = registry.families[metric] {
+                seriesCache.remember(kind, name, labels, n_labels, series: series, family: family,
+                                     droppedKeys: checked.count - series.labels.count)
+            }
         }
     }
 }
+
+/// The metric calls' fast path (used under the process lock).
+let seriesCache = SeriesCache()
 
 private func checkFinite(_ v: Double) -> Failure? {
     v.isFinite ? nil : .invalid("value \(v) is not a finite number")
@@ -73,6 +92,7 @@ public func vt_register_labels(_ name: UnsafePointer<CChar>?, _ keys: UnsafePoin
         }
         try ProcessState.shared.locked { (registry) throws(Failure) in
             try registry.registerLabels(name: metric, keys: checked)
+            seriesCache.clear()   // the same call may now map to another series
         }
     }
 }

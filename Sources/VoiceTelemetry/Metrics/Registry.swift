@@ -116,6 +116,10 @@ final class Registry: @unchecked Sendable {
         return family.addSeries(labels, key: key)
     }
 
+    func countUnknownLabels(metric: String, times: Int) {
+        for _ in 0..<max(times, 0) { countInternal(unknownLabels, metric: metric) }
+    }
+
     private func countInternal(_ family: MetricFamily, metric: String) {
         let labels = [Label(key: "metric", value: metric)]
         let key = Series.render(labels)
