@@ -9,12 +9,12 @@ private func writeMetric(_ kind: MetricKind, _ name: UnsafePointer<CChar>?, _ he
         // Fast path: the same raw arguments as an earlier successful call map to the same series.
         // (`help` is read only by the call that creates a family; later help texts are ignored.)
         if let name,
-           let hit = try? ProcessState.shared.locked({ (registry) -> Series? in
+           let _ = try? ProcessState.shared.locked({ (registry) -> Series? in
                guard let entry = seriesCache.lookup(kind, name, labels, n_labels) else { return nil }
                registry.countUnknownLabels(metric: entry.family.name, times: entry.droppedKeys)
                apply(entry.series)
                return entry.series
-           }), hit != nil {
+           }) {
             return
         }
         let metric = try Inputs.metricName(name)
