@@ -484,7 +484,254 @@ vt_status vt_prom_text(char *buf, size_t cap, size_t *len_out);
 
 /* ------------------------------------------------------------------------------------------------
  * Turn collector
+ *
+ * A turn is one user utterance and the agent's answer to it. The library assembles turns from
+ * stage events, all timed on the session's one clock (see TIME), and keeps the last
+ * vt_session_config.turn_history completed turns as JSON records (schema: docs/turn-schema.md).
+ *
+ * Assembly:
+ * - A turn opens with its first event (normally VT_STAGE_USER_SPEECH START). It completes when the
+ *   agent's speech ends (VT_STAGE_AGENT_SPEECH END), on vt_record_turn_complete, at vt_end_session,
+ *   or when the next user turn's answer begins (see below). Each recorded turn gets a turn_id
+ *   1, 2, 3, ... per session.
+ * - User speech that starts while the agent is speaking belongs to the NEXT turn: it and the
+ *   STT/EOU events after it are carried there. The current turn is "interrupted" if a barge-in is
+ *   reported (vt_record_interruption, VT_STAGE_INTERRUPTION, or a false interruption ESCALATED);
+ *   it completes at the agent's speech end or, failing that, when an agent-side event of the next
+ *   answer arrives (LLM/TTS/realtime START, agent speech START, first audio out).
+ *   A false interruption RESUMED drops the speech that caused it (it was no user turn).
+ * - A turn with no meaningful latency (no STT, EOU, LLM, TTS, realtime or end-to-end latency) is
+ *   discarded (counted, not kept); its user-speech start carries into the next turn.
+ * - End-to-end latency: from the anchor, the user's speech end (VT_STAGE_USER_SPEECH END; without
+ *   VAD, the STT FINAL mark, else the EOU END mark; the record names the anchor used) to the
+ *   agent's first audio (VT_STAGE_AGENT_SPEECH START, or the first vt_record_audio_out after a
+ *   vt_record_vad_end). Its breakdown (stt, eou, llm_ttft, tts_ttfb, realtime, remainder) adds up
+ *   to it exactly, in integer nanoseconds.
+ * - Missing, out-of-order or implausible timestamps set quality flags on the turn (VT_TQ_*);
+ *   values are never clamped: a latency that cannot be computed honestly is null.
+ *
+ * Existing record calls feed the collector: vt_record_vad_start = USER_SPEECH START,
+ * vt_record_vad_end = USER_SPEECH END, vt_record_interruption = INTERRUPTION, the first
+ * vt_record_audio_out after a vad_end = AGENT_SPEECH START, vt_record_turn_complete completes the
+ * turn. Other vt_record_audio_out calls do nothing here; the audio bytes they count between the
+ * agent's first audio and the end of its speech (or the barge-in) are the turn's audio_bytes_sent.
+ *
+ * Calls marked "lock-free" follow the rules of the record calls (no lock, no allocation, no system
+ * call except the clock for t_ns == 0). A turn that completes inside such a call is recorded in a
+ * fixed-size slot of the history ring (about 1-3 us); JSON is rendered only when read. Calls that
+ * carry names (providers, tools, fallbacks) take the short internal lock like vt_counter_add.
+ * Events of one session recorded from several threads at the same moment of a turn boundary may
+ * land in either turn.
  * --------------------------------------------------------------------------------------------- */
+
+/** Texts longer than this many characters are truncated whatever max_text_chars says. */
+#define VT_TURN_MAX_TEXT_CHARS 4096
+/** Tool calls and fallbacks kept per turn (more are counted, not kept). */
+#define VT_TURN_MAX_TOOL_CALLS 8
+#define VT_TURN_MAX_FALLBACKS 4
+/** Maximum length in bytes of a provider, model, tool name or fallback reason. */
+#define VT_TURN_MAX_NAME_BYTES 128
+
+/** Stages of a turn. Values are stable; new stages are only added. */
+enum vt_turn_stage {
+    VT_STAGE_USER_SPEECH = 1,        /* VAD: START, END */
+    VT_STAGE_STT = 2,                /* START, INTERIM, PREFLIGHT, FINAL */
+    VT_STAGE_EOU = 3,                /* end-of-utterance detection: START, END */
+    VT_STAGE_LLM = 4,                /* START, FIRST (first token), END */
+    VT_STAGE_TTS = 5,                /* START, FIRST (first audio byte), END */
+    VT_STAGE_AGENT_SPEECH = 6,       /* START (first audio played to the user), END */
+    VT_STAGE_KNOWLEDGE_BASE = 7,     /* retrieval: START, END */
+    VT_STAGE_REALTIME = 8,           /* speech-to-speech model: START, FIRST (first audio), END */
+    VT_STAGE_INTERRUPTION = 9,       /* barge-in: START (same as vt_record_interruption) */
+    VT_STAGE_FALSE_INTERRUPTION = 10,/* START (agent paused), RESUMED, ESCALATED */
+    VT_STAGE_BACKGROUND_AUDIO = 11,  /* START, END */
+    VT_STAGE_THINKING_AUDIO = 12,    /* START, END */
+    VT_STAGE_TOOL = 13               /* only as an error source or fallback stage */
+};
+
+/** Marks of a stage (which marks a stage accepts is listed with the stage). */
+enum vt_turn_mark {
+    VT_MARK_START = 1,
+    VT_MARK_END = 2,
+    VT_MARK_FIRST = 3,     /* first token / first byte / first audio */
+    VT_MARK_INTERIM = 4,   /* STT interim result */
+    VT_MARK_PREFLIGHT = 5, /* STT preflight (early final) transcript */
+    VT_MARK_FINAL = 6,     /* STT final transcript */
+    VT_MARK_RESUMED = 7,   /* false interruption: the agent resumed */
+    VT_MARK_ESCALATED = 8  /* false interruption: it became a real interruption */
+};
+
+/**
+ * vt_turn_mark -- a stage of the current turn reached a mark at t_ns.
+ *
+ * stage, mark: a valid pair (see vt_turn_stage). START, FIRST, INTERIM and PREFLIGHT keep the
+ * first time of the turn; END and FINAL keep the last. AGENT_SPEECH END completes the turn.
+ * Statuses: VT_OK; VT_E_BAD_HANDLE; VT_E_INVALID_ARG (unknown stage or mark, or a pair the stage
+ *           does not have).
+ * Thread-safety: any thread, lock-free. Since 1.0.
+ */
+vt_status vt_turn_mark(vt_session s, uint32_t stage, uint32_t mark, uint64_t t_ns);
+
+/** Keys of vt_turn_value. */
+enum vt_turn_value_key {
+    VT_TV_STT_CONFIDENCE = 1,               /* 0..1, of the final transcript (sets) */
+    VT_TV_STT_AUDIO_SECONDS = 2,            /* audio the STT processed for the turn (sets) */
+    VT_TV_EOU_PROBABILITY = 3,              /* 0..1, end-of-utterance probability (sets) */
+    VT_TV_EOU_WAIT_SECONDS = 4,             /* time waited for more speech (adds) */
+    VT_TV_TTS_CHARACTERS = 5,               /* characters sent to TTS (adds) */
+    VT_TV_TTS_CHARACTERS_PLAYED = 6,        /* of those, characters played before the end (sets) */
+    VT_TV_TTS_AUDIO_BYTES = 7,              /* audio bytes the TTS produced (adds) */
+    VT_TV_FALSE_INTERRUPTION_PAUSE_SECONDS = 8, /* how long the agent paused (sets) */
+    VT_TV_FALSE_INTERRUPTION_WORDS = 9      /* words the user said in it (sets) */
+};
+
+/**
+ * vt_turn_value -- a numeric fact of the current turn.
+ *
+ * value: finite and >= 0; probabilities and confidences at most 1; seconds at most 1e6; counts
+ *        (characters, bytes, words) whole numbers below 2^40. t_ns dates the fact (it may open
+ *        the turn); 0 = now.
+ * Statuses: VT_OK; VT_E_BAD_HANDLE; VT_E_INVALID_ARG (unknown key, value out of range).
+ * Thread-safety: any thread, lock-free. Since 1.0.
+ */
+vt_status vt_turn_value(vt_session s, uint32_t key, double value, uint64_t t_ns);
+
+/** Kinds of vt_turn_text. */
+enum vt_turn_text_kind {
+    VT_TT_USER_TRANSCRIPT = 1, /* the final transcript of the user's speech (replaces) */
+    VT_TT_STT_PREFLIGHT = 2,   /* a preflight transcript (replaces) */
+    VT_TT_AGENT_RESPONSE = 3   /* the agent's response text (replaces) */
+};
+
+/**
+ * vt_turn_text -- a text of the current turn, subject to the session's text policy.
+ *
+ * With VT_TEXT_REDACT (the default) only the text's length in characters is kept; with
+ * VT_TEXT_INCLUDE the text is kept, truncated to max_text_chars (and VT_TURN_MAX_TEXT_CHARS)
+ * characters on a character boundary. The record shows chars (full length) and truncated.
+ * text: NUL-terminated UTF-8 of at most 1 MiB, borrowed for the call.
+ * Statuses: VT_OK; VT_E_BAD_HANDLE; VT_E_INVALID_ARG (unknown kind, text NULL, too long, not UTF-8).
+ * Thread-safety: any thread, lock-free (the text is copied into memory reserved at session
+ * creation). Since 1.0.
+ */
+vt_status vt_turn_text(vt_session s, uint32_t kind, const char *text, uint64_t t_ns);
+
+/** Token usage of one model call, by type and modality. A field < 0 means "not reported". */
+typedef struct vt_token_usage {
+    uint32_t struct_size;   /* sizeof(vt_token_usage); fields are only appended */
+    int64_t input;          /* prompt / input tokens */
+    int64_t output;         /* completion / output tokens */
+    int64_t cached_input;   /* input tokens served from a cache */
+    int64_t reasoning;      /* reasoning / thoughts tokens */
+    int64_t input_text;     /* modality breakdown (realtime models) */
+    int64_t input_audio;
+    int64_t input_image;
+    int64_t output_text;
+    int64_t output_audio;
+} vt_token_usage;
+
+/**
+ * vt_turn_usage -- token usage of a model call in the current turn (adds to the turn's totals and
+ * to the process counters voicetelemetry_turn_tokens_total and
+ * voicetelemetry_turn_modality_tokens_total).
+ *
+ * stage: VT_STAGE_LLM, VT_STAGE_REALTIME, VT_STAGE_STT or VT_STAGE_TTS (who used the tokens).
+ * u: borrowed for the call; u->struct_size must cover at least `input`; fields beyond it are
+ *    "not reported". Reported fields must be below 2^40.
+ * Statuses: VT_OK; VT_E_BAD_HANDLE; VT_E_INVALID_ARG (u NULL, struct_size too small, bad stage,
+ *           a field too large).
+ * Thread-safety: any thread, lock-free. Since 1.0.
+ */
+vt_status vt_turn_usage(vt_session s, uint32_t stage, const vt_token_usage *u, uint64_t t_ns);
+
+/**
+ * vt_turn_error -- an error of `source` (a vt_turn_stage) in the current turn. Counted in the turn
+ * and in voicetelemetry_turn_errors_total{source}. The message is not kept (it may hold user data).
+ * Statuses: VT_OK; VT_E_BAD_HANDLE; VT_E_INVALID_ARG (unknown source).
+ * Thread-safety: any thread, lock-free. Since 1.0.
+ */
+vt_status vt_turn_error(vt_session s, uint32_t source, uint64_t t_ns);
+
+/**
+ * vt_turn_provider -- the provider and model serving `stage` (STT, EOU, LLM, TTS, REALTIME) from
+ * now on in this session; shown on each turn's stage.
+ *
+ * provider: non-empty UTF-8 name; model: NULL or "" for none; each at most VT_TURN_MAX_NAME_BYTES.
+ * At most 4096 distinct names are kept per process; later new names show as "other".
+ * Statuses: VT_OK; VT_E_BAD_HANDLE; VT_E_INVALID_ARG (bad stage, name NULL/empty/too long/not UTF-8).
+ * Thread-safety: any thread; takes the short internal lock (not a hot-path call). Since 1.0.
+ */
+vt_status vt_turn_provider(vt_session s, uint32_t stage, const char *provider, const char *model,
+                           uint64_t t_ns);
+
+/** Kinds of vt_turn_fallback. */
+enum vt_fallback_kind {
+    VT_FALLBACK_SWITCH = 1,  /* moved from a failing provider to another */
+    VT_FALLBACK_RECOVERY = 2 /* moved back to the recovered provider */
+};
+
+/**
+ * vt_turn_fallback -- `stage` switched provider from `from` to `to` because of `reason`.
+ *
+ * The turn keeps up to VT_TURN_MAX_FALLBACKS of them; the process counts all in
+ * voicetelemetry_turn_fallbacks_total{stage,kind,from,to} (reason is kept in the turn only).
+ * from, to: non-empty names; reason: NULL or "" for none; each at most VT_TURN_MAX_NAME_BYTES.
+ * The provider of the stage becomes `to` (model none).
+ * Statuses: VT_OK; VT_E_BAD_HANDLE; VT_E_INVALID_ARG (bad stage or kind, bad name);
+ *           VT_E_LIMIT (the counter's series limit: the turn still records it).
+ * Thread-safety: any thread; takes the short internal lock. Since 1.0.
+ */
+vt_status vt_turn_fallback(vt_session s, uint32_t stage, uint32_t kind, const char *from,
+                           const char *to, const char *reason, uint64_t t_ns);
+
+/** Kinds of vt_turn_tool_call. */
+enum vt_tool_kind {
+    VT_TOOL_FUNCTION = 1, /* a function tool */
+    VT_TOOL_MCP = 2       /* an MCP server tool */
+};
+
+/**
+ * vt_turn_tool_call -- a tool call of the current turn, reported when it finished.
+ *
+ * name: non-empty, at most VT_TURN_MAX_NAME_BYTES; start_t_ns/end_t_ns its start and end
+ * (0 = now; end before start sets the out-of-order flag and leaves duration null); ok: 1 success,
+ * 0 error. Counted in voicetelemetry_turn_tool_calls_total{tool,kind,outcome}.
+ * Statuses: VT_OK; VT_E_BAD_HANDLE; VT_E_INVALID_ARG (bad kind, bad name, ok not 0 or 1);
+ *           VT_E_LIMIT (the counter's series limit: the turn still records it).
+ * Thread-safety: any thread; takes the short internal lock. Since 1.0.
+ */
+vt_status vt_turn_tool_call(vt_session s, uint32_t kind, const char *name, uint64_t start_t_ns,
+                            uint64_t end_t_ns, int32_t ok);
+
+/** Quality flags of a turn record (bit values; the record also lists their names). */
+enum vt_turn_quality {
+    VT_TQ_NO_VAD = 1,          /* no user speech end: the e2e anchor fell back to STT/EOU */
+    VT_TQ_NO_ANCHOR = 2,       /* no anchor at all: no e2e latency */
+    VT_TQ_NO_AGENT_AUDIO = 4,  /* no first agent audio: no e2e latency */
+    VT_TQ_OUT_OF_ORDER = 8,    /* an end before its start (that latency is null) */
+    VT_TQ_IMPLAUSIBLE = 16,    /* a latency above 120 s (kept, but not fed to the histograms) */
+    VT_TQ_MISSING_START = 32,  /* a stage has an end/first mark without its start */
+    VT_TQ_OVERLAP = 64         /* a stage ended before the stage before it on the path (its
+                                  breakdown part is 0: it ran in parallel, e.g. preemptive LLM) */
+};
+
+/**
+ * vt_turn_last_json -- the last completed (not discarded) turn of the session as one JSON object,
+ * or `null` when there is none yet. Schema: docs/turn-schema.md (schema_version 1).
+ * buf/cap/len_out: see BUFFERS. len_out must not be NULL.
+ * Statuses: VT_OK; VT_E_BAD_HANDLE; VT_E_BUFFER_TOO_SMALL; VT_E_INVALID_ARG (len_out NULL, or buf
+ *           NULL with cap > 0).
+ * Thread-safety: any thread, concurrently with record calls. Since 1.0.
+ */
+vt_status vt_turn_last_json(vt_session s, char *buf, size_t cap, size_t *len_out);
+
+/**
+ * vt_turn_history_json -- the last `max_turns` completed turns (0 = all kept, at most
+ * turn_history) as a JSON array, oldest first, of the objects vt_turn_last_json gives.
+ * Arguments, statuses and threading as vt_turn_last_json. Since 1.0.
+ */
+vt_status vt_turn_history_json(vt_session s, size_t max_turns, char *buf, size_t cap,
+                               size_t *len_out);
 
 /* ------------------------------------------------------------------------------------------------
  * Events and sink plugins

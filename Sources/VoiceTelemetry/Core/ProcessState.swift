@@ -35,6 +35,10 @@ final class ProcessState: @unchecked Sendable {
             meta.responseSeries = registry.sessionSeries(registry.responseLatency, sessionLabels: labels)
             meta.textResponseSeries = registry.sessionSeries(registry.textResponseLatency, sessionLabels: labels)
             meta.turnSeries = registry.sessionSeries(registry.turnDuration, sessionLabels: labels)
+            do throws(Failure) { try TurnCollector.prepare(slot, meta: &meta, registry: registry) } catch {
+                sessions.releaseSlot(slot)
+                throw error
+            }
             let generation = slot.open(meta: meta)
             return (generation << SessionSlot.handleIndexBits) | UInt64(slot.index)
         }
@@ -51,6 +55,7 @@ final class ProcessState: @unchecked Sendable {
             for (measure, series) in slot.meta.measureSeries {
                 series.retired &+= finals[measure] ?? 0
             }
+            TurnCollector.sessionEnded(slot)
             slot.meta = SessionMeta()
             sessions.releaseSlot(slot)
         }

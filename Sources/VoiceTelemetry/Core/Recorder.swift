@@ -22,19 +22,20 @@ enum Recorder {
                 return failUnknown(handle)
             }
             if slot.pendingResponseNs.load(ordering: .relaxed) != 0 {
-                return closeResponse(slot, generation: generation, handle: handle, tNs: tNs)
+                return closeResponse(slot, generation: generation, handle: handle, bytes: bytes, tNs: tNs)
             }
             return VT_OK.rawValue
         }
     }
 
     @inline(never)
-    private static func closeResponse(_ slot: SessionSlot, generation: UInt64, handle: vt_session, tNs: UInt64) -> vt_status {
+    private static func closeResponse(_ slot: SessionSlot, generation: UInt64, handle: vt_session, bytes: Int, tNs: UInt64) -> vt_status {
         let tag = TaggedCounter.tag(ofGeneration: generation)
         guard slot.writers.add(1, tag: tag) else { return failUnknown(handle) }
         let start = slot.pendingResponseNs.exchange(0, ordering: .relaxed)
         if start != 0 {
             recordLatency(slot, slot.response, slot.meta.responseSeries, start: start, end: Clock.resolve(tNs))
+            TurnCollector.firstAudioChunk(slot, bytes: bytes, tNs: tNs)   // the turn's first agent audio
         }
         slot.writers.leaveGuard()
         return VT_OK.rawValue
@@ -72,11 +73,13 @@ enum Recorder {
     static func vadStart(_ slot: SessionSlot, _ tNs: UInt64) {
         slot.vadStarts.addGuarded(1)
         slot.pendingResponseNs.store(0, ordering: .relaxed)   // the user is talking again
+        TurnCollector.mark(slot, TurnStage.userSpeech, TurnStage.start, tNs)
     }
 
     static func vadEnd(_ slot: SessionSlot, _ tNs: UInt64) {
         slot.vadEnds.addGuarded(1)
         slot.pendingResponseNs.store(Clock.resolve(tNs), ordering: .relaxed)
+        TurnCollector.mark(slot, TurnStage.userSpeech, TurnStage.end, tNs)
     }
 
     static func textSend(_ slot: SessionSlot, _ tNs: UInt64) {
@@ -93,6 +96,7 @@ enum Recorder {
 
     static func interruption(_ slot: SessionSlot, _ tNs: UInt64) {
         slot.interruptions.addGuarded(1)
+        TurnCollector.mark(slot, TurnStage.interruption, TurnStage.start, tNs)
     }
 
     static func turnStart(_ slot: SessionSlot, _ tNs: UInt64) {
@@ -100,6 +104,9 @@ enum Recorder {
     }
 
     static func turnComplete(_ slot: SessionSlot, _ tNs: UInt64) {
+        if slot.turnMemory.base != nil {
+            TurnCollector.complete(slot, slot.turnMemory, by: .turnComplete, t: Clock.resolve(tNs))
+        }
         let start = slot.openTurnNs.exchange(0, ordering: .relaxed)
         guard start != 0 else { return }
         slot.turns.addGuarded(1)

@@ -25,6 +25,8 @@ struct SessionMeta {
     var responseSeries: Series?
     var textResponseSeries: Series?
     var turnSeries: Series?
+    /// The series the turn collector feeds (Turns/TurnSeriesSet.swift).
+    var turnSeriesSet: TurnSeriesSet?
 }
 
 /// What happens to texts (transcripts) of a session before anyone reads them.
@@ -68,6 +70,8 @@ final class SessionSlot: @unchecked Sendable {
 
     /// Read by the guarded paths after an acquiring generation load, and by snapshots under the lock.
     var meta = SessionMeta()
+    /// The turn collector's memory (Turns/TurnMemory.swift): set up at creation, like meta.
+    var turnMemory = TurnMemory()
 
     init(index: Int) {
         self.index = index

@@ -95,6 +95,8 @@ enum Snapshot {
         out.append("}")
         out.appendJSONKey("out_of_order_events")
         out.append(slot.outOfOrder.value())
+        out.appendJSONKey("turns")
+        TurnJSON.snapshotSection(&out, slot)   // Turns/TurnJSON.swift
         out.append("}")
         return out
     }

@@ -12,6 +12,8 @@ final class Registry: @unchecked Sendable {
     private(set) var families: [String: MetricFamily] = [:]
     private var registeredKeys: [String: [String]] = [:]
     private var configuredBounds: [String: [Double]] = [:]
+    /// Bumped by every vt_register_labels: caches of resolved session series check it.
+    private(set) var labelEpoch: UInt64 = 0
 
     // The built-in families.
     let unknownLabels: MetricFamily
@@ -48,6 +50,10 @@ final class Registry: @unchecked Sendable {
         }
         for f in sessionFamilies + [responseLatency, textResponseLatency, turnDuration] {
             registeredKeys[f.name] = ["transport"]
+        }
+        for spec in TurnFamilies.specs {   // the turn collector's families (Turns/TurnFamilies.swift)
+            families[spec.name] = family(spec.name, spec.help, spec.kind)
+            registeredKeys[spec.name] = ["transport"]
         }
     }
 
@@ -133,6 +139,7 @@ final class Registry: @unchecked Sendable {
             throw .limit("there are already \(VT_MAX_FAMILIES) metric families")
         }
         registeredKeys[name] = keys
+        labelEpoch &+= 1
     }
 
     func setBuckets(name: String, bounds: [Double]) throws(Failure) {

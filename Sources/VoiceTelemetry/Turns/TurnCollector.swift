@@ -1,0 +1,421 @@
+// TurnCollector: the turn semantics on a session slot (seed: VideoSDK agents' MetricsCollector).
+//
+// The open turn lives in a bank of atomic words (TurnWord). Stage events set words: START/FIRST keep
+// the first time (compare-and-swap from 0), END/FINAL the last; values add or set. A second bank holds
+// the user's speech that began while the agent was speaking: it becomes the next turn.
+// Completion (one at a time, claimed with a compare-and-swap; a racing second completion is a no-op)
+// swaps the bank's words out with atomic exchanges, so every event lands in exactly one turn, derives
+// the latencies, writes a fixed-size record into the history ring under a sequence word (readers
+// retry a record that changed under them) and feeds the process metrics. No lock, no allocation.
+//
+// All entry points except `prepare`, `sessionEnded` and the named calls run inside the slot's writer
+// guard (Recorder.guarded); those three run under the process lock.
+import CVoiceTelemetry
+import Synchronization
+
+enum TurnCollector {
+    // MARK: - Session life cycle (process lock held)
+
+    static func prepare(_ slot: SessionSlot, meta: inout SessionMeta, registry: Registry) throws(Failure) {
+        try slot.turnMemory.prepare(history: meta.turnHistory, policy: meta.textPolicy)
+        meta.turnSeriesSet = TurnSeriesSet.resolve(registry, sessionLabels: meta.labels)
+    }
+
+    /// The session ended (slot closed, writers drained): the open turn, and a carried next one, complete.
+    static func sessionEnded(_ slot: SessionSlot) {
+        let m = slot.turnMemory
+        guard m.base != nil else { return }
+        for _ in 0..<2 { complete(slot, m, by: .sessionEnd, t: 0) }
+    }
+
+    // MARK: - Validation (before entering the guard)
+
+    static func validMark(_ stage: UInt32, _ mark: UInt32) -> Bool {
+        switch stage {
+        case TurnStage.userSpeech, TurnStage.eou, TurnStage.agentSpeech, TurnStage.kb, TurnStage.background,
+             TurnStage.thinking:
+            return mark == TurnStage.start || mark == TurnStage.end
+        case TurnStage.stt:
+            return mark == TurnStage.start || mark == TurnStage.interim || mark == TurnStage.preflight
+                || mark == TurnStage.final
+        case TurnStage.llm, TurnStage.tts, TurnStage.realtime:
+            return mark == TurnStage.start || mark == TurnStage.first || mark == TurnStage.end
+        case TurnStage.interruption:
+            return mark == TurnStage.start
+        case TurnStage.falseInterruption:
+            return mark == TurnStage.start || mark == TurnStage.resumed || mark == TurnStage.escalated
+        default:
+            return false
+        }
+    }
+
+    // MARK: - Stage marks (writer guard held)
+
+    static func mark(_ slot: SessionSlot, _ stage: UInt32, _ mark: UInt32, _ tNs: UInt64) {
+        let m = slot.turnMemory
+        guard m.base != nil else { return }
+        let t = Clock.resolve(tNs)
+        switch stage {
+        case TurnStage.userSpeech:
+            if mark == TurnStage.start {
+                let c = m.bank(m.curIndex)
+                if c.word(TurnWord.agentStart) != 0 && c.word(TurnWord.agentEnd) == 0 {
+                    // The user speaks while the agent speaks: this speech belongs to the next turn.
+                    c.setFirst(TurnWord.overlapStart, t)
+                    m.control(TurnMemory.pending)[0].store(1, ordering: .relaxed)
+                }
+                let u = m.bank(m.userIndex)
+                u.setFirst(TurnWord.userStart, t)
+                u.touch(t)
+            } else {
+                let u = m.bank(m.userIndex)
+                u.setLast(TurnWord.userEnd, t)
+                u.touch(t)
+            }
+        case TurnStage.stt:
+            let u = m.bank(m.userIndex)
+            switch mark {
+            case TurnStage.start: u.setFirst(TurnWord.sttStart, t)
+            case TurnStage.interim:
+                u.setFirst(TurnWord.sttInterim, t)
+                u.add(TurnWord.sttInterimCount, 1)
+            case TurnStage.preflight: u.setFirst(TurnWord.sttPreflight, t)
+            default: u.setLast(TurnWord.sttFinal, t)
+            }
+            u.touch(t)
+        case TurnStage.eou:
+            let u = m.bank(m.userIndex)
+            if mark == TurnStage.start { u.setFirst(TurnWord.eouStart, t) } else { u.setLast(TurnWord.eouEnd, t) }
+            u.touch(t)
+        case TurnStage.llm:
+            agentSide(slot, m, t, mark, TurnWord.llmStart, TurnWord.llmFirst, TurnWord.llmEnd)
+        case TurnStage.tts:
+            agentSide(slot, m, t, mark, TurnWord.ttsStart, TurnWord.ttsFirst, TurnWord.ttsEnd)
+        case TurnStage.realtime:
+            agentSide(slot, m, t, mark, TurnWord.rtStart, TurnWord.rtFirst, TurnWord.rtEnd)
+        case TurnStage.agentSpeech:
+            if mark == TurnStage.start {
+                firstAudio(slot, m, t, bytesBefore: slot.audioBytes.value())
+            } else {
+                let c = m.bank(m.curIndex)
+                c.setLast(TurnWord.agentEnd, t)
+                c.setFirst(TurnWord.audioBytesAtStop, slot.audioBytes.value() &+ 1)
+                c.touch(t)
+                complete(slot, m, by: .agentSpeechEnd, t: t)
+            }
+        case TurnStage.kb:
+            let c = m.bank(m.curIndex)
+            if mark == TurnStage.start { c.setFirst(TurnWord.kbStart, t) } else { c.setLast(TurnWord.kbEnd, t) }
+            c.touch(t)
+        case TurnStage.interruption:
+            interruption(slot, m, t)
+        case TurnStage.falseInterruption:
+            falseInterruption(slot, m, t, mark)
+        case TurnStage.background, TurnStage.thinking:
+            let c = m.bank(m.curIndex)
+            let (s, e) = stage == TurnStage.background ? (TurnWord.bgStart, TurnWord.bgEnd) : (TurnWord.thinkStart, TurnWord.thinkEnd)
+            if mark == TurnStage.start { c.setFirst(s, t) } else { c.setLast(e, t) }
+            c.touch(t)
+        default:
+            return
+        }
+    }
+
+    /// LLM, TTS and realtime marks. A START while the current turn was interrupted and the next
+    /// user's speech is waiting means the answer to that speech begins: the interrupted turn completes.
+    private static func agentSide(_ slot: SessionSlot, _ m: TurnMemory, _ t: UInt64, _ mark: UInt32,
+                                  _ startWord: Int, _ firstWord: Int, _ endWord: Int) {
+        if mark == TurnStage.start { answerBegins(slot, m, t) }
+        let c = m.bank(m.curIndex)
+        switch mark {
+        case TurnStage.start: c.setFirst(startWord, t)
+        case TurnStage.first: c.setFirst(firstWord, t)
+        default: c.setLast(endWord, t)
+        }
+        c.touch(t)
+    }
+
+    @inline(__always)
+    private static func answerBegins(_ slot: SessionSlot, _ m: TurnMemory, _ t: UInt64) {
+        guard m.control(TurnMemory.pending)[0].load(ordering: .relaxed) != 0 else { return }
+        let c = m.bank(m.curIndex)
+        if c.word(TurnWord.interrupt) != 0 || c.word(TurnWord.fiEscalated) != 0 {
+            complete(slot, m, by: .nextUserTurn, t: t)
+        }
+    }
+
+    /// The agent's first audio of the turn (AGENT_SPEECH START, or the first audio_out after vad_end).
+    static func firstAudio(_ slot: SessionSlot, _ m: TurnMemory, _ t: UInt64, bytesBefore: UInt64) {
+        answerBegins(slot, m, t)
+        let c = m.bank(m.curIndex)
+        if c.word(TurnWord.agentStart) == 0 {
+            c.setFirst(TurnWord.audioBytesAtStart, bytesBefore &+ 1)
+            c.setFirst(TurnWord.agentStart, t)
+        }
+        c.touch(t)
+    }
+
+    /// From Recorder's response-latency path: the first audio chunk after a vad_end.
+    static func firstAudioChunk(_ slot: SessionSlot, bytes: Int, tNs: UInt64) {
+        let m = slot.turnMemory
+        guard m.base != nil else { return }
+        firstAudio(slot, m, Clock.resolve(tNs), bytesBefore: slot.audioBytes.value() &- UInt64(bytes))
+    }
+
+    private static func interruption(_ slot: SessionSlot, _ m: TurnMemory, _ t: UInt64) {
+        let c = m.bank(m.curIndex)
+        guard c.word(TurnWord.agentStart) != 0 && c.word(TurnWord.agentEnd) == 0 else { return }   // not speaking
+        c.setFirst(TurnWord.interrupt, t)
+        c.setFirst(TurnWord.audioBytesAtStop, slot.audioBytes.value() &+ 1)
+        m.control(TurnMemory.pending)[0].store(1, ordering: .relaxed)
+        c.touch(t)
+    }
+
+    private static func falseInterruption(_ slot: SessionSlot, _ m: TurnMemory, _ t: UInt64, _ mark: UInt32) {
+        let c = m.bank(m.curIndex)
+        let series = slot.meta.turnSeriesSet
+        switch mark {
+        case TurnStage.start:
+            c.setFirst(TurnWord.fiStart, t)
+        case TurnStage.resumed:
+            c.setFirst(TurnWord.fiResumed, t)
+            // The agent went on: the speech that paused it was no user turn, and no interruption.
+            if m.control(TurnMemory.pending)[0].exchange(0, ordering: .relaxed) != 0 {
+                let other = m.bank(m.curIndex ^ 1)
+                for i in 0..<TurnWord.bankCount { other[i].store(0, ordering: .relaxed) }
+            }
+            c.setLast(TurnWord.overlapStart, 0)
+            c.setLast(TurnWord.interrupt, 0)
+            c.setLast(TurnWord.audioBytesAtStop, 0)
+            series?.falseInterruptions[0]?.add(1)
+        default:
+            c.setFirst(TurnWord.fiEscalated, t)
+            let from = c.word(TurnWord.fiStart)
+            c.setFirst(TurnWord.interrupt, from != 0 ? from : t)
+            c.setFirst(TurnWord.audioBytesAtStop, slot.audioBytes.value() &+ 1)
+            m.control(TurnMemory.pending)[0].store(1, ordering: .relaxed)
+            series?.falseInterruptions[1]?.add(1)
+        }
+        c.touch(t)
+    }
+
+    // MARK: - Values, usage, errors (writer guard held; arguments already checked)
+
+    static func value(_ slot: SessionSlot, _ key: UInt32, _ v: Double, _ tNs: UInt64) {
+        let m = slot.turnMemory
+        guard m.base != nil else { return }
+        let t = Clock.resolve(tNs)
+        let userSide = key <= UInt32(VT_TV_EOU_WAIT_SECONDS.rawValue)
+        let b = m.bank(userSide ? m.userIndex : m.curIndex)
+        let ns = UInt64((v * 1e9).rounded())
+        let count = UInt64(v)
+        switch Int32(key) {
+        case Int32(VT_TV_STT_CONFIDENCE.rawValue): b.setLast(TurnWord.sttConfidence, v.bitPattern)
+        case Int32(VT_TV_STT_AUDIO_SECONDS.rawValue): b.setLast(TurnWord.sttAudioNs, ns)
+        case Int32(VT_TV_EOU_PROBABILITY.rawValue): b.setLast(TurnWord.eouProbability, v.bitPattern)
+        case Int32(VT_TV_EOU_WAIT_SECONDS.rawValue): b.add(TurnWord.eouWaitNs, ns)
+        case Int32(VT_TV_TTS_CHARACTERS.rawValue): b.add(TurnWord.ttsChars, count)
+        case Int32(VT_TV_TTS_CHARACTERS_PLAYED.rawValue): b.setLast(TurnWord.ttsCharsPlayed, count)
+        case Int32(VT_TV_TTS_AUDIO_BYTES.rawValue): b.add(TurnWord.ttsAudioBytes, count)
+        case Int32(VT_TV_FALSE_INTERRUPTION_PAUSE_SECONDS.rawValue): b.setLast(TurnWord.fiPauseNs, ns)
+        default: b.setLast(TurnWord.fiWords, count)
+        }
+        b.orBits(TurnWord.valueMask, 1 << UInt64(valueWord(key) - TurnWord.valueBase))
+        b.touch(t)
+    }
+
+    /// Value keys 1...9 map to the value words in order.
+    static func valueWord(_ key: UInt32) -> Int { TurnWord.sttConfidence + Int(key) - 1 }
+
+    /// `fields` are the vt_token_usage fields in order, -1 for not reported.
+    static func usage(_ slot: SessionSlot, stage: UInt32, _ field: (Int) -> Int64, _ tNs: UInt64) {
+        let m = slot.turnMemory
+        guard m.base != nil else { return }
+        let t = Clock.resolve(tNs)
+        let c = m.bank(m.curIndex)
+        let series = slot.meta.turnSeriesSet
+        let stageIndex = TurnSeriesSet.tokenStages.firstIndex(of: stage) ?? 0
+        for i in 0..<TurnWord.tokenFields {
+            let v = field(i)
+            guard v >= 0 else { continue }
+            c.add(TurnWord.tokens + i, UInt64(v))
+            c.orBits(TurnWord.tokensMask, 1 << UInt64(i))
+            guard v > 0, let series else { continue }
+            if i < 4 { series.tokens[stageIndex][i]?.add(Double(v)) } else { series.modalityTokens[i - 4]?.add(Double(v)) }
+        }
+        c.touch(t)
+    }
+
+    static func error(_ slot: SessionSlot, source: UInt32, _ tNs: UInt64) {
+        let m = slot.turnMemory
+        guard m.base != nil else { return }
+        let t = Clock.resolve(tNs)
+        let c = m.bank(TurnStage.isUserSide(source) ? m.userIndex : m.curIndex)
+        c.add(TurnWord.errors + Int(source) - 1, 1)
+        c.touch(t)
+        slot.meta.turnSeriesSet?.errors[Int(source)]?.add(1)
+    }
+
+    // MARK: - Texts (writer guard held; `bytes` valid UTF-8)
+
+    static func text(_ slot: SessionSlot, kind: Int, _ bytes: UnsafeBufferPointer<UInt8>, chars: Int, _ tNs: UInt64) {
+        let m = slot.turnMemory
+        guard m.base != nil else { return }
+        let t = Clock.resolve(tNs)
+        let bankIndex = kind == 2 ? m.curIndex : m.userIndex
+        let b = m.bank(bankIndex)
+        var kept = 0
+        var keptChars = 0
+        if m.includeText {
+            // Keep whole characters up to the limit.
+            var i = 0
+            while i < bytes.count && keptChars < m.textMaxChars {
+                let lead = bytes[i]
+                let len = lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4
+                i += len
+                keptChars += 1
+            }
+            kept = min(i, bytes.count, m.textWords * 8)
+            let dest = m.text(Int(bankIndex), kind)
+            var w = 0
+            while w * 8 < kept {
+                var word: UInt64 = 0
+                for j in 0..<8 where w * 8 + j < kept { word |= UInt64(bytes[w * 8 + j]) << UInt64(8 * j) }
+                dest[w].store(word, ordering: .relaxed)
+                w += 1
+            }
+        }
+        let truncated: UInt64 = keptChars < chars && m.includeText ? 1 : 0
+        let meta: UInt64 = (1 << 63) | (truncated << 62) | (UInt64(kept) << 32) | UInt64(min(chars, Int(UInt32.max)))
+        b.setLast(TurnWord.texts + kind, meta)
+        b.touch(t)
+    }
+
+    // MARK: - Named events (process lock held, slot live)
+
+    static func provider(_ slot: SessionSlot, stage: UInt32, provider: Int, model: Int?, _ tNs: UInt64) {
+        let m = slot.turnMemory
+        guard m.base != nil, let index = TurnStage.providerIndex(stage) else { return }
+        let packed = (UInt64(provider + 1) << 32) | UInt64(model.map { $0 + 1 } ?? 0)
+        m.control(TurnMemory.providers + index)[0].store(packed, ordering: .relaxed)
+    }
+
+    static func fallback(_ slot: SessionSlot, stage: UInt32, kind: UInt32, from: Int, to: Int, reason: Int?, _ tNs: UInt64) {
+        let m = slot.turnMemory
+        guard m.base != nil else { return }
+        let t = Clock.resolve(tNs)
+        let c = m.bank(m.curIndex)
+        let n = c[TurnWord.fallbackCount].wrappingAdd(1, ordering: .relaxed).oldValue
+        if n < UInt64(TurnWord.maxFallbacks) {
+            let e = TurnWord.fallbacks + Int(n) * 2
+            let packed = (UInt64(stage) << 56) | (UInt64(kind) << 48) | (UInt64(from + 1) << 32)
+                | (UInt64(to + 1) << 16) | UInt64(reason.map { $0 + 1 } ?? 0)
+            c.setLast(e, packed)
+            c.setLast(e + 1, t)
+        }
+        if let index = TurnStage.providerIndex(stage) {
+            m.control(TurnMemory.providers + index)[0].store(UInt64(to + 1) << 32, ordering: .relaxed)
+        }
+        c.touch(t)
+    }
+
+    static func toolCall(_ slot: SessionSlot, kind: UInt32, name: Int, start: UInt64, end: UInt64, ok: Bool) {
+        let m = slot.turnMemory
+        guard m.base != nil else { return }
+        let c = m.bank(m.curIndex)
+        let n = c[TurnWord.toolCount].wrappingAdd(1, ordering: .relaxed).oldValue
+        if n < UInt64(TurnWord.maxTools) {
+            let e = TurnWord.tools + Int(n) * 3
+            c.setLast(e, (UInt64(name + 1) << 32) | (UInt64(kind) << 8) | (ok ? 1 : 0))
+            c.setLast(e + 1, start)
+            c.setLast(e + 2, end)
+        }
+        c.touch(start)
+        c.touch(end)
+    }
+
+    // MARK: - Completion
+
+    /// Complete the current turn (if one is open and no other completion runs).
+    static func complete(_ slot: SessionSlot, _ m: TurnMemory, by: CompletedBy, t: UInt64) {
+        let claim = m.control(TurnMemory.completing)
+        guard claim[0].compareExchange(expected: 0, desired: 1, ordering: .acquiring).exchanged else { return }
+        let ci = m.curIndex
+        let bank = m.bank(ci)
+        if bank.word(TurnWord.firstEvent) != 0 {
+            withUnsafeTemporaryAllocation(of: UInt64.self, capacity: TurnWord.recordCount) { w in
+                finish(slot, m, ci, bank, w, by: by, t: t)
+            }
+        }
+        claim[0].store(0, ordering: .releasing)
+    }
+
+    private static func finish(_ slot: SessionSlot, _ m: TurnMemory, _ ci: UInt64, _ bank: UnsafeMutablePointer<Atomic<UInt64>>,
+                               _ w: UnsafeMutableBufferPointer<UInt64>, by: CompletedBy, t: UInt64) {
+        for i in 0..<TurnWord.bankCount { w[i] = bank[i].exchange(0, ordering: .relaxed) }
+        for i in TurnWord.bankCount..<TurnWord.recordCount { w[i] = 0 }
+        let carried = m.control(TurnMemory.pending)[0].exchange(0, ordering: .relaxed) != 0
+        if carried { m.control(TurnMemory.cur)[0].store(ci ^ 1, ordering: .relaxed) }
+        let next = m.bank(m.curIndex)
+        for i in 0..<5 { w[TurnWord.providers + i] = m.control(TurnMemory.providers + i)[0].load(ordering: .relaxed) }
+        let d = TurnDerived { w[$0] }
+        let series = slot.meta.turnSeriesSet
+        guard d.meaningful else {
+            m.control(TurnMemory.discardedCount)[0].wrappingAdd(1, ordering: .relaxed)
+            series?.outcomes[2]?.add(1)
+            let start = w[TurnWord.userStart]
+            if start != 0 {   // the user-speech start carries into the next turn
+                next.storeMin(TurnWord.userStart, start)
+                next.orBits(TurnWord.carried, 1)
+                next.touch(start)
+            }
+            return
+        }
+        if carried { next.orBits(TurnWord.carried, 2) }
+        let outcome: TurnOutcome = d.interrupted ? .interrupted : .completed
+        w[TurnWord.turnID] = m.control(TurnMemory.turnSeq)[0].wrappingAdd(1, ordering: .relaxed).newValue
+        w[TurnWord.outcome] = outcome.rawValue
+        w[TurnWord.completedBy] = by.rawValue
+        w[TurnWord.endNs] = (by == .agentSpeechEnd || by == .turnComplete) && t != 0 ? max(t, w[TurnWord.lastEvent]) : w[TurnWord.lastEvent]
+        if w[TurnWord.audioBytesAtStop] == 0 && w[TurnWord.audioBytesAtStart] != 0 {
+            w[TurnWord.audioBytesAtStop] = slot.audioBytes.value() &+ 1
+        }
+
+        // The record, under its sequence word.
+        let k = m.control(TurnMemory.ringCount)[0].load(ordering: .relaxed)
+        let index = Int(k % UInt64(m.capacity))
+        let e = m.entry(index)
+        e[0].store(2 &* k &+ 1, ordering: .relaxed)
+        atomicMemoryFence(ordering: .releasing)
+        for i in 0..<TurnWord.recordCount { e[1 + i].store(w[i], ordering: .relaxed) }
+        if m.includeText {
+            for kind in 0..<TurnWord.textKinds {
+                let meta = w[TurnWord.texts + kind]
+                let bytes = Int((meta >> 32) & 0x3FFF_FFFF)
+                let src = m.text(Int(ci), kind), dst = m.text(2 + index, kind)
+                for j in 0..<min((bytes + 7) / 8, m.textWords) { dst[j].store(src[j].load(ordering: .relaxed), ordering: .relaxed) }
+            }
+        }
+        e[0].store(2 &* k &+ 2, ordering: .releasing)
+        m.control(TurnMemory.ringCount)[0].store(k &+ 1, ordering: .releasing)
+        m.control(outcome == .interrupted ? TurnMemory.interruptedCount : TurnMemory.completedCount)
+            .pointee.wrappingAdd(1, ordering: .relaxed)
+
+        guard let series else { return }
+        series.outcomes[outcome == .interrupted ? 1 : 0]?.add(1)
+        for i in 0..<7 {
+            let value: UInt64?
+            switch i {
+            case 0: value = d.sttLatency
+            case 1: value = d.eouDelay
+            case 2: value = d.llmTTFT
+            case 3: value = d.llmDuration
+            case 4: value = d.ttsTTFB
+            case 5: value = d.e2e
+            default: value = d.bargeIn
+            }
+            guard let ns = value, ns <= TurnDerived.implausibleNs else { continue }
+            series.histograms[i]?.histogram?.observe(Double(ns) / 1e9, nanoUnits: ns)
+        }
+    }
+}

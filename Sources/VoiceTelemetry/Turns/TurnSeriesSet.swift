@@ -1,0 +1,73 @@
+// TurnSeriesSet: the series one session's turns feed, resolved at session creation (process lock held)
+// from the session labels filtered by each family's registered keys. Sessions with the same labels
+// share one set (cached until vt_register_labels changes the keys).
+final class TurnSeriesSet: @unchecked Sendable {
+    /// In the order of TurnFamilies.histogramNames.
+    let histograms: [Series?]
+    /// completed, interrupted, discarded.
+    let outcomes: [Series?]
+    /// resumed, escalated.
+    let falseInterruptions: [Series?]
+    /// Indexed by source stage 1...13 (index 0 unused).
+    let errors: [Series?]
+    /// input, output, cached_input, reasoning: [stage index: llm 0, realtime 1, stt 2, tts 3][type].
+    let tokens: [[Series?]]
+    /// input_text, input_audio, input_image, output_text, output_audio.
+    let modalityTokens: [Series?]
+    let sessionLabels: [Label]
+
+    static let outcomeNames = ["completed", "interrupted", "discarded"]
+    static let tokenTypes = ["input", "output", "cached_input", "reasoning"]
+    static let tokenStages: [UInt32] = [4, 8, 2, 5]
+    static let modalities: [(String, String)] = [
+        ("input", "text"), ("input", "audio"), ("input", "image"), ("output", "text"), ("output", "audio"),
+    ]
+
+    nonisolated(unsafe) private static var cache: [String: TurnSeriesSet] = [:]
+    nonisolated(unsafe) private static var cacheEpoch: UInt64 = .max
+
+    /// The set for a new session (process lock held).
+    static func resolve(_ registry: Registry, sessionLabels: [Label]) -> TurnSeriesSet {
+        if cacheEpoch != registry.labelEpoch {
+            cache = [:]
+            cacheEpoch = registry.labelEpoch
+        }
+        let key = Series.render(sessionLabels)
+        if let hit = cache[key] { return hit }
+        let set = TurnSeriesSet(registry, sessionLabels)
+        if cache.count < 4096 { cache[key] = set }
+        return set
+    }
+
+    private init(_ registry: Registry, _ labels: [Label]) {
+        sessionLabels = labels
+        func series(_ name: String, _ extra: [Label] = []) -> Series? {
+            Self.series(registry, name, labels, extra)
+        }
+        histograms = TurnFamilies.histogramNames.map { series($0) }
+        outcomes = Self.outcomeNames.map { series(TurnFamilies.outcomes, [Label(key: "outcome", value: $0)]) }
+        falseInterruptions = ["resumed", "escalated"].map {
+            series(TurnFamilies.falseInterruptions, [Label(key: "outcome", value: $0)])
+        }
+        errors = [nil] + (1...13).map { (stage: UInt32) -> Series? in
+            series(TurnFamilies.errors, [Label(key: "source", value: TurnStage.name(stage))])
+        }
+        tokens = Self.tokenStages.map { stage in
+            Self.tokenTypes.map { series(TurnFamilies.tokens, [Label(key: "type", value: $0), Label(key: "stage", value: TurnStage.name(stage))]) }
+        }
+        modalityTokens = Self.modalities.map {
+            series(TurnFamilies.modalityTokens, [Label(key: "direction", value: $0.0), Label(key: "modality", value: $0.1)])
+        }
+    }
+
+    /// A series of a turn family: the session labels its registered keys allow, plus the family's own
+    /// dimensions (which win over a session label of the same key), sorted by key.
+    static func series(_ registry: Registry, _ name: String, _ sessionLabels: [Label], _ extra: [Label]) -> Series? {
+        guard let family = registry.families[name] else { return nil }
+        var labels = registry.filter(sessionLabels, for: name, countUnknown: false)
+        labels.removeAll { label in extra.contains { $0.key == label.key } }
+        labels += extra
+        labels.sort { $0.key < $1.key }
+        return try? registry.series(of: family, labels: labels)
+    }
+}

@@ -1,0 +1,75 @@
+// TurnWord: the word layout of one turn's state. A turn is kept as a fixed array of 64-bit words
+// (relaxed atomics): the same layout serves the open turn (a "bank") and a completed turn in the
+// history ring (a "record": the bank's words plus a few words written at completion).
+enum TurnWord {
+    // Timestamps (ns on the session clock; 0 = not seen).
+    static let userStart = 0, userEnd = 1, sttStart = 2, sttInterim = 3, sttPreflight = 4, sttFinal = 5
+    static let eouStart = 6, eouEnd = 7, llmStart = 8, llmFirst = 9, llmEnd = 10
+    static let ttsStart = 11, ttsFirst = 12, ttsEnd = 13, agentStart = 14, agentEnd = 15
+    static let kbStart = 16, kbEnd = 17, rtStart = 18, rtFirst = 19, rtEnd = 20
+    static let fiStart = 21, fiResumed = 22, fiEscalated = 23, interrupt = 24
+    static let bgStart = 25, bgEnd = 26, thinkStart = 27, thinkEnd = 28
+    static let firstEvent = 29, lastEvent = 30, overlapStart = 31
+    // Values. `valueMask` has bit (1 << (word - valueBase)) for each value word that was reported.
+    static let valueMask = 32
+    static let valueBase = 33
+    static let sttConfidence = 33, sttAudioNs = 34, eouProbability = 35, eouWaitNs = 36
+    static let ttsChars = 37, ttsCharsPlayed = 38, ttsAudioBytes = 39, fiPauseNs = 40, fiWords = 41
+    static let sttInterimCount = 42
+    /// vt_token_usage fields in struct order: input, output, cached_input, reasoning, input_text,
+    /// input_audio, input_image, output_text, output_audio.
+    static let tokens = 43
+    static let tokenFields = 9
+    static let tokensMask = 52
+    /// Session audio byte counter + 1 at the agent's first audio / at the end of its speech.
+    static let audioBytesAtStart = 53, audioBytesAtStop = 54
+    /// Bit 1: user-speech start carried from a discarded turn; bit 2: interrupting speech carried.
+    static let carried = 55
+    /// Provider per stage (stt, eou, llm, tts, realtime): (provider id + 1) << 32 | (model id + 1).
+    static let providers = 56
+    static let providerStages: [UInt32] = [2, 3, 4, 5, 8]
+    /// Error counts by source stage 1...13.
+    static let errors = 61
+    static let errorSources = 13
+    static let toolCount = 74
+    /// Tool calls: 3 words each: (name id + 1) << 32 | kind << 8 | ok, start, end.
+    static let tools = 75
+    static let fallbackCount = 99
+    /// Fallbacks: 2 words each: stage << 56 | kind << 48 | (from+1) << 32 | (to+1) << 16 | (reason+1), t.
+    static let fallbacks = 100
+    /// Texts (user transcript, preflight, agent response): present << 63 | truncated << 62 |
+    /// stored bytes << 32 | characters.
+    static let texts = 108
+    static let bankCount = 111
+
+    // Record-only words.
+    static let turnID = 111, outcome = 112, completedBy = 113, endNs = 114
+    static let recordCount = 115
+
+    static let maxTools = 8
+    static let maxFallbacks = 4
+    static let textKinds = 3
+}
+
+enum TurnOutcome: UInt64 {
+    case completed = 1, interrupted = 2, discarded = 3
+    var name: StaticString {
+        switch self {
+        case .completed: return "completed"
+        case .interrupted: return "interrupted"
+        case .discarded: return "discarded"
+        }
+    }
+}
+
+enum CompletedBy: UInt64 {
+    case agentSpeechEnd = 1, nextUserTurn = 2, turnComplete = 3, sessionEnd = 4
+    var name: StaticString {
+        switch self {
+        case .agentSpeechEnd: return "agent_speech_end"
+        case .nextUserTurn: return "next_user_turn"
+        case .turnComplete: return "turn_complete"
+        case .sessionEnd: return "session_end"
+        }
+    }
+}
