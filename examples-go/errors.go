@@ -72,16 +72,15 @@ var (
 	ErrPermission      = &Error{Code: StatusPermission}
 )
 
-// statusError is the one place a failed status becomes an error. msg is the malloc'ed copy of
-// vt_last_error() made by a vtgo.h helper on the failing call's own thread (may be NULL); it is
-// freed here. Call it only when status != StatusOK (the success path never reaches it).
-func statusError(status C.int32_t, msg *C.char) error {
-	e := &Error{Code: Status(status)}
-	if msg != nil {
-		e.Message = C.GoString(msg)
-		C.free(unsafe.Pointer(msg))
+// errorOf is the one place a failure becomes an error: e is the vtgo_err a vtgo.h helper made on
+// the failing call's own OS thread (status + copy of vt_last_error). It is freed here. Helpers
+// return nil on success, and the success path never reaches this function.
+func errorOf(e *C.vtgo_err) error {
+	err := &Error{Code: Status(e.status), Message: C.GoString(e.msg)}
+	if e.owned != 0 {
+		C.free(unsafe.Pointer(e))
 	}
-	return e
+	return err
 }
 
 // invalidf is a failure detected on the Go side, before crossing (e.g. a NUL byte in a string,

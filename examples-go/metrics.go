@@ -85,8 +85,8 @@ func metricCall(op C.int, name, help string, labels Labels, v float64) error {
 		hasHelp = 1
 	}
 	r := C.vtgo_metric(op, (*C.char)(unsafe.Pointer(p.ptr())), hasHelp, C.size_t(n), C.double(v))
-	if r.status != C.VT_OK {
-		return statusError(r.status, r.msg)
+	if r.err != nil {
+		return errorOf(r.err)
 	}
 	return nil
 }
@@ -130,8 +130,8 @@ func RegisterLabels(name string, keys ...string) error {
 		return p.err
 	}
 	r := C.vtgo_register_labels((*C.char)(unsafe.Pointer(p.ptr())), C.size_t(len(keys)))
-	if r.status != C.VT_OK {
-		return statusError(r.status, r.msg)
+	if r.err != nil {
+		return errorOf(r.err)
 	}
 	return nil
 }
@@ -150,8 +150,8 @@ func SetBuckets(name string, upperBounds []float64) error {
 		b = (*C.double)(unsafe.Pointer(&upperBounds[0]))
 	}
 	r := C.vtgo_set_buckets((*C.char)(unsafe.Pointer(p.ptr())), b, C.size_t(len(upperBounds)))
-	if r.status != C.VT_OK {
-		return statusError(r.status, r.msg)
+	if r.err != nil {
+		return errorOf(r.err)
 	}
 	return nil
 }
@@ -194,8 +194,8 @@ func promTextInto(buf []byte) (int, error) {
 		p = (*C.char)(unsafe.Pointer(&buf[0]))
 	}
 	r := C.vtgo_prom_text(p, C.size_t(len(buf)))
-	if r.status != C.VT_OK {
-		return int(r.value), statusError(r.status, r.msg)
+	if r.err != nil {
+		return int(r.value), errorOf(r.err)
 	}
 	return int(r.value), nil
 }

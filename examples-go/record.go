@@ -9,31 +9,31 @@ package voicetelemetry
 /*
 #include "vtgo.h"
 
-static inline vtgo_status vtgo_record_audio_out(vt_session s, size_t bytes, uint64_t t_ns) {
-    return vtgo_status_of(vt_record_audio_out(s, bytes, t_ns));
+static inline vtgo_err * vtgo_record_audio_out(vt_session s, size_t bytes, uint64_t t_ns) {
+    return vtgo_check(vt_record_audio_out(s, bytes, t_ns));
 }
-static inline vtgo_status vtgo_record_vad_start(vt_session s, uint64_t t_ns) {
-    return vtgo_status_of(vt_record_vad_start(s, t_ns));
+static inline vtgo_err * vtgo_record_vad_start(vt_session s, uint64_t t_ns) {
+    return vtgo_check(vt_record_vad_start(s, t_ns));
 }
-static inline vtgo_status vtgo_record_vad_end(vt_session s, uint64_t t_ns) {
-    return vtgo_status_of(vt_record_vad_end(s, t_ns));
+static inline vtgo_err * vtgo_record_vad_end(vt_session s, uint64_t t_ns) {
+    return vtgo_check(vt_record_vad_end(s, t_ns));
 }
-static inline vtgo_status vtgo_record_text_send(vt_session s, uint64_t t_ns) {
-    return vtgo_status_of(vt_record_text_send(s, t_ns));
+static inline vtgo_err * vtgo_record_text_send(vt_session s, uint64_t t_ns) {
+    return vtgo_check(vt_record_text_send(s, t_ns));
 }
-static inline vtgo_status vtgo_record_text_out(vt_session s, uint64_t t_ns) {
-    return vtgo_status_of(vt_record_text_out(s, t_ns));
+static inline vtgo_err * vtgo_record_text_out(vt_session s, uint64_t t_ns) {
+    return vtgo_check(vt_record_text_out(s, t_ns));
 }
-static inline vtgo_status vtgo_record_interruption(vt_session s, uint64_t t_ns) {
-    return vtgo_status_of(vt_record_interruption(s, t_ns));
+static inline vtgo_err * vtgo_record_interruption(vt_session s, uint64_t t_ns) {
+    return vtgo_check(vt_record_interruption(s, t_ns));
 }
-static inline vtgo_status vtgo_record_turn_start(vt_session s, uint64_t t_ns) {
-    return vtgo_status_of(vt_record_turn_start(s, t_ns));
+static inline vtgo_err * vtgo_record_turn_start(vt_session s, uint64_t t_ns) {
+    return vtgo_check(vt_record_turn_start(s, t_ns));
 }
-static inline vtgo_status vtgo_record_turn_complete(vt_session s, uint64_t t_ns) {
-    return vtgo_status_of(vt_record_turn_complete(s, t_ns));
+static inline vtgo_err * vtgo_record_turn_complete(vt_session s, uint64_t t_ns) {
+    return vtgo_check(vt_record_turn_complete(s, t_ns));
 }
-static inline vtgo_status vtgo_record_usage(vt_session s, int64_t total, int64_t prompt,
+static inline vtgo_err * vtgo_record_usage(vt_session s, int64_t total, int64_t prompt,
                                             int64_t response, int64_t cached, int64_t thoughts) {
     vt_usage u;
     memset(&u, 0, sizeof u);
@@ -43,7 +43,7 @@ static inline vtgo_status vtgo_record_usage(vt_session s, int64_t total, int64_t
     u.response = response;
     u.cached = cached;
     u.thoughts = thoughts;
-    return vtgo_status_of(vt_record_usage(s, &u));
+    return vtgo_check(vt_record_usage(s, &u));
 }
 static inline vtgo_result vtgo_record_batch(vt_session s, const vt_event *events, size_t n) {
     size_t done = 0;
@@ -65,12 +65,12 @@ import (
 // A call the semantics ignore (a second TurnStart, a second TextOut, audio with no response
 // awaited) returns nil. Every record method returns ErrBadHandle after Close.
 
-// done turns a helper's status into the method's result. Inlined: on success it is one compare.
-func done(r C.vtgo_status) error {
-	if r.status == C.VT_OK {
+// done turns a helper's result into the method's. Inlined: on success it is one compare.
+func done(e *C.vtgo_err) error {
+	if e == nil {
 		return nil
 	}
-	return statusError(r.status, r.msg)
+	return errorOf(e)
 }
 
 // RecordAudioOut records one chunk of agent audio of the given size. The first chunk after a
@@ -239,8 +239,8 @@ func (s *Session) RecordBatchN(events []Event) (int, error) {
 	}
 	r := C.vtgo_record_batch(C.vt_session(s.h), p, C.size_t(len(events)))
 	runtime.KeepAlive(s)
-	if r.status != C.VT_OK {
-		return int(r.value), statusError(r.status, r.msg)
+	if r.err != nil {
+		return int(r.value), errorOf(r.err)
 	}
 	return int(r.value), nil
 }

@@ -29,8 +29,8 @@ static vtgo_result vtgo_create_session(const char *packed, int has_id, size_t n_
     return vtgo_result_of(st, s);
 }
 
-static inline vtgo_status vtgo_end_session(vt_session s) {
-    return vtgo_status_of(vt_end_session(s));
+static inline vtgo_err *vtgo_end_session(vt_session s) {
+    return vtgo_check(vt_end_session(s));
 }
 */
 import "C"
@@ -134,8 +134,8 @@ func NewSession(opts ...Option) (*Session, error) {
 	r := C.vtgo_create_session((*C.char)(unsafe.Pointer(p.ptr())), hasID, C.size_t(n),
 		C.uint64_t(cfg.startNs), C.uint32_t(cfg.textPolicy), C.uint32_t(cfg.maxTextChars),
 		C.uint32_t(cfg.turnHistory))
-	if r.status != C.VT_OK {
-		return nil, statusError(r.status, r.msg)
+	if r.err != nil {
+		return nil, errorOf(r.err)
 	}
 	s := &Session{h: uint64(r.value)}
 	if cfg.id != nil {
@@ -166,9 +166,8 @@ func (s *Session) Close() error {
 		return nil
 	}
 	runtime.SetFinalizer(s, nil)
-	r := C.vtgo_end_session(C.vt_session(s.h))
-	if r.status != C.VT_OK {
-		return statusError(r.status, r.msg)
+	if e := C.vtgo_end_session(C.vt_session(s.h)); e != nil {
+		return errorOf(e)
 	}
 	return nil
 }

@@ -144,8 +144,8 @@ func (s *Session) snapshotInto(nowNs uint64, buf []byte) (int, error) {
 	}
 	r := C.vtgo_snapshot_json_at(C.vt_session(s.h), C.uint64_t(nowNs), p, C.size_t(len(buf)))
 	runtime.KeepAlive(s)
-	if r.status != C.VT_OK {
-		return int(r.value), statusError(r.status, r.msg)
+	if r.err != nil {
+		return int(r.value), errorOf(r.err)
 	}
 	return int(r.value), nil
 }

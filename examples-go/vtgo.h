@@ -6,6 +6,8 @@
  * So each helper calls the library and, only when the status is not VT_OK, copies the thread's
  * message in the same C call, on the same thread. The copy is malloc'ed; Go frees it (error path
  * only). On success a helper costs one call and one compare: the record path stays one crossing.
+ * (Reading vt_last_error() in a second cgo call, even right after, could read another goroutine's
+ * message, or none; locking the OS thread around every call would tax the success path.)
  *
  * Strings from Go arrive "packed": one Go []byte holding NUL-terminated strings back to back (no
  * Go pointers inside, so cgo allows passing it, and nothing has to be allocated in C or freed).
@@ -25,52 +27,69 @@ _Static_assert(sizeof(vt_event) == 24, "vt_event layout changed: update Event in
 _Static_assert(offsetof(vt_event, value) == 8, "vt_event layout changed: update Event in record.go");
 _Static_assert(offsetof(vt_event, t_ns) == 16, "vt_event layout changed: update Event in record.go");
 
-/* Result of a helper: status, and on failure a malloc'ed copy of vt_last_error() (or NULL). */
-typedef struct vtgo_status {
+/*
+ * A failed call: its status and a copy of its vt_last_error() message. Helpers return a pointer to
+ * one, or NULL on success: a pointer comes back in a register, which keeps a record call as cheap
+ * as a raw cgo call of the library function (a returned struct measurably is not).
+ * `owned` 1: malloc'ed, the Go side frees it. 0: one of the static blocks below, used only when
+ * malloc fails (the status is kept, the message is lost).
+ */
+typedef struct vtgo_err {
     int32_t status;
-    char *msg;
-} vtgo_status;
+    int32_t owned;
+    const char *msg;
+} vtgo_err;
 
-/* Result with a value: a handle, a length or a count. */
+#define VTGO_NO_MEMORY "(no memory to copy the error message)"
+static vtgo_err vtgo_err_no_memory[10] = {
+    {0, 0, VTGO_NO_MEMORY},  {-1, 0, VTGO_NO_MEMORY}, {-2, 0, VTGO_NO_MEMORY},
+    {-3, 0, VTGO_NO_MEMORY}, {-4, 0, VTGO_NO_MEMORY}, {-5, 0, VTGO_NO_MEMORY},
+    {-6, 0, VTGO_NO_MEMORY}, {-7, 0, VTGO_NO_MEMORY}, {-8, 0, VTGO_NO_MEMORY},
+    {-9, 0, VTGO_NO_MEMORY},
+};
+
+/* A failure with the given message (copied). */
+static vtgo_err *vtgo_err_with(vt_status st, const char *m) {
+    size_t n = strlen(m);
+    vtgo_err *e = (vtgo_err *)malloc(sizeof *e + n + 1);
+    if (e == NULL) {
+        return &vtgo_err_no_memory[st <= 0 && st >= -9 ? -st : -VT_E_INTERNAL];
+    }
+    e->status = st;
+    e->owned = 1;
+    memcpy((char *)(e + 1), m, n + 1);
+    e->msg = (const char *)(e + 1);
+    return e;
+}
+
+/* The failure of the call that just returned st on this thread: copies vt_last_error() now. */
+static vtgo_err *vtgo_err_last(vt_status st) {
+    const char *m = vt_last_error();
+    return vtgo_err_with(st, m != NULL ? m : "");
+}
+
+/* NULL for VT_OK; otherwise the failure, message copied on the calling thread. */
+static inline vtgo_err *vtgo_check(vt_status st) {
+    return st == VT_OK ? NULL : vtgo_err_last(st);
+}
+
+/* Result of a helper that also produces a value (a handle, a length, a count). */
 typedef struct vtgo_result {
-    int32_t status;
-    char *msg;
+    vtgo_err *err;
     uint64_t value;
 } vtgo_result;
 
-static char *vtgo_copy_last_error(void) {
-    const char *m = vt_last_error();
-    size_t n;
-    char *copy;
-    if (m == NULL) m = "";
-    n = strlen(m);
-    copy = (char *)malloc(n + 1);
-    if (copy != NULL) memcpy(copy, m, n + 1);
-    return copy;
-}
-
-static inline vtgo_status vtgo_status_of(vt_status st) {
-    vtgo_status r;
-    r.status = st;
-    r.msg = st != VT_OK ? vtgo_copy_last_error() : NULL;
-    return r;
-}
-
 static inline vtgo_result vtgo_result_of(vt_status st, uint64_t value) {
     vtgo_result r;
-    r.status = st;
-    r.msg = st != VT_OK ? vtgo_copy_last_error() : NULL;
+    r.err = vtgo_check(st);
     r.value = value;
     return r;
 }
 
-/* A failure made up on this side (never from the library): its message is a malloc'ed copy. */
+/* A failure made up on this side (never from the library). */
 static inline vtgo_result vtgo_fail(vt_status st, const char *msg) {
     vtgo_result r;
-    size_t n = strlen(msg);
-    r.status = st;
-    r.msg = (char *)malloc(n + 1);
-    if (r.msg != NULL) memcpy(r.msg, msg, n + 1);
+    r.err = vtgo_err_with(st, msg);
     r.value = 0;
     return r;
 }
