@@ -22,17 +22,39 @@ CWARN       := -std=c99 -Wall -Wextra -pedantic -Werror
 LINK_BUILD  := -L$(abspath $(LIBDIR)) -lvoicetelemetry -Wl,-rpath,$(abspath $(LIBDIR))
 
 .PHONY: all lib install stage demo test test-swift test-c test-header test-symbols test-python test-go \
-        bench clean
+        test-tsan plugins bench clean
 
 all: lib
 
-lib: $(LIB)
+lib: $(LIB) plugins
 
 $(LIB): $(SOURCES)
 	$(SWIFT) build -c release -Xswiftc -static-stdlib
 	@mkdir -p $(LIBDIR)
 	cp $(SWIFT_OUT) $@
 	strip --strip-unneeded $@
+
+# ---- sink plugins (built against include/voicetelemetry_plugin.h only; just the entry point exported) --
+
+PLUGIN_CFLAGS := $(CWARN) -O2 -fPIC -shared -fvisibility=hidden -Iinclude
+PLUGINS       := $(BUILD)/plugins/jsonl_sink.so
+HOSTILE       := wrong_abi no_entry null_entry init_fails slow retry fatal weird null_write null_init \
+                 small_table bad_name minimal
+TEST_PLUGINS  := $(patsubst %,$(BUILD)/tests/plugins/%.so,$(HOSTILE) scripted scripted_b)
+
+plugins: $(PLUGINS)
+
+$(BUILD)/plugins/%.so: examples-c/plugins/%.c include/voicetelemetry_plugin.h
+	@mkdir -p $(dir $@)
+	$(CC) $(PLUGIN_CFLAGS) -o $@ $<
+
+$(BUILD)/tests/plugins/scripted.so $(BUILD)/tests/plugins/scripted_b.so: tests/plugins/scripted.c include/voicetelemetry_plugin.h
+	@mkdir -p $(dir $@)
+	$(CC) $(PLUGIN_CFLAGS) -DSCRIPTED_NAME='"$(basename $(notdir $@))"' -o $@ $<
+
+$(BUILD)/tests/plugins/%.so: tests/plugins/hostile.c include/voicetelemetry_plugin.h
+	@mkdir -p $(dir $@)
+	$(CC) $(PLUGIN_CFLAGS) -DHOSTILE_$* -DHOSTILE_NAME='"$*"' -o $@ $<
 
 # ---- install ---------------------------------------------------------------------------------------
 
@@ -59,7 +81,7 @@ demo: $(BUILD)/voice_engine
 
 # ---- tests -----------------------------------------------------------------------------------------
 
-test: test-swift test-header test-symbols test-c test-python test-go
+test: test-swift test-header test-symbols test-c test-tsan test-python test-go
 	@echo "make test: all suites passed"
 
 test-swift:
@@ -79,8 +101,20 @@ $(BUILD)/tests/%: tests/c/%.c tests/c/check.h $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CWARN) -D_GNU_SOURCE -O1 -g -Iinclude -Itests/c -o $@ $< $(LINK_BUILD) -lpthread -lm
 
-test-c: $(C_TESTS)
+test-c: $(C_TESTS) $(PLUGINS) $(TEST_PLUGINS)
 	tests/c/run_all.sh $(C_TESTS)
+
+# The plugin stress test again, against a ThreadSanitizer build of the library (own scratch path).
+TSAN_CC     ?= clang
+TSAN_LIBDIR := .build-tsan/debug
+test-tsan: $(PLUGINS) $(TEST_PLUGINS)
+	$(SWIFT) build -c debug -Xswiftc -sanitize=thread --scratch-path .build-tsan
+	@mkdir -p $(BUILD)/tsan
+	$(TSAN_CC) -std=c99 -Wall -Wextra -D_GNU_SOURCE -O1 -g -fsanitize=thread -shared-libsan -Iinclude -Itests/c \
+	    -o $(BUILD)/tsan/test_plugins_stress tests/c/test_plugins_stress.c \
+	    -L$(abspath $(TSAN_LIBDIR)) -lvoicetelemetry -Wl,-rpath,$(abspath $(TSAN_LIBDIR)) \
+	    -Wl,-rpath,$$($(TSAN_CC) -print-resource-dir)/lib/linux -lpthread -lm
+	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" VT_STRESS_SECONDS=4 $(BUILD)/tsan/test_plugins_stress
 
 test-python: $(LIB)
 	VOICETELEMETRY_LIB=$(abspath $(LIB)) $(PYTHON) -m pytest -q examples-python/tests

@@ -735,7 +735,201 @@ vt_status vt_turn_history_json(vt_session s, size_t max_turns, char *buf, size_t
 
 /* ------------------------------------------------------------------------------------------------
  * Events and sink plugins
+ *
+ * Events are JSON objects sent to sink plugins (shared objects written against
+ * voicetelemetry_plugin.h: a file, a database, a collector). Each is wrapped in the envelope
+ *   {"type_id":"core::telemetry/event@1","session_id":"..."|null,"event_type":"...",
+ *    "correlation_id":"..."|null,"turn_id":"..."|null,"timestamp_us":N,"data":{...}}
+ * (timestamp_us: the event's t_ns / 1000) and delivered as one JSON Lines line. Readers must ignore
+ * keys they do not know.
+ *
+ * The library emits its own events while at least one plugin is loaded (otherwise they cost
+ * nothing): `session.start` (data: labels, start), `session.end` (data: the final snapshot, as
+ * vt_snapshot_json), `interruption` (data: the session's count so far), `usage` (data: the
+ * reported fields, null if not reported), `turn.complete` (the turn record) and, per plugin,
+ * `telemetry.health` (see below).
+ *
+ * Texts: in the payload of an event of a session, every string value whose key is "text" or
+ * "transcript" or ends in "_text" or "_transcript" is treated as a transcript and rewritten per the
+ * session's text_policy before any plugin sees it: VT_TEXT_REDACT (the default, and for session 0)
+ * replaces it with "[redacted N chars]"; VT_TEXT_INCLUDE truncates it to max_text_chars characters.
+ *
+ * Delivery: each plugin has its own thread and a bounded queue of events (each at most
+ * VT_MAX_EVENT_BYTES, envelope and newline included). Emitting copies the event into the queue of
+ * every loaded plugin: it never calls a plugin, never blocks, never allocates. When a queue is full
+ * its oldest event is dropped (reason "queue_full"), so a stalled plugin loses its oldest events and
+ * delays nobody. The thread hands batches to the plugin's write(); RETRY re-delivers the same batch
+ * with capped exponential backoff (1 ms doubling to 1 s), DROP drops it (reason "plugin"), FATAL
+ * disables the plugin (reason "disabled" for the batch and everything after; an error is logged).
+ *
+ * Rate limit: each event type may be emitted at most vt_set_event_rate_limit() times per second of
+ * event time (default VT_DEFAULT_EVENT_RATE_LIMIT per type; windows are whole seconds of t_ns);
+ * the excess is dropped (reason "rate_limited") for every plugin.
+ *
+ * Accounting, per plugin: emitted = delivered + dropped (queue_full + rate_limited + too_large +
+ * plugin + disabled) + queued, exact whenever no emit is in progress (e.g. after
+ * vt_flush_events). While events of a plugin are dropped, its thread sends it a
+ * `telemetry.health` event at most every health interval (default 5 s) with its drop counts.
+ * The same numbers are in vt_prom_text: voicetelemetry_plugin_events_emitted_total,
+ * voicetelemetry_plugin_events_delivered_total, voicetelemetry_plugin_events_dropped_total{reason},
+ * voicetelemetry_plugin_retries_total, voicetelemetry_plugin_queue_depth and
+ * voicetelemetry_plugin_disabled, each labelled plugin=<name>.
  * --------------------------------------------------------------------------------------------- */
+
+/** Longest event (envelope and trailing newline included) a queue cell holds. */
+#define VT_MAX_EVENT_BYTES 4064
+/** Longest event_type, in bytes ([A-Za-z0-9_.:/-]). */
+#define VT_MAX_EVENT_TYPE_BYTES 64
+/** Longest correlation_id or turn_id, in bytes. */
+#define VT_MAX_EVENT_ID_BYTES 128
+/** Default per-event-type rate limit (events per second). */
+#define VT_DEFAULT_EVENT_RATE_LIMIT 100
+/** Most plugins loaded at the same time. */
+#define VT_MAX_PLUGINS 16
+/** Default and largest queue capacity of a plugin, in events (a capacity is rounded up to a power
+ *  of two, at least 16). */
+#define VT_DEFAULT_PLUGIN_QUEUE 1024
+#define VT_MAX_PLUGIN_QUEUE 16384
+
+/**
+ * vt_emit -- send one event to every loaded plugin.
+ *
+ * s: the session the event belongs to (its id goes into the envelope and its text_policy applies);
+ *    0 for an event of no session (session_id null, texts redacted).
+ * event_type: 1..VT_MAX_EVENT_TYPE_BYTES bytes of [A-Za-z0-9_.:/-], e.g. "llm.response".
+ * json_payload: a JSON object (strict RFC 8259, UTF-8, nesting at most 64 deep); NULL means {}.
+ * correlation_id, turn_id: UTF-8 of at most VT_MAX_EVENT_ID_BYTES, or NULL (null in the envelope).
+ * t_ns: when it happened, as for record calls (0 = now).
+ * Statuses: VT_OK (queued for every plugin, or dropped by the rate limit or a full queue and
+ *           counted: emitting is best effort); VT_E_INVALID_ARG (bad event_type, payload not a valid
+ *           JSON object, bad id: nothing is forwarded); VT_E_BAD_HANDLE (s not 0 and not open);
+ *           VT_E_LIMIT (the event is longer than VT_MAX_EVENT_BYTES: not forwarded, counted as
+ *           dropped "too_large" for every plugin).
+ * Payload validation happens even when no plugin is loaded.
+ * Ownership: all strings borrowed for the call (the event is copied).
+ * Thread-safety: any thread; lock-free, no allocation, no system call (except the clock for
+ * t_ns == 0 and, rarely, waking an idle plugin thread). Since 1.0.
+ */
+vt_status vt_emit(vt_session s, const char *event_type, const char *json_payload,
+                  const char *correlation_id, const char *turn_id, uint64_t t_ns);
+
+/**
+ * vt_set_event_rate_limit -- events per second allowed per event type (0 = unlimited).
+ *
+ * Applies from the next emit on; the default is VT_DEFAULT_EVENT_RATE_LIMIT. At most 1000000.
+ * Statuses: VT_OK; VT_E_INVALID_ARG (above 1000000).
+ * Thread-safety: any thread. Since 1.0.
+ */
+vt_status vt_set_event_rate_limit(uint32_t per_second);
+
+/**
+ * vt_set_plugin_dir -- allow plugins only from inside this directory (NULL: from anywhere).
+ *
+ * The directory and later plugin paths are resolved (realpath) before the comparison, so ".." and
+ * symbolic links do not get around it. Plugins already loaded stay loaded.
+ * Statuses: VT_OK; VT_E_INVALID_ARG (not UTF-8, longer than 4095 bytes); VT_E_NOT_FOUND (the
+ *           directory does not exist).
+ * Ownership: copied. Thread-safety: any thread. Since 1.0.
+ */
+vt_status vt_set_plugin_dir(const char *dir);
+
+/** A loaded plugin's id; 0 is never valid. An id is not reused after its plugin is unloaded. */
+typedef uint64_t vt_plugin_id;
+
+/**
+ * vt_load_plugin -- load a sink plugin, initialise it and start its thread.
+ *
+ * path: the .so file. It must exist, be a regular file, not be world-writable and belong to the
+ *       effective user or to root; with vt_set_plugin_dir it must resolve inside that directory.
+ * config_json: a JSON object passed to the plugin's init (NULL means {}). The host reads its own
+ *       keys from it, all optional: "queue_capacity" (events, default VT_DEFAULT_PLUGIN_QUEUE, at
+ *       most VT_MAX_PLUGIN_QUEUE), "drain_timeout_ms" (unload's drain deadline, default 2000),
+ *       "health_interval_ms" (default 5000), "max_batch_events" (default 256, at most 4096).
+ * id_out: receives the plugin's id.
+ * Statuses: VT_OK; VT_E_INVALID_ARG (NULL path or id_out, not UTF-8, config not a JSON object,
+ *           bad host key value); VT_E_NOT_FOUND (no such file; the entry symbol
+ *           VT_PLUGIN_ENTRY_SYMBOL is missing); VT_E_PERMISSION (world-writable, owned by another
+ *           user, outside the plugin directory); VT_E_PLUGIN (not a loadable shared object, entry
+ *           returned NULL, table too small, ABI major mismatch, bad or duplicate name, NULL required
+ *           callback, init failed: the message includes the plugin's own error text);
+ *           VT_E_LIMIT (VT_MAX_PLUGINS loaded); VT_E_INTERNAL (no thread could be started).
+ *           The message of every refusal says why.
+ * Ownership: path and config_json are borrowed for the call.
+ * Thread-safety: any thread; load, unload and flush are serialised with each other (init of the
+ * plugin runs on the calling thread). Since 1.0.
+ */
+vt_status vt_load_plugin(const char *path, const char *config_json, vt_plugin_id *id_out);
+
+/**
+ * vt_unload_plugin -- stop a plugin: no new events reach it, its queue is drained and flushed
+ * (until its drain_timeout_ms; events left then are dropped as "disabled"), its shutdown is called
+ * and the shared object is closed.
+ *
+ * id: 0 is a harmless no-op returning VT_OK.
+ * Statuses: VT_OK; VT_E_NOT_FOUND (no such loaded plugin); VT_E_PLUGIN (the plugin's thread did not
+ *           stop within 5 s after the deadline: it is left running detached and its code stays
+ *           mapped; the id is gone all the same).
+ * Thread-safety: any thread; may block up to the drain deadline. Since 1.0.
+ */
+vt_status vt_unload_plugin(vt_plugin_id id);
+
+/**
+ * vt_list_plugins -- the ids of the loaded plugins, oldest first.
+ *
+ * ids: room for cap ids (may be NULL when cap is 0). n_out: receives how many are loaded.
+ * Statuses: VT_OK; VT_E_BUFFER_TOO_SMALL (more than cap are loaded: the first cap are written);
+ *           VT_E_INVALID_ARG (n_out NULL, ids NULL with cap > 0).
+ * Thread-safety: any thread. Since 1.0.
+ */
+vt_status vt_list_plugins(vt_plugin_id *ids, size_t cap, size_t *n_out);
+
+/** Statistics of a plugin. Zero-initialise and set struct_size. */
+typedef struct vt_plugin_statistics {
+    uint32_t struct_size;          /* sizeof(vt_plugin_statistics); fields are only appended */
+    uint32_t disabled;             /* 1 once the plugin returned FATAL */
+    vt_plugin_id id;
+    char name[64];                 /* the plugin's name, NUL-terminated */
+    char version[32];              /* its version text (truncated), "" if none */
+    uint64_t emitted;              /* events offered to this plugin */
+    uint64_t delivered;            /* events in batches the plugin accepted (OK) */
+    uint64_t dropped_queue_full;   /* oldest events pushed out of a full queue */
+    uint64_t dropped_rate_limited; /* events over their type's rate limit */
+    uint64_t dropped_too_large;    /* events longer than VT_MAX_EVENT_BYTES */
+    uint64_t dropped_plugin;       /* events in batches the plugin answered DROP */
+    uint64_t dropped_disabled;     /* events after (and in the batch of) a FATAL, or left at unload */
+    uint64_t queued;               /* events in the queue or in the batch being delivered */
+    uint64_t retries;              /* RETRY answers */
+    uint64_t batches;              /* write() calls that returned OK */
+    uint64_t health_events;        /* telemetry.health events sent (not counted in emitted) */
+    uint64_t plugin_reported_drops;/* counted by the plugin through its host table's count_drop */
+    uint32_t queue_capacity;       /* events the queue holds */
+    uint32_t reserved;
+    char last_error[256];          /* the latest error logged for this plugin, "" if none */
+} vt_plugin_statistics;
+
+/**
+ * vt_plugin_stats -- read a plugin's statistics.
+ *
+ * out: out->struct_size must cover at least `id`; only the fields it covers are written.
+ * Counters are read one by one; the accounting identity (see above) holds exactly when no emit is
+ * in progress.
+ * Statuses: VT_OK; VT_E_INVALID_ARG (out NULL, struct_size too small); VT_E_NOT_FOUND (no such
+ *           loaded plugin).
+ * Thread-safety: any thread. Since 1.0.
+ */
+vt_status vt_plugin_stats(vt_plugin_id id, vt_plugin_statistics *out);
+
+/**
+ * vt_flush_events -- deliver every event emitted before the call and flush every plugin.
+ *
+ * Waits until each plugin's thread has handed all events queued at the call to write() (retries
+ * included) and the plugin's flush() returned, or until timeout_ms passed.
+ * Statuses: VT_OK; VT_E_LIMIT (timeout_ms passed before every plugin was flushed; the message names
+ *           the first such plugin. Disabled plugins count as flushed.)
+ * Thread-safety: any thread (serialised with load and unload); blocks. Since 1.0.
+ */
+vt_status vt_flush_events(uint32_t timeout_ms);
+
 
 #ifdef __cplusplus
 }

@@ -40,6 +40,7 @@ final class ProcessState: @unchecked Sendable {
                 throw error
             }
             let generation = slot.open(meta: meta)
+            if EventBus.shared.hasSinks { CoreEvents.sessionStarted(slot) }
             return (generation << SessionSlot.handleIndexBits) | UInt64(slot.index)
         }
     }
@@ -50,6 +51,7 @@ final class ProcessState: @unchecked Sendable {
             guard slot.close(expected: handle >> SessionSlot.handleIndexBits) else {
                 throw .badHandle("session handle \(handle) is unknown or has ended")
             }
+            if EventBus.shared.hasSinks { CoreEvents.sessionEnded(slot) }   // final snapshot, before the fold
             var finals = slot.drainCounters()
             finals[.sessionsTotal] = 1
             for (measure, series) in slot.meta.measureSeries {
@@ -94,7 +96,9 @@ final class ProcessState: @unchecked Sendable {
                     series.liveScratch &+= slot.counterValue(measure)
                 }
             }
-            return PromText.render(registry)
+            var text = PromText.render(registry)
+            PluginMetrics.render(into: &text)
+            return text
         }) ?? TextOutput()
     }
 }

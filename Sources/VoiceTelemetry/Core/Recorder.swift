@@ -96,6 +96,7 @@ enum Recorder {
 
     static func interruption(_ slot: SessionSlot, _ tNs: UInt64) {
         slot.interruptions.addGuarded(1)
+        if EventBus.shared.hasSinks { CoreEvents.interruption(slot, tNs) }
         TurnCollector.mark(slot, TurnStage.interruption, TurnStage.start, tNs)
     }
 
@@ -122,6 +123,7 @@ enum Recorder {
             slot.usageLatest[field.rawValue].store(reported, ordering: .relaxed)
             slot.usageTotals[field.rawValue].wrappingAdd(reported, ordering: .relaxed)
         }
+        if EventBus.shared.hasSinks { CoreEvents.usage(slot, value) }
     }
 
     /// One latency from `start` to `end`; an end before its start is counted, never clamped.

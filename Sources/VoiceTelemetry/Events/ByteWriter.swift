@@ -1,0 +1,90 @@
+// ByteWriter: appends bytes into a fixed buffer it does not own (a stack buffer while an event is
+// built). Never allocates; writing past the end sets `overflowed` and drops the bytes.
+
+struct ByteWriter {
+    let base: UnsafeMutablePointer<UInt8>
+    let capacity: Int
+    private(set) var count = 0
+    private(set) var overflowed = false
+
+    init(base: UnsafeMutablePointer<UInt8>, capacity: Int) {
+        self.base = base
+        self.capacity = capacity
+    }
+
+    @inline(__always)
+    mutating func byte(_ b: UInt8) {
+        guard count < capacity else { overflowed = true; return }
+        base[count] = b
+        count += 1
+    }
+
+    mutating func bytes(_ source: UnsafePointer<UInt8>, _ n: Int) {
+        guard n <= capacity - count else { overflowed = true; return }
+        (base + count).update(from: source, count: n)
+        count += n
+    }
+
+    mutating func ascii(_ text: StaticString) {
+        bytes(text.utf8Start, text.utf8CodeUnitCount)
+    }
+
+    /// Decimal digits of `value`.
+    mutating func decimal(_ value: UInt64) {
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)   // 24 bytes of scratch, enough for 20 digits
+        withUnsafeMutableBytes(of: &digits) { scratch in
+            var v = value
+            var i = scratch.count
+            repeat {
+                i -= 1
+                scratch[i] = UInt8(ascii: "0") &+ UInt8(v % 10)
+                v /= 10
+            } while v != 0
+            if let start = scratch.baseAddress {
+                bytes(start.assumingMemoryBound(to: UInt8.self) + i, scratch.count - i)
+            }
+        }
+    }
+
+    mutating func signed(_ value: Int64) {
+        if value < 0 {
+            byte(UInt8(ascii: "-"))
+            decimal(value.magnitude)
+        } else {
+            decimal(UInt64(value))
+        }
+    }
+
+    /// A JSON string literal of `n` bytes of valid UTF-8, escaped.
+    mutating func jsonString(_ source: UnsafePointer<UInt8>, _ n: Int) {
+        byte(UInt8(ascii: "\""))
+        for i in 0..<n {
+            let c = source[i]
+            switch c {
+            case UInt8(ascii: "\""): ascii("\\\"")
+            case UInt8(ascii: "\\"): ascii("\\\\")
+            case 0x0A: ascii("\\n")
+            case 0x0D: ascii("\\r")
+            case 0x09: ascii("\\t")
+            case 0..<0x20:
+                ascii("\\u00")
+                byte(Self.hex(c >> 4))
+                byte(Self.hex(c & 0xF))
+            default: byte(c)
+            }
+        }
+        byte(UInt8(ascii: "\""))
+    }
+
+    mutating func jsonString(_ text: String) {
+        var copy = text
+        copy.withUTF8 { utf8 in
+            if let start = utf8.baseAddress { jsonString(start, utf8.count) } else { ascii("\"\"") }
+        }
+    }
+
+    @inline(__always)
+    static func hex(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? UInt8(ascii: "0") &+ nibble : UInt8(ascii: "a") &+ nibble &- 10
+    }
+}

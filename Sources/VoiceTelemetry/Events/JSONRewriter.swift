@@ -1,0 +1,275 @@
+// JSONRewriter: a strict RFC 8259 validator that copies the document it validates into a ByteWriter,
+// rewriting transcript strings per a session's TextPolicy on the way (one pass, no allocation).
+//
+// Strict means: UTF-8 checked byte by byte (no overlongs, no surrogates, nothing above U+10FFFF), no
+// control characters in strings, only the escapes of the RFC, numbers per the RFC grammar (no leading
+// zeros, no bare '.', no NaN/Infinity), no trailing commas, nothing after the value but whitespace,
+// nesting at most `maxDepth`. Whitespace outside strings is not copied.
+//
+// Transcript keys: "text", "transcript" and keys ending in "_text" or "_transcript" (compared on the
+// raw key bytes). Their string values are replaced by "[redacted N chars]" or truncated to
+// TextPolicy.maxChars characters (an escape sequence counts as one character).
+
+struct JSONRewriter {
+    static let maxDepth = 64
+
+    struct Problem: Error {
+        let reason: StaticString
+        let offset: Int
+    }
+
+    private let input: UnsafePointer<UInt8>
+    private let end: Int
+    private var pos = 0
+    private var depth = 0
+    var out: ByteWriter
+    /// nil: copy strings unchanged.
+    private let policy: TextPolicy?
+    /// When set, the top-level members (key, value byte range in the input) are collected here.
+    var members: [(key: String, value: Range<Int>)]?
+
+    init(input: UnsafePointer<UInt8>, count: Int, into out: ByteWriter, policy: TextPolicy?) {
+        self.input = input
+        self.end = count
+        self.out = out
+        self.policy = policy
+    }
+
+    /// Validate (and copy) a document whose top-level value must be an object.
+    mutating func rewriteObject() throws(Problem) {
+        skipSpace()
+        guard pos < end, input[pos] == UInt8(ascii: "{") else { throw Problem(reason: "the top-level value is not an object", offset: pos) }
+        try value(textKey: false)
+        skipSpace()
+        guard pos == end else { throw Problem(reason: "unexpected data after the value", offset: pos) }
+    }
+
+    // MARK: - Grammar
+
+    private mutating func skipSpace() {
+        while pos < end {
+            switch input[pos] {
+            case 0x20, 0x09, 0x0A, 0x0D: pos += 1
+            default: return
+            }
+        }
+    }
+
+    private mutating func value(textKey: Bool) throws(Problem) {
+        skipSpace()
+        guard pos < end else { throw Problem(reason: "a value is missing", offset: pos) }
+        switch input[pos] {
+        case UInt8(ascii: "{"): try object()
+        case UInt8(ascii: "["): try array()
+        case UInt8(ascii: "\""):
+            if textKey, let policy { try transcript(policy) } else { _ = try string(copy: true) }
+        case UInt8(ascii: "t"): try literal("true")
+        case UInt8(ascii: "f"): try literal("false")
+        case UInt8(ascii: "n"): try literal("null")
+        default: try number()
+        }
+    }
+
+    private mutating func enter() throws(Problem) {
+        depth += 1
+        guard depth <= Self.maxDepth else { throw Problem(reason: "nesting is deeper than 64", offset: pos) }
+    }
+
+    private mutating func object() throws(Problem) {
+        try enter()
+        out.byte(input[pos])
+        pos += 1
+        skipSpace()
+        if pos < end, input[pos] == UInt8(ascii: "}") {
+            out.byte(input[pos]); pos += 1; depth -= 1
+            return
+        }
+        while true {
+            skipSpace()
+            guard pos < end, input[pos] == UInt8(ascii: "\"") else { throw Problem(reason: "an object key must be a string", offset: pos) }
+            let keyStart = pos + 1
+            _ = try string(copy: true)
+            let keyEnd = pos - 1
+            let isText = policy != nil && Self.isTranscriptKey(input + keyStart, keyEnd - keyStart)
+            skipSpace()
+            guard pos < end, input[pos] == UInt8(ascii: ":") else { throw Problem(reason: "':' expected after an object key", offset: pos) }
+            out.byte(input[pos])
+            pos += 1
+            skipSpace()
+            let valueStart = pos
+            try value(textKey: isText)
+            if depth == 1, members != nil {
+                let key = String(decoding: UnsafeBufferPointer(start: input + keyStart, count: keyEnd - keyStart), as: UTF8.self)
+                members?.append((key, valueStart..<pos))
+            }
+            skipSpace()
+            guard pos < end else { throw Problem(reason: "unterminated object", offset: pos) }
+            if input[pos] == UInt8(ascii: ",") { out.byte(input[pos]); pos += 1; continue }
+            if input[pos] == UInt8(ascii: "}") { out.byte(input[pos]); pos += 1; depth -= 1; return }
+            throw Problem(reason: "',' or '}' expected in an object", offset: pos)
+        }
+    }
+
+    private mutating func array() throws(Problem) {
+        try enter()
+        out.byte(input[pos])
+        pos += 1
+        skipSpace()
+        if pos < end, input[pos] == UInt8(ascii: "]") {
+            out.byte(input[pos]); pos += 1; depth -= 1
+            return
+        }
+        while true {
+            try value(textKey: false)
+            skipSpace()
+            guard pos < end else { throw Problem(reason: "unterminated array", offset: pos) }
+            if input[pos] == UInt8(ascii: ",") { out.byte(input[pos]); pos += 1; continue }
+            if input[pos] == UInt8(ascii: "]") { out.byte(input[pos]); pos += 1; depth -= 1; return }
+            throw Problem(reason: "',' or ']' expected in an array", offset: pos)
+        }
+    }
+
+    private mutating func literal(_ word: StaticString) throws(Problem) {
+        let n = word.utf8CodeUnitCount
+        guard end - pos >= n else { throw Problem(reason: "invalid literal", offset: pos) }
+        for i in 0..<n where input[pos + i] != word.utf8Start[i] {
+            throw Problem(reason: "invalid literal", offset: pos)
+        }
+        out.bytes(input + pos, n)
+        pos += n
+    }
+
+    private func isDigit(_ i: Int) -> Bool { i < end && input[i] >= UInt8(ascii: "0") && input[i] <= UInt8(ascii: "9") }
+
+    private mutating func number() throws(Problem) {
+        let start = pos
+        var i = pos
+        if i < end, input[i] == UInt8(ascii: "-") { i += 1 }
+        guard isDigit(i) else { throw Problem(reason: "invalid value", offset: start) }
+        if input[i] == UInt8(ascii: "0") {
+            i += 1
+            if isDigit(i) { throw Problem(reason: "a number has a leading zero", offset: start) }
+        } else {
+            while isDigit(i) { i += 1 }
+        }
+        if i < end, input[i] == UInt8(ascii: ".") {
+            i += 1
+            guard isDigit(i) else { throw Problem(reason: "a digit must follow the decimal point", offset: i) }
+            while isDigit(i) { i += 1 }
+        }
+        if i < end, input[i] == UInt8(ascii: "e") || input[i] == UInt8(ascii: "E") {
+            i += 1
+            if i < end, input[i] == UInt8(ascii: "+") || input[i] == UInt8(ascii: "-") { i += 1 }
+            guard isDigit(i) else { throw Problem(reason: "a digit must follow the exponent", offset: i) }
+            while isDigit(i) { i += 1 }
+        }
+        out.bytes(input + start, i - start)
+        pos = i
+    }
+
+    private static func isHex(_ c: UInt8) -> Bool {
+        (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9")) || (c >= UInt8(ascii: "a") && c <= UInt8(ascii: "f"))
+            || (c >= UInt8(ascii: "A") && c <= UInt8(ascii: "F"))
+    }
+
+    /// Length in bytes of the one (escaped or UTF-8) character at `i` inside a string; 0 at the
+    /// closing quote. Throws on anything invalid.
+    private func character(at i: Int) throws(Problem) -> Int {
+        guard i < end else { throw Problem(reason: "unterminated string", offset: i) }
+        let c = input[i]
+        if c == UInt8(ascii: "\"") { return 0 }
+        if c < 0x20 { throw Problem(reason: "a control character in a string must be escaped", offset: i) }
+        if c == UInt8(ascii: "\\") {
+            guard i + 1 < end else { throw Problem(reason: "unterminated escape", offset: i) }
+            switch input[i + 1] {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+                 UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                return 2
+            case UInt8(ascii: "u"):
+                guard i + 5 < end, Self.isHex(input[i + 2]), Self.isHex(input[i + 3]), Self.isHex(input[i + 4]),
+                      Self.isHex(input[i + 5]) else { throw Problem(reason: "\\u needs four hex digits", offset: i) }
+                return 6
+            default:
+                throw Problem(reason: "invalid escape in a string", offset: i)
+            }
+        }
+        if c < 0x80 { return 1 }
+        // Multi-byte UTF-8.
+        let n: Int
+        var low: UInt8 = 0x80, high: UInt8 = 0xBF
+        switch c {
+        case 0xC2...0xDF: n = 2
+        case 0xE0: n = 3; low = 0xA0
+        case 0xE1...0xEC, 0xEE, 0xEF: n = 3
+        case 0xED: n = 3; high = 0x9F
+        case 0xF0: n = 4; low = 0x90
+        case 0xF1...0xF3: n = 4
+        case 0xF4: n = 4; high = 0x8F
+        default: throw Problem(reason: "invalid UTF-8", offset: i)
+        }
+        guard i + n <= end else { throw Problem(reason: "invalid UTF-8", offset: i) }
+        let second = input[i + 1]
+        guard second >= low, second <= high else { throw Problem(reason: "invalid UTF-8", offset: i) }
+        for k in 2..<max(n, 2) where input[i + k] & 0xC0 != 0x80 {
+            throw Problem(reason: "invalid UTF-8", offset: i)
+        }
+        return n
+    }
+
+    /// A string at `pos` (the opening quote); returns its length in characters.
+    private mutating func string(copy: Bool) throws(Problem) -> Int {
+        let start = pos
+        var i = pos + 1
+        var chars = 0
+        while true {
+            let n = try character(at: i)
+            if n == 0 { break }
+            i += n
+            chars += 1
+        }
+        i += 1   // closing quote
+        if copy { out.bytes(input + start, i - start) }
+        pos = i
+        return chars
+    }
+
+    private mutating func transcript(_ policy: TextPolicy) throws(Problem) {
+        let start = pos
+        if !policy.include {
+            let chars = try string(copy: false)
+            out.ascii("\"[redacted ")
+            out.decimal(UInt64(chars))
+            out.ascii(" chars]\"")
+            return
+        }
+        var i = pos + 1
+        var chars = 0
+        var cut = -1
+        while true {
+            let n = try character(at: i)
+            if n == 0 { break }
+            if chars == policy.maxChars { cut = i }
+            i += n
+            chars += 1
+        }
+        i += 1
+        if cut < 0 {
+            out.bytes(input + start, i - start)
+        } else {
+            out.bytes(input + start, cut - start)
+            out.byte(UInt8(ascii: "\""))
+        }
+        pos = i
+    }
+
+    static func isTranscriptKey(_ key: UnsafePointer<UInt8>, _ n: Int) -> Bool {
+        func equals(_ word: StaticString, at offset: Int) -> Bool {
+            let m = word.utf8CodeUnitCount
+            guard offset >= 0, offset + m == n else { return false }
+            for i in 0..<m where key[offset + i] != word.utf8Start[i] { return false }
+            return true
+        }
+        return equals("text", at: 0) || equals("transcript", at: 0) || equals("_text", at: n - 5)
+            || equals("_transcript", at: n - 11)
+    }
+}

@@ -1,0 +1,119 @@
+// EventRing: a bounded multi-producer queue of fixed-size event cells (D. Vyukov's bounded MPMC
+// queue: one sequence number per cell, positions claimed by compare-exchange), preallocated once.
+//
+// Producers are the emitting threads; the consumer is the plugin's thread. When the ring is full, a
+// producer pushes out the oldest event itself (it dequeues and discards it, as a second consumer
+// may) and tries again; if the ring is still full (the consumer is copying out of the very cell
+// needed), the new event is dropped instead. Either way exactly one event per failed slot is lost
+// and reported to the caller, so the accounting stays exact. Nothing here blocks or allocates.
+import Synchronization
+
+final class EventRing: @unchecked Sendable {
+    static let cellBytes = 4064   // VT_MAX_EVENT_BYTES
+
+    let capacity: Int
+    private let mask: UInt64
+    private let sequences: UnsafeMutablePointer<Atomic<UInt64>>
+    private let lengths: UnsafeMutablePointer<Int>
+    private let data: UnsafeMutableRawPointer
+    /// [0]: enqueue position, [8]: dequeue position (a cache line apart).
+    private let positions: UnsafeMutablePointer<Atomic<UInt64>>
+
+    /// `capacity` must be a power of two (>= 2).
+    init(capacity: Int) {
+        self.capacity = capacity
+        mask = UInt64(capacity - 1)
+        sequences = .allocate(capacity: capacity)
+        for i in 0..<capacity { (sequences + i).initialize(to: Atomic(UInt64(i))) }
+        lengths = .allocate(capacity: capacity)
+        lengths.initialize(repeating: 0, count: capacity)
+        data = .allocate(byteCount: capacity * Self.cellBytes, alignment: 64)
+        positions = .allocate(capacity: 16)
+        for i in 0..<16 { (positions + i).initialize(to: Atomic(0)) }
+    }
+
+    deinit {
+        sequences.deallocate()
+        lengths.deallocate()
+        data.deallocate()
+        positions.deallocate()
+    }
+
+    @inline(__always) private var enqueuePosition: UnsafeMutablePointer<Atomic<UInt64>> { positions }
+    @inline(__always) private var dequeuePosition: UnsafeMutablePointer<Atomic<UInt64>> { positions + 8 }
+
+    /// Events in the ring (exact when no producer is mid-enqueue and no consumer mid-dequeue).
+    var depth: Int {
+        let d = dequeuePosition.pointee.load(ordering: .relaxed)
+        let e = enqueuePosition.pointee.load(ordering: .relaxed)
+        return e >= d ? Int(truncatingIfNeeded: e - d) : 0
+    }
+
+    /// The position the next event will get: everything before it was enqueued (or is being).
+    var enqueueMark: UInt64 { enqueuePosition.pointee.load(ordering: .acquiring) }
+    var dequeueMark: UInt64 { dequeuePosition.pointee.load(ordering: .acquiring) }
+
+    /// Copy `n` bytes (n <= cellBytes) in. Returns how many events were lost making room: the oldest
+    /// ones pushed out, plus 1 if this event itself could not be placed (`placed` false).
+    @inline(__always)
+    func enqueue(_ source: UnsafeRawPointer, _ n: Int) -> (placed: Bool, pushedOut: Int) {
+        var pushedOut = 0
+        var pos = enqueuePosition.pointee.load(ordering: .relaxed)
+        while true {
+            let index = Int(pos & mask)
+            let seq = sequences[index].load(ordering: .acquiring)
+            let dif = Int64(bitPattern: seq &- pos)
+            if dif == 0 {
+                let (won, seen) = enqueuePosition.pointee.weakCompareExchange(
+                    expected: pos, desired: pos &+ 1, ordering: .relaxed)
+                if won {
+                    (data + index * Self.cellBytes).copyMemory(from: source, byteCount: n)
+                    lengths[index] = n
+                    sequences[index].store(pos &+ 1, ordering: .releasing)
+                    return (true, pushedOut)
+                }
+                pos = seen
+            } else if dif < 0 {
+                // Full: push the oldest out (once), then try again; else give up on this event.
+                if pushedOut >= 1 { return (false, pushedOut) }
+                if discardOldest() { pushedOut += 1 } else { return (false, pushedOut) }
+                pos = enqueuePosition.pointee.load(ordering: .relaxed)
+            } else {
+                pos = enqueuePosition.pointee.load(ordering: .relaxed)
+            }
+        }
+    }
+
+    /// Dequeue and drop the oldest event; false if none is ready.
+    func discardOldest() -> Bool {
+        dequeue { _, _ in } != nil
+    }
+
+    /// Dequeue the oldest event, handing its bytes to `consume` (which copies what it needs);
+    /// returns its length, or nil when the ring is empty or the oldest is still being written.
+    @inline(__always)
+    func dequeue(_ consume: (UnsafeRawPointer, Int) -> Void) -> Int? {
+        var pos = dequeuePosition.pointee.load(ordering: .relaxed)
+        while true {
+            let index = Int(pos & mask)
+            let seq = sequences[index].load(ordering: .acquiring)
+            let dif = Int64(bitPattern: seq &- (pos &+ 1))
+            if dif == 0 {
+                let (won, seen) = dequeuePosition.pointee.weakCompareExchange(
+                    expected: pos, desired: pos &+ 1, ordering: .relaxed)
+                if won {
+                    // Ours now: no producer touches the cell until the sequence below is stored.
+                    let length = lengths[index]
+                    consume(UnsafeRawPointer(data + index * Self.cellBytes), length)
+                    sequences[index].store(pos &+ mask &+ 1, ordering: .releasing)
+                    return length
+                }
+                pos = seen
+            } else if dif < 0 {
+                return nil
+            } else {
+                pos = dequeuePosition.pointee.load(ordering: .relaxed)
+            }
+        }
+    }
+}

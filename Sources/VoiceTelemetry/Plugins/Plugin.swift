@@ -1,0 +1,142 @@
+// Plugin: one loaded sink plugin instance: its callbacks and state, its queue, its accounting and
+// the control words its thread (PluginWorker) watches.
+import CVoiceTelemetry
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+typealias PluginWriteFn = @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<vt_sink_batch>?) -> Int32
+typealias PluginFlushFn = @convention(c) (UnsafeMutableRawPointer?, UInt64) -> Int32
+typealias PluginShutdownFn = @convention(c) (UnsafeMutableRawPointer?, UInt64) -> Void
+
+final class Plugin: @unchecked Sendable {
+    private static let loads = Atomic<UInt64>(0)
+
+    let id: vt_plugin_id
+    /// Increases with every load: orders vt_list_plugins.
+    let loadOrder = Plugin.loads.wrappingAdd(1, ordering: .relaxed).newValue
+    let name: String
+    let version: String
+    let settings: PluginSettings
+    let ring: EventRing
+    let counters = PluginCounters()
+    /// dlopen handle; closed by the registry after the thread has stopped.
+    let library: UnsafeMutableRawPointer
+    let write: PluginWriteFn
+    let flush: PluginFlushFn?
+    let shutdown: PluginShutdownFn?
+    /// The plugin's state from init; used only by the plugin's thread after init.
+    var state: UnsafeMutableRawPointer?
+    /// The host table handed to init; freed after shutdown.
+    let hostTable: UnsafeMutablePointer<vt_host_api>
+
+    let disabled = Atomic<Bool>(false)
+    private let lastErrorText = Mutex<String>("")
+
+    // Thread control.
+    let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    let condition: UnsafeMutablePointer<pthread_cond_t>
+    let sleeping = Atomic<Bool>(false)
+    let stopRequested = Atomic<Bool>(false)
+    let stopDeadline = Atomic<UInt64>(0)
+    let exited = Atomic<Bool>(false)
+    let flushRequested = Atomic<UInt64>(0)
+    let flushCompleted = Atomic<UInt64>(0)
+    let flushTarget = Atomic<UInt64>(0)
+    let flushDeadline = Atomic<UInt64>(0)
+    var thread = pthread_t()
+    /// Producers wake a sleeping thread only once this many events wait (else it wakes on its timer).
+    let wakeThreshold: Int
+
+    init(id: vt_plugin_id, name: String, version: String, settings: PluginSettings, library: UnsafeMutableRawPointer,
+         write: PluginWriteFn, flush: PluginFlushFn?, shutdown: PluginShutdownFn?) {
+        self.id = id
+        self.name = name
+        self.version = version
+        self.settings = settings
+        self.library = library
+        self.write = write
+        self.flush = flush
+        self.shutdown = shutdown
+        ring = EventRing(capacity: settings.queueCapacity)
+        wakeThreshold = max(1, min(settings.queueCapacity / 4, settings.maxBatchEvents))
+        hostTable = .allocate(capacity: 1)
+        hostTable.initialize(to: PluginHost.table())
+        mutex = .allocate(capacity: 1)
+        mutex.initialize(to: pthread_mutex_t())
+        pthread_mutex_init(mutex, nil)
+        condition = .allocate(capacity: 1)
+        condition.initialize(to: pthread_cond_t())
+        var attributes = pthread_condattr_t()
+        pthread_condattr_init(&attributes)
+        pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
+        pthread_cond_init(condition, &attributes)
+        pthread_condattr_destroy(&attributes)
+    }
+
+    deinit {
+        pthread_cond_destroy(condition)
+        condition.deallocate()
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+        hostTable.deallocate()
+    }
+
+    var hostContext: UnsafeMutableRawPointer { Unmanaged.passUnretained(self).toOpaque() }
+
+    // MARK: - Producer side (any emitting thread; lock-free)
+
+    /// Offer one event (already built) to this plugin.
+    @inline(__always)
+    func offer(_ bytes: UnsafeRawPointer, _ n: Int) {
+        counters.emitted.wrappingAdd(1, ordering: .relaxed)
+        if disabled.load(ordering: .relaxed) {
+            counters.droppedDisabled.wrappingAdd(1, ordering: .relaxed)
+            return
+        }
+        let (placed, pushedOut) = ring.enqueue(bytes, n)
+        let lost = pushedOut + (placed ? 0 : 1)
+        if lost > 0 { counters.droppedQueueFull.wrappingAdd(UInt64(lost), ordering: .relaxed) }
+        if sleeping.load(ordering: .relaxed), ring.depth >= wakeThreshold { wake() }
+    }
+
+    /// Count an event that never reaches the queue.
+    @inline(__always)
+    func countRefused(rateLimited: Bool) {
+        counters.emitted.wrappingAdd(1, ordering: .relaxed)
+        if rateLimited {
+            counters.droppedRateLimited.wrappingAdd(1, ordering: .relaxed)
+        } else {
+            counters.droppedTooLarge.wrappingAdd(1, ordering: .relaxed)
+        }
+    }
+
+    @inline(never)
+    func wake() {
+        pthread_mutex_lock(mutex)
+        pthread_cond_broadcast(condition)
+        pthread_mutex_unlock(mutex)
+    }
+
+    /// Events in the queue or in the batch being delivered.
+    var queued: UInt64 { UInt64(ring.depth) &+ counters.inBatch.load(ordering: .relaxed) }
+
+    // MARK: - Errors
+
+    func log(level: Int32, _ message: String) {
+        if level <= Int32(VT_LOG_ERROR.rawValue) { lastErrorText.withLock { $0 = message } }
+        guard level <= Int32(VT_LOG_WARN.rawValue) else { return }
+        let line = "voicetelemetry: plugin '\(name)': \(level == Int32(VT_LOG_ERROR.rawValue) ? "error" : "warning"): \(message)\n"
+        var bytes = Array(line.utf8)
+        bytes.withUnsafeMutableBytes { raw in _ = Glibc.write(2, raw.baseAddress, raw.count) }
+    }
+
+    var lastError: String { lastErrorText.withLock { $0 } }
+
+    /// FATAL (or a broken answer): stop delivering, count everything from now on as disabled.
+    func disable(_ message: String) {
+        disabled.store(true, ordering: .relaxed)
+        log(level: Int32(VT_LOG_ERROR.rawValue), message)
+    }
+}

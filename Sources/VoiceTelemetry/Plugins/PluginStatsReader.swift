@@ -1,0 +1,45 @@
+// PluginStatsReader: one plugin's counters as a vt_plugin_statistics (read one by one, relaxed).
+import CVoiceTelemetry
+
+enum PluginStatsReader {
+    static func read(_ plugin: Plugin) -> vt_plugin_statistics {
+        var s = vt_plugin_statistics()
+        let c = plugin.counters
+        s.struct_size = UInt32(MemoryLayout<vt_plugin_statistics>.size)
+        s.disabled = plugin.disabled.load(ordering: .relaxed) ? 1 : 0
+        s.id = plugin.id
+        copy(plugin.name, into: &s.name)
+        copy(plugin.version, into: &s.version)
+        // Consumer-side counters first, then the queue, then the producer side: an event moving
+        // through the pipeline meanwhile is then counted at most twice, never lost from the sum.
+        s.delivered = c.delivered.load(ordering: .relaxed)
+        s.dropped_plugin = c.droppedPlugin.load(ordering: .relaxed)
+        s.dropped_disabled = c.droppedDisabled.load(ordering: .relaxed)
+        s.queued = plugin.queued
+        s.dropped_queue_full = c.droppedQueueFull.load(ordering: .relaxed)
+        s.dropped_rate_limited = c.droppedRateLimited.load(ordering: .relaxed)
+        s.dropped_too_large = c.droppedTooLarge.load(ordering: .relaxed)
+        s.emitted = c.emitted.load(ordering: .relaxed)
+        s.retries = c.retries.load(ordering: .relaxed)
+        s.batches = c.batches.load(ordering: .relaxed)
+        s.health_events = c.healthEvents.load(ordering: .relaxed)
+        s.plugin_reported_drops = c.pluginReportedDrops.load(ordering: .relaxed)
+        s.queue_capacity = UInt32(plugin.ring.capacity)
+        copy(plugin.lastError, into: &s.last_error)
+        return s
+    }
+
+    /// Copy UTF-8 text into a fixed C char array, NUL-terminated, cut on a character boundary.
+    static func copy<T>(_ text: String, into field: inout T) {
+        withUnsafeMutableBytes(of: &field) { raw in
+            guard raw.count > 0 else { return }
+            var utf8 = Array(text.utf8.prefix(raw.count - 1))
+            if utf8.count == raw.count - 1 {
+                while let last = utf8.last, last & 0xC0 == 0x80 { utf8.removeLast() }
+                if let last = utf8.last, last >= 0xC0 { utf8.removeLast() }
+            }
+            for (i, b) in utf8.enumerated() { raw[i] = b }
+            raw[utf8.count] = 0
+        }
+    }
+}

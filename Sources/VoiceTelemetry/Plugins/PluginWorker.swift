@@ -1,0 +1,253 @@
+// PluginWorker: the loop of a plugin's own thread. It is the only caller of the plugin's write, flush
+// and shutdown: it takes batches out of the queue, hands them over, retries with backoff, honours
+// flush requests and the stop deadline, and sends telemetry.health events while drops happen.
+import CVoiceTelemetry
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct PluginWorker {
+    static let firstBackoffNs: UInt64 = 1_000_000
+    static let maxBackoffNs: UInt64 = 1_000_000_000
+    static let idleWaitNs: UInt64 = 2_000_000
+    static let healthLineBytes = 1024
+
+    let plugin: Plugin
+    private let buffer: UnsafeMutablePointer<UInt8>
+    private let bufferCapacity: Int
+    private var length = 0
+    private var events = 0          // emitted events in the batch (health lines not included)
+    private var lines = 0
+    private var sequence: UInt64 = 0
+    private var attempt: UInt32 = 0
+    private var droppedBefore: UInt64 = 0
+    private var producerDropsSeen: UInt64 = 0
+    private var healthDropsSeen: UInt64 = 0
+    private var nextHealthNs: UInt64
+    private var backoffNs = firstBackoffNs
+
+    /// Start the thread; false if the system refused.
+    static func start(_ plugin: Plugin) -> Bool {
+        let context = Unmanaged.passRetained(plugin).toOpaque()
+        let result = pthread_create(&plugin.thread, nil, { raw in
+            guard let raw else { return nil }
+            let plugin = Unmanaged<Plugin>.fromOpaque(raw).takeRetainedValue()
+            var worker = PluginWorker(plugin: plugin)
+            worker.run()
+            return nil
+        }, context)
+        if result != 0 {
+            Unmanaged<Plugin>.fromOpaque(context).release()
+            return false
+        }
+        return true
+    }
+
+    private init(plugin: Plugin) {
+        self.plugin = plugin
+        bufferCapacity = PluginSettings.maxBatchBytes + EventRing.cellBytes + Self.healthLineBytes
+        buffer = .allocate(capacity: bufferCapacity)
+        nextHealthNs = Clock.nowNs() &+ plugin.settings.healthIntervalNs
+    }
+
+    private mutating func run() {
+        let counters = plugin.counters
+        while true {
+            let stopping = plugin.stopRequested.load(ordering: .acquiring)
+            if stopping && Clock.nowNs() >= plugin.stopDeadline.load(ordering: .relaxed) { break }
+            if lines == 0 { fillBatch() }
+            if lines > 0 {
+                deliver()
+                continue
+            }
+            // Nothing to send.
+            if completeFlushIfDrained() { continue }
+            if stopping { break }
+            idle()
+        }
+        // Stopped: whatever is left could not be delivered before the deadline.
+        if events > 0 {
+            counters.droppedDisabled.wrappingAdd(UInt64(events), ordering: .relaxed)
+            counters.inBatch.wrappingSubtract(UInt64(events), ordering: .relaxed)
+        }
+        while plugin.ring.discardOldest() { counters.droppedDisabled.wrappingAdd(1, ordering: .relaxed) }
+        let deadline = plugin.stopDeadline.load(ordering: .relaxed)
+        if !plugin.disabled.load(ordering: .relaxed), let flush = plugin.flush {
+            let result = flush(plugin.state, deadline)
+            if result != 0 { plugin.log(level: Int32(VT_LOG_WARN.rawValue), "flush returned \(result) at unload") }
+        }
+        plugin.shutdown?(plugin.state, deadline)
+        buffer.deallocate()
+        pthread_mutex_lock(plugin.mutex)
+        plugin.exited.store(true, ordering: .releasing)
+        pthread_cond_broadcast(plugin.condition)
+        pthread_mutex_unlock(plugin.mutex)
+    }
+
+    // MARK: - Batches
+
+    private mutating func fillBatch() {
+        let counters = plugin.counters
+        let ring = plugin.ring
+        let maxEvents = plugin.settings.maxBatchEvents
+        let base = buffer
+        while events < maxEvents, length < PluginSettings.maxBatchBytes {
+            let start = length
+            // The buffer keeps room for one whole cell past maxBatchBytes, so any event fits.
+            guard let n = ring.dequeue({ bytes, n in
+                (base + start).update(from: bytes.assumingMemoryBound(to: UInt8.self), count: n)
+            }) else { break }
+            counters.inBatch.wrappingAdd(1, ordering: .relaxed)
+            length += n
+            events += 1
+        }
+        if plugin.disabled.load(ordering: .relaxed) {
+            // A disabled plugin gets nothing: its events are counted and discarded.
+            counters.droppedDisabled.wrappingAdd(UInt64(events), ordering: .relaxed)
+            counters.inBatch.wrappingSubtract(UInt64(events), ordering: .relaxed)
+            clearBatch()
+            return
+        }
+        lines = events
+        appendHealthIfDue()
+        if lines > 0 {
+            sequence &+= 1
+            attempt = 0
+            let producerDrops = counters.producerDrops()
+            droppedBefore = producerDrops &- producerDropsSeen
+            producerDropsSeen = producerDrops
+        }
+    }
+
+    private mutating func clearBatch() {
+        length = 0
+        events = 0
+        lines = 0
+        backoffNs = Self.firstBackoffNs
+    }
+
+    private mutating func deliver() {
+        let counters = plugin.counters
+        attempt &+= 1
+        var batch = vt_sink_batch()
+        batch.struct_size = UInt32(MemoryLayout<vt_sink_batch>.size)
+        batch.n_events = UInt32(lines)
+        batch.len = length
+        batch.sequence = sequence
+        batch.dropped_before = droppedBefore
+        batch.attempt = attempt
+        let result = buffer.withMemoryRebound(to: CChar.self, capacity: length) { data -> Int32 in
+            batch.data = UnsafePointer(data)
+            return plugin.write(plugin.state, &batch)
+        }
+        let n = UInt64(events)
+        switch result {
+        case Int32(VT_SINK_OK.rawValue):
+            counters.delivered.wrappingAdd(n, ordering: .relaxed)
+            counters.batches.wrappingAdd(1, ordering: .relaxed)
+        case Int32(VT_SINK_DROP.rawValue):
+            counters.droppedPlugin.wrappingAdd(n, ordering: .relaxed)
+        case Int32(VT_SINK_RETRY.rawValue):
+            counters.retries.wrappingAdd(1, ordering: .relaxed)
+            let wait = backoffNs
+            backoffNs = min(backoffNs * 2, Self.maxBackoffNs)
+            sleep(untilNs: Clock.nowNs() &+ wait, wakeOnFlush: false)
+            return
+        default:
+            let what = result == Int32(VT_SINK_FATAL.rawValue) ? "write returned FATAL" : "write returned \(result) (not a vt_sink_result)"
+            plugin.disable("\(what): plugin disabled; its events are dropped from now on")
+            counters.droppedDisabled.wrappingAdd(n, ordering: .relaxed)
+        }
+        counters.inBatch.wrappingSubtract(n, ordering: .relaxed)
+        clearBatch()
+    }
+
+    // MARK: - Health
+
+    private mutating func appendHealthIfDue() {
+        let now = Clock.nowNs()
+        guard now >= nextHealthNs else { return }
+        nextHealthNs = now &+ plugin.settings.healthIntervalNs
+        let counters = plugin.counters
+        let drops = counters.allDrops()
+        guard drops != healthDropsSeen else { return }
+        let since = drops &- healthDropsSeen
+        healthDropsSeen = drops
+        var out = ByteWriter(base: buffer + length, capacity: bufferCapacity - length)
+        out.ascii("{\"type_id\":\"core::telemetry/event@1\",\"session_id\":null,\"event_type\":\"telemetry.health\",")
+        out.ascii("\"correlation_id\":null,\"turn_id\":null,\"timestamp_us\":")
+        out.decimal(now / 1000)
+        out.ascii(",\"data\":{\"plugin\":")
+        out.jsonString(plugin.name)
+        out.ascii(",\"dropped_since_last\":")
+        out.decimal(since)
+        out.ascii(",\"dropped\":{\"queue_full\":")
+        out.decimal(counters.droppedQueueFull.load(ordering: .relaxed))
+        out.ascii(",\"rate_limited\":")
+        out.decimal(counters.droppedRateLimited.load(ordering: .relaxed))
+        out.ascii(",\"too_large\":")
+        out.decimal(counters.droppedTooLarge.load(ordering: .relaxed))
+        out.ascii(",\"plugin\":")
+        out.decimal(counters.droppedPlugin.load(ordering: .relaxed))
+        out.ascii(",\"disabled\":")
+        out.decimal(counters.droppedDisabled.load(ordering: .relaxed))
+        out.ascii("},\"delivered\":")
+        out.decimal(counters.delivered.load(ordering: .relaxed))
+        out.ascii("}}\n")
+        guard !out.overflowed else { return }
+        length += out.count
+        lines += 1
+        counters.healthEvents.wrappingAdd(1, ordering: .relaxed)
+    }
+
+    // MARK: - Flush and idling
+
+    /// With the batch empty: if a flush waits and the queue holds nothing from before it, flush the
+    /// plugin and report completion. Returns true if it did.
+    private mutating func completeFlushIfDrained() -> Bool {
+        let requested = plugin.flushRequested.load(ordering: .acquiring)
+        guard requested != plugin.flushCompleted.load(ordering: .relaxed) else { return false }
+        let target = plugin.flushTarget.load(ordering: .relaxed)
+        guard Int64(bitPattern: plugin.ring.dequeueMark &- target) >= 0 else { return false }
+        let deadline = plugin.flushDeadline.load(ordering: .relaxed)
+        if !plugin.disabled.load(ordering: .relaxed), let flush = plugin.flush, Clock.nowNs() < deadline {
+            let result = flush(plugin.state, deadline)
+            if result != 0 { plugin.log(level: Int32(VT_LOG_WARN.rawValue), "flush returned \(result)") }
+        }
+        pthread_mutex_lock(plugin.mutex)
+        plugin.flushCompleted.store(requested, ordering: .releasing)
+        pthread_cond_broadcast(plugin.condition)
+        pthread_mutex_unlock(plugin.mutex)
+        return true
+    }
+
+    private mutating func idle() {
+        // A short spin first: under a steady stream the next event is microseconds away.
+        for _ in 0..<64 {
+            if plugin.ring.depth > 0 { return }
+            sched_yield()
+        }
+        let healthDue = nextHealthNs
+        sleep(untilNs: min(Clock.nowNs() &+ Self.idleWaitNs, max(healthDue, Clock.nowNs())), wakeOnFlush: true)
+    }
+
+    /// Wait on the plugin's condition until `untilNs`, new work, a stop or (optionally) a flush.
+    private func sleep(untilNs: UInt64, wakeOnFlush: Bool) {
+        let deadline = plugin.stopRequested.load(ordering: .relaxed)
+            ? min(untilNs, plugin.stopDeadline.load(ordering: .relaxed)) : untilNs
+        var ts = timespec(tv_sec: Int(deadline / 1_000_000_000), tv_nsec: Int(deadline % 1_000_000_000))
+        pthread_mutex_lock(plugin.mutex)
+        plugin.sleeping.store(true, ordering: .relaxed)
+        while Clock.nowNs() < deadline {
+            if wakeOnFlush {
+                if plugin.ring.depth > 0 { break }
+                if plugin.flushRequested.load(ordering: .relaxed) != plugin.flushCompleted.load(ordering: .relaxed) { break }
+            }
+            if plugin.stopRequested.load(ordering: .relaxed) && (wakeOnFlush || Clock.nowNs() >= plugin.stopDeadline.load(ordering: .relaxed)) { break }
+            if pthread_cond_timedwait(plugin.condition, plugin.mutex, &ts) == ETIMEDOUT { break }
+        }
+        plugin.sleeping.store(false, ordering: .relaxed)
+        pthread_mutex_unlock(plugin.mutex)
+    }
+}
