@@ -1,0 +1,64 @@
+package voicetelemetry
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+// codeLines are the non-blank lines of a piece of Go code, without their indentation.
+func codeLines(text string) []string {
+	var out []string
+	for _, l := range strings.Split(text, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// between returns the text of s after the first `from` and before the next `to` after it.
+func between(t *testing.T, s, from, to, where string) string {
+	t.Helper()
+	i := strings.Index(s, from)
+	if i < 0 {
+		t.Fatalf("%s: no %q", where, from)
+	}
+	s = s[i+len(from):]
+	j := strings.Index(s, to)
+	if j < 0 {
+		t.Fatalf("%s: no %q after %q", where, to, from)
+	}
+	return s[:j]
+}
+
+// The README's quick start is the body of Example (which go test runs and checks the output of).
+func TestReadmeQuickStartIsTheExample(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	mustOK(t, "read README.md", err)
+	example, err := os.ReadFile("example_test.go")
+	mustOK(t, "read example_test.go", err)
+
+	quick := between(t, string(readme), "## Quick start", "\n## ", "README.md")
+	program := between(t, quick, "```go\n", "\n```", "README.md quick start")
+	mainBody := between(t, program, "func main() {\n", "\n}", "README.md quick start")
+	exampleBody := between(t, string(example), "func Example() {\n", "// Output:", "example_test.go")
+
+	got, want := codeLines(mainBody), codeLines(exampleBody)
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("README quick start and Example differ:\nREADME:\n%s\n\nExample:\n%s",
+			strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	output := codeLines(between(t, string(example), "// Output:\n", "\n}", "example_test.go"))
+	for _, l := range output {
+		if !strings.Contains(quick, strings.TrimSpace(strings.TrimPrefix(l, "//"))) {
+			t.Errorf("README quick start lacks the output line %q", l)
+		}
+	}
+	// The program must compile as shown: its imports are those of example_test.go.
+	for _, imp := range []string{`"errors"`, `"fmt"`, `"log"`, `"net/http"`, `vt "github.com/voicetelemetry/voicetelemetry-go"`} {
+		if !strings.Contains(program, imp) {
+			t.Errorf("README quick start lacks the import %s", imp)
+		}
+	}
+}
