@@ -51,8 +51,9 @@ func Example() {
 	_ = vt.CounterAdd("quickstart_calls_total", "Calls handled.", vt.Labels{"route": "support"}, 1)
 
 	// Serve every metric of the process to Prometheus.
-	http.Handle("/metrics", vt.MetricsHandler())
-	// log.Fatal(http.ListenAndServe("127.0.0.1:9464", nil))
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", vt.MetricsHandler())
+	// log.Fatal(http.ListenAndServe("127.0.0.1:9464", mux))
 
 	// Errors carry the library's status and message; compare them with errors.Is.
 	s.Close()
