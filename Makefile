@@ -114,7 +114,8 @@ test-tsan: $(PLUGINS) $(TEST_PLUGINS)
 	    -o $(BUILD)/tsan/test_plugins_stress tests/c/test_plugins_stress.c \
 	    -L$(abspath $(TSAN_LIBDIR)) -lvoicetelemetry -Wl,-rpath,$(abspath $(TSAN_LIBDIR)) \
 	    -Wl,-rpath,$$($(TSAN_CC) -print-resource-dir)/lib/linux -lpthread -lm
-	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" VT_STRESS_SECONDS=4 $(BUILD)/tsan/test_plugins_stress
+	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(abspath tests/c/tsan.supp)" \
+	    VT_STRESS_SECONDS=4 $(BUILD)/tsan/test_plugins_stress
 
 test-python: $(LIB)
 	VOICETELEMETRY_LIB=$(abspath $(LIB)) $(PYTHON) -m pytest -q examples-python/tests

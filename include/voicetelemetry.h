@@ -764,7 +764,8 @@ vt_status vt_turn_history_json(vt_session s, size_t max_turns, char *buf, size_t
  *
  * Rate limit: each event type may be emitted at most vt_set_event_rate_limit() times per second of
  * event time (default VT_DEFAULT_EVENT_RATE_LIMIT per type; windows are whole seconds of t_ns);
- * the excess is dropped (reason "rate_limited") for every plugin.
+ * the excess is dropped (reason "rate_limited") for every plugin. The library's own events are not
+ * rate limited (their rate is bounded by the sessions').
  *
  * Accounting, per plugin: emitted = delivered + dropped (queue_full + rate_limited + too_large +
  * plugin + disabled) + queued, exact whenever no emit is in progress (e.g. after
