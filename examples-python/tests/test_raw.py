@@ -13,10 +13,9 @@ import voicetelemetry as vt
 from voicetelemetry import _raw as R
 
 HEADER_ALL = (Path(__file__).resolve().parents[2] / "include" / "voicetelemetry.h").read_text()
-# The binding covers the header up to the turn-collector section; the turn-collector and plugin
-# sections are being written (their functions are not exported by the library yet) and get their
-# own section of _raw.py when they land.
-HEADER = HEADER_ALL.split(" * Turn collector", 1)[0]
+# The binding covers the header up to (and including) the turn-collector section; the plugin
+# section is being written and gets its own section of _raw.py when it lands.
+HEADER = HEADER_ALL.split(" * Events and sink plugins", 1)[0]
 RAW_SRC = Path(R.__file__).read_text()
 
 FUNCS = re.findall(r"^[a-z_][a-z0-9_ ]*?\**\s*\**(vt_[a-z0-9_]+)\(", HEADER, re.M)
@@ -26,8 +25,11 @@ STRUCTS = re.findall(r"^typedef struct (vt_[a-z_]+) \{", HEADER, re.M)
 
 
 def test_header_parsed():
-    assert len(FUNCS) >= 26 and "vt_record_batch" in FUNCS and "vt_prom_text" in FUNCS
-    assert {"vt_label", "vt_session_config", "vt_usage", "vt_event"} <= set(STRUCTS)
+    assert len(FUNCS) >= 36 and "vt_record_batch" in FUNCS and "vt_prom_text" in FUNCS
+    assert {"vt_turn_mark", "vt_turn_usage", "vt_turn_history_json"} <= set(FUNCS)
+    assert {"vt_label", "vt_session_config", "vt_usage", "vt_event", "vt_token_usage"} <= \
+        set(STRUCTS)
+    assert ("VT_STAGE_TOOL", "13") in ENUMS and "VT_TURN_MAX_NAME_BYTES" in MACROS
 
 
 @pytest.mark.parametrize("name", FUNCS)
@@ -64,6 +66,13 @@ def test_struct_layouts():
     assert R.vt_session_config.labels.offset == 2 * P
     assert R.vt_session_config.start_t_ns.offset == 4 * P
     assert R.vt_session_config.turn_history.offset == 4 * P + 16
+    assert sizeof(R.vt_token_usage) == 80 and R.vt_token_usage.input.offset == 8
+    assert R.vt_token_usage.output_audio.offset == 72
+
+
+# Lock-free turn-collector calls ("Thread-safety: any thread, lock-free" in the header).
+LOCK_FREE_TURN_CALLS = {"vt_turn_mark", "vt_turn_value", "vt_turn_text", "vt_turn_usage",
+                        "vt_turn_error"}
 
 
 def test_gil_choice():
@@ -71,8 +80,20 @@ def test_gil_choice():
     pyapi = ctypes._FUNCFLAG_PYTHONAPI
     for name in FUNCS:
         keeps_gil = bool(getattr(R, name)._flags_ & pyapi)
-        expect = name.startswith("vt_record_") or name == "vt_now_ns"
+        expect = (name.startswith("vt_record_") or name == "vt_now_ns"
+                  or name in LOCK_FREE_TURN_CALLS)
         assert keeps_gil == expect, name
+
+
+def test_gil_choice_follows_header_lock_free_marks():
+    """The PyDLL set of turn calls is exactly the functions the header marks lock-free."""
+    section = HEADER.split(" * Turn collector", 1)[1]
+    lock_free = set()
+    for doc, name in re.findall(r"/\*\*((?:(?!\*/).)*)\*/\s*vt_status (vt_turn_[a-z_]+)\(", section,
+                                re.S):
+        if "lock-free" in doc:
+            lock_free.add(name)
+    assert lock_free == LOCK_FREE_TURN_CALLS
 
 
 def test_version_and_strings():

@@ -8,10 +8,12 @@ returned as ``c_void_p`` (read them with :func:`ctypes.string_at`), never ``c_ch
 Two handles on the same library are used:
 
 * :data:`lib` (``ctypes.CDLL``) releases the GIL around the call. Used for everything that may
-  block: session create/end (internal lock), snapshots, metrics, Prometheus text.
-* :data:`pylib` (``ctypes.PyDLL``) keeps the GIL. Used for the record calls, which the header
-  promises are lock-free, allocation-free and syscall-free (apart from reading the clock): for them
-  releasing and re-taking the GIL would cost more than the call.
+  block: session create/end (internal lock), snapshots, metrics, Prometheus text, the turn calls
+  that take the internal lock (provider, fallback, tool call) and the turn JSON readers.
+* :data:`pylib` (``ctypes.PyDLL``) keeps the GIL. Used for the record calls and the lock-free
+  turn-collector calls (``vt_turn_mark/value/text/usage/error``), which the header promises are
+  lock-free, allocation-free and syscall-free (apart from reading the clock): for them releasing
+  and re-taking the GIL would cost more than the call.
 
 Adding a function introduced by a later 1.x header means adding one ``_bind`` line (with the
 prototype comment) to its section; functions newer than the loaded library come back as
@@ -303,9 +305,158 @@ vt_prom_text = _bind("vt_prom_text", vt_status, (POINTER(c_char), c_size_t, POIN
 
 # ------------------------------------------------------------------------------------------------
 # Turn collector
+#
+# Lock-free record calls (mark, value, text, usage, error) keep the GIL (PyDLL) like the record
+# calls above; calls that carry names and take the library's short lock (provider, fallback,
+# tool_call) and the JSON readers release it (CDLL).
 # ------------------------------------------------------------------------------------------------
 
-# (no functions yet in header 1.0)
+#: Texts longer than this many characters are truncated whatever max_text_chars says.
+VT_TURN_MAX_TEXT_CHARS = 4096
+#: Tool calls and fallbacks kept per turn (more are counted, not kept).
+VT_TURN_MAX_TOOL_CALLS = 8
+VT_TURN_MAX_FALLBACKS = 4
+#: Maximum length in bytes of a provider, model, tool name or fallback reason.
+VT_TURN_MAX_NAME_BYTES = 128
+
+# enum vt_turn_stage
+VT_STAGE_USER_SPEECH = 1  # VAD: START, END
+VT_STAGE_STT = 2  # START, INTERIM, PREFLIGHT, FINAL
+VT_STAGE_EOU = 3  # end-of-utterance detection: START, END
+VT_STAGE_LLM = 4  # START, FIRST (first token), END
+VT_STAGE_TTS = 5  # START, FIRST (first audio byte), END
+VT_STAGE_AGENT_SPEECH = 6  # START (first audio played to the user), END
+VT_STAGE_KNOWLEDGE_BASE = 7  # retrieval: START, END
+VT_STAGE_REALTIME = 8  # speech-to-speech model: START, FIRST (first audio), END
+VT_STAGE_INTERRUPTION = 9  # barge-in: START (same as vt_record_interruption)
+VT_STAGE_FALSE_INTERRUPTION = 10  # START (agent paused), RESUMED, ESCALATED
+VT_STAGE_BACKGROUND_AUDIO = 11  # START, END
+VT_STAGE_THINKING_AUDIO = 12  # START, END
+VT_STAGE_TOOL = 13  # only as an error source or fallback stage
+
+# enum vt_turn_mark
+VT_MARK_START = 1
+VT_MARK_END = 2
+VT_MARK_FIRST = 3  # first token / first byte / first audio
+VT_MARK_INTERIM = 4  # STT interim result
+VT_MARK_PREFLIGHT = 5  # STT preflight (early final) transcript
+VT_MARK_FINAL = 6  # STT final transcript
+VT_MARK_RESUMED = 7  # false interruption: the agent resumed
+VT_MARK_ESCALATED = 8  # false interruption: it became a real interruption
+
+# vt_status vt_turn_mark(vt_session s, uint32_t stage, uint32_t mark, uint64_t t_ns);
+vt_turn_mark = _bind(
+    "vt_turn_mark", vt_status, (vt_session, c_uint32, c_uint32, c_uint64), keep_gil=True
+)
+
+# enum vt_turn_value_key
+VT_TV_STT_CONFIDENCE = 1  # 0..1, of the final transcript (sets)
+VT_TV_STT_AUDIO_SECONDS = 2  # audio the STT processed for the turn (sets)
+VT_TV_EOU_PROBABILITY = 3  # 0..1, end-of-utterance probability (sets)
+VT_TV_EOU_WAIT_SECONDS = 4  # time waited for more speech (adds)
+VT_TV_TTS_CHARACTERS = 5  # characters sent to TTS (adds)
+VT_TV_TTS_CHARACTERS_PLAYED = 6  # of those, characters played before the end (sets)
+VT_TV_TTS_AUDIO_BYTES = 7  # audio bytes the TTS produced (adds)
+VT_TV_FALSE_INTERRUPTION_PAUSE_SECONDS = 8  # how long the agent paused (sets)
+VT_TV_FALSE_INTERRUPTION_WORDS = 9  # words the user said in it (sets)
+
+# vt_status vt_turn_value(vt_session s, uint32_t key, double value, uint64_t t_ns);
+vt_turn_value = _bind(
+    "vt_turn_value", vt_status, (vt_session, c_uint32, c_double, c_uint64), keep_gil=True
+)
+
+# enum vt_turn_text_kind
+VT_TT_USER_TRANSCRIPT = 1  # the final transcript of the user's speech (replaces)
+VT_TT_STT_PREFLIGHT = 2  # a preflight transcript (replaces)
+VT_TT_AGENT_RESPONSE = 3  # the agent's response text (replaces)
+
+# vt_status vt_turn_text(vt_session s, uint32_t kind, const char *text, uint64_t t_ns);
+vt_turn_text = _bind(
+    "vt_turn_text", vt_status, (vt_session, c_uint32, c_char_p, c_uint64), keep_gil=True
+)
+
+
+class vt_token_usage(Structure):
+    """Token usage of one model call, by type and modality. A field < 0 means "not reported"."""
+
+    _fields_ = [
+        ("struct_size", c_uint32),  # sizeof(vt_token_usage); fields are only appended
+        ("input", c_int64),  # prompt / input tokens
+        ("output", c_int64),  # completion / output tokens
+        ("cached_input", c_int64),  # input tokens served from a cache
+        ("reasoning", c_int64),  # reasoning / thoughts tokens
+        ("input_text", c_int64),  # modality breakdown (realtime models)
+        ("input_audio", c_int64),
+        ("input_image", c_int64),
+        ("output_text", c_int64),
+        ("output_audio", c_int64),
+    ]
+
+
+# vt_status vt_turn_usage(vt_session s, uint32_t stage, const vt_token_usage *u, uint64_t t_ns);
+vt_turn_usage = _bind(
+    "vt_turn_usage",
+    vt_status,
+    (vt_session, c_uint32, POINTER(vt_token_usage), c_uint64),
+    keep_gil=True,
+)
+
+# vt_status vt_turn_error(vt_session s, uint32_t source, uint64_t t_ns);
+vt_turn_error = _bind(
+    "vt_turn_error", vt_status, (vt_session, c_uint32, c_uint64), keep_gil=True
+)
+
+# vt_status vt_turn_provider(vt_session s, uint32_t stage, const char *provider, const char *model,
+#                            uint64_t t_ns);
+vt_turn_provider = _bind(
+    "vt_turn_provider", vt_status, (vt_session, c_uint32, c_char_p, c_char_p, c_uint64)
+)
+
+# enum vt_fallback_kind
+VT_FALLBACK_SWITCH = 1  # moved from a failing provider to another
+VT_FALLBACK_RECOVERY = 2  # moved back to the recovered provider
+
+# vt_status vt_turn_fallback(vt_session s, uint32_t stage, uint32_t kind, const char *from,
+#                            const char *to, const char *reason, uint64_t t_ns);
+vt_turn_fallback = _bind(
+    "vt_turn_fallback",
+    vt_status,
+    (vt_session, c_uint32, c_uint32, c_char_p, c_char_p, c_char_p, c_uint64),
+)
+
+# enum vt_tool_kind
+VT_TOOL_FUNCTION = 1  # a function tool
+VT_TOOL_MCP = 2  # an MCP server tool
+
+# vt_status vt_turn_tool_call(vt_session s, uint32_t kind, const char *name, uint64_t start_t_ns,
+#                             uint64_t end_t_ns, int32_t ok);
+vt_turn_tool_call = _bind(
+    "vt_turn_tool_call",
+    vt_status,
+    (vt_session, c_uint32, c_char_p, c_uint64, c_uint64, c_int32),
+)
+
+# enum vt_turn_quality (bit values)
+VT_TQ_NO_VAD = 1  # no user speech end: the e2e anchor fell back to STT/EOU
+VT_TQ_NO_ANCHOR = 2  # no anchor at all: no e2e latency
+VT_TQ_NO_AGENT_AUDIO = 4  # no first agent audio: no e2e latency
+VT_TQ_OUT_OF_ORDER = 8  # an end before its start (that latency is null)
+VT_TQ_IMPLAUSIBLE = 16  # a latency above 120 s (kept, but not fed to the histograms)
+VT_TQ_MISSING_START = 32  # a stage has an end/first mark without its start
+VT_TQ_OVERLAP = 64  # a stage ended before the stage before it on the path (breakdown part 0)
+
+# vt_status vt_turn_last_json(vt_session s, char *buf, size_t cap, size_t *len_out);
+vt_turn_last_json = _bind(
+    "vt_turn_last_json", vt_status, (vt_session, POINTER(c_char), c_size_t, POINTER(c_size_t))
+)
+
+# vt_status vt_turn_history_json(vt_session s, size_t max_turns, char *buf, size_t cap,
+#                                size_t *len_out);
+vt_turn_history_json = _bind(
+    "vt_turn_history_json",
+    vt_status,
+    (vt_session, c_size_t, POINTER(c_char), c_size_t, POINTER(c_size_t)),
+)
 
 # ------------------------------------------------------------------------------------------------
 # Events and sink plugins
