@@ -93,6 +93,9 @@ func TestMetricErrors(t *testing.T) {
 		"buckets infinite":       SetBuckets(uniqueName(t, "_seconds"), []float64{math.Inf(1)}),
 		"buckets on a counter":   SetBuckets(counter, []float64{1}),
 		"buckets name with NUL":  SetBuckets("x\x00", []float64{1}),
+		"help with NUL":          CounterAdd(counter, "h\x00", nil, 1),
+		"register name with NUL": RegisterLabels("x\x00_total", "a"),
+		"register key with NUL":  RegisterLabels(uniqueName(t, "_x"), "a\x00"),
 	}
 	for what, err := range invalid {
 		var e *Error

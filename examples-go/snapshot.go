@@ -31,17 +31,18 @@ type Snapshot struct {
 	Labels        map[string]string `json:"labels"`
 
 	// The rs-adk-compatible top-level fields.
-	UptimeSecs              *float64 `json:"uptime_secs"`
-	AudioChunksOut          uint64   `json:"audio_chunks_out"`
-	AudioBytesOut           uint64   `json:"audio_bytes_out"`
-	AudioThroughputKbps     *float64 `json:"audio_throughput_kbps"`
-	Interruptions           uint64   `json:"interruptions"`
-	LastResponseLatencyMs   *float64 `json:"last_response_latency_ms"`
-	AvgResponseLatencyMs    *float64 `json:"avg_response_latency_ms"`
-	MinResponseLatencyMs    *float64 `json:"min_response_latency_ms"`
-	MaxResponseLatencyMs    *float64 `json:"max_response_latency_ms"`
-	ResponseCount           uint64   `json:"response_count"`
-	AvgTurnDurationMs       *float64 `json:"avg_turn_duration_ms"`
+	UptimeSecs            *float64 `json:"uptime_secs"`
+	AudioChunksOut        uint64   `json:"audio_chunks_out"`
+	AudioBytesOut         uint64   `json:"audio_bytes_out"`
+	AudioThroughputKbps   *float64 `json:"audio_throughput_kbps"`
+	Interruptions         uint64   `json:"interruptions"`
+	LastResponseLatencyMs *float64 `json:"last_response_latency_ms"`
+	AvgResponseLatencyMs  *float64 `json:"avg_response_latency_ms"`
+	MinResponseLatencyMs  *float64 `json:"min_response_latency_ms"`
+	MaxResponseLatencyMs  *float64 `json:"max_response_latency_ms"`
+	ResponseCount         uint64   `json:"response_count"`
+	AvgTurnDurationMs     *float64 `json:"avg_turn_duration_ms"`
+	// Latest reported token counts (JSON numbers as the library prints them; nil: never reported).
 	TotalTokenCount         *float64 `json:"total_token_count"`
 	PromptTokenCount        *float64 `json:"prompt_token_count"`
 	ResponseTokenCount      *float64 `json:"response_token_count"`
