@@ -1,0 +1,44 @@
+// JSONRewriter: strict validation, one-pass copy, transcript redaction and truncation.
+import Testing
+@testable import VoiceTelemetry
+
+private func rewrite(_ text: String, policy: TextPolicy? = nil) -> String? {
+    var input = Array(text.utf8)
+    var output = [UInt8](repeating: 0, count: 4096)
+    return input.withUnsafeMutableBufferPointer { inBuf -> String? in
+        output.withUnsafeMutableBufferPointer { outBuf -> String? in
+            var r = JSONRewriter(input: inBuf.baseAddress!, count: inBuf.count,
+                                 into: ByteWriter(base: outBuf.baseAddress!, capacity: outBuf.count), policy: policy)
+            do { try r.rewriteObject() } catch { return nil }
+            return String(decoding: UnsafeBufferPointer(start: outBuf.baseAddress, count: r.out.count), as: UTF8.self)
+        }
+    }
+}
+
+@Test func validObjectsAreCopiedWithoutWhitespace() {
+    #expect(rewrite(" { \"a\" : [ 1 , -2.5e+3 , true , null ] } ") == "{\"a\":[1,-2.5e+3,true,null]}")
+    #expect(rewrite("{}") == "{}")
+}
+
+@Test func invalidDocumentsAreRejected() {
+    for bad in ["", "[]", "{", "{\"a\":01}", "{\"a\":1,}", "{\"a\":\"\u{01}\"}", "{\"a\":1} x", "{\"a\":\"\\q\"}", "{\"a\":NaN}"] {
+        #expect(rewrite(bad) == nil, "\(bad) should be rejected")
+    }
+}
+
+@Test func transcriptsAreRedactedByDefault() {
+    #expect(rewrite("{\"text\":\"héllo\",\"user_transcript\":\"x\",\"other\":\"kept\"}", policy: TextPolicy())
+        == "{\"text\":\"[redacted 5 chars]\",\"user_transcript\":\"[redacted 1 chars]\",\"other\":\"kept\"}")
+}
+
+@Test func transcriptsAreTruncatedWhenIncluded() {
+    let policy = TextPolicy(include: true, maxChars: 3)
+    #expect(rewrite("{\"text\":\"héllo\",\"n\":{\"text\":\"ab\"}}", policy: policy) == "{\"text\":\"hél\",\"n\":{\"text\":\"ab\"}}")
+}
+
+@Test func nestingDeeperThan64IsRejected() {
+    let ok = "{\"a\":" + String(repeating: "[", count: 63) + String(repeating: "]", count: 63) + "}"
+    let deep = "{\"a\":" + String(repeating: "[", count: 64) + String(repeating: "]", count: 64) + "}"
+    #expect(rewrite(ok) != nil)
+    #expect(rewrite(deep) == nil)
+}
