@@ -32,7 +32,7 @@ _Static_assert(offsetof(vt_event, t_ns) == 16, "vt_event layout changed: update 
  * one, or NULL on success: a pointer comes back in a register, which keeps a record call as cheap
  * as a raw cgo call of the library function (a returned struct measurably is not).
  * `owned` 1: malloc'ed, the Go side frees it. 0: one of the static blocks below, used only when
- * malloc fails (the status is kept, the message is lost).
+ * malloc fails: the message is lost, the status kept (codes unknown here become VT_E_INTERNAL).
  */
 typedef struct vtgo_err {
     int32_t status;
