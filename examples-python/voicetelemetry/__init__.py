@@ -12,7 +12,7 @@ Quick start::
 
 Layers: :mod:`voicetelemetry._raw` mirrors the C header one-to-one (ctypes prototypes, structs,
 constants); this package's top level is the idiomatic API (:class:`Session`, :class:`AudioBatch`,
-metric functions, exceptions). The library is found as described in
+the turn-collector enums of :mod:`voicetelemetry.turns`, metric functions, exceptions). The library is found as described in
 :mod:`voicetelemetry._loader` (``$VOICETELEMETRY_LIB`` first).
 """
 from __future__ import annotations
@@ -50,6 +50,16 @@ from .metrics import (
     version_number,
 )
 from .session import AudioBatch, Event, EventKind, Session
+from .turns import (
+    FallbackKind,
+    TextPolicy,
+    ToolKind,
+    TurnMark,
+    TurnQuality,
+    TurnStage,
+    TurnTextKind,
+    TurnValueKey,
+)
 
 #: The Python package's own version (follows the C ABI it was written for).
 __version__ = "1.0.0"
@@ -63,6 +73,14 @@ __all__ = [
     "AudioBatch",
     "Event",
     "EventKind",
+    "TextPolicy",
+    "TurnStage",
+    "TurnMark",
+    "TurnValueKey",
+    "TurnTextKind",
+    "FallbackKind",
+    "ToolKind",
+    "TurnQuality",
     "counter_add",
     "gauge_set",
     "gauge_add",

@@ -14,6 +14,7 @@ from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Un
 from . import _raw
 from ._util import Labels, StrLike, as_u64, cstr, invalid, label_array, text_call
 from .errors import VoiceTelemetryError, error_for_status, raise_last_error
+from .turns import TurnCollectorMixin
 
 __all__ = ["EventKind", "Event", "Session", "AudioBatch"]
 
@@ -58,7 +59,7 @@ def _fail(code: int) -> None:
     raise_last_error(code)
 
 
-class Session:
+class Session(TurnCollectorMixin):
     """One conversation (call, room, connection).
 
     A context manager: ``with Session(...) as s:`` ends the session on exit. :meth:`end` is
@@ -69,6 +70,9 @@ class Session:
     All timestamps are CLOCK_MONOTONIC nanoseconds (:func:`voicetelemetry.now_ns`,
     ``time.monotonic_ns()``) or any clock of your own used consistently; 0 means "now".
     Record calls are thread-safe and keep the GIL (they are lock-free and never block).
+    The turn-collector methods (``turn_mark``, ``turn_value``, ``turn_text``, ``turn_usage``,
+    ``turn_error``, ``turn_provider``, ``turn_fallback``, ``turn_tool_call``, ``last_turn``,
+    ``turn_history``) come from :class:`~voicetelemetry.turns.TurnCollectorMixin`.
     """
 
     __slots__ = ("_hc", "_handle", "_end_once", "_batches", "_session_id", "__weakref__")
@@ -89,7 +93,8 @@ class Session:
         labels: mapping (or pairs) of label key -> value, e.g. ``{"transport": "sip"}``.
         start_t_ns: when the session started; 0 = now.
         text_policy, max_text_chars, turn_history: see ``vt_session_config`` (0 = defaults:
-        texts redacted, 200 characters, 32 turns kept).
+        texts redacted, 200 characters, 32 turns kept); text_policy is a
+        :class:`~voicetelemetry.TextPolicy`.
         """
         self._end_once: List[int] = []  # non-empty while open; pop() is the atomic "end once"
         self._batches: List[AudioBatch] = []
