@@ -67,3 +67,80 @@ func BenchmarkRecordBatch50(b *testing.B) {
 	elapsed := time.Since(start)
 	b.ReportMetric(float64(elapsed.Nanoseconds())/float64(b.N)/n, "ns/event")
 }
+
+// interleaved times f and g alternately in chunks of `chunk` calls until b.N calls of each, and
+// reports both per-call costs and their ratio: load on a shared machine hits both alike.
+func interleaved(b *testing.B, chunk int, f, g func(n int)) (fNs, gNs float64) {
+	var tf, tg time.Duration
+	for done := 0; done < b.N; done += chunk {
+		n := chunk
+		if b.N-done < n {
+			n = b.N - done
+		}
+		t0 := time.Now()
+		f(n)
+		t1 := time.Now()
+		g(n)
+		tg += time.Since(t1)
+		tf += t1.Sub(t0)
+	}
+	fNs, gNs = float64(tf.Nanoseconds())/float64(b.N), float64(tg.Nanoseconds())/float64(b.N)
+	return fNs, gNs
+}
+
+// BenchmarkAudioOutVsNoop: RecordAudioOut and the cgo no-op, interleaved every 10000 calls.
+func BenchmarkAudioOutVsNoop(b *testing.B) {
+	s := mustSession(b)
+	h := s.Handle()
+	var sink int32
+	b.ResetTimer()
+	ours, base := interleaved(b, 10000,
+		func(n int) {
+			for i := 0; i < n; i++ {
+				if err := s.RecordAudioOut(640, 1); err != nil {
+					b.Fatal(err)
+				}
+			}
+		},
+		func(n int) {
+			for i := 0; i < n; i++ {
+				sink |= cgobaseline.Noop(h, 640, 1)
+			}
+		})
+	if sink != 0 {
+		b.Fatal("the no-op returned non-zero")
+	}
+	b.ReportMetric(ours, "ours-ns")
+	b.ReportMetric(base, "base-ns")
+	b.ReportMetric(ours/base, "ratio")
+}
+
+// BenchmarkBatchVsSingle: per-frame cost of 50-frame RecordBatch calls and of single
+// RecordAudioOut calls, interleaved (b.N counts frames).
+func BenchmarkBatchVsSingle(b *testing.B) {
+	const n = 50
+	s := mustSession(b)
+	var batch Batch
+	for i := 0; i < n; i++ {
+		batch.AudioOut(640, 1)
+	}
+	b.ResetTimer()
+	ours, base := interleaved(b, 10000,
+		func(frames int) {
+			for i := 0; i < frames; i += n {
+				if err := s.RecordBatch(batch.Events); err != nil {
+					b.Fatal(err)
+				}
+			}
+		},
+		func(frames int) {
+			for i := 0; i < frames; i++ {
+				if err := s.RecordAudioOut(640, 1); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	b.ReportMetric(ours, "ours-ns")
+	b.ReportMetric(base, "base-ns")
+	b.ReportMetric(ours/base, "ratio")
+}
