@@ -7,7 +7,7 @@ final class ProcessState: @unchecked Sendable {
     static let shared = ProcessState()
 
     let sessions = SessionTable()
-    private let lock = Mutex<Void>(())
+    private let lock = Lock<Void>(())
     private let registry = Registry()
     private var idSerial: UInt64 = 0
     private let idKey: UInt64 = {

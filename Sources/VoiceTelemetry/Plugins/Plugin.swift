@@ -32,7 +32,7 @@ final class Plugin: @unchecked Sendable {
     let hostTable: UnsafeMutablePointer<vt_host_api>
 
     let disabled = Atomic<Bool>(false)
-    private let lastErrorText = Mutex<String>("")
+    private let lastErrorText = Lock<String>("")
 
     // Thread control.
     let mutex: UnsafeMutablePointer<pthread_mutex_t>

@@ -11,12 +11,12 @@ final class PluginRegistry: @unchecked Sendable {
     static let shared = PluginRegistry()
     static let unloadGraceNs: UInt64 = 5_000_000_000
 
-    private let lock = Mutex<Void>(())
+    private let lock = Lock<Void>(())
     // Under the lock:
     private var loaded: [Plugin] = []
     private var allowedDirectory: String?
     private var abandoned: [Plugin] = []   // threads that would not stop: kept (and their code mapped)
-    private let directoryLock = Mutex<String?>(nil)
+    private let directoryLock = Lock<String?>(nil)
 
     private var bus: EventBus { EventBus.shared }
 
