@@ -31,8 +31,9 @@ lib: $(LIB) plugins
 $(LIB): $(SOURCES)
 	$(SWIFT) build -c release -Xswiftc -static-stdlib
 	@mkdir -p $(LIBDIR)
-	cp $(SWIFT_OUT) $@
-	strip --strip-unneeded $@
+	cp $(SWIFT_OUT) $@.tmp
+	strip --strip-unneeded $@.tmp
+	mv -f $@.tmp $@   # a new inode: processes still running the old library keep their mapping
 
 # ---- sink plugins (built against include/voicetelemetry_plugin.h only; just the entry point exported) --
 

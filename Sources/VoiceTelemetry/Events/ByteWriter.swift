@@ -19,12 +19,14 @@ struct ByteWriter {
         count += 1
     }
 
+    @inline(__always)
     mutating func bytes(_ source: UnsafePointer<UInt8>, _ n: Int) {
         guard n <= capacity - count else { overflowed = true; return }
         (base + count).update(from: source, count: n)
         count += n
     }
 
+    @inline(__always)
     mutating func ascii(_ text: StaticString) {
         bytes(text.utf8Start, text.utf8CodeUnitCount)
     }

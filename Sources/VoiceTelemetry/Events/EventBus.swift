@@ -19,8 +19,18 @@ final class EventBus: @unchecked Sendable {
     static let maxIDBytes = Int(VT_MAX_EVENT_ID_BYTES)
 
     let slots: [PluginSlot] = (0..<Int(VT_MAX_PLUGINS)).map { PluginSlot(index: $0) }
+    /// The same slots, reachable without retaining them (`slots` keeps them alive for good).
+    private let slotRefs: UnsafeMutablePointer<Unmanaged<PluginSlot>>
     /// Live plugins: the core's hooks check this with one relaxed load and do nothing when it is 0.
     let sinkCount = Atomic<Int>(0)
+    /// Bit i set: slot i holds a live plugin (set and cleared under the plugin registry's lock). The
+    /// fan-out visits only these slots; each visit still checks the slot's own liveness.
+    let liveSlots = Atomic<UInt64>(0)
+
+    init() {
+        slotRefs = .allocate(capacity: slots.count)
+        for (i, slot) in slots.enumerated() { (slotRefs + i).initialize(to: Unmanaged.passUnretained(slot)) }
+    }
     let rateLimiter = RateLimiter(limit: UInt32(VT_DEFAULT_EVENT_RATE_LIMIT))
 
     @inline(__always)
@@ -123,8 +133,9 @@ final class EventBus: @unchecked Sendable {
     /// validated but transcripts are not rewritten (core events treat theirs themselves).
     func publish(sessionID: Bytes?, policy: TextPolicy?, type: Bytes, payload: Bytes, correlation: Bytes?,
                  turn: Bytes?, tNs: UInt64, rateLimited: Bool = true) -> vt_status {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.cellBytes) { cell -> vt_status in
-            guard let base = cell.baseAddress else { return fail(.internalError("no stack buffer")) }
+        do {
+            // Not re-entered on one thread: plugins run on their own threads, never inside an emit.
+            guard let base = ThreadScratch.cell() else { return fail(.internalError("no memory for the event buffer")) }
             var out = ByteWriter(base: base, capacity: Self.cellBytes)
             out.ascii("{\"type_id\":\"core::telemetry/event@1\",\"session_id\":")
             if let sessionID { out.jsonString(sessionID.base, sessionID.count) } else { out.ascii("null") }
@@ -166,7 +177,12 @@ final class EventBus: @unchecked Sendable {
 
     @inline(__always)
     func forEachPlugin(_ body: (Plugin) -> Void) {
-        for slot in slots { _ = slot.withPlugin(body) }
+        var live = liveSlots.load(ordering: .acquiring)
+        while live != 0 {
+            let i = live.trailingZeroBitCount
+            live &= live &- 1
+            _ = slotRefs[i]._withUnsafeGuaranteedRef { $0.withPlugin(body) }
+        }
     }
 
     // MARK: - Argument checks

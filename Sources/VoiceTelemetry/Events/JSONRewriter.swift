@@ -222,6 +222,13 @@ struct JSONRewriter {
         var i = pos + 1
         var chars = 0
         while true {
+            // Fast path: a run of plain printable ASCII needs no per-character checks.
+            while i < end {
+                let c = input[i]
+                guard c >= 0x20, c < 0x80, c != UInt8(ascii: "\""), c != UInt8(ascii: "\\") else { break }
+                i += 1
+                chars += 1
+            }
             let n = try character(at: i)
             if n == 0 { break }
             i += n

@@ -76,6 +76,7 @@ final class PluginRegistry: @unchecked Sendable {
             loaded.append(plugin)
             slot.open(plugin, generation: generation)
             bus.sinkCount.wrappingAdd(1, ordering: .relaxed)
+            bus.liveSlots.bitwiseOr(UInt64(1) << UInt64(slot.index), ordering: .releasing)
             return id
         }
     }
@@ -110,6 +111,7 @@ final class PluginRegistry: @unchecked Sendable {
             let slot = bus.slots[Int(id & PluginSlot.indexMask)]
             slot.close()
             bus.sinkCount.wrappingSubtract(1, ordering: .relaxed)
+            bus.liveSlots.bitwiseAnd(~(UInt64(1) << UInt64(slot.index)), ordering: .releasing)
             let deadline = Clock.nowNs() &+ plugin.settings.drainTimeoutNs
             plugin.stopDeadline.store(deadline, ordering: .relaxed)
             plugin.stopRequested.store(true, ordering: .releasing)
