@@ -327,15 +327,10 @@ def test_value_errors(session):
                  (V.STT_CONFIDENCE, 0.5, -1), (V.TTS_CHARACTERS, 10**400, 1)):
         _raises(INV, session.turn_value, *args)
     session.turn_value(V.STT_CONFIDENCE, 1, 1)  # ints are numbers; 1 is in range
-    session.turn_value(V.TTS_CHARACTERS, 2**34, 1)  # see the xfail below for larger counts
+    session.turn_value(V.TTS_CHARACTERS, 2**34, 1)
     session.turn_value(V.EOU_WAIT_SECONDS, 1e6, 1)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "library bug: TurnCollector.value computes UInt64((v * 1e9).rounded()) for every key, so a "
-    "count (tts_characters, tts_characters_played, tts_audio_bytes, false_interruption_words) "
-    "of about 1.845e10 or more -- valid, the header allows counts below 2**40 -- overflows the "
-    "conversion and traps the process (SIGILL). Remove this marker once it is fixed."))
 def test_large_valid_counts_do_not_crash():
     """Run in a child process: the trap kills the interpreter, not just the call."""
     code = (
@@ -480,10 +475,6 @@ def test_tool_call_end_before_start_has_no_duration():
     assert rec["tool_calls"][0]["duration_ns"] is None  # never clamped
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "library gap: the header says a tool call whose end is before its start 'sets the "
-    "out-of-order flag', but TurnDerived never looks at tool calls (quality_flags stays 0). "
-    "Remove this marker once it is fixed."))
 def test_tool_call_end_before_start_is_flagged():
     rec = _turn_with_backwards_tool_call()
     assert TurnQuality.OUT_OF_ORDER in TurnQuality(rec["quality_flags"])

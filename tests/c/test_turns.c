@@ -334,6 +334,26 @@ TEST(session_end_completes_open_turn) {
     free(after);
 }
 
+/* Counts up to the documented 2^40 are kept exactly; a backwards tool call is flagged. */
+TEST(large_counts_and_backwards_tool_calls) {
+    vt_session s = open_session(VT_TEXT_REDACT, 0, 0);
+    vt_turn_mark(s, VT_STAGE_USER_SPEECH, VT_MARK_START, 1000000000);
+    vt_turn_mark(s, VT_STAGE_USER_SPEECH, VT_MARK_END, 2000000000);
+    CHECK_STATUS(vt_turn_value(s, VT_TV_TTS_CHARACTERS, 1099511627775.0, 2100000000), VT_OK);
+    CHECK_STATUS(vt_turn_value(s, VT_TV_TTS_AUDIO_BYTES, 1099511627775.0, 2100000000), VT_OK);
+    CHECK_STATUS(vt_turn_value(s, VT_TV_TTS_CHARACTERS, 1099511627776.0, 2100000000), VT_E_INVALID_ARG);
+    CHECK_STATUS(vt_turn_tool_call(s, VT_TOOL_FUNCTION, "lookup", 2300000000u, 2200000000u, 1), VT_OK);
+    vt_turn_mark(s, VT_STAGE_AGENT_SPEECH, VT_MARK_START, 2500000000u);
+    vt_turn_mark(s, VT_STAGE_AGENT_SPEECH, VT_MARK_END, 3500000000u);
+    char buf[16384];
+    size_t len = 0;
+    CHECK_STATUS(vt_turn_last_json(s, buf, sizeof buf, &len), VT_OK);
+    CHECK_CONTAINS(buf, "\"tts_characters_generated\":1099511627775");
+    CHECK_CONTAINS(buf, "\"duration_ns\":null");
+    CHECK_CONTAINS(buf, "\"out_of_order\"");
+    CHECK_STATUS(vt_end_session(s), VT_OK);
+}
+
 /* Many concurrent sessions, each with its own exact numbers. */
 #define THREADS 4
 #define SESSIONS_PER_THREAD 100
@@ -441,6 +461,7 @@ int main(void) {
     RUN(text_policy);
     RUN(history_ring);
     RUN(session_end_completes_open_turn);
+    RUN(large_counts_and_backwards_tool_calls);
     RUN(concurrent_sessions);
     RUN(one_session_many_threads);
     RUN(promtool_clean);

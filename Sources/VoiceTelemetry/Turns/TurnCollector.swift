@@ -207,8 +207,10 @@ enum TurnCollector {
         let t = Clock.resolve(tNs)
         let userSide = key <= UInt32(VT_TV_EOU_WAIT_SECONDS.rawValue)
         let b = m.bank(userSide ? m.userIndex : m.curIndex)
-        let ns = UInt64((v * 1e9).rounded())
-        let count = UInt64(v)
+        // The ABI bounds each key (seconds <= 1e6, counts < 2^40), but convert only the way a key is
+        // read: a count of 2^40 in nanoseconds would not fit a UInt64.
+        var ns: UInt64 { UInt64(exactly: (v * 1e9).rounded()) ?? UInt64.max }
+        var count: UInt64 { UInt64(exactly: v.rounded(.towardZero)) ?? UInt64.max }
         switch Int32(key) {
         case Int32(VT_TV_STT_CONFIDENCE.rawValue): b.setLast(TurnWord.sttConfidence, v.bitPattern)
         case Int32(VT_TV_STT_AUDIO_SECONDS.rawValue): b.setLast(TurnWord.sttAudioNs, ns)

@@ -94,6 +94,12 @@ struct TurnDerived {
         thinkingAudio = span(TurnWord.thinkStart, TurnWord.thinkEnd)
         let fiEnd = w(TurnWord.fiResumed) != 0 ? TurnWord.fiResumed : TurnWord.fiEscalated
         falseInterruption = span(TurnWord.fiStart, fiEnd)
+        // Tool calls: an end before its start is flagged like any other span (the record's
+        // duration_ns stays null).
+        for i in 0..<Int(min(w(TurnWord.toolCount), UInt64(TurnWord.maxTools))) {
+            let e = TurnWord.tools + i * 3
+            if w(e + 1) != 0, w(e + 2) != 0, w(e + 2) < w(e + 1) { flags |= UInt32(VT_TQ_OUT_OF_ORDER.rawValue) }
+        }
         // STT latency: what the user waits for the final transcript after they stop speaking. A final
         // before the speech end (streaming STT) is normal: no latency, no flag.
         let userEnd = w(TurnWord.userEnd), sttFinal = w(TurnWord.sttFinal)
