@@ -12,10 +12,8 @@ import pytest
 import voicetelemetry as vt
 from voicetelemetry import _raw as R
 
-HEADER_ALL = (Path(__file__).resolve().parents[2] / "include" / "voicetelemetry.h").read_text()
-# The binding covers the header up to (and including) the turn-collector section; the plugin
-# section is being written and gets its own section of _raw.py when it lands.
-HEADER = HEADER_ALL.split(" * Events and sink plugins", 1)[0]
+# The whole header, every section (the plugin section included).
+HEADER = (Path(__file__).resolve().parents[2] / "include" / "voicetelemetry.h").read_text()
 RAW_SRC = Path(R.__file__).read_text()
 
 FUNCS = re.findall(r"^[a-z_][a-z0-9_ ]*?\**\s*\**(vt_[a-z0-9_]+)\(", HEADER, re.M)
@@ -30,6 +28,31 @@ def test_header_parsed():
     assert {"vt_label", "vt_session_config", "vt_usage", "vt_event", "vt_token_usage"} <= \
         set(STRUCTS)
     assert ("VT_STAGE_TOOL", "13") in ENUMS and "VT_TURN_MAX_NAME_BYTES" in MACROS
+    # The last section, "Events and sink plugins", is parsed too.
+    assert {"vt_emit", "vt_set_event_rate_limit", "vt_set_plugin_dir", "vt_load_plugin",
+            "vt_unload_plugin", "vt_list_plugins", "vt_plugin_stats", "vt_flush_events"} <= \
+        set(FUNCS)
+    assert FUNCS[-1] == "vt_flush_events"
+    assert "vt_plugin_statistics" in STRUCTS
+    assert {"VT_MAX_EVENT_BYTES", "VT_MAX_PLUGINS", "VT_MAX_PLUGIN_QUEUE"} <= set(MACROS)
+    assert ("VT_E_PERMISSION", "-9") in ENUMS
+
+
+def test_raw_sections_follow_header_sections():
+    """_raw.py has one section per header section, in the header's order."""
+    titles = re.findall(r"^/\* -{20,}\n \* ([A-Z][^\n]*)\n", HEADER, re.M)
+    assert titles[-1] == "Events and sink plugins" and len(titles) >= 8
+    pos = -1
+    for title in titles:
+        key = title.split(" (")[0]
+        found = RAW_SRC.find(f"\n# {key}", pos + 1)
+        assert found > pos, f"section {title!r} missing or out of order in _raw.py"
+        pos = found
+
+
+def test_every_typedef_mirrored():
+    for name in re.findall(r"^typedef (?:u?int\d+_t|struct \w+) (vt_[a-z_]+)\b", HEADER, re.M):
+        assert hasattr(R, name), name
 
 
 @pytest.mark.parametrize("name", FUNCS)
@@ -68,6 +91,13 @@ def test_struct_layouts():
     assert R.vt_session_config.turn_history.offset == 4 * P + 16
     assert sizeof(R.vt_token_usage) == 80 and R.vt_token_usage.input.offset == 8
     assert R.vt_token_usage.output_audio.offset == 72
+    # vt_plugin_statistics (offsets as a C compiler lays them out on LP64 and ILP32 alike).
+    S = R.vt_plugin_statistics
+    assert sizeof(S) == 472
+    assert (S.disabled.offset, S.id.offset, S.name.offset, S.version.offset) == (4, 8, 16, 80)
+    assert (S.emitted.offset, S.queued.offset, S.plugin_reported_drops.offset) == (112, 168, 200)
+    assert (S.queue_capacity.offset, S.reserved.offset, S.last_error.offset) == (208, 212, 216)
+    assert S.name.size == 64 and S.version.size == 32 and S.last_error.size == 256
 
 
 # Lock-free turn-collector calls ("Thread-safety: any thread, lock-free" in the header).
@@ -81,19 +111,29 @@ def test_gil_choice():
     for name in FUNCS:
         keeps_gil = bool(getattr(R, name)._flags_ & pyapi)
         expect = (name.startswith("vt_record_") or name == "vt_now_ns"
-                  or name in LOCK_FREE_TURN_CALLS)
+                  or name in LOCK_FREE_TURN_CALLS or name == "vt_emit")
         assert keeps_gil == expect, name
 
 
 def test_gil_choice_follows_header_lock_free_marks():
     """The PyDLL set of turn calls is exactly the functions the header marks lock-free."""
-    section = HEADER.split(" * Turn collector", 1)[1]
+    section = HEADER.split(" * Turn collector", 1)[1].split(" * Events and sink plugins", 1)[0]
     lock_free = set()
     for doc, name in re.findall(r"/\*\*((?:(?!\*/).)*)\*/\s*vt_status (vt_turn_[a-z_]+)\(", section,
                                 re.S):
         if "lock-free" in doc:
             lock_free.add(name)
     assert lock_free == LOCK_FREE_TURN_CALLS
+
+
+def test_gil_choice_in_plugin_section_follows_header():
+    """Of the plugin section, only what the header calls lock-free (vt_emit) keeps the GIL."""
+    section = HEADER.split(" * Events and sink plugins", 1)[1]
+    pyapi = ctypes._FUNCFLAG_PYTHONAPI
+    docs = re.findall(r"/\*\*((?:(?!\*/).)*)\*/\s*vt_status (vt_[a-z_]+)\(", section, re.S)
+    assert len(docs) == 8
+    for doc, name in docs:
+        assert bool(getattr(R, name)._flags_ & pyapi) == ("lock-free" in doc), name
 
 
 def test_version_and_strings():

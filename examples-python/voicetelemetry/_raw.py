@@ -9,11 +9,12 @@ Two handles on the same library are used:
 
 * :data:`lib` (``ctypes.CDLL``) releases the GIL around the call. Used for everything that may
   block: session create/end (internal lock), snapshots, metrics, Prometheus text, the turn calls
-  that take the internal lock (provider, fallback, tool call) and the turn JSON readers.
-* :data:`pylib` (``ctypes.PyDLL``) keeps the GIL. Used for the record calls and the lock-free
-  turn-collector calls (``vt_turn_mark/value/text/usage/error``), which the header promises are
-  lock-free, allocation-free and syscall-free (apart from reading the clock): for them releasing
-  and re-taking the GIL would cost more than the call.
+  that take the internal lock (provider, fallback, tool call), the turn JSON readers and the
+  plugin calls other than ``vt_emit`` (load, unload, flush, list, stats, plugin dir, rate limit).
+* :data:`pylib` (``ctypes.PyDLL``) keeps the GIL. Used for the record calls, the lock-free
+  turn-collector calls (``vt_turn_mark/value/text/usage/error``) and ``vt_emit``, which the header
+  promises are lock-free, allocation-free and syscall-free (apart from reading the clock): for them
+  releasing and re-taking the GIL would cost more than the call.
 
 Adding a function introduced by a later 1.x header means adding one ``_bind`` line (with the
 prototype comment) to its section; functions newer than the loaded library come back as
@@ -460,9 +461,93 @@ vt_turn_history_json = _bind(
 
 # ------------------------------------------------------------------------------------------------
 # Events and sink plugins
+#
+# vt_emit is lock-free and never blocks (it copies the event into each plugin's queue), so it keeps
+# the GIL (PyDLL) like the record calls. Everything else here may block (load runs the plugin's
+# init, unload drains a queue up to its deadline, flush waits for plugin threads) or takes the
+# plugin registry's lock, so it releases the GIL (CDLL): a plugin thread must never wait for it.
 # ------------------------------------------------------------------------------------------------
 
-# (no functions yet in header 1.0)
+#: Longest event (envelope and trailing newline included) a queue cell holds.
+VT_MAX_EVENT_BYTES = 4064
+#: Longest event_type, in bytes ([A-Za-z0-9_.:/-]).
+VT_MAX_EVENT_TYPE_BYTES = 64
+#: Longest correlation_id or turn_id, in bytes.
+VT_MAX_EVENT_ID_BYTES = 128
+#: Default per-event-type rate limit (events per second).
+VT_DEFAULT_EVENT_RATE_LIMIT = 100
+#: Most plugins loaded at the same time.
+VT_MAX_PLUGINS = 16
+#: Default and largest queue capacity of a plugin, in events (rounded up to a power of two, >= 16).
+VT_DEFAULT_PLUGIN_QUEUE = 1024
+VT_MAX_PLUGIN_QUEUE = 16384
+
+# vt_status vt_emit(vt_session s, const char *event_type, const char *json_payload,
+#                   const char *correlation_id, const char *turn_id, uint64_t t_ns);
+vt_emit = _bind(
+    "vt_emit",
+    vt_status,
+    (vt_session, c_char_p, c_char_p, c_char_p, c_char_p, c_uint64),
+    keep_gil=True,
+)
+
+# vt_status vt_set_event_rate_limit(uint32_t per_second);
+vt_set_event_rate_limit = _bind("vt_set_event_rate_limit", vt_status, (c_uint32,))
+
+# vt_status vt_set_plugin_dir(const char *dir);
+vt_set_plugin_dir = _bind("vt_set_plugin_dir", vt_status, (c_char_p,))
+
+#: typedef uint64_t vt_plugin_id;  (0 is never valid; ids are not reused)
+vt_plugin_id = c_uint64
+
+# vt_status vt_load_plugin(const char *path, const char *config_json, vt_plugin_id *id_out);
+vt_load_plugin = _bind(
+    "vt_load_plugin", vt_status, (c_char_p, c_char_p, POINTER(vt_plugin_id))
+)
+
+# vt_status vt_unload_plugin(vt_plugin_id id);
+vt_unload_plugin = _bind("vt_unload_plugin", vt_status, (vt_plugin_id,))
+
+# vt_status vt_list_plugins(vt_plugin_id *ids, size_t cap, size_t *n_out);
+vt_list_plugins = _bind(
+    "vt_list_plugins", vt_status, (POINTER(vt_plugin_id), c_size_t, POINTER(c_size_t))
+)
+
+
+class vt_plugin_statistics(Structure):
+    """Statistics of a plugin; set ``struct_size = ctypes.sizeof(vt_plugin_statistics)``."""
+
+    _fields_ = [
+        ("struct_size", c_uint32),  # sizeof(vt_plugin_statistics); fields are only appended
+        ("disabled", c_uint32),  # 1 once the plugin returned FATAL
+        ("id", vt_plugin_id),
+        ("name", c_char * 64),  # the plugin's name, NUL-terminated
+        ("version", c_char * 32),  # its version text (truncated), "" if none
+        ("emitted", c_uint64),  # events offered to this plugin
+        ("delivered", c_uint64),  # events in batches the plugin accepted (OK)
+        ("dropped_queue_full", c_uint64),  # oldest events pushed out of a full queue
+        ("dropped_rate_limited", c_uint64),  # events over their type's rate limit
+        ("dropped_too_large", c_uint64),  # events longer than VT_MAX_EVENT_BYTES
+        ("dropped_plugin", c_uint64),  # events in batches the plugin answered DROP
+        ("dropped_disabled", c_uint64),  # events after (and in the batch of) a FATAL, or left at unload
+        ("queued", c_uint64),  # events in the queue or in the batch being delivered
+        ("retries", c_uint64),  # RETRY answers
+        ("batches", c_uint64),  # write() calls that returned OK
+        ("health_events", c_uint64),  # telemetry.health events sent (not counted in emitted)
+        ("plugin_reported_drops", c_uint64),  # counted by the plugin through count_drop
+        ("queue_capacity", c_uint32),  # events the queue holds
+        ("reserved", c_uint32),
+        ("last_error", c_char * 256),  # the latest error logged for this plugin, "" if none
+    ]
+
+
+# vt_status vt_plugin_stats(vt_plugin_id id, vt_plugin_statistics *out);
+vt_plugin_stats = _bind(
+    "vt_plugin_stats", vt_status, (vt_plugin_id, POINTER(vt_plugin_statistics))
+)
+
+# vt_status vt_flush_events(uint32_t timeout_ms);
+vt_flush_events = _bind("vt_flush_events", vt_status, (c_uint32,))
 
 
 # ------------------------------------------------------------------------------------------------
