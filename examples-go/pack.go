@@ -1,6 +1,7 @@
 package voicetelemetry
 
 import (
+	"bytes"
 	"sort"
 	"strings"
 )
@@ -23,6 +24,19 @@ func (p *packed) str(what, s string) {
 		return
 	}
 	p.buf = append(p.buf, s...)
+	p.buf = append(p.buf, 0)
+}
+
+// bytes is str for a []byte (no conversion copy).
+func (p *packed) bytes(what string, b []byte) {
+	if p.err != nil {
+		return
+	}
+	if bytes.IndexByte(b, 0) >= 0 {
+		p.err = invalidf("%s contains a NUL byte", what)
+		return
+	}
+	p.buf = append(p.buf, b...)
 	p.buf = append(p.buf, 0)
 }
 
