@@ -389,6 +389,49 @@ TEST(core_events) {
     CHECK_STATUS(vt_unload_plugin(id), VT_OK);
 }
 
+/* Completed turns reach the sinks as turn.complete events, before the session's session.end. */
+TEST(turn_complete_events) {
+    CHECK_STATUS(vt_set_event_rate_limit(0), VT_OK);
+    const char *out = tmp("turns.jsonl");
+    unlink(out);
+    vt_plugin_id id = load_ok(JSONL, cfg("{\"path\":\"%s\"}", out));
+    vt_session_config c;
+    memset(&c, 0, sizeof c);
+    c.struct_size = sizeof c;
+    c.session_id = "turns-1";
+    c.start_t_ns = 1 * SEC;
+    vt_session s = 0;
+    CHECK_STATUS(vt_create_session(&c, &s), VT_OK);
+    CHECK_STATUS(vt_record_vad_start(s, 1 * SEC), VT_OK);
+    CHECK_STATUS(vt_record_vad_end(s, 2 * SEC), VT_OK);
+    CHECK_STATUS(vt_record_audio_out(s, 640, 2 * SEC + 450000000ull), VT_OK); /* first audio: 450 ms */
+    CHECK_STATUS(vt_turn_mark(s, VT_STAGE_AGENT_SPEECH, VT_MARK_END, 4 * SEC), VT_OK); /* turn 1 done */
+    CHECK_STATUS(vt_flush_events(5000), VT_OK);
+    const char *text = slurp(out);
+    CHECK_CONTAINS(text, "\"session_id\":\"turns-1\",\"event_type\":\"turn.complete\",\"correlation_id\":null,"
+                         "\"turn_id\":\"1\",\"timestamp_us\":4000000,\"data\":{\"schema_version\":1,");
+    CHECK_CONTAINS(text, "\"e2e_latency_ns\":450000000,");
+    CHECK_EQ_U64(count_of(text, "turn.complete"), 1);
+    /* A second turn left open completes at session end: its event comes before session.end. */
+    CHECK_STATUS(vt_record_vad_start(s, 5 * SEC), VT_OK);
+    CHECK_STATUS(vt_record_vad_end(s, 6 * SEC), VT_OK);
+    CHECK_STATUS(vt_record_audio_out(s, 640, 6 * SEC + 700000000ull), VT_OK);
+    CHECK_STATUS(vt_end_session(s), VT_OK);
+    CHECK_STATUS(vt_flush_events(5000), VT_OK);
+    text = slurp(out);
+    CHECK_EQ_U64(count_of(text, "\"event_type\":\"turn.complete\""), 2);
+    const char *second = strstr(text, "\"turn_id\":\"2\"");
+    const char *end = strstr(text, "\"event_type\":\"session.end\"");
+    CHECK(second != NULL && end != NULL && second < end);
+    CHECK_CONTAINS(text, "\"completed_by\":\"session_end\"");
+    CHECK_CONTAINS(text, "\"e2e_latency_ns\":700000000,");
+    vt_plugin_statistics st = stats(id);
+    CHECK_EQ_U64(st.emitted, 4); /* session.start, 2 x turn.complete, session.end */
+    CHECK_EQ_U64(st.delivered, 4);
+    CHECK_IDENTITY(id);
+    CHECK_STATUS(vt_unload_plugin(id), VT_OK);
+}
+
 TEST(rate_limit) {
     CHECK_STATUS(vt_set_event_rate_limit(5), VT_OK);
     const char *out = tmp("rate.jsonl");
@@ -614,6 +657,7 @@ int main(void) {
     RUN(emit_validation);
     RUN(envelope_redaction_and_too_large);
     RUN(core_events);
+    RUN(turn_complete_events);
     RUN(rate_limit);
     RUN(queue_full_drops_oldest);
     RUN(retry_then_ok_and_drop_answers);

@@ -64,5 +64,8 @@ public func vt_set_plugin_dir(_ dir: UnsafePointer<CChar>?) -> vt_status {
 
 @c @implementation
 public func vt_flush_events(_ timeout_ms: UInt32) -> vt_status {
-    abiCall { () throws(Failure) in try PluginRegistry.shared.flush(timeoutNs: UInt64(timeout_ms) * 1_000_000) }
+    abiCall { () throws(Failure) in
+        ProcessState.shared.drainTurnEvents()   // completed turns are events to flush too
+        try PluginRegistry.shared.flush(timeoutNs: UInt64(timeout_ms) * 1_000_000)
+    }
 }

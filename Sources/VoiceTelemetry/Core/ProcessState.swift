@@ -51,28 +51,39 @@ final class ProcessState: @unchecked Sendable {
             guard slot.close(expected: handle >> SessionSlot.handleIndexBits) else {
                 throw .badHandle("session handle \(handle) is unknown or has ended")
             }
-            if EventBus.shared.hasSinks { CoreEvents.sessionEnded(slot) }   // final snapshot, before the fold
+            TurnCollector.sessionEnded(slot)   // completes the open turn
+            if EventBus.shared.hasSinks {
+                CoreEvents.drainTurnEvents(self)   // its turn.complete events, while the slot still exists
+                CoreEvents.sessionEnded(slot)      // final snapshot (last turn included), before the fold
+            }
             var finals = slot.drainCounters()
             finals[.sessionsTotal] = 1
             for (measure, series) in slot.meta.measureSeries {
                 series.retired &+= finals[measure] ?? 0
             }
-            TurnCollector.sessionEnded(slot)
             slot.meta = SessionMeta()
             sessions.releaseSlot(slot)
         }
     }
 
     /// The slot of a live session (process lock held, so it stays live until the lock is released).
-    func liveSlot(_ handle: vt_session) throws(Failure) -> SessionSlot {
+    /// `allowClosing`: also the session vt_end_session is ending right now (closed, not yet released).
+    func liveSlot(_ handle: vt_session, allowClosing: Bool = false) throws(Failure) -> SessionSlot {
         guard let found = SessionTable.lookup(handle) else {
             throw .badHandle("session handle \(handle) is unknown")
         }
         let slot = found.slot.takeUnretainedValue()
-        guard handle != 0, found.generation & 1 == 0,
-              slot.generation.load(ordering: .acquiring) == found.generation
+        let current = slot.generation.load(ordering: .acquiring)
+        let closing = allowClosing && current == found.generation &+ 1 && !slot.meta.sessionID.isEmpty
+        guard handle != 0, found.generation & 1 == 0, current == found.generation || closing
         else { throw .badHandle("session handle \(handle) is unknown or has ended") }
         return slot
+    }
+
+    /// Emit the queued turn.complete events (plugin threads call this; see TurnEventQueue).
+    func drainTurnEvents() {
+        guard !EventBus.shared.turnEvents.isEmpty else { return }
+        try? locked { (_) in CoreEvents.drainTurnEvents(self) }
     }
 
     private func nextSessionID() -> String {

@@ -92,7 +92,11 @@ final class SessionSlot: @unchecked Sendable {
     static let handleIndexBits: UInt64 = 20
     static let handleIndexMask: UInt64 = (1 << handleIndexBits) - 1
 
-    var handle: vt_session { (generation.load(ordering: .relaxed) << Self.handleIndexBits) | UInt64(index) }
+    /// The handle of the session in the slot, also while vt_end_session is closing it.
+    var sessionHandle: vt_session {
+        let g = generation.load(ordering: .relaxed)
+        return ((g & 1 == 0 ? g : g &- 1) << Self.handleIndexBits) | UInt64(index)
+    }
 
     // MARK: - Counted values (folded into process counters at end)
 

@@ -21,6 +21,22 @@ enum CoreEvents {
                                  tNs: meta.startNs)
     }
 
+    /// Render and emit the queued turn.complete events (process lock held). A record already
+    /// overwritten in its session's ring (more completed turns than turn_history since it was queued)
+    /// is counted as lost.
+    static func drainTurnEvents(_ state: ProcessState) {
+        let bus = EventBus.shared
+        while let (handle, position) = bus.turnEvents.pop() {
+            guard let slot = try? state.liveSlot(handle, allowClosing: true),
+                  let (json, turnID, endNs) = TurnJSON.record(slot, position: position) else {
+                bus.forEachPlugin { $0.countLostQueueFull() }
+                continue
+            }
+            bus.emitCore(sessionID: slot.meta.sessionID, type: "turn.complete",
+                         json: String(decoding: json.bytes, as: UTF8.self), turnID: String(turnID), tNs: endNs)
+        }
+    }
+
     /// After the session was closed and before its counters are folded: data is its final snapshot.
     static func sessionEnded(_ slot: SessionSlot) {
         let now = Clock.nowNs()

@@ -32,6 +32,8 @@ final class EventBus: @unchecked Sendable {
         for (i, slot) in slots.enumerated() { (slotRefs + i).initialize(to: Unmanaged.passUnretained(slot)) }
     }
     let rateLimiter = RateLimiter(limit: UInt32(VT_DEFAULT_EVENT_RATE_LIMIT))
+    /// Completed turns waiting to be rendered as turn.complete events (see TurnEventQueue).
+    let turnEvents = TurnEventQueue()
 
     @inline(__always)
     var hasSinks: Bool { sinkCount.load(ordering: .relaxed) != 0 }
@@ -125,6 +127,13 @@ final class EventBus: @unchecked Sendable {
             var bytes = Array(line.utf8)
             bytes.withUnsafeMutableBytes { raw in _ = Glibc.write(2, raw.baseAddress, raw.count) }
         }
+    }
+
+    /// A turn completed (record path: lock-free, no allocation). A full queue loses the event: it is
+    /// counted for every plugin as emitted and dropped (queue_full), so the accounting stays exact.
+    func queueTurnComplete(handle: UInt64, position: UInt64) {
+        guard hasSinks else { return }
+        if !turnEvents.push(handle: handle, position: position) { forEachPlugin { $0.countLostQueueFull() } }
     }
 
     // MARK: - Building and fan-out

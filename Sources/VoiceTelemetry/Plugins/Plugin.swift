@@ -101,6 +101,13 @@ final class Plugin: @unchecked Sendable {
         if sleeping.load(ordering: .relaxed), ring.depth >= wakeThreshold { wake() }
     }
 
+    /// Count an event lost before it could be offered (the pending turn.complete queue was full, or
+    /// the turn record was overwritten before it could be rendered).
+    func countLostQueueFull() {
+        counters.emitted.wrappingAdd(1, ordering: .relaxed)
+        counters.droppedQueueFull.wrappingAdd(1, ordering: .relaxed)
+    }
+
     /// Count an event that never reaches the queue.
     @inline(__always)
     func countRefused(rateLimited: Bool) {

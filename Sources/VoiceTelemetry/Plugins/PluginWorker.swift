@@ -56,6 +56,7 @@ struct PluginWorker {
         while true {
             let stopping = plugin.stopRequested.load(ordering: .acquiring)
             if stopping && Clock.nowNs() >= plugin.stopDeadline.load(ordering: .relaxed) { break }
+            ProcessState.shared.drainTurnEvents()   // completed turns become turn.complete events
             if lines == 0 { fillBatch() }
             if lines > 0 {
                 deliver()
@@ -225,7 +226,7 @@ struct PluginWorker {
     private mutating func idle() {
         // A short spin first: under a steady stream the next event is microseconds away.
         for _ in 0..<64 {
-            if plugin.ring.depth > 0 { return }
+            if plugin.ring.depth > 0 || !EventBus.shared.turnEvents.isEmpty { return }
             sched_yield()
         }
         let healthDue = nextHealthNs

@@ -400,6 +400,7 @@ enum TurnCollector {
         }
         e[0].store(2 &* k &+ 2, ordering: .releasing)
         m.control(TurnMemory.ringCount)[0].store(k &+ 1, ordering: .releasing)
+        EventBus.shared.queueTurnComplete(handle: slot.sessionHandle, position: k)   // turn.complete, rendered later
         m.control(outcome == .interrupted ? TurnMemory.interruptedCount : TurnMemory.completedCount)
             .pointee.wrappingAdd(1, ordering: .relaxed)
 
