@@ -746,8 +746,11 @@ vt_status vt_turn_history_json(vt_session s, size_t max_turns, char *buf, size_t
  * The library emits its own events while at least one plugin is loaded (otherwise they cost
  * nothing): `session.start` (data: labels, start), `session.end` (data: the final snapshot, as
  * vt_snapshot_json), `interruption` (data: the session's count so far), `usage` (data: the
- * reported fields, null if not reported), `turn.complete` (the turn record) and, per plugin,
- * `telemetry.health` (see below).
+ * reported fields, null if not reported), `turn.complete` (the turn record, as vt_turn_last_json;
+ * turn_id is the record's turn_id) and, per plugin, `telemetry.health` (see below). A turn that
+ * completes inside a record call is only queued there (lock-free); its record is rendered and
+ * emitted by a plugin thread within milliseconds, by vt_flush_events, or at the latest by
+ * vt_end_session (before that session's session.end).
  *
  * Texts: in the payload of an event of a session, every string value whose key is "text" or
  * "transcript" or ends in "_text" or "_transcript" is treated as a transcript and rewritten per the
