@@ -59,10 +59,12 @@ $(BUILD)/tests/plugins/%.so: tests/plugins/hostile.c include/voicetelemetry_plug
 
 # ---- install ---------------------------------------------------------------------------------------
 
-install: $(LIB)
-	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
+install: $(LIB) $(PLUGINS)
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include \
+	    $(DESTDIR)$(PREFIX)/lib/voicetelemetry/plugins
 	install -m 0755 $(LIB) $(DESTDIR)$(PREFIX)/lib/libvoicetelemetry.so
-	install -m 0644 include/voicetelemetry.h $(DESTDIR)$(PREFIX)/include/
+	install -m 0644 include/voicetelemetry.h include/voicetelemetry_plugin.h $(DESTDIR)$(PREFIX)/include/
+	install -m 0755 $(PLUGINS) $(DESTDIR)$(PREFIX)/lib/voicetelemetry/plugins/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' voicetelemetry.pc.in \
 	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/voicetelemetry.pc
 
@@ -78,7 +80,7 @@ $(BUILD)/voice_engine: examples-c/voice_engine.c stage
 	    -Wl,-rpath,$(STAGE)/lib -lpthread
 
 demo: $(BUILD)/voice_engine
-	./$(BUILD)/voice_engine
+	./$(BUILD)/voice_engine $(STAGE)/lib/voicetelemetry/plugins/jsonl_sink.so $(BUILD)/demo-events.jsonl
 
 # ---- tests -----------------------------------------------------------------------------------------
 

@@ -2,9 +2,13 @@
  * voice_engine.c -- a small C "voice engine" driving libvoicetelemetry (what `make demo` runs).
  *
  * It opens a few calls with labels, plays scripted conversations on a simulated media clock
- * (20 ms audio frames, VAD end -> first agent audio 300-900 ms, barge-ins, token usage), records
- * everything through the C ABI exactly as a real engine's audio thread would, then prints each
- * call's JSON snapshot and the process's Prometheus text.
+ * (20 ms audio frames, VAD end -> first agent audio 300-900 ms through STT, end-of-utterance, LLM
+ * and TTS, barge-ins, a tool call, token usage), records everything through the C ABI exactly as a
+ * real engine's threads would, and sends the events to a sink plugin (the JSON Lines sink). Then it
+ * prints each call's JSON snapshot, the last turn's record with its latency breakdown, a sample of
+ * the events the sink wrote, and the process's Prometheus text.
+ *
+ *   usage: voice_engine [SINK_PLUGIN.so EVENTS.jsonl]
  *
  * Build against an installed copy:
  *   cc voice_engine.c $(pkg-config --cflags --libs voicetelemetry) -o voice_engine
@@ -57,18 +61,56 @@ static uint64_t agent_speaks(struct call *c, uint64_t t, unsigned frames, int ba
     return t;
 }
 
+/* The cascade after the user stops speaking at `t`: STT final, end of utterance, LLM first token,
+ * TTS first byte, each reported as the engine's stage events. Returns when the first audio plays. */
+static uint64_t cascade(struct call *c, uint64_t t, int with_tool) {
+    vt_session s = c->session;
+    uint64_t stt_final = t + rnd(80, 220) * MS;
+    must(vt_turn_mark(s, VT_STAGE_STT, VT_MARK_FINAL, stt_final), "stt final");
+    must(vt_turn_text(s, VT_TT_USER_TRANSCRIPT, "what's the status of my order?", stt_final), "transcript");
+    must(vt_turn_value(s, VT_TV_STT_CONFIDENCE, 0.93, stt_final), "stt confidence");
+    must(vt_turn_mark(s, VT_STAGE_EOU, VT_MARK_START, t), "eou start");
+    uint64_t eou_end = stt_final + rnd(20, 150) * MS;
+    must(vt_turn_mark(s, VT_STAGE_EOU, VT_MARK_END, eou_end), "eou end");
+    must(vt_turn_mark(s, VT_STAGE_LLM, VT_MARK_START, eou_end), "llm start");
+    uint64_t first_token = eou_end + rnd(120, 350) * MS;
+    if (with_tool) { /* the model calls a tool before it answers */
+        uint64_t tool_start = eou_end + 40 * MS, tool_end = tool_start + rnd(60, 180) * MS;
+        must(vt_turn_tool_call(s, VT_TOOL_FUNCTION, "lookup_order", tool_start, tool_end, 1), "tool call");
+        first_token = tool_end + rnd(100, 200) * MS;
+    }
+    must(vt_turn_mark(s, VT_STAGE_LLM, VT_MARK_FIRST, first_token), "llm first token");
+    must(vt_turn_mark(s, VT_STAGE_TTS, VT_MARK_START, first_token + 5 * MS), "tts start");
+    uint64_t first_byte = first_token + 5 * MS + rnd(60, 160) * MS;
+    must(vt_turn_mark(s, VT_STAGE_TTS, VT_MARK_FIRST, first_byte), "tts first byte");
+    vt_token_usage u;
+    memset(&u, 0, sizeof u);
+    u.struct_size = sizeof u;
+    u.input = (int64_t)rnd(400, 1200);
+    u.output = (int64_t)rnd(20, 120);
+    u.cached_input = (int64_t)rnd(0, 300);
+    u.reasoning = u.input_text = u.input_audio = u.input_image = u.output_text = u.output_audio = -1;
+    must(vt_turn_usage(s, VT_STAGE_LLM, &u, first_token), "turn usage");
+    return first_byte + rnd(10, 40) * MS; /* jitter buffer and transport to the caller */
+}
+
 static void play(struct call *c) {
     uint64_t t = c->clock;
+    must(vt_turn_provider(c->session, VT_STAGE_STT, "deepgram", "nova-3", t), "provider");
+    must(vt_turn_provider(c->session, VT_STAGE_LLM, c->provider, c->model, t), "provider");
+    must(vt_turn_provider(c->session, VT_STAGE_TTS, "cartesia", "sonic-2", t), "provider");
     for (int turn = 0; turn < c->turns; turn++) {
         /* The user speaks for 1-3 s. */
         must(vt_record_vad_start(c->session, t), "vad_start");
+        must(vt_turn_mark(c->session, VT_STAGE_STT, VT_MARK_START, t), "stt start");
         t += rnd(1000, 3000) * MS;
         must(vt_record_vad_end(c->session, t), "vad_end");
         must(vt_record_turn_start(c->session, t), "turn_start");
-        /* STT + LLM + TTS: the first agent audio comes 300-900 ms later. */
-        t += rnd(300, 900) * MS;
+        /* STT, end of utterance, LLM, TTS: the first agent audio comes 300-900 ms later. */
+        t = cascade(c, t, turn == 1);
         int barge = (turn % 3 == 2) ? (int)rnd(10, 40) : -1; /* every third answer is interrupted */
         t = agent_speaks(c, t, (unsigned)rnd(50, 150), barge);
+        if (barge < 0) must(vt_turn_mark(c->session, VT_STAGE_AGENT_SPEECH, VT_MARK_END, t), "agent speech end");
         vt_usage u = {sizeof u, 0, (int64_t)rnd(400, 1200), (int64_t)rnd(20, 120), (int64_t)rnd(0, 300), -1};
         u.total = u.prompt + u.response;
         must(vt_record_usage(c->session, &u), "usage");
@@ -78,8 +120,9 @@ static void play(struct call *c) {
             t += rnd(500, 1500) * MS;
             must(vt_record_vad_end(c->session, t), "vad_end");
             must(vt_record_turn_start(c->session, t), "turn_start");
-            t += rnd(300, 900) * MS;
+            t = cascade(c, t, 0);
             t = agent_speaks(c, t, (unsigned)rnd(30, 80), -1);
+            must(vt_turn_mark(c->session, VT_STAGE_AGENT_SPEECH, VT_MARK_END, t), "agent speech end");
             must(vt_record_turn_complete(c->session, t), "turn_complete");
         }
         /* The engine's own metric: TTS time to first byte, as its TTS client reports it. */
@@ -95,7 +138,35 @@ static void play(struct call *c) {
     c->clock = t + 1000 * MS;
 }
 
-int main(void) {
+/* Print the first line of `path` whose event_type is `type` (at most `width` characters). */
+static void print_event(const char *path, const char *type, int width) {
+    FILE *f = fopen(path, "r");
+    if (!f) return;
+    static char line[1 << 16];
+    char needle[96];
+    snprintf(needle, sizeof needle, "\"event_type\":\"%s\"", type);
+    while (fgets(line, sizeof line, f)) {
+        if (strstr(line, needle)) {
+            size_t n = strlen(line);
+            if (n > (size_t)width) printf("%.*s ... (%zu bytes)\n", width, line, n);
+            else fputs(line, stdout);
+            break;
+        }
+    }
+    fclose(f);
+}
+
+static size_t count_lines(const char *path) {
+    FILE *f = fopen(path, "r");
+    size_t n = 0;
+    int ch;
+    if (!f) return 0;
+    while ((ch = fgetc(f)) != EOF) n += ch == '\n';
+    fclose(f);
+    return n;
+}
+
+int main(int argc, char **argv) {
     if (vt_version_number() / 1000000 != VT_VERSION_MAJOR) {
         fprintf(stderr, "libvoicetelemetry %s does not match this program's header\n", vt_version_string());
         return 1;
@@ -103,6 +174,16 @@ int main(void) {
     /* Label the built-in latency histogram by provider as well as transport. */
     const char *keys[] = {"transport", "provider"};
     must(vt_register_labels("voicetelemetry_response_latency_seconds", keys, 2), "register_labels");
+
+    /* Events (session start/end, interruptions, usage, completed turns) go to a sink plugin. */
+    vt_plugin_id sink = 0;
+    const char *events_path = argc > 2 ? argv[2] : NULL;
+    if (argc > 2) {
+        char config[1024];
+        remove(events_path);
+        snprintf(config, sizeof config, "{\"path\":\"%s\"}", events_path);
+        must(vt_load_plugin(argv[1], config, &sink), "load_plugin");
+    }
 
     struct call calls[] = {
         {"call-sip-001", "sip", "deepgram+openai", "gpt-4o-mini", 6, 0, 0},
@@ -135,6 +216,8 @@ int main(void) {
         must(st, "snapshot");
         printf("== snapshot of %s (%zu bytes of JSON)\n%s\n\n", calls[i].id, len, buf);
     }
+    must(vt_turn_last_json(calls[0].session, buf, cap, &len), "turn_last_json");
+    printf("== the last turn of %s: stage timings and an end-to-end latency that adds up\n%s\n\n", calls[0].id, buf);
     /* The first call hangs up; its counters stay in the process totals. */
     must(vt_end_session(calls[0].session), "end_session");
 
@@ -147,6 +230,20 @@ int main(void) {
     must(st, "prom_text");
     printf("== Prometheus text exposition (%zu bytes), what /metrics serves\n%s", len, buf);
     for (size_t i = 1; i < n; i++) must(vt_end_session(calls[i].session), "end_session");
+    if (sink) {
+        must(vt_flush_events(5000), "flush_events");
+        vt_plugin_statistics st;
+        memset(&st, 0, sizeof st);
+        st.struct_size = sizeof st;
+        must(vt_plugin_stats(sink, &st), "plugin_stats");
+        printf("\n== events: the sink plugin '%s' got %llu of %llu events (%llu dropped); %zu lines in %s\n",
+               argv[1], (unsigned long long)st.delivered, (unsigned long long)st.emitted,
+               (unsigned long long)(st.emitted - st.delivered - st.queued), count_lines(events_path), events_path);
+        print_event(events_path, "session.start", 400);
+        print_event(events_path, "interruption", 400);
+        print_event(events_path, "turn.complete", 400);
+        must(vt_unload_plugin(sink), "unload_plugin");
+    }
     free(buf);
     return 0;
 }
