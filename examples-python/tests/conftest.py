@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -40,3 +42,41 @@ def lib_path() -> str:
     import voicetelemetry as vt
 
     return os.path.abspath(vt.LIBRARY_PATH)
+
+
+def _build_plugin(tmp_factory, name: str, source: Path, defines=()) -> Path:
+    """Compile a plugin from ``source`` into a temporary directory (when build/ lacks it)."""
+    cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
+    if not cc:
+        pytest.skip(f"{name}.so is not built (make lib) and no C compiler is available")
+    out = tmp_factory.mktemp("plugins") / f"{name}.so"
+    cmd = [cc, "-std=c99", "-O2", "-fPIC", "-shared", "-fvisibility=hidden",
+           f"-I{REPO / 'include'}", *defines, "-o", str(out), str(source)]
+    subprocess.run(cmd, check=True)
+    out.chmod(0o755)
+    return out
+
+
+@pytest.fixture(scope="session")
+def jsonl_sink_so(tmp_path_factory) -> Path:
+    """The example sink: build/plugins/jsonl_sink.so (``make lib``), or compiled from its source."""
+    built = REPO / "build" / "plugins" / "jsonl_sink.so"
+    if built.is_file():
+        return built
+    return _build_plugin(tmp_path_factory, "jsonl_sink", REPO / "examples-c" / "plugins" / "jsonl_sink.c")
+
+
+@pytest.fixture(scope="session")
+def hostile_so(tmp_path_factory):
+    """A factory of the C suite's misbehaving plugins (tests/plugins/hostile.c), e.g. "fatal"."""
+    cache = {}
+
+    def get(variant: str) -> Path:
+        if variant not in cache:
+            built = REPO / "build" / "tests" / "plugins" / f"{variant}.so"
+            cache[variant] = built if built.is_file() else _build_plugin(
+                tmp_path_factory, variant, REPO / "tests" / "plugins" / "hostile.c",
+                (f"-DHOSTILE_{variant}", f'-DHOSTILE_NAME="{variant}"'))
+        return cache[variant]
+
+    return get

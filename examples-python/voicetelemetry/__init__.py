@@ -12,7 +12,8 @@ Quick start::
 
 Layers: :mod:`voicetelemetry._raw` mirrors the C header one-to-one (ctypes prototypes, structs,
 constants); this package's top level is the idiomatic API (:class:`Session`, :class:`AudioBatch`,
-the turn-collector enums of :mod:`voicetelemetry.turns`, metric functions, exceptions). The library is found as described in
+the turn-collector enums of :mod:`voicetelemetry.turns`, sink plugins and events of
+:mod:`voicetelemetry.plugins`, metric functions, exceptions). The library is found as described in
 :mod:`voicetelemetry._loader` (``$VOICETELEMETRY_LIB`` first).
 """
 from __future__ import annotations
@@ -49,6 +50,17 @@ from .metrics import (
     version,
     version_number,
 )
+from .plugins import (
+    EVENT_TYPE_ID,
+    Plugin,
+    PluginStats,
+    emit,
+    flush_events,
+    list_plugins,
+    load_plugin,
+    set_event_rate_limit,
+    set_plugin_dir,
+)
 from .session import AudioBatch, Event, EventKind, Session
 from .turns import (
     FallbackKind,
@@ -81,6 +93,15 @@ __all__ = [
     "FallbackKind",
     "ToolKind",
     "TurnQuality",
+    "Plugin",
+    "PluginStats",
+    "load_plugin",
+    "list_plugins",
+    "flush_events",
+    "emit",
+    "set_event_rate_limit",
+    "set_plugin_dir",
+    "EVENT_TYPE_ID",
     "counter_add",
     "gauge_set",
     "gauge_add",

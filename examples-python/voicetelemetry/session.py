@@ -14,6 +14,7 @@ from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Un
 from . import _raw
 from ._util import Labels, StrLike, as_u64, cstr, invalid, label_array, text_call
 from .errors import VoiceTelemetryError, error_for_status, raise_last_error
+from .plugins import Payload, _emit_handle
 from .turns import TurnCollectorMixin
 
 __all__ = ["EventKind", "Event", "Session", "AudioBatch"]
@@ -350,6 +351,25 @@ class Session(TurnCollectorMixin):
     def _flush_batches(self) -> None:
         for b in self._batches:
             b.flush()
+
+    # -- events for sink plugins ----------------------------------------------------------------
+
+    def emit(
+        self,
+        event_type: StrLike,
+        payload: Payload = None,
+        correlation_id: Optional[StrLike] = None,
+        turn_id: Optional[StrLike] = None,
+        t_ns: int = 0,
+    ) -> None:
+        """Send an event of this session to every loaded sink plugin (``vt_emit``).
+
+        The envelope carries this session's id, and texts in the payload (keys ``text``,
+        ``transcript``, ``*_text``, ``*_transcript``) follow its text policy. Same arguments and
+        errors as :func:`voicetelemetry.emit` (BadHandleError once the session has ended).
+        Lock-free and non-blocking: keeps the GIL like the record calls.
+        """
+        _emit_handle(self._hc, event_type, payload, correlation_id, turn_id, t_ns)
 
     # -- snapshot -----------------------------------------------------------------------------
 
