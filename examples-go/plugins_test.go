@@ -306,14 +306,16 @@ func TestPluginRateLimit(t *testing.T) {
 	id := loadJSONL(t, out)
 	mustOK(t, "SetEventRateLimit(5)", SetEventRateLimit(5))
 	const sec = uint64(1_000_000_000)
+	// Rate windows are process-wide per event type: types of their own for each run (-count=N).
+	a, b := fmt.Sprintf("go.rl.a%d", nameSerial.Add(1)), fmt.Sprintf("go.rl.b%d", nameSerial.Add(1))
 	for i := uint64(0); i < 12; i++ {
-		mustOK(t, "emit", Emit(nil, "go.rl.a", nil, "", "", 100*sec+i))
+		mustOK(t, "emit", Emit(nil, a, nil, "", "", 100*sec+i))
 	}
 	for i := 0; i < 3; i++ {
-		mustOK(t, "emit", Emit(nil, "go.rl.b", nil, "", "", 100*sec))
+		mustOK(t, "emit", Emit(nil, b, nil, "", "", 100*sec))
 	}
 	for i := 0; i < 6; i++ {
-		mustOK(t, "emit", Emit(nil, "go.rl.a", nil, "", "", 101*sec))
+		mustOK(t, "emit", Emit(nil, a, nil, "", "", 101*sec))
 	}
 	flush(t)
 	st := mustStats(t, id)
@@ -325,7 +327,7 @@ func TestPluginRateLimit(t *testing.T) {
 	for _, line := range readLinesOf(t, out) {
 		n[parseEnvelope(t, line).EventType]++
 	}
-	if n["go.rl.a"] != 10 || n["go.rl.b"] != 3 {
+	if n[a] != 10 || n[b] != 3 {
 		t.Errorf("delivered per type: %v", n)
 	}
 	wantCode(t, "rate limit above 1000000", SetEventRateLimit(1_000_001), ErrInvalidArgument, "")

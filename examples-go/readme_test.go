@@ -62,3 +62,40 @@ func TestReadmeQuickStartIsTheExample(t *testing.T) {
 		}
 	}
 }
+
+// The README's turn and plugin programs are the bodies of Example_turns and Example_plugins, with
+// their output and imports.
+func TestReadmeTurnAndPluginExamples(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	mustOK(t, "read README.md", err)
+	example, err := os.ReadFile("example_turns_test.go")
+	mustOK(t, "read example_turns_test.go", err)
+	for _, c := range []struct{ section, example string }{
+		{"### Turns", "Example_turns"},
+		{"### Events and sink plugins", "Example_plugins"},
+	} {
+		sec := between(t, string(readme), c.section, "\n### ", "README.md")
+		program := between(t, sec, "```go\n", "\n```", "README.md "+c.section)
+		mainBody := between(t, program, "func main() {\n", "\n}", "README.md "+c.section)
+		fn := between(t, string(example), "func "+c.example+"() {\n", "\n}\n", "example_turns_test.go")
+		exampleBody := between(t, fn+"\n}", "", "// Output:", c.example)
+		if got, want := codeLines(mainBody), codeLines(exampleBody); strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("README %s and %s differ:\nREADME:\n%s\n\nExample:\n%s", c.section, c.example,
+				strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		for _, l := range codeLines(between(t, fn+"\n}", "// Output:\n", "\n}", c.example)) {
+			if !strings.Contains(sec, strings.TrimSpace(strings.TrimPrefix(l, "//"))) {
+				t.Errorf("README %s lacks the output line %q", c.section, l)
+			}
+		}
+		// The program compiles as shown: every package it uses is imported.
+		for _, pkg := range []string{"json.", "fmt.", "log.", "os.", "filepath.", "strings.", "time."} {
+			if strings.Contains(mainBody, pkg) {
+				if !strings.Contains(program, `/`+strings.TrimSuffix(pkg, ".")+`"`) &&
+					!strings.Contains(program, `"`+strings.TrimSuffix(pkg, ".")+`"`) {
+					t.Errorf("README %s uses %s without importing it", c.section, pkg)
+				}
+			}
+		}
+	}
+}

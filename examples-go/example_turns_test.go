@@ -1,0 +1,103 @@
+package voicetelemetry_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"log"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	vt "github.com/voicetelemetry/voicetelemetry-go"
+)
+
+// The README's turn example (TestReadmeTurnAndPluginExamples keeps the two identical).
+func Example_turns() {
+	s, err := vt.NewSession(vt.WithSessionID("call-7"), vt.WithTextPolicy(vt.TextInclude))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer s.Close()
+
+	// Stage events of one turn (timestamps in ns: scripted here; live, vt.NowNs() or 0).
+	const ms = 1_000_000
+	_ = s.TurnProvider(vt.StageLLM, "openai", "gpt-4o", 0)
+	_ = s.TurnMark(vt.StageUserSpeech, vt.MarkStart, 1000*ms)
+	_ = s.TurnMark(vt.StageUserSpeech, vt.MarkEnd, 2000*ms)
+	_ = s.TurnMark(vt.StageSTT, vt.MarkFinal, 2150*ms)
+	_ = s.TurnText(vt.TextUserTranscript, "What is the weather?", 2150*ms)
+	_ = s.TurnMark(vt.StageLLM, vt.MarkStart, 2150*ms)
+	_ = s.TurnMark(vt.StageLLM, vt.MarkFirst, 2450*ms)
+	_ = s.TurnMark(vt.StageTTS, vt.MarkStart, 2450*ms)
+	_ = s.TurnMark(vt.StageTTS, vt.MarkFirst, 2600*ms)
+	_ = s.TurnUsage(vt.StageLLM, vt.TokenUsage{Input: vt.Tokens(100), Output: vt.Tokens(20)}, 2900*ms)
+	_ = s.TurnMark(vt.StageAgentSpeech, vt.MarkStart, 2650*ms)
+	_ = s.TurnMark(vt.StageAgentSpeech, vt.MarkEnd, 4000*ms) // completes the turn
+
+	turn, err := s.LastTurn() // nil until a turn completed
+	if err != nil || turn == nil {
+		log.Fatal(err)
+	}
+	b := turn.E2EBreakdownNs
+	fmt.Printf("turn %d %s: e2e %d ms = stt %d + llm %d + tts %d + rest %d\n", turn.TurnID, turn.Outcome,
+		*turn.E2ELatencyNs/ms, b.STTNs/ms, b.LLMTTFTNs/ms, b.TTSTTFBNs/ms, b.RemainderNs/ms)
+	fmt.Printf("%s/%s, %d tokens in, user said %q\n", *turn.LLM.Provider, *turn.LLM.Model,
+		*turn.Tokens.Input, *turn.Texts.UserTranscript.Text)
+	// Output:
+	// turn 1 completed: e2e 650 ms = stt 150 + llm 300 + tts 150 + rest 50
+	// openai/gpt-4o, 100 tokens in, user said "What is the weather?"
+}
+
+// The README's plugin example (TestReadmeTurnAndPluginExamples keeps the two identical).
+func Example_plugins() {
+	dir, err := os.MkdirTemp("", "vt-example")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	out := filepath.Join(dir, "events.jsonl")
+
+	// The example sink appends every event to a JSON Lines file (plugins are process-wide).
+	id, err := vt.LoadPlugin("../build/plugins/jsonl_sink.so", `{"path": "`+out+`"}`)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer vt.UnloadPlugin(id)
+
+	s, err := vt.NewSession(vt.WithSessionID("call-8"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	// Texts in payloads follow the session's text policy (redacted by default).
+	err = s.Emit("llm.response", []byte(`{"model":"gpt-4o","text":"It is sunny."}`), "req-1", "1", 2_000_000_000)
+	if err != nil {
+		log.Fatal(err)
+	}
+	s.Close()
+	if err := vt.FlushEvents(5 * time.Second); err != nil {
+		log.Fatal(err)
+	}
+
+	data, _ := os.ReadFile(out)
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var e struct {
+			SessionID string `json:"session_id"`
+			EventType string `json:"event_type"`
+		}
+		if json.Unmarshal([]byte(line), &e) == nil && e.SessionID == "call-8" {
+			if e.EventType == "llm.response" {
+				fmt.Println(line)
+			} else {
+				fmt.Println(e.EventType) // the library's own events
+			}
+		}
+	}
+	st, _ := vt.PluginStats(id)
+	fmt.Println("emitted = delivered + dropped + queued:", st.Emitted == st.Delivered+st.Dropped()+st.Queued)
+	// Output:
+	// session.start
+	// {"type_id":"core::telemetry/event@1","session_id":"call-8","event_type":"llm.response","correlation_id":"req-1","turn_id":"1","timestamp_us":2000000,"data":{"model":"gpt-4o","text":"[redacted 12 chars]"}}
+	// session.end
+	// emitted = delivered + dropped + queued: true
+}
