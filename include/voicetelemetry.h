@@ -225,6 +225,8 @@ vt_status vt_end_session(vt_session s);
  *
  * The first chunk after a vt_record_vad_end closes one response latency (vad_end -> this chunk);
  * later chunks do not, until the next vad_end.
+ * Racing vt_end_session: VT_OK means the chunk and its bytes were counted on the ending session;
+ * VT_E_BAD_HANDLE means its bytes were not (the chunk count, a separate atomic, may have been).
  * Statuses: VT_OK; VT_E_BAD_HANDLE.
  */
 vt_status vt_record_audio_out(vt_session s, size_t bytes, uint64_t t_ns);

@@ -710,6 +710,47 @@ TEST(records_racing_end_never_land_on_the_next_session_in_the_slot) {
     CHECK_STATUS(vt_end_session(b), VT_OK);
 }
 
+struct racer {
+    vt_session s;
+    volatile unsigned long ok;
+};
+
+static void *racer_worker(void *arg) {
+    struct racer *r = arg;
+    for (;;) {
+        vt_status st = vt_record_audio_out(r->s, 10, 1);
+        if (st != VT_OK) return (void *)(intptr_t)(st == VT_E_BAD_HANDLE ? 0 : 1);
+        r->ok++;
+    }
+}
+
+TEST(records_racing_end_are_counted_exactly_as_their_status_says) {
+    /* VT_OK: chunk and bytes counted; VT_E_BAD_HANDLE: bytes not counted (the chunk may be). */
+    for (int round = 0; round < 20; round++) {
+        char transport[32];
+        snprintf(transport, sizeof transport, "racing-%d", round);
+        vt_session s = open_session(NULL, transport, 0);
+        struct racer r[3] = {{s, 0}, {s, 0}, {s, 0}};
+        pthread_t t[3];
+        for (int i = 0; i < 3; i++) pthread_create(&t[i], NULL, racer_worker, &r[i]);
+        while (r[0].ok + r[1].ok + r[2].ok < 3000) sched_yield();
+        CHECK_STATUS(vt_end_session(s), VT_OK);
+        unsigned long ok = 0;
+        for (int i = 0; i < 3; i++) {
+            void *bad = NULL;
+            pthread_join(t[i], &bad);
+            CHECK(bad == NULL);
+            ok += r[i].ok;
+        }
+        char series[128];
+        snprintf(series, sizeof series, "voicetelemetry_audio_out_bytes_total{transport=\"%s\"}", transport);
+        CHECK(prom_value(series) == 10.0 * (double)ok);
+        snprintf(series, sizeof series, "voicetelemetry_audio_out_chunks_total{transport=\"%s\"}", transport);
+        double chunks = prom_value(series);
+        CHECK(chunks >= (double)ok && chunks <= (double)ok + 3);
+    }
+}
+
 TEST(session_limit_is_enforced_and_recovers) {
     static vt_session all[VT_MAX_SESSIONS];
     size_t n = 0;
@@ -758,6 +799,7 @@ int main(void) {
     RUN(promtool_accepts_the_exposition_without_findings);
     RUN(many_threads_give_exact_totals);
     RUN(records_racing_end_never_land_on_the_next_session_in_the_slot);
+    RUN(records_racing_end_are_counted_exactly_as_their_status_says);
     RUN(session_limit_is_enforced_and_recovers);
     return check_summary();
 }
