@@ -120,10 +120,10 @@ test-tsan: $(PLUGINS) $(TEST_PLUGINS)
 	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(abspath tests/c/tsan.supp)" \
 	    VT_STRESS_SECONDS=4 $(BUILD)/tsan/test_plugins_stress
 
-test-python: $(LIB)
+test-python: $(LIB) $(PLUGINS)
 	VOICETELEMETRY_LIB=$(abspath $(LIB)) $(PYTHON) -m pytest -q examples-python/tests
 
-test-go: $(LIB)
+test-go: $(LIB) $(PLUGINS)
 	cd examples-go && GOFLAGS=-mod=mod GOPROXY=off $(GO) vet ./... && \
 	    GOFLAGS=-mod=mod GOPROXY=off $(GO) test -count=1 ./... && \
 	    GOFLAGS=-mod=mod GOPROXY=off $(GO) test -race -count=1 ./...
