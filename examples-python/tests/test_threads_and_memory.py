@@ -103,3 +103,34 @@ def test_create_end_cycles_do_not_grow_rss():
     cycle(100_000)
     growth = rss_bytes() - before
     assert growth < 2 * 1024 * 1024, f"RSS grew by {growth / 1024:.0f} KiB over 100k cycles"
+
+
+def test_other_threads_leave_a_batch_alone_end_flushes_it():
+    """A batch is flushed by its own thread's calls (and by end), never under its owner's feet."""
+    with vt.Session() as s:
+        made = threading.Event()
+        go_on = threading.Event()
+        holder = []
+
+        def owner() -> None:
+            b = s.audio_batch(1000)
+            b.append(5)
+            b.append(5)
+            holder.append(b)
+            made.set()
+            go_on.wait(10)
+            s.record_interruption()  # the owner's own call flushes its pending events first
+
+        t = threading.Thread(target=owner)
+        t.start()
+        assert made.wait(10)
+        s.record_interruption()  # another thread: the owner's batch is left alone
+        assert s.snapshot()["audio_chunks_out"] == 0 and len(holder[0]) == 2
+        go_on.set()
+        t.join()
+        assert s.snapshot()["audio_chunks_out"] == 2 and len(holder[0]) == 0
+        b2 = []
+        t = threading.Thread(target=lambda: (b2.append(s.audio_batch()), b2[0].append(7)))
+        t.start()
+        t.join()
+    assert len(b2[0]) == 0  # end() flushed the batch of a thread that never closed it

@@ -4,6 +4,7 @@ from __future__ import annotations
 import ctypes
 import json
 import sys
+import threading
 import time
 import warnings
 from array import array
@@ -155,7 +156,7 @@ class Session(TurnCollectorMixin):
             return
         try:
             if self._batches:
-                self._flush_batches()
+                self._flush_batches(every_thread=True)
         finally:
             self._batches = []
             rc = _raw.vt_end_session(self._hc)
@@ -348,9 +349,14 @@ class Session(TurnCollectorMixin):
         """A new :class:`AudioBatch` recording into this session."""
         return AudioBatch(self, capacity)
 
-    def _flush_batches(self) -> None:
-        for b in self._batches:
-            b.flush()
+    def _flush_batches(self, every_thread: bool = False) -> None:
+        # Only the calling thread's batches: a batch belongs to one producing thread, and flushing
+        # it from another while its owner appends would submit its events twice or lose some.
+        # Ordering only matters within one thread anyway. end() flushes every batch.
+        me = threading.get_ident()
+        for b in tuple(self._batches):
+            if every_thread or b._owner == me:
+                b.flush()
 
     # -- events for sink plugins ----------------------------------------------------------------
 
@@ -416,18 +422,21 @@ class AudioBatch:
     and :meth:`extend_audio` records a whole sequence of frame sizes at a small fraction of one
     call per frame. Events are flushed when ``capacity`` is reached, on :meth:`flush`, when the
     batch is closed (``with`` block), and -- to keep the order that latencies depend on -- before
-    any non-audio record call, :meth:`Session.snapshot` and :meth:`Session.end` of its session.
+    any non-audio record call and :meth:`Session.snapshot` of its session made on the thread that
+    created the batch, and before :meth:`Session.end` (from any thread). Calls from other threads
+    leave the batch alone: flushing it under its owner's feet would apply events twice or lose
+    them.
 
     Timestamps: an event with ``t_ns == 0`` means "now" *when the batch is applied*. Only the first
     audio chunk after a vad_end closes a latency, so the batch stamps the first audio event after
     each flush (and after a non-audio event) with ``time.monotonic_ns()`` (the library's clock)
     itself; later chunks keep 0. Pass explicit ``t_ns`` values when you have a media clock.
 
-    Not thread-safe: use one batch per producing thread.
+    Not thread-safe: use one batch per producing thread (the thread that creates it).
     """
 
     __slots__ = ("_session", "_q", "_limit", "_cap", "_arr", "_mv", "_done", "_done_ref",
-                 "_stamp", "__weakref__")
+                 "_stamp", "_owner", "__weakref__")
 
     def __init__(self, session: Session, capacity: int = 256) -> None:
         if not isinstance(session, Session):
@@ -443,6 +452,7 @@ class AudioBatch:
         self._done = c_size_t(0)
         self._done_ref = byref(self._done)
         self._stamp = True
+        self._owner = threading.get_ident()  # the producing thread (see Session._flush_batches)
         session._batches.append(self)
 
     def __len__(self) -> int:
