@@ -116,7 +116,6 @@ async def main_async(args: argparse.Namespace) -> Dict[str, dict]:
     vt.register_labels("agent_sim_llm_seconds", ["model"])
     deadline = time.monotonic() + args.duration
     snapshots: Dict[str, dict] = {}
-    vt.gauge_set("agent_sim_calls", args.calls, help="Simulated calls running.")
     await asyncio.gather(*(call(f"sim-call-{i + 1}", deadline, random.Random(rng.random()),
                                 args.speed, snapshots) for i in range(args.calls)))
     vt.gauge_set("agent_sim_calls", 0)
@@ -142,6 +141,8 @@ def main(argv: List[str]) -> int:
     args = parse_args(argv)
     server = start_metrics_server(args.port)
     host, port = server.server_address[:2]
+    # Set before announcing the endpoint, so that the first scrape already sees it.
+    vt.gauge_set("agent_sim_calls", args.calls, help="Simulated calls running.")
     print(f"serving metrics at http://{host}:{port}/metrics", flush=True)
     try:
         snapshots = asyncio.run(main_async(args))
