@@ -12,8 +12,6 @@ import io
 import re
 from pathlib import Path
 
-import pytest
-
 README = Path(__file__).resolve().parents[1] / "README.md"
 REPO = README.parents[1]
 SINK_IN_README = "build/plugins/jsonl_sink.so"
