@@ -70,6 +70,11 @@ public func vt_record_batch(_ s: vt_session, _ events: UnsafePointer<vt_event>?,
     guard event_size >= MemoryLayout<vt_event>.size else {
         return fail(.invalid("event_size is \(event_size); pass sizeof(vt_event) (\(MemoryLayout<vt_event>.size))"))
     }
+    // The array must fit in the address space: otherwise `i * event_size` overflows (a trap) or
+    // the loop reads far past the caller's memory before it meets a bad event.
+    guard n <= Int.max / event_size else {
+        return fail(.invalid("n (\(n)) events of event_size \(event_size) bytes are larger than the address space"))
+    }
     let base = UnsafeRawPointer(events)
     for i in 0..<n {
         let event = (base + i * event_size).load(as: vt_event.self)
