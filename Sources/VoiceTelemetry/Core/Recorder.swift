@@ -17,6 +17,10 @@ enum Recorder {
                 return failUnknown(handle)
             }
             guard bytes >= 0, UInt64(bytes) <= TaggedCounter.maxIncrement else { return failChunkTooLarge(bytes) }
+            // The byte counter has 44 value bits: past them an add would carry into the tag (the live
+            // session would answer VT_E_BAD_HANDLE and lose its count). Stop at half, so that chunks
+            // racing this check still fit.
+            guard slot.audioBytes.value() &+ UInt64(bytes) <= maxSessionAudioBytes else { return failSessionAudioFull(bytes) }
             let tag = TaggedCounter.tag(ofGeneration: generation)
             guard slot.audioChunks.add(1, tag: tag), slot.audioBytes.add(UInt64(bytes), tag: tag) else {
                 return failUnknown(handle)
@@ -68,6 +72,14 @@ enum Recorder {
     @inline(never)
     static func failChunkTooLarge(_ bytes: Int) -> vt_status {
         fail(.invalid("bytes \(UInt(bitPattern: bytes)) is larger than one chunk can be (1 TiB)"))
+    }
+
+    /// Most audio bytes one session counts (8 TiB; the counter holds 16 TiB).
+    static let maxSessionAudioBytes: UInt64 = 1 << 43
+
+    @inline(never)
+    static func failSessionAudioFull(_ bytes: Int) -> vt_status {
+        fail(.limit("a chunk of \(bytes) bytes would take the session past 2^43 audio bytes (8 TiB); not counted"))
     }
 
     // MARK: - Event semantics (writer guard held)
