@@ -221,11 +221,12 @@ struct JSONRewriter {
         let start = pos
         var i = pos + 1
         var chars = 0
+        let input = self.input, end = self.end
         while true {
             // Fast path: a run of plain printable ASCII needs no per-character checks.
             while i < end {
                 let c = input[i]
-                guard c >= 0x20, c < 0x80, c != UInt8(ascii: "\""), c != UInt8(ascii: "\\") else { break }
+                guard c &- 0x20 < 0x60, c != UInt8(ascii: "\""), c != UInt8(ascii: "\\") else { break }
                 i += 1
                 chars += 1
             }
