@@ -42,3 +42,16 @@ private func rewrite(_ text: String, policy: TextPolicy? = nil) -> String? {
     #expect(rewrite(ok) != nil)
     #expect(rewrite(deep) == nil)
 }
+
+@Test func escapedTranscriptKeysAreStillTranscriptKeys() {
+    // "te\u0078t" is the key "text"; "user\u005ftranscript" is "user_transcript".
+    #expect(rewrite(#"{"te\u0078t":"secret","user\u005ftranscript":"ab","t\u00e9xt":"kept"}"#, policy: TextPolicy())
+        == #"{"te\u0078t":"[redacted 6 chars]","user\u005ftranscript":"[redacted 2 chars]","t\u00e9xt":"kept"}"#)
+}
+
+@Test func surrogatePairEscapesAreOneCharacterAndNeverSplit() {
+    let emoji = #"\ud83d\ude00"#
+    #expect(rewrite("{\"text\":\"\(emoji)\(emoji)a\"}", policy: TextPolicy()) == #"{"text":"[redacted 3 chars]"}"#)
+    let policy = TextPolicy(include: true, maxChars: 1)
+    #expect(rewrite("{\"text\":\"\(emoji)\(emoji)\"}", policy: policy) == "{\"text\":\"\(emoji)\"}")
+}

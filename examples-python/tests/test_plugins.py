@@ -648,28 +648,17 @@ def test_session_end_event_with_turns(sink):
     assert "top secret" not in sink.out.read_text()
 
 
-# ---- library bugs found while writing the binding (xfail(strict=True): they pass once fixed) ----
+# ---- library bugs found while writing the binding, fixed since: regression tests ----
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "library bug: transcript keys are compared on the raw key bytes (JSONRewriter."
-    "isTranscriptKey), so a key written with escapes, e.g. \"te\\u0078t\" (the key \"text\"), "
-    "escapes redaction and the transcript reaches the plugin; the header says every string value "
-    "whose key *is* \"text\" is rewritten"))
-def test_bug_escaped_transcript_key_is_not_redacted(sink):
+def test_escaped_transcript_key_is_redacted(sink):
     with vt.Session(session_id="esc-key") as s:  # text_policy REDACT (the default)
         s.emit("bug.key", r'{"te\u0078t":"secret words","user_\u0074ext":"more secret"}')
     (e,) = sink.events("bug.key")
     assert "secret" not in json.dumps(e)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "library bug: a character outside the BMP written as a \\uD83D\\uDE00 surrogate-pair escape "
-    "(what json.dumps emits by default for every emoji) counts as 2 characters: REDACT reports "
-    "\"[redacted 12 chars]\" for 6 emoji, and INCLUDE truncation can cut between the two halves, "
-    "forwarding a lone surrogate escape (\\ud83d) that strict JSON readers reject (JSONRewriter."
-    "transcript counts escape sequences, not characters)"))
-def test_bug_surrogate_pair_escapes_count_as_one_character(sink):
+def test_surrogate_pair_escapes_count_as_one_character(sink):
     six = "\U0001F600" * 6
     text = json.dumps({"text": six})  # ensure_ascii=True: "\ud83d\ude00" x 6
     with vt.Session(session_id="sp-red") as red, \

@@ -90,7 +90,7 @@ struct JSONRewriter {
             let keyStart = pos + 1
             _ = try string(copy: true)
             let keyEnd = pos - 1
-            let isText = policy != nil && Self.isTranscriptKey(input + keyStart, keyEnd - keyStart)
+            let isText = policy != nil && Self.isTranscriptKey(rawKey: input + keyStart, keyEnd - keyStart)
             skipSpace()
             guard pos < end, input[pos] == UInt8(ascii: ":") else { throw Problem(reason: "':' expected after an object key", offset: pos) }
             out.byte(input[pos])
@@ -167,6 +167,24 @@ struct JSONRewriter {
         pos = i
     }
 
+    /// The value of four hex digits at `i`, or nil.
+    private func hex4(at i: Int) -> UInt32? {
+        guard i + 3 < end else { return nil }
+        var value: UInt32 = 0
+        for k in 0..<4 {
+            let c = input[i + k]
+            let digit: UInt8
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = c - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = c - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = c - UInt8(ascii: "A") + 10
+            default: return nil
+            }
+            value = value << 4 | UInt32(digit)
+        }
+        return value
+    }
+
     private static func isHex(_ c: UInt8) -> Bool {
         (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9")) || (c >= UInt8(ascii: "a") && c <= UInt8(ascii: "f"))
             || (c >= UInt8(ascii: "A") && c <= UInt8(ascii: "F"))
@@ -186,8 +204,12 @@ struct JSONRewriter {
                  UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
                 return 2
             case UInt8(ascii: "u"):
-                guard i + 5 < end, Self.isHex(input[i + 2]), Self.isHex(input[i + 3]), Self.isHex(input[i + 4]),
-                      Self.isHex(input[i + 5]) else { throw Problem(reason: "\\u needs four hex digits", offset: i) }
+                guard let unit = hex4(at: i + 2) else { throw Problem(reason: "\\u needs four hex digits", offset: i) }
+                // A surrogate pair written as two escapes is one character (never split, counted once).
+                if unit >= 0xD800, unit < 0xDC00, i + 11 < end, input[i + 6] == UInt8(ascii: "\\"),
+                   input[i + 7] == UInt8(ascii: "u"), let low = hex4(at: i + 8), low >= 0xDC00, low < 0xE000 {
+                    return 12
+                }
                 return 6
             default:
                 throw Problem(reason: "invalid escape in a string", offset: i)
@@ -268,6 +290,56 @@ struct JSONRewriter {
             out.byte(UInt8(ascii: "\""))
         }
         pos = i
+    }
+
+    /// As isTranscriptKey, for a key as written in the document: escapes (e.g. "te\\u0078t") are
+    /// decoded first, so no spelling of a transcript key gets past the policy.
+    static func isTranscriptKey(rawKey key: UnsafePointer<UInt8>, _ n: Int) -> Bool {
+        var escaped = false
+        for i in 0..<n where key[i] == UInt8(ascii: "\\") { escaped = true; break }
+        guard escaped else { return isTranscriptKey(key, n) }
+        // Decode into a buffer; a transcript key is ASCII, so a non-ASCII escape can only be part of
+        // a name that is no transcript key, and its exact bytes do not matter.
+        var decoded = [UInt8]()
+        decoded.reserveCapacity(n)
+        var i = 0
+        while i < n {
+            if key[i] == UInt8(ascii: "\\"), i + 1 < n {
+                switch key[i + 1] {
+                case UInt8(ascii: "u"):
+                    var value: UInt32 = 0
+                    var ok = i + 5 < n
+                    if ok {
+                        for k in 2..<6 {
+                            let c = key[i + k]
+                            let digit: UInt32
+                            switch c {
+                            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt32(c - UInt8(ascii: "0"))
+                            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt32(c - UInt8(ascii: "a") + 10)
+                            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt32(c - UInt8(ascii: "A") + 10)
+                            default: ok = false; digit = 0
+                            }
+                            value = value << 4 | digit
+                        }
+                    }
+                    decoded.append(ok && value < 0x80 ? UInt8(value) : 0xFF)
+                    i += 6
+                case UInt8(ascii: "b"): decoded.append(0x08); i += 2
+                case UInt8(ascii: "f"): decoded.append(0x0C); i += 2
+                case UInt8(ascii: "n"): decoded.append(0x0A); i += 2
+                case UInt8(ascii: "r"): decoded.append(0x0D); i += 2
+                case UInt8(ascii: "t"): decoded.append(0x09); i += 2
+                default: decoded.append(key[i + 1]); i += 2
+                }
+            } else {
+                decoded.append(key[i])
+                i += 1
+            }
+        }
+        return decoded.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return false }
+            return isTranscriptKey(base, buffer.count)
+        }
     }
 
     static func isTranscriptKey(_ key: UnsafePointer<UInt8>, _ n: Int) -> Bool {
