@@ -77,7 +77,8 @@ public func vt_record_batch(_ s: vt_session, _ events: UnsafePointer<vt_event>?,
     }
     let base = UnsafeRawPointer(events)
     for i in 0..<n {
-        let event = (base + i * event_size).load(as: vt_event.self)
+        // Unaligned: any event_size >= sizeof(vt_event) is allowed, so element i may sit anywhere.
+        let event = (base + i * event_size).loadUnaligned(as: vt_event.self)
         let status: vt_status
         switch Int(event.kind) {
         case Int(VT_EV_AUDIO_OUT.rawValue):
