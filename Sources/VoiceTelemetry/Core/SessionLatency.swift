@@ -25,18 +25,8 @@ struct SessionLatency: ~Copyable {
         buckets[Self.layout.index(ns)].wrappingAdd(1, ordering: .relaxed)
         sumNs.wrappingAdd(ns, ordering: .relaxed)
         lastNs.store(ns, ordering: .relaxed)
-        var low = minNs.load(ordering: .relaxed)
-        while ns < low {
-            let (done, seen) = minNs.weakCompareExchange(expected: low, desired: ns, ordering: .relaxed)
-            if done { break }
-            low = seen
-        }
-        var high = maxNs.load(ordering: .relaxed)
-        while ns > high {
-            let (done, seen) = maxNs.weakCompareExchange(expected: high, desired: ns, ordering: .relaxed)
-            if done { break }
-            high = seen
-        }
+        minNs.storeMinimum(ns)
+        maxNs.storeMaximum(ns)
         count.wrappingAdd(1, ordering: .relaxed)
     }
 

@@ -39,26 +39,9 @@ final class LatencyHistogram: @unchecked Sendable {
         }
         boundCounts[lo].wrappingAdd(1, ordering: .relaxed)
         fine[Self.layout.index(nanoUnits)].wrappingAdd(1, ordering: .relaxed)
-        var sum = sumBits.load(ordering: .relaxed)
-        while true {
-            let (done, seen) = sumBits.weakCompareExchange(
-                expected: sum, desired: (Double(bitPattern: sum) + value).bitPattern, ordering: .relaxed)
-            if done { break }
-            sum = seen
-        }
-        let bits = value.bitPattern
-        var low = minBits.load(ordering: .relaxed)
-        while bits < low {
-            let (done, seen) = minBits.weakCompareExchange(expected: low, desired: bits, ordering: .relaxed)
-            if done { break }
-            low = seen
-        }
-        var high = maxBits.load(ordering: .relaxed)
-        while bits > high {
-            let (done, seen) = maxBits.weakCompareExchange(expected: high, desired: bits, ordering: .relaxed)
-            if done { break }
-            high = seen
-        }
+        sumBits.addToDouble(value)
+        minBits.storeMinimum(value.bitPattern)
+        maxBits.storeMaximum(value.bitPattern)
     }
 
     static func nanoUnits(_ value: Double) -> UInt64 {

@@ -61,15 +61,7 @@ final class Series: @unchecked Sendable {
 
     var value: Double { Double(bitPattern: valueBits.load(ordering: .relaxed)) }
 
-    func add(_ delta: Double) {
-        var current = valueBits.load(ordering: .relaxed)
-        while true {
-            let (done, seen) = valueBits.weakCompareExchange(
-                expected: current, desired: (Double(bitPattern: current) + delta).bitPattern, ordering: .relaxed)
-            if done { return }
-            current = seen
-        }
-    }
+    func add(_ delta: Double) { valueBits.addToDouble(delta) }
 
     func set(_ value: Double) { valueBits.store(value.bitPattern, ordering: .relaxed) }
 }
