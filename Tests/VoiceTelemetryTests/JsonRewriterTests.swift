@@ -55,3 +55,23 @@ private func rewrite(_ text: String, policy: TextPolicy? = nil) -> String? {
     let policy = TextPolicy(include: true, maxChars: 1)
     #expect(rewrite("{\"text\":\"\(emoji)\(emoji)\"}", policy: policy) == "{\"text\":\"\(emoji)\"}")
 }
+
+@Test func eightByteASCIIScanAgreesWithTheByteRule() {
+    // Every byte value in every position of a word of 'a's: plain iff printable ASCII but '"' and '\'.
+    for position in 0..<8 {
+        for b in 0...255 {
+            var bytes = [UInt8](repeating: UInt8(ascii: "a"), count: 8)
+            bytes[position] = UInt8(b)
+            let word = bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+            let expected = b >= 0x20 && b < 0x80 && b != 0x22 && b != 0x5C
+            #expect(JSONRewriter.isPlainASCII(word) == expected, "byte \(b) at \(position)")
+        }
+    }
+}
+
+@Test func longStringsAreValidatedAcrossTheFastPath() {
+    let long = String(repeating: "abcdefgh", count: 40)
+    #expect(rewrite("{\"a\":\"\(long)\"}") == "{\"a\":\"\(long)\"}")
+    #expect(rewrite("{\"a\":\"\(long)\u{01}\(long)\"}") == nil)   // a control character after 320 plain bytes
+    #expect(rewrite("{\"text\":\"\(long)é\(long)\"}", policy: TextPolicy()) == "{\"text\":\"[redacted 641 chars]\"}")
+}

@@ -167,6 +167,15 @@ struct JSONRewriter {
         pos = i
     }
 
+    /// True when none of the eight bytes of `x` is a control character, non-ASCII, '"' or '\\'.
+    @inline(__always)
+    static func isPlainASCII(_ x: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        func hasZeroByte(_ v: UInt64) -> Bool { (v &- ones) & ~v & highs != 0 }
+        let below0x20 = (x &- ones &* 0x20) & ~x & highs != 0   // exact for bytes < 0x80
+        return x & highs == 0 && !below0x20 && !hasZeroByte(x ^ (ones &* 0x22)) && !hasZeroByte(x ^ (ones &* 0x5C))
+    }
+
     /// The value of four hex digits at `i`, or nil.
     private func hex4(at i: Int) -> UInt32? {
         guard i + 3 < end else { return nil }
@@ -245,7 +254,12 @@ struct JSONRewriter {
         var chars = 0
         let input = self.input, end = self.end
         while true {
-            // Fast path: a run of plain printable ASCII needs no per-character checks.
+            // Fast paths: a run of plain printable ASCII needs no per-character checks; eight bytes
+            // are tested at a time (SWAR) while they all are.
+            while i + 8 <= end, Self.isPlainASCII(UnsafeRawPointer(input + i).loadUnaligned(as: UInt64.self)) {
+                i += 8
+                chars += 8
+            }
             while i < end {
                 let c = input[i]
                 guard c &- 0x20 < 0x60, c != UInt8(ascii: "\""), c != UInt8(ascii: "\\") else { break }
