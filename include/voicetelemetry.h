@@ -227,7 +227,8 @@ vt_status vt_end_session(vt_session s);
  * later chunks do not, until the next vad_end.
  * Racing vt_end_session: VT_OK means the chunk and its bytes were counted on the ending session;
  * VT_E_BAD_HANDLE means its bytes were not (the chunk count, a separate atomic, may have been).
- * Statuses: VT_OK; VT_E_BAD_HANDLE.
+ * Statuses: VT_OK; VT_E_BAD_HANDLE; VT_E_INVALID_ARG (bytes above 2^40, 1 TiB, in one chunk);
+ *           VT_E_LIMIT (the chunk would take the session past 2^43 bytes, 8 TiB: not counted).
  */
 vt_status vt_record_audio_out(vt_session s, size_t bytes, uint64_t t_ns);
 
@@ -294,8 +295,10 @@ typedef struct vt_usage {
  *
  * Each reported field (>= 0) replaces the session's latest value of that field and is added to
  * the session's running total of it; unreported fields (< 0) keep their latest value.
- * u: borrowed for the call; u->struct_size must cover at least `total`.
- * Statuses: VT_OK; VT_E_BAD_HANDLE; VT_E_INVALID_ARG (u NULL or struct_size too small).
+ * u: borrowed for the call; u->struct_size must cover at least `total`; reported fields must be
+ *    below 2^40 (so the running totals cannot overflow).
+ * Statuses: VT_OK; VT_E_BAD_HANDLE; VT_E_INVALID_ARG (u NULL, struct_size too small, a field of
+ *           2^40 or more: nothing of the report is recorded).
  */
 vt_status vt_record_usage(vt_session s, const vt_usage *u);
 
@@ -329,7 +332,9 @@ typedef struct vt_event {
  * n_done: if not NULL, receives the number of events applied (all of them on VT_OK; on an error,
  *         the index of the event that failed, all before it having been applied).
  * Statuses: VT_OK; VT_E_BAD_HANDLE; VT_E_INVALID_ARG (events NULL with n > 0, event_size smaller
- *           than the fields through t_ns, an unknown kind: the message names the index).
+ *           than the fields through t_ns, n * event_size beyond the address space, an unknown kind
+ *           or an audio event's bytes above 2^40: the message names the index); VT_E_LIMIT (an
+ *           audio event would take the session past 2^43 bytes).
  * Thread-safety, cost: as the record calls (lock-free, no allocation). Since 1.0.
  */
 vt_status vt_record_batch(vt_session s, const vt_event *events, size_t n, size_t event_size,

@@ -313,6 +313,15 @@ TEST(usage_keeps_latest_and_totals) {
     j = snapshot_at(s, 0);
     CHECK_CONTAINS(j, "\"total_token_count\":5,\"prompt_token_count\":6,");
     CHECK_CONTAINS(j, "\"usage_reports\":3");
+    /* Counts of 2^40 or more are refused whole: the running totals cannot overflow. */
+    vt_usage huge = {sizeof huge, 1, 1, (int64_t)1 << 40, -1, -1};
+    CHECK_STATUS(vt_record_usage(s, &huge), VT_E_INVALID_ARG);
+    CHECK_CONTAINS(vt_last_error(), "below 2^40");
+    vt_usage most = {sizeof most, ((int64_t)1 << 40) - 1, -1, -1, -1, -1};
+    CHECK_STATUS(vt_record_usage(s, &most), VT_OK);
+    j = snapshot_at(s, 0);
+    CHECK_CONTAINS(j, "\"total_token_count\":1099511627775,\"prompt_token_count\":6,");
+    CHECK_CONTAINS(j, "\"usage_reports\":4");
     CHECK_STATUS(vt_end_session(s), VT_OK);
 }
 

@@ -1312,13 +1312,18 @@ static void edges_record(void) {
         EXPECT(vt_record_usage(s, &h.u), VT_E_INVALID_ARG);
     }
     h.u.struct_size = (uint32_t)(offsetof(vt_usage, total) + sizeof(int64_t));
-    h.u.total = INT64_MAX;
-    h.u.prompt = 7;   /* not covered: not read */
+    h.u.total = INT64_MAX;   /* 2^40 or more: refused (the totals could overflow) */
+    h.u.prompt = 7;          /* not covered: not read */
+    EXPECT(vt_record_usage(s, &h.u), VT_E_INVALID_ARG);
+    h.u.total = ((int64_t)1 << 40) - 1;
+    h.u.prompt = INT64_MAX;  /* still not covered */
     EXPECT(vt_record_usage(s, &h.u), VT_OK);
     h.u.struct_size = UINT32_MAX;
-    h.u.total = INT64_MIN;
+    h.u.total = INT64_MIN;   /* < 0: not reported */
     h.u.prompt = INT64_MAX;
     h.u.response = -1;
+    EXPECT(vt_record_usage(s, &h.u), VT_E_INVALID_ARG);
+    h.u.prompt = ((int64_t)1 << 40) - 1;
     EXPECT(vt_record_usage(s, &h.u), VT_OK);
     CHECK(snapshot(s) != NULL);
     EXPECT(vt_record_usage(0, &h.u), VT_E_BAD_HANDLE);

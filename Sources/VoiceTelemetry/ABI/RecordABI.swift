@@ -43,6 +43,8 @@ public func vt_record_turn_complete(_ s: vt_session, _ t_ns: UInt64) -> vt_statu
 
 /// Offsets of vt_usage: struct_size, then five int64 fields from byte 8 (checked by the C tests).
 private let usageFirstFieldOffset = 8
+/// Reported usage counts stay below 2^40, so 2^23 reports of the largest fit the Int64 totals.
+private let usageFieldLimit: Int64 = 1 << 40
 
 @c @implementation
 public func vt_record_usage(_ s: vt_session, _ u: UnsafePointer<vt_usage>?) -> vt_status {
@@ -52,12 +54,14 @@ public func vt_record_usage(_ s: vt_session, _ u: UnsafePointer<vt_usage>?) -> v
     guard size >= usageFirstFieldOffset + 8 else {
         return fail(.invalid("u->struct_size is \(size); set it to sizeof(vt_usage)"))
     }
-    return Recorder.guarded(s) { slot in
-        Recorder.usage(slot) { field in
-            let offset = usageFirstFieldOffset + 8 * field.rawValue
-            return size >= offset + 8 ? raw.load(fromByteOffset: offset, as: Int64.self) : -1
-        }
+    func reported(_ field: UsageField) -> Int64 {
+        let offset = usageFirstFieldOffset + 8 * field.rawValue
+        return size >= offset + 8 ? raw.load(fromByteOffset: offset, as: Int64.self) : -1
     }
+    for field in UsageField.allCases where reported(field) >= usageFieldLimit {
+        return fail(.invalid("usage field \(field) is \(reported(field)): reported counts must be below 2^40"))
+    }
+    return Recorder.guarded(s) { slot in Recorder.usage(slot, reported) }
 }
 
 @c @implementation
