@@ -22,7 +22,7 @@ CWARN       := -std=c99 -Wall -Wextra -pedantic -Werror
 LINK_BUILD  := -L$(abspath $(LIBDIR)) -lvoicetelemetry -Wl,-rpath,$(abspath $(LIBDIR))
 
 .PHONY: all lib install stage demo test test-swift test-c test-header test-symbols test-python test-go \
-        test-tsan plugins bench clean
+        test-tsan test-demo plugins bench clean
 
 all: lib
 
@@ -82,9 +82,21 @@ $(BUILD)/voice_engine: examples-c/voice_engine.c stage
 demo: $(BUILD)/voice_engine
 	./$(BUILD)/voice_engine $(STAGE)/lib/voicetelemetry/plugins/jsonl_sink.so $(BUILD)/demo-events.jsonl
 
+# The demo as a test: built against the installed copy (pkg-config), it runs, its sink got every
+# event, and its Prometheus text passes promtool.
+test-demo: $(BUILD)/voice_engine
+	./$(BUILD)/voice_engine $(STAGE)/lib/voicetelemetry/plugins/jsonl_sink.so $(BUILD)/demo-events.jsonl \
+	    > $(BUILD)/demo.out
+	grep -q '"e2e_breakdown_ns":{' $(BUILD)/demo.out
+	grep -Eq '^== events: .* got ([0-9]+) of \1 events \(0 dropped\)' $(BUILD)/demo.out
+	sed -n '/^== Prometheus text/,/^$$/p' $(BUILD)/demo.out | sed '1d;$$d' > $(BUILD)/demo-prom.txt
+	test $$(grep -c '^voicetelemetry_' $(BUILD)/demo-prom.txt) -gt 100
+	promtool check metrics < $(BUILD)/demo-prom.txt
+	@echo "demo: runs against the installed copy; events all delivered; exposition lint-clean"
+
 # ---- tests -----------------------------------------------------------------------------------------
 
-test: test-swift test-header test-symbols test-c test-tsan test-python test-go
+test: test-swift test-header test-symbols test-c test-tsan test-python test-go test-demo
 	@echo "make test: all suites passed"
 
 test-swift:
