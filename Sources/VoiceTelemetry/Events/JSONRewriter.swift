@@ -10,6 +10,10 @@
 // raw key bytes). Their string values are replaced by "[redacted N chars]" or truncated to
 // TextPolicy.maxChars characters (an escape sequence counts as one character).
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 struct JSONRewriter {
     static let maxDepth = 64
 
@@ -309,9 +313,11 @@ struct JSONRewriter {
     /// As isTranscriptKey, for a key as written in the document: escapes (e.g. "te\\u0078t") are
     /// decoded first, so no spelling of a transcript key gets past the policy.
     static func isTranscriptKey(rawKey key: UnsafePointer<UInt8>, _ n: Int) -> Bool {
-        var escaped = false
-        for i in 0..<n where key[i] == UInt8(ascii: "\\") { escaped = true; break }
-        guard escaped else { return isTranscriptKey(key, n) }
+        guard n >= 4 else { return false }   // "text" is the shortest, and escapes only lengthen
+        guard memchr(key, Int32(UInt8(ascii: "\\")), n) != nil else {
+            // Every transcript key ends in 't': most keys are settled by one byte.
+            return key[n - 1] == UInt8(ascii: "t") && isTranscriptKey(key, n)
+        }
         // Decode into a buffer; a transcript key is ASCII, so a non-ASCII escape can only be part of
         // a name that is no transcript key, and its exact bytes do not matter.
         var decoded = [UInt8]()
