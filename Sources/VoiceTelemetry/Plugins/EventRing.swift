@@ -11,11 +11,16 @@ import Synchronization
 final class EventRing: @unchecked Sendable {
     static let cellBytes = 4064   // VT_MAX_EVENT_BYTES
 
+    /// A cell: its sequence number and length in the first cache line, then the event bytes. Keeping
+    /// each cell's bookkeeping in its own line (rather than in arrays of 8-byte entries, 8 cells to a
+    /// line) means an emitter and the plugin's thread working on neighbouring cells never write the
+    /// same cache line.
+    static let headerBytes = 32
+    static let stride = headerBytes + cellBytes   // 4096
+
     let capacity: Int
     private let mask: UInt64
-    private let sequences: UnsafeMutablePointer<Atomic<UInt64>>
-    private let lengths: UnsafeMutablePointer<Int>
-    private let data: UnsafeMutableRawPointer
+    private let cells: UnsafeMutableRawPointer
     /// [0]: enqueue position, [8]: dequeue position (a cache line apart).
     private let positions: UnsafeMutablePointer<Atomic<UInt64>>
 
@@ -23,20 +28,28 @@ final class EventRing: @unchecked Sendable {
     init(capacity: Int) {
         self.capacity = capacity
         mask = UInt64(capacity - 1)
-        sequences = .allocate(capacity: capacity)
-        for i in 0..<capacity { (sequences + i).initialize(to: Atomic(UInt64(i))) }
-        lengths = .allocate(capacity: capacity)
-        lengths.initialize(repeating: 0, count: capacity)
-        data = .allocate(byteCount: capacity * Self.cellBytes, alignment: 64)
+        cells = .allocate(byteCount: capacity * Self.stride, alignment: 64)
+        for i in 0..<capacity {
+            (cells + i * Self.stride).bindMemory(to: Atomic<UInt64>.self, capacity: 1).initialize(to: Atomic(UInt64(i)))
+            (cells + i * Self.stride + 8).storeBytes(of: 0, as: Int.self)
+        }
         positions = .allocate(capacity: 16)
         for i in 0..<16 { (positions + i).initialize(to: Atomic(0)) }
     }
 
     deinit {
-        sequences.deallocate()
-        lengths.deallocate()
-        data.deallocate()
+        cells.deallocate()
         positions.deallocate()
+    }
+
+    @inline(__always) private func sequence(_ index: Int) -> UnsafeMutablePointer<Atomic<UInt64>> {
+        (cells + index * Self.stride).assumingMemoryBound(to: Atomic<UInt64>.self)
+    }
+    @inline(__always) private func length(_ index: Int) -> UnsafeMutablePointer<Int> {
+        (cells + index * Self.stride + 8).assumingMemoryBound(to: Int.self)
+    }
+    @inline(__always) private func bytes(_ index: Int) -> UnsafeMutableRawPointer {
+        cells + index * Self.stride + Self.headerBytes
     }
 
     @inline(__always) private var enqueuePosition: UnsafeMutablePointer<Atomic<UInt64>> { positions }
@@ -61,15 +74,15 @@ final class EventRing: @unchecked Sendable {
         var pos = enqueuePosition.pointee.load(ordering: .relaxed)
         while true {
             let index = Int(pos & mask)
-            let seq = sequences[index].load(ordering: .acquiring)
+            let seq = sequence(index).pointee.load(ordering: .acquiring)
             let dif = Int64(bitPattern: seq &- pos)
             if dif == 0 {
                 let (won, seen) = enqueuePosition.pointee.weakCompareExchange(
                     expected: pos, desired: pos &+ 1, ordering: .relaxed)
                 if won {
-                    (data + index * Self.cellBytes).copyMemory(from: source, byteCount: n)
-                    lengths[index] = n
-                    sequences[index].store(pos &+ 1, ordering: .releasing)
+                    bytes(index).copyMemory(from: source, byteCount: n)
+                    length(index).pointee = n
+                    sequence(index).pointee.store(pos &+ 1, ordering: .releasing)
                     return (true, pushedOut)
                 }
                 pos = seen
@@ -96,17 +109,17 @@ final class EventRing: @unchecked Sendable {
         var pos = dequeuePosition.pointee.load(ordering: .relaxed)
         while true {
             let index = Int(pos & mask)
-            let seq = sequences[index].load(ordering: .acquiring)
+            let seq = sequence(index).pointee.load(ordering: .acquiring)
             let dif = Int64(bitPattern: seq &- (pos &+ 1))
             if dif == 0 {
                 let (won, seen) = dequeuePosition.pointee.weakCompareExchange(
                     expected: pos, desired: pos &+ 1, ordering: .relaxed)
                 if won {
                     // Ours now: no producer touches the cell until the sequence below is stored.
-                    let length = lengths[index]
-                    consume(UnsafeRawPointer(data + index * Self.cellBytes), length)
-                    sequences[index].store(pos &+ mask &+ 1, ordering: .releasing)
-                    return length
+                    let n = length(index).pointee
+                    consume(UnsafeRawPointer(bytes(index)), n)
+                    sequence(index).pointee.store(pos &+ mask &+ 1, ordering: .releasing)
+                    return n
                 }
                 pos = seen
             } else if dif < 0 {
