@@ -17,14 +17,15 @@ enum Recorder {
                 return failUnknown(handle)
             }
             guard bytes >= 0, UInt64(bytes) <= TaggedCounter.maxIncrement else { return failChunkTooLarge(bytes) }
+            let tag = TaggedCounter.tag(ofGeneration: generation)
+            guard slot.audioChunks.add(1, tag: tag),
+                  let before = slot.audioBytes.addReturningPrevious(UInt64(bytes), tag: tag)
+            else { return failUnknown(handle) }
             // The byte counter has 44 value bits: past them an add would carry into the tag (the live
             // session would answer VT_E_BAD_HANDLE and lose its count). Stop at half, so that chunks
-            // racing this check still fit.
-            guard slot.audioBytes.value() &+ UInt64(bytes) <= maxSessionAudioBytes else { return failSessionAudioFull(bytes) }
-            let tag = TaggedCounter.tag(ofGeneration: generation)
-            guard slot.audioChunks.add(1, tag: tag), slot.audioBytes.add(UInt64(bytes), tag: tag) else {
-                return failUnknown(handle)
-            }
+            // racing this check still fit. Checked on the value the add returned: a load before it
+            // would cost a second cache-line transfer when threads share a session.
+            if before &+ UInt64(bytes) > maxSessionAudioBytes { return refuseSessionAudioFull(slot, bytes, tag) }
             if slot.pendingResponseNs.load(ordering: .relaxed) != 0 {
                 return closeResponse(slot, generation: generation, handle: handle, bytes: bytes, tNs: tNs)
             }
@@ -77,9 +78,13 @@ enum Recorder {
     /// Most audio bytes one session counts (8 TiB; the counter holds 16 TiB).
     static let maxSessionAudioBytes: UInt64 = 1 << 43
 
+    /// Take a chunk back that went past the session's limit. If the session ended meanwhile, its
+    /// count was already folded (with this chunk): then the chunk stays counted and the call succeeded.
     @inline(never)
-    static func failSessionAudioFull(_ bytes: Int) -> vt_status {
-        fail(.limit("a chunk of \(bytes) bytes would take the session past 2^43 audio bytes (8 TiB); not counted"))
+    static func refuseSessionAudioFull(_ slot: SessionSlot, _ bytes: Int, _ tag: UInt64) -> vt_status {
+        guard slot.audioBytes.takeBack(UInt64(bytes), addedUnder: tag) else { return VT_OK.rawValue }
+        slot.audioChunks.takeBack(1, addedUnder: tag)
+        return fail(.limit("a chunk of \(bytes) bytes would take the session past 2^43 audio bytes (8 TiB); not counted"))
     }
 
     // MARK: - Event semantics (writer guard held)

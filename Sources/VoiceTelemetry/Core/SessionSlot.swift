@@ -43,13 +43,21 @@ enum UsageField: Int, CaseIterable {
 }
 
 final class SessionSlot: @unchecked Sendable {
+    // Layout (stored properties of a final class are laid out in declaration order): what every
+    // audio chunk reads but rarely changes (generation, pending response) lies a cache line away
+    // from the two counters every chunk writes, so threads recording on one session contend only on
+    // the counters' line, as two plain atomic adds would.
     let index: Int
     let generation = Atomic<UInt64>(1)
+    /// Written inside the writer guard (once per turn); read by every audio chunk. 0 = none pending.
+    let pendingResponseNs = Atomic<UInt64>(0)
+    private let padRead: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
+    let audioChunks = TaggedCounter(tag: 1)
+    let audioBytes = TaggedCounter(tag: 1)
+    private let padWrite: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
     let writers = TaggedCounter(tag: 1)
 
     // Counters (TaggedCounters: exact across end and reuse).
-    let audioChunks = TaggedCounter(tag: 1)
-    let audioBytes = TaggedCounter(tag: 1)
     let interruptions = TaggedCounter(tag: 1)
     let turns = TaggedCounter(tag: 1)
     let vadStarts = TaggedCounter(tag: 1)
@@ -59,7 +67,6 @@ final class SessionSlot: @unchecked Sendable {
     let outOfOrder = TaggedCounter(tag: 1)
 
     // Written inside the writer guard. 0 = nothing pending (resolved timestamps are never 0).
-    let pendingResponseNs = Atomic<UInt64>(0)
     let pendingTextNs = Atomic<UInt64>(0)
     let openTurnNs = Atomic<UInt64>(0)
     let response = SessionLatency()

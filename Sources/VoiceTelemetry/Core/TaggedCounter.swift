@@ -31,15 +31,27 @@ struct TaggedCounter: ~Copyable {
         return false
     }
 
-    @inline(never)
-    borrowing func takeBack(_ n: UInt64, addedUnder foreignTag: UInt64) {
+    /// As add, returning the value before the add (nil, and no trace, under a foreign tag).
+    @inline(__always)
+    borrowing func addReturningPrevious(_ n: UInt64, tag: UInt64) -> UInt64? {
+        let old = word.wrappingAdd(n, ordering: .relaxed).oldValue
+        if old >> Self.valueBits == tag { return old & Self.valueMask }
+        takeBack(n, addedUnder: old >> Self.valueBits)
+        return nil
+    }
+
+    /// Subtract an add of `n` made under `tag`, if the word still carries that tag (a retag since
+    /// has already discarded or folded it). Returns whether it did.
+    @inline(never) @discardableResult
+    borrowing func takeBack(_ n: UInt64, addedUnder tag: UInt64) -> Bool {
         var current = word.load(ordering: .relaxed)
-        while current >> Self.valueBits == foreignTag {
+        while current >> Self.valueBits == tag {
             let (done, seen) = word.weakCompareExchange(
                 expected: current, desired: current &- n, ordering: .relaxed)
-            if done { return }
+            if done { return true }
             current = seen
         }
+        return false
     }
 
     /// Plain add for callers that hold the slot's writer guard (the tag cannot change meanwhile).
