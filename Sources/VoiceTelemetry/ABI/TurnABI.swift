@@ -42,7 +42,9 @@ public func vt_turn_text(_ s: vt_session, _ kind: UInt32, _ text: UnsafePointer<
     let length = strnlen(text, maxTextBytes + 1)
     guard length <= maxTextBytes else { return fail(.invalid("text is longer than \(maxTextBytes) bytes")) }
     let bytes = UnsafeBufferPointer(start: UnsafeRawPointer(text).assumingMemoryBound(to: UInt8.self), count: length)
-    guard let chars = TurnText.validUTF8Characters(bytes) else { return fail(.invalid("text is not valid UTF-8")) }
+    guard let base = bytes.baseAddress, let chars = UTF8Check.characters(base, bytes.count) else {
+        return fail(.invalid("text is not valid UTF-8"))
+    }
     return Recorder.guarded(s) { TurnCollector.text($0, kind: Int(kind) - 1, bytes, chars: chars, t_ns) }
 }
 

@@ -21,14 +21,7 @@ enum Snapshot {
         out.appendJSONKey("session_id")
         out.appendJSONString(meta.sessionID)
         out.appendJSONKey("labels")
-        out.append("{")
-        for (i, label) in meta.labels.enumerated() {
-            if i > 0 { out.append(",") }
-            out.appendJSONString(label.key)
-            out.append(":")
-            out.appendJSONString(label.value)
-        }
-        out.append("}")
+        out.appendJSONLabels(meta.labels)
 
         // rs-adk-compatible fields.
         out.appendJSONKey("uptime_secs")

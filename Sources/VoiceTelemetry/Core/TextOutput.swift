@@ -35,6 +35,18 @@ struct TextOutput {
         bytes.append(UInt8(ascii: "\""))
     }
 
+    /// A JSON object of labels: {"key":"value",...} in the labels' order.
+    mutating func appendJSONLabels(_ labels: [Label]) {
+        bytes.append(UInt8(ascii: "{"))
+        for (i, label) in labels.enumerated() {
+            if i > 0 { bytes.append(UInt8(ascii: ",")) }
+            appendJSONString(label.key)
+            bytes.append(UInt8(ascii: ":"))
+            appendJSONString(label.value)
+        }
+        bytes.append(UInt8(ascii: "}"))
+    }
+
     /// A JSON number, or null for nil / NaN / infinity.
     mutating func appendJSONNumber(_ value: Double?) {
         guard let value, value.isFinite else { append("null"); return }

@@ -7,14 +7,9 @@ enum CoreEvents {
     static func sessionStarted(_ slot: SessionSlot) {
         let meta = slot.meta
         var out = TextOutput(reserving: 256)
-        out.append("{\"labels\":{")
-        for (i, label) in meta.labels.enumerated() {
-            if i > 0 { out.append(",") }
-            out.appendJSONString(label.key)
-            out.append(":")
-            out.appendJSONString(label.value)
-        }
-        out.append("},\"text_policy\":")
+        out.append("{\"labels\":")
+        out.appendJSONLabels(meta.labels)
+        out.append(",\"text_policy\":")
         out.append(meta.textPolicy.include ? "\"include\"" : "\"redact\"")
         out.append("}")
         EventBus.shared.emitCore(sessionID: meta.sessionID, type: "session.start", json: String(decoding: out.bytes, as: UTF8.self),

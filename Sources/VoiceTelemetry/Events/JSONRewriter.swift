@@ -228,26 +228,8 @@ struct JSONRewriter {
                 throw Problem(reason: "invalid escape in a string", offset: i)
             }
         }
-        if c < 0x80 { return 1 }
-        // Multi-byte UTF-8.
-        let n: Int
-        var low: UInt8 = 0x80, high: UInt8 = 0xBF
-        switch c {
-        case 0xC2...0xDF: n = 2
-        case 0xE0: n = 3; low = 0xA0
-        case 0xE1...0xEC, 0xEE, 0xEF: n = 3
-        case 0xED: n = 3; high = 0x9F
-        case 0xF0: n = 4; low = 0x90
-        case 0xF1...0xF3: n = 4
-        case 0xF4: n = 4; high = 0x8F
-        default: throw Problem(reason: "invalid UTF-8", offset: i)
-        }
-        guard i + n <= end else { throw Problem(reason: "invalid UTF-8", offset: i) }
-        let second = input[i + 1]
-        guard second >= low, second <= high else { throw Problem(reason: "invalid UTF-8", offset: i) }
-        for k in 2..<max(n, 2) where input[i + k] & 0xC0 != 0x80 {
-            throw Problem(reason: "invalid UTF-8", offset: i)
-        }
+        let n = UTF8Check.sequenceLength(input, i, end)
+        guard n > 0 else { throw Problem(reason: "invalid UTF-8", offset: i) }
         return n
     }
 
