@@ -50,6 +50,7 @@ struct JSONRewriter {
 
     // MARK: - Grammar
 
+    @inline(__always)
     private mutating func skipSpace() {
         while pos < end {
             switch input[pos] {
@@ -74,6 +75,7 @@ struct JSONRewriter {
         }
     }
 
+    @inline(__always)
     private mutating func enter() throws(Problem) {
         depth += 1
         guard depth <= Self.maxDepth else { throw Problem(reason: "nesting is deeper than 64", offset: pos) }
@@ -133,6 +135,7 @@ struct JSONRewriter {
         }
     }
 
+    @inline(__always)
     private mutating func literal(_ word: StaticString) throws(Problem) {
         let n = word.utf8CodeUnitCount
         guard end - pos >= n else { throw Problem(reason: "invalid literal", offset: pos) }
@@ -145,6 +148,7 @@ struct JSONRewriter {
 
     private func isDigit(_ i: Int) -> Bool { i < end && input[i] >= UInt8(ascii: "0") && input[i] <= UInt8(ascii: "9") }
 
+    @inline(__always)
     private mutating func number() throws(Problem) {
         let start = pos
         var i = pos
@@ -205,6 +209,7 @@ struct JSONRewriter {
 
     /// Length in bytes of the one (escaped or UTF-8) character at `i` inside a string; 0 at the
     /// closing quote. Throws on anything invalid.
+    @inline(__always)
     private func character(at i: Int) throws(Problem) -> Int {
         guard i < end else { throw Problem(reason: "unterminated string", offset: i) }
         let c = input[i]
@@ -234,6 +239,7 @@ struct JSONRewriter {
     }
 
     /// A string at `pos` (the opening quote); returns its length in characters.
+    @inline(__always)
     private mutating func string(copy: Bool) throws(Problem) -> Int {
         let start = pos
         var i = pos + 1
