@@ -64,7 +64,8 @@ final class PluginRegistry: @unchecked Sendable {
             }
             if result != 0 {
                 errorText[errorCapacity - 1] = 0
-                let reason = errorText.withUnsafeBufferPointer { String(validatingCString: $0.baseAddress!) } ?? "(not UTF-8)"
+                let reason = errorText.withUnsafeBufferPointer { $0.baseAddress.flatMap { String(validatingCString: $0) } }
+                    ?? "(not UTF-8)"
                 throw .plugin("plugin '\(table.name)' failed to initialise (init returned \(result)): \(reason.isEmpty ? "no reason given" : reason)")
             }
             plugin.state = state
