@@ -22,7 +22,7 @@ CWARN       := -std=c99 -Wall -Wextra -pedantic -Werror
 LINK_BUILD  := -L$(abspath $(LIBDIR)) -lvoicetelemetry -Wl,-rpath,$(abspath $(LIBDIR))
 
 .PHONY: all lib install stage demo test test-swift test-c test-header test-symbols test-python test-go \
-        test-tsan test-demo plugins bench clean
+        test-tsan test-readme test-demo plugins bench clean
 
 all: lib
 
@@ -82,6 +82,15 @@ $(BUILD)/voice_engine: examples-c/voice_engine.c stage
 demo: $(BUILD)/voice_engine
 	./$(BUILD)/voice_engine $(STAGE)/lib/voicetelemetry/plugins/jsonl_sink.so $(BUILD)/demo-events.jsonl
 
+# The README's C quick start, compiled against the installed copy and run.
+test-readme: stage
+	@mkdir -p $(BUILD)/readme
+	sed -n '/^```c$$/,/^```$$/p' README.md | sed '1d;$$d' > $(BUILD)/readme/quickstart.c
+	PKG_CONFIG_PATH=$(STAGE)/lib/pkgconfig $(CC) $(CWARN) -o $(BUILD)/readme/quickstart $(BUILD)/readme/quickstart.c \
+	    $$(PKG_CONFIG_PATH=$(STAGE)/lib/pkgconfig pkg-config --cflags --libs voicetelemetry) -Wl,-rpath,$(STAGE)/lib
+	./$(BUILD)/readme/quickstart | grep -q '"last_response_latency_ms":450,'
+	@echo "README: the C quick start compiles and prints a 450 ms response latency"
+
 # The demo as a test: built against the installed copy (pkg-config), it runs, its sink got every
 # event, and its Prometheus text passes promtool.
 test-demo: $(BUILD)/voice_engine
@@ -96,7 +105,7 @@ test-demo: $(BUILD)/voice_engine
 
 # ---- tests -----------------------------------------------------------------------------------------
 
-test: test-swift test-header test-symbols test-c test-tsan test-python test-go test-demo
+test: test-swift test-header test-symbols test-c test-tsan test-python test-go test-readme test-demo
 	@echo "make test: all suites passed"
 
 test-swift:
