@@ -140,6 +140,14 @@ test-tsan: $(PLUGINS) $(TEST_PLUGINS)
 	    -Wl,-rpath,$$($(TSAN_CC) -print-resource-dir)/lib/linux -lpthread -lm
 	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(abspath tests/c/tsan.supp)" \
 	    VT_STRESS_SECONDS=4 $(BUILD)/tsan/test_plugins_stress
+	$(TSAN_CC) -std=c99 -Wall -Wextra -D_GNU_SOURCE -O1 -g -fsanitize=thread -shared-libsan -Iinclude -Itests/c \
+	    -o $(BUILD)/tsan/test_robustness tests/c/test_robustness.c \
+	    -L$(abspath $(TSAN_LIBDIR)) -lvoicetelemetry -Wl,-rpath,$(abspath $(TSAN_LIBDIR)) \
+	    -Wl,-rpath,$$($(TSAN_CC) -print-resource-dir)/lib/linux -lpthread -lm
+	@# The robustness driver against the debug build too: debug-only traps (e.g. misaligned loads),
+	@# and races, in fewer calls than the release run makes.
+	TSAN_OPTIONS="halt_on_error=1 suppressions=$(abspath tests/c/tsan.supp)" VT_ROBUST_CALLS=8000 \
+	    $(BUILD)/tsan/test_robustness
 
 test-python: $(LIB) $(PLUGINS)
 	VOICETELEMETRY_LIB=$(abspath $(LIB)) $(PYTHON) -m pytest -q examples-python/tests

@@ -16,7 +16,8 @@
  *
  * Each test runs in a forked child that records the call in flight in shared memory, so a crash
  * is reported as a failed check naming the call (instead of killing the whole suite).
- * VT_ROBUST_SCALE=<n> multiplies the number of random calls (default 1).
+ * VT_ROBUST_SCALE=<n> multiplies the number of random calls (default 1); VT_ROBUST_CALLS=<n> sets the
+ * calls per seed (default 100000; the ThreadSanitizer run of make test uses fewer).
  */
 #include <float.h>
 #include <math.h>
@@ -47,6 +48,7 @@ typedef struct shared {
 } shared;
 static shared *shm;
 static int scale = 1;
+static unsigned long calls_per_seed = 100000ul;
 
 static void note(int th, const char *fmt, ...) {
     va_list ap;
@@ -202,7 +204,7 @@ static void init_strings(void) {
         "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e", "\xf0\x9f\x98\x80", "\xef\xbb\xbf", "\xef\xbf\xbf",
         "\xf4\x8f\xbf\xbf", "\xff", "\xfe", "\x80", "\xc0\x80", "\xc1\xbf", "\xe0\x80\x80", "\xe0\x9f\xbf",
         "\xed\xa0\x80", "\xed\xbf\xbf", "\xf0\x80\x80\x80", "\xf4\x90\x80\x80", "\xf5\x80\x80\x80",
-        "\xe2\x82", "\xf0\x9f\x98", "a\xc3", "a\x01" "b", "\x1f", "\x7f", "tab\there", "nl\nx", "cr\rx",
+        "\xe2\x82", "\xf0\x9f\x98", "a\xc3", ("a\x01" "b"), "\x1f", "\x7f", "tab\there", "nl\nx", "cr\rx",
         "q\"uote", "back\\slash", "\\u0000", "{}", "[]", "null", "{\"a\":1}", "{\"text\":\"hello\"}",
         "{\"user_transcript\":\"h\\u00e9 \\\" \\\\ \\n\"}", "{\"a\":[1,2,{\"b\":null}],\"c\":true}",
         "{\"n\":-0.0e+00,\"m\":1E308,\"k\":-1e-400}", "{ \"a\" : 1 }", "{\"a\":1,}", "{\"a\":}", "{\"a\":01}",
@@ -1073,9 +1075,9 @@ static void random_body(uint64_t seed, unsigned long calls) {
         for (int i = 0; i < N_FUNCS; i++) printf("  case %2d: %7lu ok %7lu failed %.3f s\n", i, case_stats[i][0], case_stats[i][1], case_secs[i]);
 }
 
-TEST(random_calls_seed_1) { random_body(0x9E3779B97F4A7C15ull, 100000ul * (unsigned long)scale); }
-TEST(random_calls_seed_2) { random_body(0xD1B54A32D192ED03ull, 100000ul * (unsigned long)scale); }
-TEST(random_calls_seed_3) { random_body(0x8CB92BA72F3D8DD7ull, 100000ul * (unsigned long)scale); }
+TEST(random_calls_seed_1) { random_body(0x9E3779B97F4A7C15ull, calls_per_seed * (unsigned long)scale); }
+TEST(random_calls_seed_2) { random_body(0xD1B54A32D192ED03ull, calls_per_seed * (unsigned long)scale); }
+TEST(random_calls_seed_3) { random_body(0x8CB92BA72F3D8DD7ull, calls_per_seed * (unsigned long)scale); }
 
 /* ------------------------------------------------------------------------------------------------
  * Targeted edge cases. EXPECT: the exact status, and for an error a fresh non-empty message.
@@ -2014,6 +2016,8 @@ static void run_isolated(const char *name, void (*body)(void), int timeout_s) {
 int main(void) {
     const char *env = getenv("VT_ROBUST_SCALE");
     if (env && atoi(env) > 0) scale = atoi(env);
+    const char *calls = getenv("VT_ROBUST_CALLS");
+    if (calls && atol(calls) > 0) calls_per_seed = (unsigned long)atol(calls);
     shm = mmap(NULL, sizeof *shm, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (shm == MAP_FAILED) { perror("mmap"); return 1; }
     outbuf = malloc(OUTCAP + 64);
