@@ -61,8 +61,37 @@ type Snapshot struct {
 	UsageReports          uint64       `json:"usage_reports"`
 	TokenTotals           TokenTotals  `json:"token_totals"`
 	OutOfOrderEvents      uint64       `json:"out_of_order_events"`
+	// The turn collector's section (see docs/turn-schema.md).
+	Turns SnapshotTurns `json:"turns"`
 
 	Raw json.RawMessage `json:"-"`
+}
+
+// SnapshotTurns is the snapshot's view of the session's turns: counts by outcome, the last
+// completed turn's end-to-end breakdown, and per-stage p50/p95 over the turns kept in the ring.
+type SnapshotTurns struct {
+	Completed   uint64                `json:"completed"`
+	Interrupted uint64                `json:"interrupted"`
+	Discarded   uint64                `json:"discarded"`
+	Open        bool                  `json:"open"`
+	Last        *SnapshotLastTurn     `json:"last"`
+	WindowTurns uint64                `json:"window_turns"`
+	Stages      map[string]StageStats `json:"stages"`
+}
+
+// SnapshotLastTurn is the last completed turn's end-to-end latency and its breakdown, in ns.
+type SnapshotLastTurn struct {
+	TurnID         uint64            `json:"turn_id"`
+	E2ELatencyNs   *uint64           `json:"e2e_latency_ns"`
+	E2EBreakdownNs map[string]uint64 `json:"e2e_breakdown_ns"`
+	QualityFlags   TurnQuality       `json:"quality_flags"`
+}
+
+// StageStats is one stage latency over the turns in the ring (nanoseconds; nil: no turn had it).
+type StageStats struct {
+	Count uint64  `json:"count"`
+	P50   *uint64 `json:"p50"`
+	P95   *uint64 `json:"p95"`
 }
 
 // LatencyStats summarises one latency of a session, in milliseconds. Quantiles have at most
