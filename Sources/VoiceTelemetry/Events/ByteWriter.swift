@@ -60,8 +60,15 @@ struct ByteWriter {
     /// A JSON string literal of `n` bytes of valid UTF-8, escaped.
     mutating func jsonString(_ source: UnsafePointer<UInt8>, _ n: Int) {
         byte(UInt8(ascii: "\""))
-        for i in 0..<n {
+        var i = 0
+        while i < n {
+            // Copy each run that needs no escaping in one go (UTF-8 was validated on the way in).
+            let start = i
+            while i < n, source[i] >= 0x20, source[i] != UInt8(ascii: "\""), source[i] != UInt8(ascii: "\\") { i += 1 }
+            if i > start { bytes(source + start, i - start) }
+            guard i < n else { break }
             let c = source[i]
+            i += 1
             switch c {
             case UInt8(ascii: "\""): ascii("\\\"")
             case UInt8(ascii: "\\"): ascii("\\\\")

@@ -158,15 +158,19 @@ final class EventBus: @unchecked Sendable {
             out.decimal(tNs / 1000)
             out.ascii(",\"data\":")
             let tooLong = payload.count > Self.cellBytes
-            var rewriter = JSONRewriter(input: payload.base, count: min(payload.count, Self.cellBytes), into: out, policy: policy)
-            if !tooLong {
-                do throws(JSONRewriter.Problem) {
-                    try rewriter.rewriteObject()
-                } catch {
-                    return fail(.invalid("json_payload is not a valid JSON object: \(error.reason) (at byte \(error.offset))"))
+            if !tooLong && JSONScan.isVerbatim(payload.base, payload.count, transcripts: policy != nil) {
+                out.bytes(payload.base, payload.count)   // valid, compact, nothing to rewrite: one copy
+            } else {
+                var rewriter = JSONRewriter(input: payload.base, count: min(payload.count, Self.cellBytes), into: out, policy: policy)
+                if !tooLong {
+                    do throws(JSONRewriter.Problem) {
+                        try rewriter.rewriteObject()
+                    } catch {
+                        return fail(.invalid("json_payload is not a valid JSON object: \(error.reason) (at byte \(error.offset))"))
+                    }
                 }
+                out = rewriter.out
             }
-            out = rewriter.out
             out.ascii("}\n")
             if tooLong || out.overflowed {
                 forEachPlugin { $0.countRefused(rateLimited: false) }
