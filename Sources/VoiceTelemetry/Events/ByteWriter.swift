@@ -31,17 +31,34 @@ struct ByteWriter {
         bytes(text.utf8Start, text.utf8CodeUnitCount)
     }
 
+    /// "00" "01" ... "99": two digits per division (a timestamp has 16).
+    private static let digitPairs: StaticString = """
+        0001020304050607080910111213141516171819202122232425262728293031323334353637383940414243444546474849\
+        5051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899
+        """
+
     /// Decimal digits of `value`.
     mutating func decimal(_ value: UInt64) {
         var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)   // 24 bytes of scratch, enough for 20 digits
+        let pairs = Self.digitPairs.utf8Start
         withUnsafeMutableBytes(of: &digits) { scratch in
             var v = value
             var i = scratch.count
-            repeat {
+            while v >= 100 {
+                let pair = Int(v % 100) * 2
+                v /= 100
+                i -= 2
+                scratch[i] = pairs[pair]
+                scratch[i + 1] = pairs[pair + 1]
+            }
+            if v >= 10 {
+                i -= 2
+                scratch[i] = pairs[Int(v) * 2]
+                scratch[i + 1] = pairs[Int(v) * 2 + 1]
+            } else {
                 i -= 1
-                scratch[i] = UInt8(ascii: "0") &+ UInt8(v % 10)
-                v /= 10
-            } while v != 0
+                scratch[i] = UInt8(ascii: "0") &+ UInt8(v)
+            }
             if let start = scratch.baseAddress {
                 bytes(start.assumingMemoryBound(to: UInt8.self) + i, scratch.count - i)
             }

@@ -1,0 +1,33 @@
+// ByteWriter: decimal digits (two at a time) and JSON string escaping into a fixed buffer.
+import Testing
+@testable import VoiceTelemetry
+
+private func written(_ body: (inout ByteWriter) -> Void) -> String {
+    var buffer = [UInt8](repeating: 0, count: 256)
+    return buffer.withUnsafeMutableBufferPointer { raw -> String in
+        var out = ByteWriter(base: raw.baseAddress!, capacity: raw.count)
+        body(&out)
+        return String(decoding: UnsafeBufferPointer(start: raw.baseAddress, count: out.count), as: UTF8.self)
+    }
+}
+
+@Test func decimalMatchesTheStandardLibrary() {
+    var values: [UInt64] = [0, 1, 9, 10, 11, 99, 100, 101, 999, 1000, 12345, 1_700_000_000_000_000, UInt64.max, UInt64.max - 1]
+    var x: UInt64 = 0x9E37_79B9_7F4A_7C15
+    for _ in 0..<2000 {
+        x ^= x << 13; x ^= x >> 7; x ^= x << 17
+        values.append(x >> (x % 64))
+    }
+    for v in values {
+        #expect(written { $0.decimal(v) } == String(v), "decimal(\(v))")
+    }
+    #expect(written { $0.signed(-42) } == "-42")
+    #expect(written { $0.signed(Int64.min) } == String(Int64.min))
+}
+
+@Test func jsonStringEscapesOnlyWhatItMust() {
+    let text = "plain é \"q\" \\ \n\t\u{01}end"
+    let utf8 = Array(text.utf8)
+    let out = utf8.withUnsafeBufferPointer { b in written { $0.jsonString(b.baseAddress!, b.count) } }
+    #expect(out == #""plain é \"q\" \\ \n\t\u0001end""#)
+}
