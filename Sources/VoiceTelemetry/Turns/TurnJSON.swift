@@ -125,18 +125,7 @@ enum TurnJSON {
         if d.anchor == .none { out.append("null") } else { out.append("\""); out.append(d.anchor.name); out.append("\"") }
         ns(&out, "anchor_ns", d.anchor == .none ? nil : d.anchorNs)
         ns(&out, "e2e_latency_ns", d.e2e)
-        out.appendJSONKey("e2e_breakdown_ns")
-        if d.e2e != nil {
-            out.append("{")
-            for (i, name) in TurnDerived.breakdownNames.enumerated() {
-                ns(&out, name, d.breakdown[i], first: i == 0)
-            }
-            out.append("}")
-        } else {
-            out.append("null")
-        }
-        out.appendJSONKey("quality_flags")
-        out.append(UInt64(d.flags))
+        breakdownAndFlags(&out, d)
         out.appendJSONKey("quality")
         out.append("[")
         var firstFlag = true
@@ -342,6 +331,21 @@ enum TurnJSON {
         out.append("}")
     }
 
+    /// "e2e_breakdown_ns": the parts that add up to the e2e latency (null without one), then
+    /// "quality_flags": the VT_TQ_* bits. Shared by the record and the snapshot's last turn.
+    private static func breakdownAndFlags(_ out: inout TextOutput, _ d: TurnDerived) {
+        out.appendJSONKey("e2e_breakdown_ns")
+        if d.e2e != nil {
+            out.append("{")
+            for (i, name) in TurnDerived.breakdownNames.enumerated() { ns(&out, name, d.breakdown[i], first: i == 0) }
+            out.append("}")
+        } else {
+            out.append("null")
+        }
+        out.appendJSONKey("quality_flags")
+        out.append(UInt64(d.flags))
+    }
+
     // MARK: - The snapshot's "turns" section
 
     static func snapshotSection(_ out: inout TextOutput, _ slot: SessionSlot) {
@@ -362,16 +366,7 @@ enum TurnJSON {
             out.append("{")
             ns(&out, "turn_id", r[TurnWord.turnID], first: true)
             ns(&out, "e2e_latency_ns", d.e2e)
-            out.appendJSONKey("e2e_breakdown_ns")
-            if d.e2e != nil {
-                out.append("{")
-                for (i, name) in TurnDerived.breakdownNames.enumerated() { ns(&out, name, d.breakdown[i], first: i == 0) }
-                out.append("}")
-            } else {
-                out.append("null")
-            }
-            out.appendJSONKey("quality_flags")
-            out.append(UInt64(d.flags))
+            breakdownAndFlags(&out, d)
             out.append("}")
         } else {
             out.append("null")
