@@ -229,6 +229,10 @@ vt_status vt_end_session(vt_session s);
  * VT_E_BAD_HANDLE means its bytes were not (the chunk count, a separate atomic, may have been).
  * Statuses: VT_OK; VT_E_BAD_HANDLE; VT_E_INVALID_ARG (bytes above 2^40, 1 TiB, in one chunk);
  *           VT_E_LIMIT (the chunk would take the session past 2^43 bytes, 8 TiB: not counted).
+ * s: an open session; bytes: the chunk's size; t_ns: when it was sent (0 = now; the clock is read
+ * only when the chunk closes a response latency).
+ * Thread-safety: any thread; lock-free, no allocation, no system call but that clock read.
+ * Since 1.0.
  */
 vt_status vt_record_audio_out(vt_session s, size_t bytes, uint64_t t_ns);
 
@@ -236,6 +240,9 @@ vt_status vt_record_audio_out(vt_session s, size_t bytes, uint64_t t_ns);
  * vt_record_vad_start -- the user started speaking. Counted; cancels a response latency that is
  * still awaited (the user is talking again, so the next vad_end restarts the measurement).
  * Statuses: VT_OK; VT_E_BAD_HANDLE.
+ * s: an open session; t_ns: when it happened (0 = now). Nothing is borrowed beyond the call.
+ * Thread-safety: any thread; lock-free, no allocation, no system call but the clock for t_ns == 0.
+ * Since 1.0.
  */
 vt_status vt_record_vad_start(vt_session s, uint64_t t_ns);
 
@@ -243,6 +250,9 @@ vt_status vt_record_vad_start(vt_session s, uint64_t t_ns);
  * vt_record_vad_end -- the user stopped speaking: a response is now awaited from t_ns. A later
  * vad_end before the response replaces the start (the latest end of speech counts).
  * Statuses: VT_OK; VT_E_BAD_HANDLE.
+ * s: an open session; t_ns: when it happened (0 = now). Nothing is borrowed beyond the call.
+ * Thread-safety: any thread; lock-free, no allocation, no system call but the clock for t_ns == 0.
+ * Since 1.0.
  */
 vt_status vt_record_vad_end(vt_session s, uint64_t t_ns);
 
@@ -250,6 +260,9 @@ vt_status vt_record_vad_end(vt_session s, uint64_t t_ns);
  * vt_record_text_send -- the user sent a text message: a text response is awaited from t_ns
  * (a later text_send before the response replaces the start).
  * Statuses: VT_OK; VT_E_BAD_HANDLE.
+ * s: an open session; t_ns: when it happened (0 = now). Nothing is borrowed beyond the call.
+ * Thread-safety: any thread; lock-free, no allocation, no system call but the clock for t_ns == 0.
+ * Since 1.0.
  */
 vt_status vt_record_text_send(vt_session s, uint64_t t_ns);
 
@@ -257,12 +270,18 @@ vt_status vt_record_text_send(vt_session s, uint64_t t_ns);
  * vt_record_text_out -- the model produced text. The first text_out after a text_send closes one
  * text-response latency; later ones are ignored until the next text_send.
  * Statuses: VT_OK; VT_E_BAD_HANDLE.
+ * s: an open session; t_ns: when it happened (0 = now). Nothing is borrowed beyond the call.
+ * Thread-safety: any thread; lock-free, no allocation, no system call but the clock for t_ns == 0.
+ * Since 1.0.
  */
 vt_status vt_record_text_out(vt_session s, uint64_t t_ns);
 
 /**
  * vt_record_interruption -- the user interrupted the agent (barge-in). Counted.
  * Statuses: VT_OK; VT_E_BAD_HANDLE.
+ * s: an open session; t_ns: when it happened (0 = now). Nothing is borrowed beyond the call.
+ * Thread-safety: any thread; lock-free, no allocation, no system call but the clock for t_ns == 0.
+ * Since 1.0.
  */
 vt_status vt_record_interruption(vt_session s, uint64_t t_ns);
 
@@ -270,6 +289,9 @@ vt_status vt_record_interruption(vt_session s, uint64_t t_ns);
  * vt_record_turn_start -- a turn began (e.g. the model started responding). The first call of a
  * turn wins; further calls before vt_record_turn_complete are ignored.
  * Statuses: VT_OK; VT_E_BAD_HANDLE.
+ * s: an open session; t_ns: when it happened (0 = now). Nothing is borrowed beyond the call.
+ * Thread-safety: any thread; lock-free, no allocation, no system call but the clock for t_ns == 0.
+ * Since 1.0.
  */
 vt_status vt_record_turn_start(vt_session s, uint64_t t_ns);
 
@@ -277,6 +299,9 @@ vt_status vt_record_turn_start(vt_session s, uint64_t t_ns);
  * vt_record_turn_complete -- the open turn completed: records its duration (turn_start -> t_ns)
  * and counts one turn. Without an open turn the call is ignored.
  * Statuses: VT_OK; VT_E_BAD_HANDLE.
+ * s: an open session; t_ns: when it happened (0 = now). Nothing is borrowed beyond the call.
+ * Thread-safety: any thread; lock-free, no allocation, no system call but the clock for t_ns == 0.
+ * Since 1.0.
  */
 vt_status vt_record_turn_complete(vt_session s, uint64_t t_ns);
 
@@ -299,6 +324,7 @@ typedef struct vt_usage {
  *    below 2^40 (so the running totals cannot overflow).
  * Statuses: VT_OK; VT_E_BAD_HANDLE; VT_E_INVALID_ARG (u NULL, struct_size too small, a field of
  *           2^40 or more: nothing of the report is recorded).
+ * Thread-safety: any thread; lock-free, no allocation, no system call. Since 1.0.
  */
 vt_status vt_record_usage(vt_session s, const vt_usage *u);
 
@@ -345,9 +371,13 @@ vt_status vt_record_batch(vt_session s, const vt_event *events, size_t n, size_t
  * --------------------------------------------------------------------------------------------- */
 
 /**
- * vt_snapshot_json -- the session's statistics as one JSON object (schema in README, "Snapshot").
- *
- * Same as vt_snapshot_json_at(s, 0, buf, cap, len_out).
+ * vt_snapshot_json -- the session's statistics as one JSON object, as of now (schema in README,
+ * "Snapshot"). Exactly vt_snapshot_json_at(s, 0, buf, cap, len_out): see it for the fields.
+ * buf/cap/len_out: see BUFFERS; the text is written into the caller's buffer, nothing to free.
+ * Statuses: VT_OK; VT_E_BAD_HANDLE; VT_E_BUFFER_TOO_SMALL; VT_E_INVALID_ARG (len_out NULL, or buf
+ *           NULL with cap > 0).
+ * Thread-safety: any thread, concurrently with record calls (takes the short internal lock).
+ * Since 1.0.
  */
 vt_status vt_snapshot_json(vt_session s, char *buf, size_t cap, size_t *len_out);
 
@@ -424,14 +454,23 @@ vt_status vt_counter_add(const char *name, const char *help, const vt_label *lab
                          size_t n_labels, double v);
 
 /**
- * vt_gauge_set -- set a gauge series to v. Arguments and statuses as vt_counter_add (any finite v).
- * Since 1.0.
+ * vt_gauge_set -- set a gauge series to v (created on first use).
+ *
+ * name, help, labels, n_labels: as for vt_counter_add (borrowed for the call); v: any finite value.
+ * Statuses: VT_OK; VT_E_INVALID_ARG (bad name, name/type conflict, missing help on first use, bad
+ *           label, v NaN or infinite); VT_E_LIMIT (series or family limit; dropped and counted).
+ * Thread-safety: any thread (short internal lock). Since 1.0.
  */
 vt_status vt_gauge_set(const char *name, const char *help, const vt_label *labels,
                        size_t n_labels, double v);
 
 /**
- * vt_gauge_add -- add v (may be negative) to a gauge series. As vt_gauge_set. Since 1.0.
+ * vt_gauge_add -- add v (may be negative) to a gauge series (created at 0 on first use).
+ *
+ * name, help, labels, n_labels: as for vt_counter_add (borrowed for the call); v: any finite value.
+ * Statuses: VT_OK; VT_E_INVALID_ARG (bad name, name/type conflict, missing help on first use, bad
+ *           label, v NaN or infinite); VT_E_LIMIT (series or family limit; dropped and counted).
+ * Thread-safety: any thread (short internal lock). Since 1.0.
  */
 vt_status vt_gauge_add(const char *name, const char *help, const vt_label *labels,
                        size_t n_labels, double v);
@@ -441,7 +480,12 @@ vt_status vt_gauge_add(const char *name, const char *help, const vt_label *label
  *
  * v must be finite and >= 0 (a negative latency is a bug upstream: VT_E_INVALID_ARG). Use base
  * units (seconds, bytes). Quantiles keep 2% relative error for v in [1e-9, 1.8e10].
- * Statuses and threading as vt_counter_add. Since 1.0.
+ * name, help, labels, n_labels: as for vt_counter_add (borrowed for the call); the family's buckets
+ * are fixed by its first observation (see vt_set_buckets).
+ * Statuses: VT_OK; VT_E_INVALID_ARG (bad name, name/type conflict, missing help on first use, bad
+ *           label, v negative, NaN or infinite); VT_E_LIMIT (series or family limit; dropped and
+ *           counted).
+ * Thread-safety: any thread (short internal lock). Since 1.0.
  */
 vt_status vt_observe(const char *name, const char *help, const vt_label *labels,
                      size_t n_labels, double v);
@@ -734,8 +778,12 @@ vt_status vt_turn_last_json(vt_session s, char *buf, size_t cap, size_t *len_out
 
 /**
  * vt_turn_history_json -- the last `max_turns` completed turns (0 = all kept, at most
- * turn_history) as a JSON array, oldest first, of the objects vt_turn_last_json gives.
- * Arguments, statuses and threading as vt_turn_last_json. Since 1.0.
+ * turn_history) as a JSON array, oldest first, of the objects vt_turn_last_json gives ([] when
+ * there are none).
+ * buf/cap/len_out: see BUFFERS; the text is written into the caller's buffer, nothing to free.
+ * Statuses: VT_OK; VT_E_BAD_HANDLE; VT_E_BUFFER_TOO_SMALL; VT_E_INVALID_ARG (len_out NULL, or buf
+ *           NULL with cap > 0).
+ * Thread-safety: any thread, concurrently with record calls. Since 1.0.
  */
 vt_status vt_turn_history_json(vt_session s, size_t max_turns, char *buf, size_t cap,
                                size_t *len_out);
