@@ -149,10 +149,10 @@ test-tsan: $(PLUGINS) $(TEST_PLUGINS)
 	TSAN_OPTIONS="halt_on_error=1 suppressions=$(abspath tests/c/tsan.supp)" VT_ROBUST_CALLS=8000 \
 	    $(BUILD)/tsan/test_robustness
 
-test-python: $(LIB) $(PLUGINS)
+test-python: $(LIB) $(PLUGINS) $(TEST_PLUGINS)
 	VOICETELEMETRY_LIB=$(abspath $(LIB)) $(PYTHON) -m pytest -q examples-python/tests
 
-test-go: $(LIB) $(PLUGINS)
+test-go: $(LIB) $(PLUGINS) $(TEST_PLUGINS)
 	cd examples-go && GOFLAGS=-mod=mod GOPROXY=off $(GO) vet ./... && \
 	    GOFLAGS=-mod=mod GOPROXY=off $(GO) test -count=1 ./... && \
 	    GOFLAGS=-mod=mod GOPROXY=off $(GO) test -race -count=1 ./...

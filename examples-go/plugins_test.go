@@ -483,7 +483,7 @@ func TestPluginConcurrentEmit(t *testing.T) {
 // oldest events, FlushEvents times out with ErrLimit, and the accounting holds while events wait.
 func TestPluginQueueFullAndFlushTimeout(t *testing.T) {
 	if _, err := os.Stat(scriptedPath); err != nil {
-		t.Skipf("%s not built (make test-c builds the test plugins)", scriptedPath)
+		t.Fatalf("%s not built: run make test-go (it builds the test plugins)", scriptedPath)
 	}
 	noRateLimit(t)
 	dir := t.TempDir()
