@@ -903,7 +903,8 @@ typedef uint64_t vt_plugin_id;
  * config_json: a JSON object passed to the plugin's init (NULL means {}). The host reads its own
  *       keys from it, all optional: "queue_capacity" (events, default VT_DEFAULT_PLUGIN_QUEUE, at
  *       most VT_MAX_PLUGIN_QUEUE), "drain_timeout_ms" (unload's drain deadline, default 2000),
- *       "health_interval_ms" (default 5000), "max_batch_events" (default 256, at most 4096).
+ *       "unload_grace_ms" (how much longer unload waits for a plugin stuck in a callback, default
+ *       5000), "health_interval_ms" (default 5000), "max_batch_events" (default 256, at most 4096).
  * id_out: receives the plugin's id.
  * Statuses: VT_OK; VT_E_INVALID_ARG (NULL path or id_out, not UTF-8, config not a JSON object,
  *           bad host key value); VT_E_NOT_FOUND (no such file; the entry symbol
@@ -926,9 +927,10 @@ vt_status vt_load_plugin(const char *path, const char *config_json, vt_plugin_id
  *
  * id: 0 is a harmless no-op returning VT_OK.
  * Statuses: VT_OK; VT_E_NOT_FOUND (no such loaded plugin); VT_E_PLUGIN (the plugin's thread did not
- *           stop within 5 s after the deadline: it is left running detached and its code stays
- *           mapped; the id is gone all the same).
- * Thread-safety: any thread; may block up to the drain deadline. Since 1.0.
+ *           stop within its unload_grace_ms after the deadline, e.g. stuck in write: it is left
+ *           running detached, its code stays mapped, and its shutdown runs whenever it returns;
+ *           the id is gone all the same).
+ * Thread-safety: any thread; may block up to the drain deadline plus the grace. Since 1.0.
  */
 vt_status vt_unload_plugin(vt_plugin_id id);
 

@@ -451,6 +451,37 @@ TEST(rate_limit) {
     CHECK_STATUS(vt_set_event_rate_limit(VT_DEFAULT_EVENT_RATE_LIMIT), VT_OK);
 }
 
+/* A plugin stuck inside write past its drain deadline and grace: unload gives up on it (VT_E_PLUGIN),
+ * its id is gone, and everything else keeps working; when it comes back, its thread ends cleanly. */
+TEST(hung_plugin_is_detached_at_unload) {
+    CHECK_STATUS(vt_set_event_rate_limit(0), VT_OK);
+    const char *out = tmp("hung.out"), *gate = tmp("hung.gate"), *entered = tmp("hung.entered");
+    unlink(out);
+    unlink(entered);
+    touch(gate);
+    vt_plugin_id id = load_ok(TP "scripted.so", cfg("{\"out\":\"%s\",\"gate\":\"%s\",\"entered\":\"%s\","
+                                                    "\"drain_timeout_ms\":0,\"unload_grace_ms\":50}", out, gate, entered));
+    CHECK_STATUS(vt_emit(0, "hung.event", "{}", NULL, NULL, 0), VT_OK);
+    CHECK(wait_file(entered)); /* inside write, held by the gate */
+    CHECK_STATUS(vt_unload_plugin(id), VT_E_PLUGIN);
+    CHECK_CONTAINS(vt_last_error(), "did not stop within its drain deadline plus 50 ms");
+    vt_plugin_statistics st;
+    memset(&st, 0, sizeof st);
+    st.struct_size = sizeof st;
+    CHECK_STATUS(vt_plugin_stats(id, &st), VT_E_NOT_FOUND);
+    CHECK_STATUS(vt_unload_plugin(id), VT_E_NOT_FOUND);
+    /* The host keeps working: another plugin loads, gets events and unloads normally. */
+    const char *other = tmp("after-hung.jsonl");
+    unlink(other);
+    vt_plugin_id ok = load_ok(JSONL, cfg("{\"path\":\"%s\"}", other));
+    CHECK_STATUS(vt_emit(0, "after.hung", "{\"n\":1}", NULL, NULL, 0), VT_OK);
+    CHECK_STATUS(vt_flush_events(5000), VT_OK);
+    CHECK_EQ_U64(count_of(slurp(other), "after.hung"), 1);
+    CHECK_STATUS(vt_unload_plugin(ok), VT_OK);
+    unlink(gate); /* the stuck write returns; the detached thread finishes on its own */
+    CHECK_STATUS(vt_set_event_rate_limit(VT_DEFAULT_EVENT_RATE_LIMIT), VT_OK);
+}
+
 TEST(queue_full_drops_oldest) {
     CHECK_STATUS(vt_set_event_rate_limit(0), VT_OK);
     const char *out = tmp("gate.out"), *gate = tmp("gate"), *entered = tmp("gate.entered");
@@ -660,6 +691,7 @@ int main(void) {
     RUN(turn_complete_events);
     RUN(rate_limit);
     RUN(queue_full_drops_oldest);
+    RUN(hung_plugin_is_detached_at_unload);
     RUN(retry_then_ok_and_drop_answers);
     RUN(fatal_disables_and_others_keep_going);
     RUN(retry_forever_and_slow_plugin);

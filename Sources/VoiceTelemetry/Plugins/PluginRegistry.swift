@@ -9,7 +9,6 @@ import Glibc
 
 final class PluginRegistry: @unchecked Sendable {
     static let shared = PluginRegistry()
-    static let unloadGraceNs: UInt64 = 5_000_000_000
 
     private let lock = Lock<Void>(())
     // Under the lock:
@@ -117,14 +116,15 @@ final class PluginRegistry: @unchecked Sendable {
             plugin.stopDeadline.store(deadline, ordering: .relaxed)
             plugin.stopRequested.store(true, ordering: .releasing)
             plugin.wake()
-            if wait(plugin, until: deadline &+ Self.unloadGraceNs, for: { plugin.exited.load(ordering: .acquiring) }) {
+            if wait(plugin, until: deadline &+ plugin.settings.unloadGraceNs, for: { plugin.exited.load(ordering: .acquiring) }) {
                 pthread_join(plugin.thread, nil)
                 dlclose(plugin.library)
                 return
             }
             pthread_detach(plugin.thread)
             abandoned.append(plugin)
-            throw .plugin("plugin '\(plugin.name)' did not stop within its drain deadline plus 5 s; its thread is left running detached")
+            let graceMs = plugin.settings.unloadGraceNs / 1_000_000
+            throw .plugin("plugin '\(plugin.name)' did not stop within its drain deadline plus \(graceMs) ms; its thread is left running detached")
         }
     }
 

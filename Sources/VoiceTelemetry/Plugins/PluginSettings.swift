@@ -4,6 +4,8 @@ import CVoiceTelemetry
 struct PluginSettings {
     var queueCapacity = Int(VT_DEFAULT_PLUGIN_QUEUE)
     var drainTimeoutNs: UInt64 = 2_000_000_000
+    /// How much longer than the drain deadline unload waits for a thread stuck in a callback.
+    var unloadGraceNs: UInt64 = 5_000_000_000
     var healthIntervalNs: UInt64 = 5_000_000_000
     var maxBatchEvents = 256
     static let maxBatchBytes = 64 * 1024
@@ -33,6 +35,7 @@ struct PluginSettings {
                 while capacity < wanted { capacity *= 2 }
                 queueCapacity = capacity
             case "drain_timeout_ms": drainTimeoutNs = try number(min: 0, max: 3_600_000) * 1_000_000
+            case "unload_grace_ms": unloadGraceNs = try number(min: 0, max: 3_600_000) * 1_000_000
             case "health_interval_ms": healthIntervalNs = try number(min: 1, max: 86_400_000) * 1_000_000
             case "max_batch_events": maxBatchEvents = Int(try number(min: 1, max: 4096))
             default: continue
