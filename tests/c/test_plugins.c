@@ -451,18 +451,34 @@ TEST(rate_limit) {
     CHECK_STATUS(vt_set_event_rate_limit(VT_DEFAULT_EVENT_RATE_LIMIT), VT_OK);
 }
 
+/* The scripted plugin held by a gate file: its write waits while `gate` exists and creates
+ * `entered` when a batch is inside it. `extra` is appended to the config object. */
+struct gated { const char *out, *gate, *entered; vt_plugin_id id; };
+
+static struct gated load_gated(const char *stem, const char *extra) {
+    char name[64];
+    struct gated g;
+    snprintf(name, sizeof name, "%s.out", stem);
+    g.out = tmp(name);
+    g.gate = tmp(stem);
+    snprintf(name, sizeof name, "%s.entered", stem);
+    g.entered = tmp(name);
+    unlink(g.out);
+    unlink(g.entered);
+    touch(g.gate);
+    g.id = load_ok(TP "scripted.so", cfg("{\"out\":\"%s\",\"gate\":\"%s\",\"entered\":\"%s\",%s}",
+                                         g.out, g.gate, g.entered, extra));
+    return g;
+}
+
 /* A plugin stuck inside write past its drain deadline and grace: unload gives up on it (VT_E_PLUGIN),
  * its id is gone, and everything else keeps working; when it comes back, its thread ends cleanly. */
 TEST(hung_plugin_is_detached_at_unload) {
     CHECK_STATUS(vt_set_event_rate_limit(0), VT_OK);
-    const char *out = tmp("hung.out"), *gate = tmp("hung.gate"), *entered = tmp("hung.entered");
-    unlink(out);
-    unlink(entered);
-    touch(gate);
-    vt_plugin_id id = load_ok(TP "scripted.so", cfg("{\"out\":\"%s\",\"gate\":\"%s\",\"entered\":\"%s\","
-                                                    "\"drain_timeout_ms\":0,\"unload_grace_ms\":50}", out, gate, entered));
+    struct gated g = load_gated("hung", "\"drain_timeout_ms\":0,\"unload_grace_ms\":50");
+    vt_plugin_id id = g.id;
     CHECK_STATUS(vt_emit(0, "hung.event", "{}", NULL, NULL, 0), VT_OK);
-    CHECK(wait_file(entered)); /* inside write, held by the gate */
+    CHECK(wait_file(g.entered)); /* inside write, held by the gate */
     CHECK_STATUS(vt_unload_plugin(id), VT_E_PLUGIN);
     CHECK_CONTAINS(vt_last_error(), "did not stop within its drain deadline plus 50 ms");
     vt_plugin_statistics st;
@@ -478,18 +494,15 @@ TEST(hung_plugin_is_detached_at_unload) {
     CHECK_STATUS(vt_flush_events(5000), VT_OK);
     CHECK_EQ_U64(count_of(slurp(other), "after.hung"), 1);
     CHECK_STATUS(vt_unload_plugin(ok), VT_OK);
-    unlink(gate); /* the stuck write returns; the detached thread finishes on its own */
+    unlink(g.gate); /* the stuck write returns; the detached thread finishes on its own */
     CHECK_STATUS(vt_set_event_rate_limit(VT_DEFAULT_EVENT_RATE_LIMIT), VT_OK);
 }
 
 TEST(queue_full_drops_oldest) {
     CHECK_STATUS(vt_set_event_rate_limit(0), VT_OK);
-    const char *out = tmp("gate.out"), *gate = tmp("gate"), *entered = tmp("gate.entered");
-    unlink(out);
-    unlink(entered);
-    touch(gate);
-    vt_plugin_id id = load_ok(TP "scripted.so", cfg("{\"out\":\"%s\",\"gate\":\"%s\",\"entered\":\"%s\","
-                                                    "\"queue_capacity\":16,\"max_batch_events\":1,\"health_interval_ms\":3600000}", out, gate, entered));
+    struct gated g = load_gated("gate", "\"queue_capacity\":16,\"max_batch_events\":1,\"health_interval_ms\":3600000");
+    const char *out = g.out, *gate = g.gate, *entered = g.entered;
+    vt_plugin_id id = g.id;
     CHECK_EQ_U64(stats(id).queue_capacity, 16);
     CHECK_STATUS(vt_emit(0, "q.first", "{\"i\":0}", NULL, NULL, 0), VT_OK);
     CHECK(wait_file(entered)); /* batch 1 (one event) is inside write, held by the gate */
