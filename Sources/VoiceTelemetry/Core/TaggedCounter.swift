@@ -24,12 +24,7 @@ struct TaggedCounter: ~Copyable {
 
     /// Add `n` if the counter belongs to `tag`; returns false (and leaves no trace) otherwise.
     @inline(__always)
-    borrowing func add(_ n: UInt64, tag: UInt64) -> Bool {
-        let old = word.wrappingAdd(n, ordering: .relaxed).oldValue
-        if old >> Self.valueBits == tag { return true }
-        takeBack(n, addedUnder: old >> Self.valueBits)
-        return false
-    }
+    borrowing func add(_ n: UInt64, tag: UInt64) -> Bool { addReturningPrevious(n, tag: tag) != nil }
 
     /// As add, returning the value before the add (nil, and no trace, under a foreign tag).
     @inline(__always)
