@@ -813,8 +813,9 @@ vt_status vt_turn_history_json(vt_session s, size_t max_turns, char *buf, size_t
  * replaces it with "[redacted N chars]"; VT_TEXT_INCLUDE truncates it to max_text_chars characters.
  *
  * Delivery: each plugin has its own thread and a bounded queue of events (each at most
- * VT_MAX_EVENT_BYTES, envelope and newline included). Emitting copies the event into the queue of
- * every loaded plugin: it never calls a plugin, never blocks, never allocates. When a queue is full
+ * VT_MAX_EVENT_BYTES, envelope and newline included). Emitting checks the event and copies its parts
+ * into the queue of every loaded plugin: it never calls a plugin, never blocks, never allocates; the
+ * plugin's thread wraps them in the envelope. When a queue is full
  * its oldest event is dropped (reason "queue_full"), so a stalled plugin loses its oldest events and
  * delays nobody. The thread hands batches to the plugin's write(); RETRY re-delivers the same batch
  * with capped exponential backoff (1 ms doubling to 1 s), DROP drops it (reason "plugin"), FATAL

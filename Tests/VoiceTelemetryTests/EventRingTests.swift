@@ -6,8 +6,7 @@ import Testing
     let ring = EventRing(capacity: 4)
     var lost = 0
     for i in 0..<10 {
-        var byte = UInt8(i)
-        let (placed, pushed) = ring.enqueue(&byte, 1)
+        let (placed, pushed) = ring.enqueue(1) { cell in cell.storeBytes(of: UInt8(i), as: UInt8.self) }
         lost += pushed + (placed ? 0 : 1)
     }
     #expect(lost == 6, "10 events into 4 cells lose 6")

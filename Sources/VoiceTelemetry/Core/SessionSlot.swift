@@ -79,9 +79,15 @@ final class SessionSlot: @unchecked Sendable {
     var meta = SessionMeta()
     /// The turn collector's memory (Turns/TurnMemory.swift): set up at creation, like meta.
     var turnMemory = TurnMemory()
+    /// The session id's UTF-8 bytes and how many bytes its JSON escaping adds, for events: vt_emit
+    /// reads them inside the writer guard without touching (retaining) the String. Set by open().
+    let idBytes: UnsafeMutablePointer<UInt8>
+    private(set) var idCount = 0
+    private(set) var idEscapeExtra = 0
 
     init(index: Int) {
         self.index = index
+        idBytes = .allocate(capacity: Int(VT_MAX_SESSION_ID_BYTES))
         let n = UsageField.allCases.count
         usageLatest = .allocate(capacity: n)
         usageTotals = .allocate(capacity: n)
@@ -92,6 +98,7 @@ final class SessionSlot: @unchecked Sendable {
     }
 
     deinit {
+        idBytes.deallocate()
         usageLatest.deallocate()
         usageTotals.deallocate()
     }
@@ -143,6 +150,12 @@ final class SessionSlot: @unchecked Sendable {
             usageTotals[i].store(0, ordering: .relaxed)
         }
         meta = newMeta
+        var id = newMeta.sessionID
+        id.withUTF8 { utf8 in
+            idCount = min(utf8.count, Int(VT_MAX_SESSION_ID_BYTES))
+            if let source = utf8.baseAddress { idBytes.update(from: source, count: idCount) }
+        }
+        idEscapeExtra = ByteWriter.escapeExtra(idBytes, idCount)
         writers.retagKeeping(to: tag)
         generation.store(newGeneration, ordering: .releasing)
         return newGeneration

@@ -102,6 +102,31 @@ struct ByteWriter {
         byte(UInt8(ascii: "\""))
     }
 
+    /// How many bytes `jsonString` adds to `n` bytes of text by escaping (the quotes not counted).
+    static func escapeExtra(_ source: UnsafePointer<UInt8>, _ n: Int) -> Int {
+        var extra = 0
+        var i = 0
+        while i < n {
+            if i + 8 <= n, JSONRewriter.isPlainASCII(UnsafeRawPointer(source + i).loadUnaligned(as: UInt64.self)) {
+                i += 8
+                continue
+            }
+            extra += escapeExtra(source[i])
+            i += 1
+        }
+        return extra
+    }
+
+    /// Bytes `jsonString` adds for one byte: 1 for a two-character escape, 5 for \u00XX.
+    @inline(__always)
+    static func escapeExtra(_ c: UInt8) -> Int {
+        switch c {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"), 0x0A, 0x0D, 0x09: return 1
+        case 0..<0x20: return 5
+        default: return 0
+        }
+    }
+
     mutating func jsonString(_ text: String) {
         var copy = text
         copy.withUTF8 { utf8 in

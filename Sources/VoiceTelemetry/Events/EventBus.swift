@@ -1,10 +1,11 @@
-// EventBus: builds event envelopes and fans them out to the loaded plugins' queues.
+// EventBus: checks events and fans them out to the loaded plugins' queues.
 //
-// The path of one event (vt_emit or a core event): check the strings, build the envelope line in a
-// stack buffer of one cell (validating the payload and rewriting transcripts on the way), apply the
-// per-type rate limit, then copy the line into the queue of every live plugin slot. No lock, no
-// allocation, no plugin call; the only shared writes are the rate-limit word, the queue positions
-// and the plugin's counters.
+// The path of one event (vt_emit or a core event): check the strings, prove the payload a valid
+// compact JSON object (JSONScan; or rewrite it into this thread's scratch cell when it has
+// whitespace or transcripts, JSONRewriter), check the length its envelope line will have, apply the
+// per-type rate limit, then copy the event's parts (EventRecord) into the queue of every live
+// plugin slot; each plugin's thread renders the envelope. No lock, no allocation, no plugin call;
+// the only shared writes are the rate-limit word and the queue positions and cells.
 import CVoiceTelemetry
 import Synchronization
 #if canImport(Glibc)
@@ -54,16 +55,17 @@ final class EventBus: @unchecked Sendable {
         guard typeCount >= 1, typeCount <= Self.maxTypeBytes, Self.isEventType(type) else {
             return fail(.invalid("event_type must be 1-\(Self.maxTypeBytes) bytes of [A-Za-z0-9_.:/-]"))
         }
+        var escapeExtra = 0
         var correlation: Bytes?
         var turn: Bytes?
         if let correlationID {
-            guard let checked = Self.idBytes(correlationID) else {
+            guard let checked = Self.idBytes(correlationID, escapeExtra: &escapeExtra) else {
                 return fail(.invalid("correlation_id is longer than \(Self.maxIDBytes) bytes or not valid UTF-8"))
             }
             correlation = checked
         }
         if let turnID {
-            guard let checked = Self.idBytes(turnID) else {
+            guard let checked = Self.idBytes(turnID, escapeExtra: &escapeExtra) else {
                 return fail(.invalid("turn_id is longer than \(Self.maxIDBytes) bytes or not valid UTF-8"))
             }
             turn = checked
@@ -71,20 +73,15 @@ final class EventBus: @unchecked Sendable {
         let empty: StaticString = "{}"
         let raw = payload.map { UnsafeRawPointer($0).assumingMemoryBound(to: UInt8.self) } ?? empty.utf8Start
         let payloadCount = payload.map { strnlen($0, Self.cellBytes + 1) } ?? 2
-        let body = Bytes(base: raw, count: payloadCount)
-        let t = Clock.resolve(tNs)
-        if session == 0 {
-            return publish(sessionID: nil, policy: TextPolicy(), type: type, payload: body, correlation: correlation,
-                           turn: turn, tNs: t)
-        }
+        var parts = EventParts(tNs: Clock.resolve(tNs), session: nil, type: type, correlation: correlation, turn: turn,
+                               payload: Bytes(base: raw, count: payloadCount), escapeExtra: escapeExtra)
+        if session == 0 { return publish(&parts, policy: TextPolicy()) }
         var status = VT_OK.rawValue
         let guardStatus = Recorder.guarded(session) { slot in
-            var id = slot.meta.sessionID
-            let policy = slot.meta.textPolicy
-            status = id.withUTF8 { utf8 in
-                publish(sessionID: Bytes(base: utf8.baseAddress ?? empty.utf8Start, count: utf8.count), policy: policy,
-                        type: type, payload: body, correlation: correlation, turn: turn, tNs: t)
-            }
+            // The slot's copy of the id: stable while inside the guard, read without retaining.
+            parts.session = Bytes(base: slot.idBytes, count: slot.idCount)
+            parts.escapeExtra += slot.idEscapeExtra
+            status = publish(&parts, policy: slot.meta.textPolicy)
         }
         return guardStatus != VT_OK.rawValue ? guardStatus : status
     }
@@ -106,7 +103,6 @@ final class EventBus: @unchecked Sendable {
     /// As above, for a session id known without a live handle (e.g. a session that just ended).
     func emitCore(sessionID: String?, type: StaticString, json: String, turnID: String? = nil, tNs: UInt64) {
         guard hasSinks else { return }
-        let typeBytes = Bytes(base: type.utf8Start, count: type.utf8CodeUnitCount)
         var json = json
         var id = sessionID ?? ""
         var turnText = turnID ?? ""
@@ -114,11 +110,18 @@ final class EventBus: @unchecked Sendable {
             id.withUTF8 { idBytes in
                 turnText.withUTF8 { turnBytes in
                     let anchor: StaticString = ""
-                    let idPart = sessionID == nil ? nil : Bytes(base: idBytes.baseAddress ?? anchor.utf8Start, count: idBytes.count)
-                    let turnPart = turnID == nil ? nil : Bytes(base: turnBytes.baseAddress ?? anchor.utf8Start, count: min(turnBytes.count, Self.maxIDBytes))
-                    return publish(sessionID: idPart, policy: nil, type: typeBytes,
-                                   payload: Bytes(base: payload.baseAddress ?? anchor.utf8Start, count: payload.count),
-                                   correlation: nil, turn: turnPart, tNs: Clock.resolve(tNs), rateLimited: false)
+                    func part(_ utf8: UnsafeBufferPointer<UInt8>, present: Bool, max: Int) -> Bytes? {
+                        present ? Bytes(base: utf8.baseAddress ?? anchor.utf8Start, count: min(utf8.count, max)) : nil
+                    }
+                    let session = part(idBytes, present: sessionID != nil, max: Int(VT_MAX_SESSION_ID_BYTES))
+                    let turn = part(turnBytes, present: turnID != nil, max: Self.maxIDBytes)
+                    var parts = EventParts(
+                        tNs: Clock.resolve(tNs), session: session,
+                        type: Bytes(base: type.utf8Start, count: type.utf8CodeUnitCount), correlation: nil, turn: turn,
+                        payload: Bytes(base: payload.baseAddress ?? anchor.utf8Start, count: payload.count),
+                        escapeExtra: (session.map { ByteWriter.escapeExtra($0.base, $0.count) } ?? 0)
+                            + (turn.map { ByteWriter.escapeExtra($0.base, $0.count) } ?? 0))
+                    return publish(&parts, policy: nil, rateLimited: false)
                 }
             }
         }
@@ -136,56 +139,44 @@ final class EventBus: @unchecked Sendable {
         if !turnEvents.push(handle: handle, position: position) { forEachPlugin { $0.countLostQueueFull() } }
     }
 
-    // MARK: - Building and fan-out
+    // MARK: - Checking and fan-out
 
-    /// Build the envelope of one event and hand it to every live plugin. `policy` nil: the payload is
-    /// validated but transcripts are not rewritten (core events treat theirs themselves).
-    func publish(sessionID: Bytes?, policy: TextPolicy?, type: Bytes, payload: Bytes, correlation: Bytes?,
-                 turn: Bytes?, tNs: UInt64, rateLimited: Bool = true) -> vt_status {
-        do {
-            // Not re-entered on one thread: plugins run on their own threads, never inside an emit.
-            guard let base = ThreadScratch.cell() else { return fail(.internalError("no memory for the event buffer")) }
-            var out = ByteWriter(base: base, capacity: Self.cellBytes)
-            out.ascii("{\"type_id\":\"core::telemetry/event@1\",\"session_id\":")
-            if let sessionID { out.jsonString(sessionID.base, sessionID.count) } else { out.ascii("null") }
-            out.ascii(",\"event_type\":\"")
-            out.bytes(type.base, type.count)
-            out.ascii("\",\"correlation_id\":")
-            if let correlation { out.jsonString(correlation.base, correlation.count) } else { out.ascii("null") }
-            out.ascii(",\"turn_id\":")
-            if let turn { out.jsonString(turn.base, turn.count) } else { out.ascii("null") }
-            out.ascii(",\"timestamp_us\":")
-            out.decimal(tNs / 1000)
-            out.ascii(",\"data\":")
-            let tooLong = payload.count > Self.cellBytes
-            if !tooLong && JSONScan.isVerbatim(payload.base, payload.count, transcripts: policy != nil) {
-                out.bytes(payload.base, payload.count)   // valid, compact, nothing to rewrite: one copy
-            } else {
-                var rewriter = JSONRewriter(input: payload.base, count: min(payload.count, Self.cellBytes), into: out, policy: policy)
-                if !tooLong {
-                    do throws(JSONRewriter.Problem) {
-                        try rewriter.rewriteObject()
-                    } catch {
-                        return fail(.invalid("json_payload is not a valid JSON object: \(error.reason) (at byte \(error.offset))"))
-                    }
+    /// Check the payload of an event (rewriting it if needed), then hand the event's parts to every
+    /// live plugin's queue; the plugin's thread wraps them in the envelope (EventRecord). `policy` nil:
+    /// the payload is validated but transcripts are not rewritten (core events treat theirs themselves).
+    func publish(_ parts: inout EventParts, policy: TextPolicy?, rateLimited: Bool = true) -> vt_status {
+        let payload = parts.payload
+        let tooLong = payload.count > Self.cellBytes
+        if tooLong || !JSONScan.isVerbatim(payload.base, payload.count, transcripts: policy != nil) {
+            // Whitespace, a transcript to rewrite or an error to explain: the rewriter writes the
+            // compact payload into this thread's scratch cell (never re-entered: plugins run on their
+            // own threads, never inside an emit).
+            guard let scratch = ThreadScratch.cell() else { return fail(.internalError("no memory for the event buffer")) }
+            var rewriter = JSONRewriter(input: payload.base, count: min(payload.count, Self.cellBytes),
+                                        into: ByteWriter(base: scratch, capacity: Self.cellBytes), policy: policy)
+            if !tooLong {
+                do throws(JSONRewriter.Problem) {
+                    try rewriter.rewriteObject()
+                } catch {
+                    return fail(.invalid("json_payload is not a valid JSON object: \(error.reason) (at byte \(error.offset))"))
                 }
-                out = rewriter.out
             }
-            out.ascii("}\n")
-            if tooLong || out.overflowed {
-                forEachPlugin { $0.countRefused(rateLimited: false) }
-                return fail(.limit("the event is longer than VT_MAX_EVENT_BYTES (\(Self.cellBytes)) with its envelope; not forwarded"))
-            }
-            guard hasSinks else { return VT_OK.rawValue }
-            if rateLimited, !rateLimiter.admit(key: RateLimiter.hash(type.base, type.count), tNs: tNs) {
-                forEachPlugin { $0.countRefused(rateLimited: true) }
-                return VT_OK.rawValue
-            }
-            let line = UnsafeRawPointer(base)
-            let n = out.count
-            forEachPlugin { $0.offer(line, n) }
+            parts.payload = Bytes(base: scratch, count: rewriter.out.count)
+            if rewriter.out.overflowed { parts.payload.count = Self.cellBytes + 1 }
+        }
+        if tooLong || EventRecord.lineLength(parts) > Self.cellBytes {
+            forEachPlugin { $0.countRefused(rateLimited: false) }
+            return fail(.limit("the event is longer than VT_MAX_EVENT_BYTES (\(Self.cellBytes)) with its envelope; not forwarded"))
+        }
+        guard hasSinks else { return VT_OK.rawValue }
+        if rateLimited, rateLimiter.isLimiting,
+           !rateLimiter.admit(key: RateLimiter.hash(parts.type.base, parts.type.count), tNs: parts.tNs) {
+            forEachPlugin { $0.countRefused(rateLimited: true) }
             return VT_OK.rawValue
         }
+        let recordLength = EventRecord.recordLength(parts)
+        forEachPlugin { [parts] in $0.offer(parts, recordLength: recordLength) }
+        return VT_OK.rawValue
     }
 
     @inline(__always)
@@ -200,22 +191,48 @@ final class EventBus: @unchecked Sendable {
 
     // MARK: - Argument checks
 
+    /// [A-Za-z0-9_.:/-]: one bit per ASCII byte.
+    private static let eventTypeBytes: (UInt64, UInt64) = {
+        var low: UInt64 = 0, high: UInt64 = 0
+        for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:/-".utf8 {
+            if c < 64 { low |= 1 << UInt64(c) } else { high |= 1 << UInt64(c - 64) }
+        }
+        return (low, high)
+    }()
+
     static func isEventType(_ type: Bytes) -> Bool {
+        let (low, high) = eventTypeBytes
         for i in 0..<type.count {
             let c = type.base[i]
-            let ok = (c >= UInt8(ascii: "a") && c <= UInt8(ascii: "z")) || (c >= UInt8(ascii: "A") && c <= UInt8(ascii: "Z"))
-                || (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9")) || c == UInt8(ascii: "_") || c == UInt8(ascii: ".")
-                || c == UInt8(ascii: ":") || c == UInt8(ascii: "/") || c == UInt8(ascii: "-")
-            if !ok { return false }
+            let allowed = c < 64 ? low >> UInt64(c) & 1 : c < 128 ? high >> UInt64(c - 64) & 1 : 0
+            if allowed == 0 { return false }
         }
         return true
     }
 
-    static func idBytes(_ text: UnsafePointer<CChar>) -> Bytes? {
+    /// A correlation or turn id: its bytes if it is valid UTF-8 of at most maxIDBytes; adds the bytes
+    /// its JSON escaping will add to `escapeExtra`.
+    @inline(__always)
+    static func idBytes(_ text: UnsafePointer<CChar>, escapeExtra: inout Int) -> Bytes? {
         let n = strnlen(text, maxIDBytes + 1)
         guard n <= maxIDBytes else { return nil }
         let bytes = UnsafeRawPointer(text).assumingMemoryBound(to: UInt8.self)
-        guard UTF8Check.isValid(bytes, n) else { return nil }
+        var i = 0
+        while i < n {
+            if i + 8 <= n, JSONRewriter.isPlainASCII(UnsafeRawPointer(bytes + i).loadUnaligned(as: UInt64.self)) {
+                i += 8
+                continue
+            }
+            let c = bytes[i]
+            if c < 0x80 {
+                escapeExtra += ByteWriter.escapeExtra(c)
+                i += 1
+                continue
+            }
+            let length = UTF8Check.sequenceLength(bytes, i, n)
+            guard length > 0 else { return nil }
+            i += length
+        }
         return Bytes(base: bytes, count: n)
     }
 }

@@ -32,9 +32,14 @@ enum JSONScan {
                 }
                 guard c == UInt8(ascii: "\"") else { return false }
                 let start = i + 1
-                guard let after = string(input, i, end) else { return false }
-                if transcripts && JSONRewriter.isTranscriptKey(rawKey: input + start, after - 1 - start) {
-                    return false   // its value may need rewriting: the slow path decides
+                var escaped = false
+                guard let after = string(input, i, end, &escaped) else { return false }
+                if transcripts {
+                    // Every transcript key ends in 't'; a key written with escapes is decoded first.
+                    let n = after - 1 - start
+                    let maybe = escaped ? JSONRewriter.isTranscriptKey(rawKey: input + start, n)
+                        : n >= 4 && input[after - 2] == UInt8(ascii: "t") && JSONRewriter.isTranscriptKey(input + start, n)
+                    if maybe { return false }   // its value may need rewriting: the slow path decides
                 }
                 i = after
                 expect = .colon
@@ -49,7 +54,8 @@ enum JSONScan {
                 }
                 switch c {
                 case UInt8(ascii: "\""):
-                    guard let after = string(input, i, end) else { return false }
+                    var escaped = false
+                    guard let after = string(input, i, end, &escaped) else { return false }
                     i = after
                     expect = .commaOrEnd
                 case UInt8(ascii: "{"), UInt8(ascii: "["):
@@ -99,9 +105,10 @@ enum JSONScan {
         return depth > 0
     }
 
-    /// A string at input[i] == '"': the index after its closing quote, or nil.
+    /// A string at input[i] == '"': the index after its closing quote, or nil. Sets `escaped` if it
+    /// holds an escape sequence.
     @inline(__always)
-    private static func string(_ input: UnsafePointer<UInt8>, _ quote: Int, _ end: Int) -> Int? {
+    private static func string(_ input: UnsafePointer<UInt8>, _ quote: Int, _ end: Int, _ escaped: inout Bool) -> Int? {
         var i = quote + 1
         while true {
             while i + 8 <= end, JSONRewriter.isPlainASCII(UnsafeRawPointer(input + i).loadUnaligned(as: UInt64.self)) {
@@ -113,6 +120,7 @@ enum JSONScan {
             if c >= 0x20 && c < 0x80 && c != UInt8(ascii: "\\") { i += 1; continue }
             if c < 0x20 { return nil }
             if c == UInt8(ascii: "\\") {
+                escaped = true
                 guard i + 1 < end else { return nil }
                 switch input[i + 1] {
                 case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),

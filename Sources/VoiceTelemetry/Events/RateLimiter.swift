@@ -43,6 +43,10 @@ final class RateLimiter: @unchecked Sendable {
         return h == 0 ? 1 : h
     }
 
+    /// False when the limit is off (0).
+    @inline(__always)
+    var isLimiting: Bool { limit.load(ordering: .relaxed) != 0 }
+
     /// Count one event of the type with hash `key` at `tNs`; false when it is over the limit.
     func admit(key: UInt64, tNs: UInt64) -> Bool {
         let limit = UInt64(self.limit.load(ordering: .relaxed))

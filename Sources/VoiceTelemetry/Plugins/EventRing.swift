@@ -66,10 +66,10 @@ final class EventRing: @unchecked Sendable {
     var enqueueMark: UInt64 { enqueuePosition.pointee.load(ordering: .acquiring) }
     var dequeueMark: UInt64 { dequeuePosition.pointee.load(ordering: .acquiring) }
 
-    /// Copy `n` bytes (n <= cellBytes) in. Returns how many events were lost making room: the oldest
-    /// ones pushed out, plus 1 if this event itself could not be placed (`placed` false).
+    /// Put one event of `n` bytes (n <= cellBytes) in: `fill` writes them into the claimed cell.
+    /// Returns whether it was placed and how many events were pushed out making room (the oldest).
     @inline(__always)
-    func enqueue(_ source: UnsafeRawPointer, _ n: Int) -> (placed: Bool, pushedOut: Int) {
+    func enqueue(_ n: Int, _ fill: (UnsafeMutableRawPointer) -> Void) -> (placed: Bool, pushedOut: Int) {
         var pushedOut = 0
         var pos = enqueuePosition.pointee.load(ordering: .relaxed)
         while true {
@@ -80,7 +80,7 @@ final class EventRing: @unchecked Sendable {
                 let (won, seen) = enqueuePosition.pointee.weakCompareExchange(
                     expected: pos, desired: pos &+ 1, ordering: .relaxed)
                 if won {
-                    bytes(index).copyMemory(from: source, byteCount: n)
+                    fill(bytes(index))
                     length(index).pointee = n
                     sequence(index).pointee.store(pos &+ 1, ordering: .releasing)
                     return (true, pushedOut)

@@ -20,7 +20,7 @@ final class Plugin: @unchecked Sendable {
     let version: String
     let settings: PluginSettings
     let ring: EventRing
-    let counters = PluginCounters()
+    let counters: PluginCounters
     /// dlopen handle; closed by the registry after the thread has stopped.
     let library: UnsafeMutableRawPointer
     let write: PluginWriteFn
@@ -60,6 +60,7 @@ final class Plugin: @unchecked Sendable {
         self.flush = flush
         self.shutdown = shutdown
         ring = EventRing(capacity: settings.queueCapacity)
+        counters = PluginCounters(ring: ring)
         wakeThreshold = max(1, min(settings.queueCapacity / 4, settings.maxBatchEvents))
         hostTable = .allocate(capacity: 1)
         hostTable.initialize(to: PluginHost.table())
@@ -87,35 +88,32 @@ final class Plugin: @unchecked Sendable {
 
     // MARK: - Producer side (any emitting thread; lock-free)
 
-    /// Offer one event (already built) to this plugin.
+    /// Offer one event (its checked parts; `recordLength` = EventRecord.recordLength(parts)).
     @inline(__always)
-    func offer(_ bytes: UnsafeRawPointer, _ n: Int) {
-        counters.emitted.wrappingAdd(1, ordering: .relaxed)
+    func offer(_ parts: EventParts, recordLength: Int) {
         if disabled.load(ordering: .relaxed) {
-            counters.droppedDisabled.wrappingAdd(1, ordering: .relaxed)
+            counters.disabledAtOffer.wrappingAdd(1, ordering: .relaxed)
             return
         }
-        let (placed, pushedOut) = ring.enqueue(bytes, n)
-        let lost = pushedOut + (placed ? 0 : 1)
-        if lost > 0 { counters.droppedQueueFull.wrappingAdd(UInt64(lost), ordering: .relaxed) }
+        let (placed, pushedOut) = ring.enqueue(recordLength) { cell in EventRecord.write(parts, to: cell) }
+        if pushedOut > 0 { counters.pushedOut.wrappingAdd(UInt64(pushedOut), ordering: .relaxed) }
+        if !placed { counters.notPlaced.wrappingAdd(1, ordering: .relaxed) }
         if sleeping.load(ordering: .relaxed), ring.depth >= wakeThreshold { wake() }
     }
 
     /// Count an event lost before it could be offered (the pending turn.complete queue was full, or
     /// the turn record was overwritten before it could be rendered).
     func countLostQueueFull() {
-        counters.emitted.wrappingAdd(1, ordering: .relaxed)
-        counters.droppedQueueFull.wrappingAdd(1, ordering: .relaxed)
+        counters.lost.wrappingAdd(1, ordering: .relaxed)
     }
 
     /// Count an event that never reaches the queue.
     @inline(__always)
     func countRefused(rateLimited: Bool) {
-        counters.emitted.wrappingAdd(1, ordering: .relaxed)
         if rateLimited {
-            counters.droppedRateLimited.wrappingAdd(1, ordering: .relaxed)
+            counters.rateLimited.wrappingAdd(1, ordering: .relaxed)
         } else {
-            counters.droppedTooLarge.wrappingAdd(1, ordering: .relaxed)
+            counters.tooLarge.wrappingAdd(1, ordering: .relaxed)
         }
     }
 
@@ -127,7 +125,7 @@ final class Plugin: @unchecked Sendable {
     }
 
     /// Events in the queue or in the batch being delivered.
-    var queued: UInt64 { UInt64(ring.depth) &+ counters.inBatch.load(ordering: .relaxed) }
+    var queued: UInt64 { counters.totals().queued }
 
     // MARK: - Errors
 

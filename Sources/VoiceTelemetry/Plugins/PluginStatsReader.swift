@@ -10,16 +10,15 @@ enum PluginStatsReader {
         s.id = plugin.id
         copy(plugin.name, into: &s.name)
         copy(plugin.version, into: &s.version)
-        // Consumer-side counters first, then the queue, then the producer side: an event moving
-        // through the pipeline meanwhile is then counted at most twice, never lost from the sum.
-        s.delivered = c.delivered.load(ordering: .relaxed)
-        s.dropped_plugin = c.droppedPlugin.load(ordering: .relaxed)
-        s.dropped_disabled = c.droppedDisabled.load(ordering: .relaxed)
-        s.queued = plugin.queued
-        s.dropped_queue_full = c.droppedQueueFull.load(ordering: .relaxed)
-        s.dropped_rate_limited = c.droppedRateLimited.load(ordering: .relaxed)
-        s.dropped_too_large = c.droppedTooLarge.load(ordering: .relaxed)
-        s.emitted = c.emitted.load(ordering: .relaxed)
+        let t = c.totals()
+        s.emitted = t.emitted
+        s.delivered = t.delivered
+        s.dropped_queue_full = t.queueFull
+        s.dropped_rate_limited = t.rateLimited
+        s.dropped_too_large = t.tooLarge
+        s.dropped_plugin = t.plugin
+        s.dropped_disabled = t.disabled
+        s.queued = t.queued
         s.retries = c.retries.load(ordering: .relaxed)
         s.batches = c.batches.load(ordering: .relaxed)
         s.health_events = c.healthEvents.load(ordering: .relaxed)

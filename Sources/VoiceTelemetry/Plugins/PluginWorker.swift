@@ -69,10 +69,10 @@ struct PluginWorker {
         }
         // Stopped: whatever is left could not be delivered before the deadline.
         if events > 0 {
-            counters.droppedDisabled.wrappingAdd(UInt64(events), ordering: .relaxed)
+            counters.disabledTaken.wrappingAdd(UInt64(events), ordering: .relaxed)
             counters.inBatch.wrappingSubtract(UInt64(events), ordering: .relaxed)
         }
-        while plugin.ring.discardOldest() { counters.droppedDisabled.wrappingAdd(1, ordering: .relaxed) }
+        while plugin.ring.discardOldest() { counters.disabledTaken.wrappingAdd(1, ordering: .relaxed) }
         let deadline = plugin.stopDeadline.load(ordering: .relaxed)
         if !plugin.disabled.load(ordering: .relaxed), let flush = plugin.flush {
             let result = flush(plugin.state, deadline)
@@ -94,18 +94,17 @@ struct PluginWorker {
         let maxEvents = plugin.settings.maxBatchEvents
         let base = buffer
         while events < maxEvents, length < PluginSettings.maxBatchBytes {
-            let start = length
-            // The buffer keeps room for one whole cell past maxBatchBytes, so any event fits.
-            guard let n = ring.dequeue({ bytes, n in
-                (base + start).update(from: bytes.assumingMemoryBound(to: UInt8.self), count: n)
-            }) else { break }
+            // The buffer keeps room for one whole line past maxBatchBytes, and a record's line is at
+            // most VT_MAX_EVENT_BYTES (the emitter checked), so any event fits.
+            var out = ByteWriter(base: base + length, capacity: bufferCapacity - length)
+            guard ring.dequeue({ record, _ in EventRecord.render(record, into: &out) }) != nil else { break }
             counters.inBatch.wrappingAdd(1, ordering: .relaxed)
-            length += n
+            length += out.count
             events += 1
         }
         if plugin.disabled.load(ordering: .relaxed) {
             // A disabled plugin gets nothing: its events are counted and discarded.
-            counters.droppedDisabled.wrappingAdd(UInt64(events), ordering: .relaxed)
+            counters.disabledTaken.wrappingAdd(UInt64(events), ordering: .relaxed)
             counters.inBatch.wrappingSubtract(UInt64(events), ordering: .relaxed)
             clearBatch()
             return
@@ -115,7 +114,7 @@ struct PluginWorker {
         if lines > 0 {
             sequence &+= 1
             attempt = 0
-            let producerDrops = counters.producerDrops()
+            let producerDrops = counters.totals().producerDrops
             droppedBefore = producerDrops &- producerDropsSeen
             producerDropsSeen = producerDrops
         }
@@ -158,7 +157,7 @@ struct PluginWorker {
         default:
             let what = result == Int32(VT_SINK_FATAL.rawValue) ? "write returned FATAL" : "write returned \(result) (not a vt_sink_result)"
             plugin.disable("\(what): plugin disabled; its events are dropped from now on")
-            counters.droppedDisabled.wrappingAdd(n, ordering: .relaxed)
+            counters.disabledTaken.wrappingAdd(n, ordering: .relaxed)
         }
         counters.inBatch.wrappingSubtract(n, ordering: .relaxed)
         clearBatch()
@@ -170,8 +169,8 @@ struct PluginWorker {
         let now = Clock.nowNs()
         guard now >= nextHealthNs else { return }
         nextHealthNs = now &+ plugin.settings.healthIntervalNs
-        let counters = plugin.counters
-        let drops = counters.allDrops()
+        let totals = plugin.counters.totals()
+        let drops = totals.allDrops
         guard drops != healthDropsSeen else { return }
         let since = drops &- healthDropsSeen
         healthDropsSeen = drops
@@ -184,22 +183,22 @@ struct PluginWorker {
         out.ascii(",\"dropped_since_last\":")
         out.decimal(since)
         out.ascii(",\"dropped\":{\"queue_full\":")
-        out.decimal(counters.droppedQueueFull.load(ordering: .relaxed))
+        out.decimal(totals.queueFull)
         out.ascii(",\"rate_limited\":")
-        out.decimal(counters.droppedRateLimited.load(ordering: .relaxed))
+        out.decimal(totals.rateLimited)
         out.ascii(",\"too_large\":")
-        out.decimal(counters.droppedTooLarge.load(ordering: .relaxed))
+        out.decimal(totals.tooLarge)
         out.ascii(",\"plugin\":")
-        out.decimal(counters.droppedPlugin.load(ordering: .relaxed))
+        out.decimal(totals.plugin)
         out.ascii(",\"disabled\":")
-        out.decimal(counters.droppedDisabled.load(ordering: .relaxed))
+        out.decimal(totals.disabled)
         out.ascii("},\"delivered\":")
-        out.decimal(counters.delivered.load(ordering: .relaxed))
+        out.decimal(totals.delivered)
         out.ascii("}}\n")
         guard !out.overflowed else { return }
         length += out.count
         lines += 1
-        counters.healthEvents.wrappingAdd(1, ordering: .relaxed)
+        plugin.counters.healthEvents.wrappingAdd(1, ordering: .relaxed)
     }
 
     // MARK: - Flush and idling

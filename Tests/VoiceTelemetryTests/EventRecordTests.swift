@@ -1,0 +1,85 @@
+// EventRecord: the emitting side's length of an envelope line must be the exact length the plugin
+// thread's rendering has (the VT_MAX_EVENT_BYTES check depends on it), and the rendering must be the
+// documented envelope.
+import Testing
+@testable import VoiceTelemetry
+
+/// Write the record of the given parts, render it, and return (line, lineLength's prediction).
+private func roundTrip(session: String?, type: String, correlation: String?, turn: String?, payload: String,
+                       tNs: UInt64) -> (line: String, predicted: Int) {
+    // The five texts one after the other in one allocation, each borrowed as EventBus.Bytes.
+    let texts = [session, type, correlation, turn, payload]
+    let all = texts.flatMap { Array(($0 ?? "").utf8) }
+    let storage = UnsafeMutablePointer<UInt8>.allocate(capacity: max(all.count, 1))
+    defer { storage.deallocate() }
+    storage.initialize(from: all, count: all.count)
+    var offset = 0
+    let parts: [EventBus.Bytes?] = texts.map { text in
+        let n = text?.utf8.count ?? 0
+        defer { offset += n }
+        return text.map { _ in EventBus.Bytes(base: UnsafePointer(storage + offset), count: n) }
+    }
+    let ids = [parts[0], parts[2], parts[3]].compactMap { $0 }
+    let event = EventParts(tNs: tNs, session: parts[0], type: parts[1]!, correlation: parts[2], turn: parts[3],
+                           payload: parts[4]!, escapeExtra: ids.map { ByteWriter.escapeExtra($0.base, $0.count) }.reduce(0, +))
+    let record = UnsafeMutableRawPointer.allocate(byteCount: EventRecord.recordLength(event), alignment: 8)
+    defer { record.deallocate() }
+    EventRecord.write(event, to: record)
+    var buffer = [UInt8](repeating: 0, count: 8192)
+    let line = buffer.withUnsafeMutableBufferPointer { raw -> String in
+        var out = ByteWriter(base: raw.baseAddress!, capacity: raw.count)
+        EventRecord.render(record, into: &out)
+        return String(decoding: UnsafeBufferPointer(start: raw.baseAddress, count: out.count), as: UTF8.self)
+    }
+    return (line, EventRecord.lineLength(event))
+}
+
+@Test func recordRendersTheEnvelope() {
+    let (line, predicted) = roundTrip(session: "call-\"7\"", type: "llm.response", correlation: "turn-1", turn: nil,
+                                      payload: #"{"latency_ms":842}"#, tNs: 123_456_789_012)
+    #expect(line == #"{"type_id":"core::telemetry/event@1","session_id":"call-\"7\"","event_type":"llm.response","correlation_id":"turn-1","turn_id":null,"timestamp_us":123456789,"data":{"latency_ms":842}}"# + "\n")
+    #expect(predicted == line.utf8.count)
+}
+
+@Test func predictedLineLengthIsExact() {
+    // Ids with every kind of escape (two-character, \u00XX, multi-byte UTF-8), absent ids, and
+    // timestamps of every digit count.
+    let ids: [String?] = [nil, "", "a", "turn-42", "quote\"back\\slash", "tab\tnl\ncr\r", "\u{01}\u{1F}ctl",
+                          "é😀ü", String(repeating: "x", count: 128), String(repeating: "\"", count: 128)]
+    var x: UInt64 = 0x2545_F491_4F6C_DD1D
+    for session in ids {
+        for correlation in ids {
+            for turn in ids {
+                x ^= x << 13; x ^= x >> 7; x ^= x << 17
+                let tNs = x >> (x % 64)
+                let (line, predicted) = roundTrip(session: session, type: "t.x", correlation: correlation, turn: turn,
+                                                  payload: "{}", tNs: tNs)
+                #expect(predicted == line.utf8.count, "\(String(describing: session)) \(String(describing: correlation)) \(String(describing: turn)) \(tNs)")
+            }
+        }
+    }
+}
+
+@Test func decimalDigitsCountsEveryPowerOfTen() {
+    var cases: [UInt64] = [0, UInt64.max]
+    var p: UInt64 = 1
+    for _ in 0..<19 {
+        p *= 10
+        cases += [p - 1, p, p + 1]
+    }
+    for v in cases { #expect(EventRecord.decimalDigits(v) == String(v).count, "\(v)") }
+}
+
+@Test func escapeExtraMatchesJSONString() {
+    for c in 0..<128 {
+        var one = [UInt8(c)]
+        let extra = one.withUnsafeMutableBufferPointer { ByteWriter.escapeExtra(UnsafePointer($0.baseAddress!), 1) }
+        var buffer = [UInt8](repeating: 0, count: 16)
+        let n = buffer.withUnsafeMutableBufferPointer { raw -> Int in
+            var out = ByteWriter(base: raw.baseAddress!, capacity: raw.count)
+            one.withUnsafeBufferPointer { out.jsonString($0.baseAddress!, 1) }
+            return out.count
+        }
+        #expect(n == 3 + extra, "byte \(c)")
+    }
+}
