@@ -83,3 +83,19 @@ private func roundTrip(session: String?, type: String, correlation: String?, tur
         #expect(n == 3 + extra, "byte \(c)")
     }
 }
+
+@Test func eventTypeLengthAcceptsExactlyTheDocumentedBytes() {
+    func length(_ bytes: [UInt8]) -> Int? {
+        (bytes + [0]).withUnsafeBufferPointer { b in
+            b.baseAddress!.withMemoryRebound(to: CChar.self, capacity: b.count) { EventBus.eventTypeLength($0) }
+        }
+    }
+    let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:/-".utf8)
+    for b in 1...255 {
+        let expected = allowed.contains(UInt8(b)) ? 3 : nil
+        #expect(length([UInt8(ascii: "a"), UInt8(b), UInt8(ascii: "z")]) == expected, "byte \(b)")
+    }
+    #expect(length([]) == nil, "empty")
+    #expect(length([UInt8](repeating: UInt8(ascii: "x"), count: 64)) == 64)
+    #expect(length([UInt8](repeating: UInt8(ascii: "x"), count: 65)) == nil, "longer than VT_MAX_EVENT_TYPE_BYTES")
+}

@@ -69,6 +69,20 @@ private func rewrite(_ text: String, policy: TextPolicy? = nil) -> String? {
     }
 }
 
+@Test func firstSpecialByteOfAWordIsExact() {
+    // Random words mixing plain and special bytes: the lowest flagged byte is the first special one.
+    var x: UInt64 = 0x9E37_79B9_7F4A_7C15
+    let pool: [UInt8] = [0x00, 0x01, 0x1F, 0x20, 0x21, 0x22, 0x23, 0x5B, 0x5C, 0x5D, 0x7E, 0x7F, 0x80, 0xC3, 0xFF, 0x61]
+    for _ in 0..<50_000 {
+        x ^= x << 13; x ^= x >> 7; x ^= x << 17
+        let bytes = (0..<8).map { k in pool[Int((x >> (UInt64(k) * 4)) & 15)] }
+        let word = bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+        let first = bytes.firstIndex { $0 < 0x20 || $0 >= 0x80 || $0 == 0x22 || $0 == 0x5C }
+        let special = JSONRewriter.specialBytes(word)
+        #expect(special == 0 ? first == nil : first == special.trailingZeroBitCount / 8, "\(bytes)")
+    }
+}
+
 @Test func longStringsAreValidatedAcrossTheFastPath() {
     let long = String(repeating: "abcdefgh", count: 40)
     #expect(rewrite("{\"a\":\"\(long)\"}") == "{\"a\":\"\(long)\"}")

@@ -46,6 +46,8 @@ private let compactValid: [String] = [
     #expect(!verbatim([0x7B, 0x22, 0x61, 0x22, 0x3A, 0x22, 0xC3, 0x22, 0x7D]))   // {"a":"<C3>"}: bad UTF-8
     #expect(!verbatim(Array(#"{"text":"secret"}"#.utf8), transcripts: true))
     #expect(!verbatim(Array(#"{"n":{"user_transcript":"x"}}"#.utf8), transcripts: true))
+    #expect(!verbatim(Array(#"{"te\u0078t":"secret"}"#.utf8), transcripts: true), "an escaped transcript key")
+    #expect(!verbatim(Array(#"{"a":[{"b":{"c":[{"my_text":"x"}]}}]}"#.utf8), transcripts: true), "a nested one")
     #expect(verbatim(Array(#"{"text":"secret"}"#.utf8), transcripts: false))
 }
 

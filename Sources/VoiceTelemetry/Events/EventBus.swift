@@ -50,11 +50,10 @@ final class EventBus: @unchecked Sendable {
     func emit(session: vt_session, eventType: UnsafePointer<CChar>?, payload: UnsafePointer<CChar>?,
               correlationID: UnsafePointer<CChar>?, turnID: UnsafePointer<CChar>?, tNs: UInt64) -> vt_status {
         guard let eventType else { return fail(.invalid("event_type is NULL")) }
-        let typeCount = strnlen(eventType, Self.maxTypeBytes + 1)
-        let type = Bytes(base: UnsafeRawPointer(eventType).assumingMemoryBound(to: UInt8.self), count: typeCount)
-        guard typeCount >= 1, typeCount <= Self.maxTypeBytes, Self.isEventType(type) else {
+        guard let typeCount = Self.eventTypeLength(eventType) else {
             return fail(.invalid("event_type must be 1-\(Self.maxTypeBytes) bytes of [A-Za-z0-9_.:/-]"))
         }
+        let type = Bytes(base: UnsafeRawPointer(eventType).assumingMemoryBound(to: UInt8.self), count: typeCount)
         var escapeExtra = 0
         var correlation: Bytes?
         var turn: Bytes?
@@ -191,23 +190,23 @@ final class EventBus: @unchecked Sendable {
 
     // MARK: - Argument checks
 
-    /// [A-Za-z0-9_.:/-]: one bit per ASCII byte.
-    private static let eventTypeBytes: (UInt64, UInt64) = {
-        var low: UInt64 = 0, high: UInt64 = 0
-        for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:/-".utf8 {
-            if c < 64 { low |= 1 << UInt64(c) } else { high |= 1 << UInt64(c - 64) }
+    /// The length of a NUL-terminated event type if it is 1...maxTypeBytes bytes of
+    /// [A-Za-z0-9_.:/-], else nil (one pass: no separate strlen).
+    @inline(__always)
+    static func eventTypeLength(_ text: UnsafePointer<CChar>) -> Int? {
+        // One bit per allowed byte: '-' '.' '/' '0'-'9' ':' are 45...58; 'A'-'Z' 65...90, '_' 95 and
+        // 'a'-'z' 97...122 are 64 + 1...26, 31 and 33...58.
+        let low: UInt64 = (1 << 59) - (1 << 45)
+        let high: UInt64 = ((1 << 27) - (1 << 1)) | (1 << 31) | ((1 << 59) - (1 << 33))
+        let bytes = UnsafeRawPointer(text).assumingMemoryBound(to: UInt8.self)
+        var n = 0
+        while true {
+            let c = bytes[n]
+            if c == 0 { return n >= 1 ? n : nil }
+            let allowed = c < 64 ? low >> UInt64(c) & 1 : c < 128 ? high >> UInt64(c & 63) & 1 : 0
+            guard allowed != 0, n < maxTypeBytes else { return nil }
+            n += 1
         }
-        return (low, high)
-    }()
-
-    static func isEventType(_ type: Bytes) -> Bool {
-        let (low, high) = eventTypeBytes
-        for i in 0..<type.count {
-            let c = type.base[i]
-            let allowed = c < 64 ? low >> UInt64(c) & 1 : c < 128 ? high >> UInt64(c - 64) & 1 : 0
-            if allowed == 0 { return false }
-        }
-        return true
     }
 
     /// A correlation or turn id: its bytes if it is valid UTF-8 of at most maxIDBytes; adds the bytes

@@ -177,11 +177,18 @@ struct JSONRewriter {
 
     /// True when none of the eight bytes of `x` is a control character, non-ASCII, '"' or '\\'.
     @inline(__always)
-    static func isPlainASCII(_ x: UInt64) -> Bool {
+    static func isPlainASCII(_ x: UInt64) -> Bool { specialBytes(x) == 0 }
+
+    /// The high bit of every byte of `x` (in memory order, little-endian) that is a control
+    /// character, non-ASCII, '"' or '\\'; 0 if there is none. Exact for the lowest byte flagged, so
+    /// `trailingZeroBitCount / 8` is the offset of the first such byte. (A byte above a flagged one
+    /// may be flagged wrongly: the subtractions borrow across bytes.)
+    @inline(__always)
+    static func specialBytes(_ x: UInt64) -> UInt64 {
         let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
-        func hasZeroByte(_ v: UInt64) -> Bool { (v &- ones) & ~v & highs != 0 }
-        let below0x20 = (x &- ones &* 0x20) & ~x & highs != 0   // exact for bytes < 0x80
-        return x & highs == 0 && !below0x20 && !hasZeroByte(x ^ (ones &* 0x22)) && !hasZeroByte(x ^ (ones &* 0x5C))
+        func zeroBytes(_ v: UInt64) -> UInt64 { (v &- ones) & ~v & highs }
+        let below0x20 = (x &- ones &* 0x20) & ~x & highs   // exact for bytes < 0x80
+        return (x & highs) | below0x20 | zeroBytes(x ^ (ones &* 0x22)) | zeroBytes(x ^ (ones &* 0x5C))
     }
 
     /// The value of four hex digits at `i`, or nil.

@@ -10,133 +10,122 @@ enum JSONScan {
     /// Containers nest at most this deep (JSONRewriter.maxDepth).
     static let maxDepth = 64
 
-    private enum Expect {
-        case firstKeyOrEnd, key, colon, value, commaOrEnd, firstValueOrEnd
-    }
-
     /// True when `input` is a valid JSON object to be forwarded verbatim (see above).
+    ///
+    /// Straight-line code per token rather than a state variable to switch on: the branches then
+    /// follow the document's shape, which repeats from event to event and predicts well.
     static func isVerbatim(_ input: UnsafePointer<UInt8>, _ end: Int, transcripts: Bool) -> Bool {
         guard end >= 2, input[0] == UInt8(ascii: "{") else { return false }
+        if input[1] == UInt8(ascii: "}") { return end == 2 }
         var i = 1
-        var depth = 1
-        var objects: UInt64 = 1          // bit d: the container at depth d + 1 is an object
-        var expect = Expect.firstKeyOrEnd
+        var depth = 0               // containers open below the top-level object
+        var objects: UInt64 = 1     // bit d: the container at depth d is an object (bit 0: the top)
+        var inObject = true
         while true {
-            guard i < end else { return false }
-            let c = input[i]
-            switch expect {
-            case .firstKeyOrEnd, .key:
-                if c == UInt8(ascii: "}") && expect == .firstKeyOrEnd {
-                    guard closeContainer(&i, &depth, &expect, objects) else { return i == end }
-                    continue
-                }
-                guard c == UInt8(ascii: "\"") else { return false }
+            // At a member (its key first) or an element.
+            if inObject {
+                guard i < end, input[i] == UInt8(ascii: "\"") else { return false }
                 let start = i + 1
                 var escaped = false
-                guard let after = string(input, i, end, &escaped) else { return false }
+                i = string(input, i, end, &escaped)
+                guard i > 0 else { return false }
                 if transcripts {
                     // Every transcript key ends in 't'; a key written with escapes is decoded first.
-                    let n = after - 1 - start
+                    let n = i - 1 - start
                     let maybe = escaped ? JSONRewriter.isTranscriptKey(rawKey: input + start, n)
-                        : n >= 4 && input[after - 2] == UInt8(ascii: "t") && JSONRewriter.isTranscriptKey(input + start, n)
+                        : n >= 4 && input[i - 2] == UInt8(ascii: "t") && JSONRewriter.isTranscriptKey(input + start, n)
                     if maybe { return false }   // its value may need rewriting: the slow path decides
                 }
-                i = after
-                expect = .colon
-            case .colon:
-                guard c == UInt8(ascii: ":") else { return false }
+                guard i < end, input[i] == UInt8(ascii: ":") else { return false }
                 i += 1
-                expect = .value
-            case .value, .firstValueOrEnd:
-                if c == UInt8(ascii: "]") && expect == .firstValueOrEnd {
-                    guard closeContainer(&i, &depth, &expect, objects) else { return i == end }
-                    continue
-                }
-                switch c {
-                case UInt8(ascii: "\""):
-                    var escaped = false
-                    guard let after = string(input, i, end, &escaped) else { return false }
-                    i = after
-                    expect = .commaOrEnd
-                case UInt8(ascii: "{"), UInt8(ascii: "["):
-                    guard depth < maxDepth else { return false }
-                    let isObject = c == UInt8(ascii: "{")
-                    if isObject { objects |= 1 << UInt64(depth) } else { objects &= ~(1 << UInt64(depth)) }
-                    depth += 1
-                    i += 1
-                    expect = isObject ? .firstKeyOrEnd : .firstValueOrEnd
-                case UInt8(ascii: "t"):
-                    guard literal(input, i, end, "true") else { return false }
-                    i += 4
-                    expect = .commaOrEnd
-                case UInt8(ascii: "f"):
-                    guard literal(input, i, end, "false") else { return false }
-                    i += 5
-                    expect = .commaOrEnd
-                case UInt8(ascii: "n"):
-                    guard literal(input, i, end, "null") else { return false }
-                    i += 4
-                    expect = .commaOrEnd
-                default:
-                    guard let after = number(input, i, end) else { return false }
-                    i = after
-                    expect = .commaOrEnd
-                }
-            case .commaOrEnd:
-                let inObject = objects & (1 << UInt64(depth - 1)) != 0
+            }
+            guard i < end else { return false }
+            let c = input[i]
+            if c == UInt8(ascii: "\"") {
+                var escaped = false
+                i = string(input, i, end, &escaped)
+                guard i > 0 else { return false }
+            } else if c == UInt8(ascii: "{") || c == UInt8(ascii: "[") {
+                guard depth + 2 <= maxDepth else { return false }
+                depth += 1
+                inObject = c == UInt8(ascii: "{")
+                if inObject { objects |= 1 << UInt64(depth) } else { objects &= ~(1 << UInt64(depth)) }
+                i += 1
+                guard i < end else { return false }
+                if input[i] != (inObject ? UInt8(ascii: "}") : UInt8(ascii: "]")) { continue }
+                // Empty: it closes at once.
+                i += 1
+                depth -= 1
+                inObject = objects >> UInt64(depth) & 1 != 0
+            } else if c == UInt8(ascii: "t") {
+                guard literal(input, i, end, "true") else { return false }
+                i += 4
+            } else if c == UInt8(ascii: "f") {
+                guard literal(input, i, end, "false") else { return false }
+                i += 5
+            } else if c == UInt8(ascii: "n") {
+                guard literal(input, i, end, "null") else { return false }
+                i += 4
+            } else {
+                guard let after = number(input, i, end) else { return false }
+                i = after
+            }
+            // After a value: a comma, or closing brackets.
+            while true {
+                guard i < end else { return false }
+                let c = input[i]
                 if c == UInt8(ascii: ",") {
                     i += 1
-                    expect = inObject ? .key : .value
-                } else if c == (inObject ? UInt8(ascii: "}") : UInt8(ascii: "]")) {
-                    guard closeContainer(&i, &depth, &expect, objects) else { return i == end }
-                } else {
-                    return false
+                    break
                 }
+                guard c == (inObject ? UInt8(ascii: "}") : UInt8(ascii: "]")) else { return false }
+                i += 1
+                if depth == 0 { return i == end }   // the top-level object closed
+                depth -= 1
+                inObject = objects >> UInt64(depth) & 1 != 0
             }
         }
     }
 
-    /// Consume a closing bracket; false when it closed the top-level object.
+    /// A string at input[i] == '"': the index after its closing quote, or -1 if it is not valid.
+    /// Sets `escaped` if it holds an escape sequence.
     @inline(__always)
-    private static func closeContainer(_ i: inout Int, _ depth: inout Int, _ expect: inout Expect, _ objects: UInt64) -> Bool {
-        i += 1
-        depth -= 1
-        expect = .commaOrEnd
-        return depth > 0
-    }
-
-    /// A string at input[i] == '"': the index after its closing quote, or nil. Sets `escaped` if it
-    /// holds an escape sequence.
-    @inline(__always)
-    private static func string(_ input: UnsafePointer<UInt8>, _ quote: Int, _ end: Int, _ escaped: inout Bool) -> Int? {
+    private static func string(_ input: UnsafePointer<UInt8>, _ quote: Int, _ end: Int, _ escaped: inout Bool) -> Int {
         var i = quote + 1
         while true {
-            while i + 8 <= end, JSONRewriter.isPlainASCII(UnsafeRawPointer(input + i).loadUnaligned(as: UInt64.self)) {
-                i += 8
+            if i + 8 <= end {
+                // Eight bytes at a time: skip plain ones, land on the first special byte.
+                let special = JSONRewriter.specialBytes(UnsafeRawPointer(input + i).loadUnaligned(as: UInt64.self))
+                if special == 0 {
+                    i += 8
+                    continue
+                }
+                i += special.trailingZeroBitCount >> 3
+            } else {
+                guard i < end else { return -1 }
             }
-            guard i < end else { return nil }
             let c = input[i]
             if c == UInt8(ascii: "\"") { return i + 1 }
             if c >= 0x20 && c < 0x80 && c != UInt8(ascii: "\\") { i += 1; continue }
-            if c < 0x20 { return nil }
+            if c < 0x20 { return -1 }
             if c == UInt8(ascii: "\\") {
                 escaped = true
-                guard i + 1 < end else { return nil }
+                guard i + 1 < end else { return -1 }
                 switch input[i + 1] {
                 case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
                      UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
                     i += 2
                 case UInt8(ascii: "u"):
                     guard i + 5 < end, isHex(input[i + 2]), isHex(input[i + 3]), isHex(input[i + 4]), isHex(input[i + 5])
-                    else { return nil }
+                    else { return -1 }
                     i += 6
                 default:
-                    return nil
+                    return -1
                 }
                 continue
             }
             let n = UTF8Check.sequenceLength(input, i, end)
-            guard n > 0 else { return nil }
+            guard n > 0 else { return -1 }
             i += n
         }
     }
