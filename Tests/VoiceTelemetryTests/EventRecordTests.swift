@@ -99,3 +99,32 @@ private func roundTrip(session: String?, type: String, correlation: String?, tur
     #expect(length([UInt8](repeating: UInt8(ascii: "x"), count: 64)) == 64)
     #expect(length([UInt8](repeating: UInt8(ascii: "x"), count: 65)) == nil, "longer than VT_MAX_EVENT_TYPE_BYTES")
 }
+
+@Test func idBytesValidatesUTF8AndCountsEscapes() {
+    func check(_ bytes: [UInt8]) -> (count: Int, extra: Int)? {
+        (bytes + [0]).withUnsafeBufferPointer { b in
+            b.baseAddress!.withMemoryRebound(to: CChar.self, capacity: b.count) { text in
+                var extra = 0
+                return EventBus.idBytes(text, escapeExtra: &extra).map { ($0.count, extra) }
+            }
+        }
+    }
+    // Every length up to 20 around every kind of byte, at every position: valid ids report their
+    // length and exactly the escaping ByteWriter will do; invalid UTF-8 is refused.
+    let specials: [[UInt8]] = [[0x22], [0x5C], [0x0A], [0x01], [0x1F], [0x7F], Array("é".utf8), Array("😀".utf8),
+                               [0xC3], [0xFF], [0xED, 0xA0, 0x80]]
+    for length in 0..<20 {
+        for special in specials {
+            for at in 0...length {
+                var id = [UInt8](repeating: UInt8(ascii: "a"), count: length)
+                id.insert(contentsOf: special, at: at)
+                let valid = String(validating: id, as: UTF8.self) != nil
+                let expected = id.map { ByteWriter.escapeExtra($0) }.reduce(0, +)
+                let got = check(id)
+                #expect(valid ? got?.count == id.count && got?.extra == expected : got == nil, "\(id)")
+            }
+        }
+    }
+    #expect(check([UInt8](repeating: UInt8(ascii: "x"), count: 128))?.count == 128)
+    #expect(check([UInt8](repeating: UInt8(ascii: "x"), count: 129)) == nil, "longer than VT_MAX_EVENT_ID_BYTES")
+}

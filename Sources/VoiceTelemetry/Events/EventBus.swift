@@ -218,10 +218,21 @@ final class EventBus: @unchecked Sendable {
         let bytes = UnsafeRawPointer(text).assumingMemoryBound(to: UInt8.self)
         var i = 0
         while i < n {
-            if i + 8 <= n, JSONRewriter.isPlainASCII(UnsafeRawPointer(bytes + i).loadUnaligned(as: UInt64.self)) {
-                i += 8
-                continue
+            // Eight bytes at a time (the last few gathered into a word): skip plain ones.
+            var special: UInt64
+            if i + 8 <= n {
+                special = JSONRewriter.specialBytes(UnsafeRawPointer(bytes + i).loadUnaligned(as: UInt64.self))
+                if special == 0 {
+                    i += 8
+                    continue
+                }
+            } else {
+                var word: UInt64 = 0
+                for k in 0..<(n - i) { word |= UInt64(bytes[i + k]) << UInt64(k * 8) }
+                special = JSONRewriter.specialBytes(word) & ((1 << UInt64((n - i) * 8)) - 1)
+                if special == 0 { break }
             }
+            i += special.trailingZeroBitCount >> 3
             let c = bytes[i]
             if c < 0x80 {
                 escapeExtra += ByteWriter.escapeExtra(c)
