@@ -70,8 +70,9 @@ const (
 	MaxEventIDBytes       = int(C.VT_MAX_EVENT_ID_BYTES)       // longest correlation or turn id
 	DefaultEventRateLimit = int(C.VT_DEFAULT_EVENT_RATE_LIMIT) // events per second per event type
 	MaxPlugins            = int(C.VT_MAX_PLUGINS)              // plugins loaded at the same time
-	DefaultPluginQueue    = int(C.VT_DEFAULT_PLUGIN_QUEUE)     // events a plugin's queue holds by default
+	DefaultPluginQueue    = int(C.VT_DEFAULT_PLUGIN_QUEUE)     // slots of a plugin's queue by default (an event takes one per 256 bytes)
 	MaxPluginQueue        = int(C.VT_MAX_PLUGIN_QUEUE)         // largest "queue_capacity"
+	PluginQueueSlotBytes  = int(C.VT_PLUGIN_QUEUE_SLOT_BYTES)  // bytes of an event's parts one queue slot holds
 )
 
 // Emit sends one event to every loaded plugin (best effort: it never blocks and never calls a

@@ -846,10 +846,14 @@ vt_status vt_turn_history_json(vt_session s, size_t max_turns, char *buf, size_t
 #define VT_DEFAULT_EVENT_RATE_LIMIT 100
 /** Most plugins loaded at the same time. */
 #define VT_MAX_PLUGINS 16
-/** Default and largest queue capacity of a plugin, in events (a capacity is rounded up to a power
- *  of two, at least 16). */
+/** Default and largest queue capacity of a plugin, in slots of VT_PLUGIN_QUEUE_SLOT_BYTES (a
+ *  capacity is rounded up to a power of two, at least 16). An event takes one slot per
+ *  VT_PLUGIN_QUEUE_SLOT_BYTES of its parts (payload, event type, ids and 24 bytes of header):
+ *  typically one, so the capacity is the number of events the queue holds; a larger event takes
+ *  several (one of VT_MAX_EVENT_BYTES, 16). */
 #define VT_DEFAULT_PLUGIN_QUEUE 1024
 #define VT_MAX_PLUGIN_QUEUE 16384
+#define VT_PLUGIN_QUEUE_SLOT_BYTES 256
 
 /**
  * vt_emit -- send one event to every loaded plugin.
@@ -902,8 +906,8 @@ typedef uint64_t vt_plugin_id;
  * path: the .so file. It must exist, be a regular file, not be world-writable and belong to the
  *       effective user or to root; with vt_set_plugin_dir it must resolve inside that directory.
  * config_json: a JSON object passed to the plugin's init (NULL means {}). The host reads its own
- *       keys from it, all optional: "queue_capacity" (events, default VT_DEFAULT_PLUGIN_QUEUE, at
- *       most VT_MAX_PLUGIN_QUEUE), "drain_timeout_ms" (unload's drain deadline, default 2000),
+ *       keys from it, all optional: "queue_capacity" (slots: events of up to
+ *       VT_PLUGIN_QUEUE_SLOT_BYTES; default VT_DEFAULT_PLUGIN_QUEUE, at most VT_MAX_PLUGIN_QUEUE), "drain_timeout_ms" (unload's drain deadline, default 2000),
  *       "unload_grace_ms" (how much longer unload waits for a plugin stuck in a callback, default
  *       5000), "health_interval_ms" (default 5000), "max_batch_events" (default 256, at most 4096).
  * id_out: receives the plugin's id.
@@ -964,7 +968,7 @@ typedef struct vt_plugin_statistics {
     uint64_t batches;              /* write() calls that returned OK */
     uint64_t health_events;        /* telemetry.health events sent (not counted in emitted) */
     uint64_t plugin_reported_drops;/* counted by the plugin through its host table's count_drop */
-    uint32_t queue_capacity;       /* events the queue holds */
+    uint32_t queue_capacity;       /* slots of the queue (see VT_DEFAULT_PLUGIN_QUEUE) */
     uint32_t reserved;
     char last_error[256];          /* the latest error logged for this plugin, "" if none */
 } vt_plugin_statistics;

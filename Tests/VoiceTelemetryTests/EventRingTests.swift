@@ -25,3 +25,55 @@ import Testing
     limiter.limit.store(0, ordering: .relaxed)
     #expect((0..<100).allSatisfy { _ in limiter.admit(key: a, tNs: 2_000_000_000) }, "0 means unlimited")
 }
+
+/// Records of `n` bytes all equal to `tag`, through a ring of 16 slots (4 KiB).
+private func put(_ ring: EventRing, _ n: Int, _ tag: UInt8) -> (placed: Bool, pushedOut: Int) {
+    ring.enqueue(n) { cell in cell.initializeMemory(as: UInt8.self, repeating: tag, count: n) }
+}
+
+private func placed(_ result: (placed: Bool, pushedOut: Int), pushedOut: Int) -> Bool {
+    result.placed && result.pushedOut == pushedOut
+}
+
+private func takeAll(_ ring: EventRing) -> [(n: Int, tag: UInt8, intact: Bool)] {
+    var seen: [(Int, UInt8, Bool)] = []
+    while let _ = ring.dequeue({ bytes, n in
+        let b = bytes.assumingMemoryBound(to: UInt8.self)
+        seen.append((n, b[0], (0..<n).allSatisfy { b[$0] == b[0] }))
+    }) {}
+    return seen
+}
+
+@Test func recordsTakeConsecutiveSlotsAndStayContiguousAcrossTheEnd() {
+    let ring = EventRing(capacity: 16)
+    // 5 records of 3 slots each (700 bytes) then one of 4: the sixth starts at slot 15, the last,
+    // and runs on past the end; its other 3 slots are the first record's, which is pushed out.
+    for tag in UInt8(1)...5 { #expect(put(ring, 700, tag) == (true, 0)) }
+    #expect(ring.depth == 15)
+    #expect(placed(put(ring, 1000, 6), pushedOut: 1), "4 slots needed, 1 free: the oldest (3 slots) goes")
+    #expect(placed(put(ring, 600, 7), pushedOut: 1), "3 slots needed, none free: the next oldest goes")
+    let seen = takeAll(ring)
+    #expect(seen.map { $0.tag } == [3, 4, 5, 6, 7])
+    #expect(seen.map { $0.n } == [700, 700, 700, 1000, 600])
+    #expect(seen.allSatisfy { $0.intact }, "every record comes back whole, the one across the end too")
+    #expect(ring.depth == 0)
+}
+
+@Test func largestRecordFillsTheSmallestRing() {
+    let ring = EventRing(capacity: 16)
+    for tag in UInt8(1)...16 { #expect(put(ring, 1, tag) == (true, 0)) }
+    #expect(placed(put(ring, EventRing.maxRecordBytes, 99), pushedOut: 16), "all 16 one-slot records pushed out")
+    let seen = takeAll(ring)
+    #expect(seen.count == 1 && seen[0].tag == 99 && seen[0].n == EventRing.maxRecordBytes && seen[0].intact)
+    // Many laps of mixed sizes: always the newest records survive, whole and in order.
+    var expected: [UInt8] = []
+    for i in 0..<2000 {
+        let tag = UInt8(truncatingIfNeeded: i)
+        let n = [1, 255, 256, 257, 900, 4000][i % 6]
+        _ = put(ring, n, tag)
+        expected.append(tag)
+    }
+    let last = takeAll(ring)
+    #expect(last.allSatisfy { $0.intact })
+    #expect(last.map { $0.tag } == Array(expected.suffix(last.count)), "the survivors are the newest, in order")
+}

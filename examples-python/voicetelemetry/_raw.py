@@ -478,9 +478,11 @@ VT_MAX_EVENT_ID_BYTES = 128
 VT_DEFAULT_EVENT_RATE_LIMIT = 100
 #: Most plugins loaded at the same time.
 VT_MAX_PLUGINS = 16
-#: Default and largest queue capacity of a plugin, in events (rounded up to a power of two, >= 16).
+#: Default and largest queue capacity of a plugin, in slots of VT_PLUGIN_QUEUE_SLOT_BYTES (rounded
+#: up to a power of two, >= 16): an event takes one slot per 256 bytes of its parts, typically one.
 VT_DEFAULT_PLUGIN_QUEUE = 1024
 VT_MAX_PLUGIN_QUEUE = 16384
+VT_PLUGIN_QUEUE_SLOT_BYTES = 256
 
 # vt_status vt_emit(vt_session s, const char *event_type, const char *json_payload,
 #                   const char *correlation_id, const char *turn_id, uint64_t t_ns);

@@ -1,94 +1,121 @@
-// EventRing: a bounded multi-producer queue of fixed-size event cells (D. Vyukov's bounded MPMC
-// queue: one sequence number per cell, positions claimed by compare-exchange), preallocated once.
+// EventRing: a plugin's bounded queue of event records: a multi-producer queue of 256-byte slots
+// (D. Vyukov's bounded MPMC queue: one sequence number per slot, positions claimed by
+// compare-exchange), preallocated once, where a record takes as many consecutive slots as it needs.
+//
+// Memory follows the events: a typical record (about 150 bytes) takes one slot, so consecutive
+// events sit in consecutive cache lines (the hardware prefetches them for the emitting thread and
+// the plugin's thread alike) and a queue of 1024 slots is 272 KiB, not 1024 pages. A record that
+// starts near the end runs on past it into a spill area (never wraps), so it is always contiguous.
+//
+// Slot states, for the slot of position p in the lap starting at p - p % capacity: sequence p: free;
+// p + 1: holds the start of a committed record (its length beside the sequence); p + capacity:
+// released for the next lap. A record of k slots is claimed by checking that all k are free and
+// moving the enqueue position by k in one compare-exchange, so each slot has one writer at a time;
+// only its first slot is committed; all k are released after it was read.
 //
 // Producers are the emitting threads; the consumer is the plugin's thread. When the ring is full, a
-// producer pushes out the oldest event itself (it dequeues and discards it, as a second consumer
-// may) and tries again; if the ring is still full (the consumer is copying out of the very cell
-// needed), the new event is dropped instead. Either way exactly one event per failed slot is lost
-// and reported to the caller, so the accounting stays exact. Nothing here blocks or allocates.
+// producer pushes out the oldest record itself (it dequeues and discards it, as a second consumer
+// may) and tries again, as often as its record has slots; if there is still no room (the consumer is
+// copying out of a slot needed), the new event is dropped instead. Every record lost either way is
+// reported to the caller, so the accounting stays exact. Nothing here blocks or allocates.
+import CVoiceTelemetry
 import Synchronization
 
 final class EventRing: @unchecked Sendable {
-    static let cellBytes = 4064   // VT_MAX_EVENT_BYTES
+    static let slotBytes = Int(VT_PLUGIN_QUEUE_SLOT_BYTES)
+    /// Longest record: an event's record is never longer than its envelope line.
+    static let maxRecordBytes = Int(VT_MAX_EVENT_BYTES)
+    static let maxSlotsPerRecord = (maxRecordBytes + slotBytes - 1) / slotBytes
+    /// Per slot: its sequence number and, in a record's first slot, the record's length.
+    private static let entryBytes = 16
 
-    /// A cell: its sequence number and length in the first cache line, then the event bytes. Keeping
-    /// each cell's bookkeeping in its own line (rather than in arrays of 8-byte entries, 8 cells to a
-    /// line) means an emitter and the plugin's thread working on neighbouring cells never write the
-    /// same cache line.
-    static let headerBytes = 32
-    static let stride = headerBytes + cellBytes   // 4096
-
+    /// Slots.
     let capacity: Int
     private let mask: UInt64
-    private let cells: UnsafeMutableRawPointer
+    private let data: UnsafeMutableRawPointer
+    private let entries: UnsafeMutableRawPointer
     /// [0]: enqueue position, [8]: dequeue position (a cache line apart).
     private let positions: UnsafeMutablePointer<Atomic<UInt64>>
 
-    /// `capacity` must be a power of two (>= 2).
+    /// `capacity` (slots) must be a power of two, at least maxSlotsPerRecord.
     init(capacity: Int) {
         self.capacity = capacity
         mask = UInt64(capacity - 1)
-        cells = .allocate(byteCount: capacity * Self.stride, alignment: 64)
+        data = .allocate(byteCount: (capacity + Self.maxSlotsPerRecord - 1) * Self.slotBytes, alignment: 64)
+        entries = .allocate(byteCount: capacity * Self.entryBytes, alignment: 64)
         for i in 0..<capacity {
-            (cells + i * Self.stride).bindMemory(to: Atomic<UInt64>.self, capacity: 1).initialize(to: Atomic(UInt64(i)))
-            (cells + i * Self.stride + 8).storeBytes(of: 0, as: Int.self)
+            (entries + i * Self.entryBytes).bindMemory(to: Atomic<UInt64>.self, capacity: 1).initialize(to: Atomic(UInt64(i)))
+            (entries + i * Self.entryBytes + 8).bindMemory(to: Atomic<Int>.self, capacity: 1).initialize(to: Atomic(0))
         }
         positions = .allocate(capacity: 16)
         for i in 0..<16 { (positions + i).initialize(to: Atomic(0)) }
     }
 
     deinit {
-        cells.deallocate()
+        data.deallocate()
+        entries.deallocate()
         positions.deallocate()
     }
 
-    @inline(__always) private func sequence(_ index: Int) -> UnsafeMutablePointer<Atomic<UInt64>> {
-        (cells + index * Self.stride).assumingMemoryBound(to: Atomic<UInt64>.self)
+    @inline(__always) static func slots(_ n: Int) -> Int { max(1, (n + slotBytes - 1) / slotBytes) }
+
+    @inline(__always) private func sequence(_ position: UInt64) -> UnsafeMutablePointer<Atomic<UInt64>> {
+        (entries + Int(position & mask) * Self.entryBytes).assumingMemoryBound(to: Atomic<UInt64>.self)
     }
-    @inline(__always) private func length(_ index: Int) -> UnsafeMutablePointer<Int> {
-        (cells + index * Self.stride + 8).assumingMemoryBound(to: Int.self)
+    /// Atomic (relaxed) although ordered by the sequence: a consumer reads it before it knows the
+    /// record is still its to take, while the next lap's producer may already be writing it.
+    @inline(__always) private func length(_ position: UInt64) -> UnsafeMutablePointer<Atomic<Int>> {
+        (entries + Int(position & mask) * Self.entryBytes + 8).assumingMemoryBound(to: Atomic<Int>.self)
     }
-    @inline(__always) private func bytes(_ index: Int) -> UnsafeMutableRawPointer {
-        cells + index * Self.stride + Self.headerBytes
+    @inline(__always) private func bytes(_ position: UInt64) -> UnsafeMutableRawPointer {
+        data + Int(position & mask) * Self.slotBytes
     }
 
     @inline(__always) private var enqueuePosition: UnsafeMutablePointer<Atomic<UInt64>> { positions }
     @inline(__always) private var dequeuePosition: UnsafeMutablePointer<Atomic<UInt64>> { positions + 8 }
 
-    /// Events in the ring (exact when no producer is mid-enqueue and no consumer mid-dequeue).
+    /// Slots in use (exact when no producer is mid-enqueue and no consumer mid-dequeue).
     var depth: Int {
         let d = dequeuePosition.pointee.load(ordering: .relaxed)
         let e = enqueuePosition.pointee.load(ordering: .relaxed)
         return e >= d ? Int(truncatingIfNeeded: e - d) : 0
     }
 
-    /// The position the next event will get: everything before it was enqueued (or is being).
+    /// The position the next record will get: everything before it was enqueued (or is being).
     var enqueueMark: UInt64 { enqueuePosition.pointee.load(ordering: .acquiring) }
     var dequeueMark: UInt64 { dequeuePosition.pointee.load(ordering: .acquiring) }
 
-    /// Put one event of `n` bytes (n <= cellBytes) in: `fill` writes them into the claimed cell.
-    /// Returns whether it was placed and how many events were pushed out making room (the oldest).
+    /// Put one record of `n` bytes (1...maxRecordBytes) in: `fill` writes them, contiguously, into
+    /// the claimed slots. Returns whether it was placed and how many records were pushed out making
+    /// room (the oldest).
     @inline(__always)
     func enqueue(_ n: Int, _ fill: (UnsafeMutableRawPointer) -> Void) -> (placed: Bool, pushedOut: Int) {
+        let k = UInt64(Self.slots(n))
         var pushedOut = 0
         var pos = enqueuePosition.pointee.load(ordering: .relaxed)
         while true {
-            let index = Int(pos & mask)
-            let seq = sequence(index).pointee.load(ordering: .acquiring)
-            let dif = Int64(bitPattern: seq &- pos)
+            // 0: all k slots free in this lap; < 0: one still holds an older lap's record (full);
+            // > 0: `pos` is stale (another producer claimed it meanwhile).
+            var dif: Int64 = 0
+            var j: UInt64 = 0
+            while j < k {
+                dif = Int64(bitPattern: sequence(pos &+ j).pointee.load(ordering: .acquiring) &- (pos &+ j))
+                if dif != 0 { break }
+                j &+= 1
+            }
             if dif == 0 {
                 let (won, seen) = enqueuePosition.pointee.weakCompareExchange(
-                    expected: pos, desired: pos &+ 1, ordering: .relaxed)
+                    expected: pos, desired: pos &+ k, ordering: .relaxed)
                 if won {
-                    fill(bytes(index))
-                    length(index).pointee = n
-                    sequence(index).pointee.store(pos &+ 1, ordering: .releasing)
+                    fill(bytes(pos))
+                    length(pos).pointee.store(n, ordering: .relaxed)
+                    sequence(pos).pointee.store(pos &+ 1, ordering: .releasing)
                     return (true, pushedOut)
                 }
                 pos = seen
             } else if dif < 0 {
-                // Full: push the oldest out (once), then try again; else give up on this event.
-                if pushedOut >= 1 { return (false, pushedOut) }
+                // Full: push the oldest out (once per slot needed), then try again; else drop this one.
+                if pushedOut >= Int(k) { return (false, pushedOut) }
                 if discardOldest() { pushedOut += 1 } else { return (false, pushedOut) }
                 pos = enqueuePosition.pointee.load(ordering: .relaxed)
             } else {
@@ -97,28 +124,33 @@ final class EventRing: @unchecked Sendable {
         }
     }
 
-    /// Dequeue and drop the oldest event; false if none is ready.
+    /// Dequeue and drop the oldest record; false if none is ready.
     func discardOldest() -> Bool {
         dequeue { _, _ in } != nil
     }
 
-    /// Dequeue the oldest event, handing its bytes to `consume` (which copies what it needs);
+    /// Dequeue the oldest record, handing its bytes to `consume` (which copies what it needs);
     /// returns its length, or nil when the ring is empty or the oldest is still being written.
     @inline(__always)
     func dequeue(_ consume: (UnsafeRawPointer, Int) -> Void) -> Int? {
         var pos = dequeuePosition.pointee.load(ordering: .relaxed)
         while true {
-            let index = Int(pos & mask)
-            let seq = sequence(index).pointee.load(ordering: .acquiring)
-            let dif = Int64(bitPattern: seq &- (pos &+ 1))
+            let dif = Int64(bitPattern: sequence(pos).pointee.load(ordering: .acquiring) &- (pos &+ 1))
             if dif == 0 {
+                // Committed: its length is valid for this lap. If another consumer takes the record
+                // first, the exchange below fails and the length is not used.
+                let n = min(length(pos).pointee.load(ordering: .relaxed), Self.maxRecordBytes)
+                let k = UInt64(Self.slots(n))
                 let (won, seen) = dequeuePosition.pointee.weakCompareExchange(
-                    expected: pos, desired: pos &+ 1, ordering: .relaxed)
+                    expected: pos, desired: pos &+ k, ordering: .relaxed)
                 if won {
-                    // Ours now: no producer touches the cell until the sequence below is stored.
-                    let n = length(index).pointee
-                    consume(UnsafeRawPointer(bytes(index)), n)
-                    sequence(index).pointee.store(pos &+ mask &+ 1, ordering: .releasing)
+                    // Ours now: no producer touches these slots until they are released below.
+                    consume(UnsafeRawPointer(bytes(pos)), n)
+                    var j: UInt64 = 0
+                    while j < k {
+                        sequence(pos &+ j).pointee.store(pos &+ j &+ UInt64(capacity), ordering: .releasing)
+                        j &+= 1
+                    }
                     return n
                 }
                 pos = seen

@@ -96,6 +96,7 @@ final class Plugin: @unchecked Sendable {
             return
         }
         let (placed, pushedOut) = ring.enqueue(recordLength) { cell in EventRecord.write(parts, to: cell) }
+        if placed { counters.placed.wrappingAdd(1, ordering: .relaxed) }
         if pushedOut > 0 { counters.pushedOut.wrappingAdd(UInt64(pushedOut), ordering: .relaxed) }
         if !placed { counters.notPlaced.wrappingAdd(1, ordering: .relaxed) }
         if sleeping.load(ordering: .relaxed), ring.depth >= wakeThreshold { wake() }

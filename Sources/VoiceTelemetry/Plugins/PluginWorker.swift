@@ -46,7 +46,7 @@ struct PluginWorker {
 
     private init(plugin: Plugin) {
         self.plugin = plugin
-        bufferCapacity = PluginSettings.maxBatchBytes + EventRing.cellBytes + Self.healthLineBytes
+        bufferCapacity = PluginSettings.maxBatchBytes + EventBus.cellBytes + Self.healthLineBytes
         buffer = .allocate(capacity: bufferCapacity)
         nextHealthNs = Clock.nowNs() &+ plugin.settings.healthIntervalNs
     }
@@ -72,7 +72,10 @@ struct PluginWorker {
             counters.disabledTaken.wrappingAdd(UInt64(events), ordering: .relaxed)
             counters.inBatch.wrappingSubtract(UInt64(events), ordering: .relaxed)
         }
-        while plugin.ring.discardOldest() { counters.disabledTaken.wrappingAdd(1, ordering: .relaxed) }
+        while plugin.ring.discardOldest() {
+            counters.taken.wrappingAdd(1, ordering: .relaxed)
+            counters.disabledTaken.wrappingAdd(1, ordering: .relaxed)
+        }
         let deadline = plugin.stopDeadline.load(ordering: .relaxed)
         if !plugin.disabled.load(ordering: .relaxed), let flush = plugin.flush {
             let result = flush(plugin.state, deadline)
@@ -98,9 +101,12 @@ struct PluginWorker {
             // most VT_MAX_EVENT_BYTES (the emitter checked), so any event fits.
             var out = ByteWriter(base: base + length, capacity: bufferCapacity - length)
             guard ring.dequeue({ record, _ in EventRecord.render(record, into: &out) }) != nil else { break }
-            counters.inBatch.wrappingAdd(1, ordering: .relaxed)
             length += out.count
             events += 1
+        }
+        if events > 0 {
+            counters.inBatch.wrappingAdd(UInt64(events), ordering: .relaxed)
+            counters.taken.wrappingAdd(UInt64(events), ordering: .relaxed)
         }
         if plugin.disabled.load(ordering: .relaxed) {
             // A disabled plugin gets nothing: its events are counted and discarded.
