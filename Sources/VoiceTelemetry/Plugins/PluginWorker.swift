@@ -53,19 +53,28 @@ struct PluginWorker {
 
     private mutating func run() {
         let counters = plugin.counters
+        // Batches are taken whole: after a delivery the thread takes the next batch only once the
+        // wake threshold's worth waits (or a flush or stop asks); else it sleeps, and a timer bounds
+        // how long events wait. So it runs in bursts, seldom beside the emitting threads, instead
+        // of chasing them one or two events at a time.
+        var takeAny = true
         while true {
             let stopping = plugin.stopRequested.load(ordering: .acquiring)
             if stopping && Clock.nowNs() >= plugin.stopDeadline.load(ordering: .relaxed) { break }
             ProcessState.shared.drainTurnEvents()   // completed turns become turn.complete events
-            if lines == 0 { fillBatch() }
+            if lines == 0, takeAny || stopping || flushPending || plugin.ring.depth >= plugin.wakeThreshold {
+                fillBatch()
+            }
             if lines > 0 {
                 deliver()
+                takeAny = false
                 continue
             }
-            // Nothing to send.
+            // Nothing to send (now).
             if completeFlushIfDrained() { continue }
             if stopping { break }
             idle()
+            takeAny = true
         }
         // Stopped: whatever is left could not be delivered before the deadline.
         if events > 0 {
@@ -209,6 +218,10 @@ struct PluginWorker {
 
     // MARK: - Flush and idling
 
+    private var flushPending: Bool {
+        plugin.flushRequested.load(ordering: .relaxed) != plugin.flushCompleted.load(ordering: .relaxed)
+    }
+
     /// With the batch empty: if a flush waits and the queue holds nothing from before it, flush the
     /// plugin and report completion. Returns true if it did.
     private mutating func completeFlushIfDrained() -> Bool {
@@ -246,7 +259,7 @@ struct PluginWorker {
         plugin.sleeping.store(true, ordering: .relaxed)
         while Clock.nowNs() < deadline {
             if wakeOnFlush {
-                if plugin.ring.depth > 0 { break }
+                if plugin.ring.depth >= plugin.wakeThreshold { break }
                 if plugin.flushRequested.load(ordering: .relaxed) != plugin.flushCompleted.load(ordering: .relaxed) { break }
             }
             if plugin.stopRequested.load(ordering: .relaxed) && (wakeOnFlush || Clock.nowNs() >= plugin.stopDeadline.load(ordering: .relaxed)) { break }
