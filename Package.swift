@@ -12,11 +12,9 @@ let package = Package(
     targets: [
         // The hand-written header, imported as a module so `@c @implementation` is checked against it.
         .systemLibrary(name: "CVoiceTelemetry", path: "include"),
-        // Internal and header-only: compiler intrinsics Swift does not expose (a prefetch).
-        .systemLibrary(name: "CVoiceTelemetryShims", path: "Sources/CVoiceTelemetryShims"),
         .target(
             name: "VoiceTelemetry",
-            dependencies: ["CVoiceTelemetry", "CVoiceTelemetryShims"],
+            dependencies: ["CVoiceTelemetry"],
             exclude: ["exports.map"],
             swiftSettings: [
                 // Record calls touch only atomics; dynamic exclusivity checks would add work (and a trap)

@@ -19,7 +19,6 @@
 // copying out of a slot needed), the new event is dropped instead. Every record lost either way is
 // reported to the caller, so the accounting stays exact. Nothing here blocks or allocates.
 import CVoiceTelemetry
-import CVoiceTelemetryShims
 import Synchronization
 
 final class EventRing: @unchecked Sendable {
@@ -111,7 +110,6 @@ final class EventRing: @unchecked Sendable {
                     fill(bytes(pos))
                     length(pos).pointee.store(n, ordering: .relaxed)
                     sequence(pos).pointee.store(pos &+ 1, ordering: .releasing)
-                    prefetch(after: pos &+ k)
                     return (true, pushedOut)
                 }
                 pos = seen
@@ -125,21 +123,6 @@ final class EventRing: @unchecked Sendable {
             }
         }
     }
-
-    /// Start taking ownership of the lines the next records will be written to (the plugin's thread
-    /// read them a lap ago), so the next emit finds them in its cache instead of waiting for them.
-    @inline(__always)
-    private func prefetch(after position: UInt64) {
-        let ahead = position &+ Self.prefetchDistance
-        let slot = bytes(ahead)
-        vt_shim_prefetch_for_write(slot)
-        vt_shim_prefetch_for_write(slot + 64)
-        vt_shim_prefetch_for_write(slot + 128)
-        vt_shim_prefetch_for_write(sequence(ahead))
-    }
-
-    /// How many slots ahead of the newest record `prefetch` works.
-    private static let prefetchDistance: UInt64 = 2
 
     /// Dequeue and drop the oldest record; false if none is ready.
     func discardOldest() -> Bool {
