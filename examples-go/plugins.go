@@ -211,7 +211,7 @@ type PluginStatistics struct {
 	Batches             uint64 // write() calls that returned OK
 	HealthEvents        uint64 // telemetry.health events sent (not counted in Emitted)
 	PluginReportedDrops uint64 // counted by the plugin itself
-	QueueCapacity       uint32 // events the queue holds
+	QueueCapacity       uint32 // slots of the queue (an event takes one per 256 bytes, typically one)
 	LastError           string // the latest error logged for this plugin, "" if none
 }
 

@@ -537,7 +537,7 @@ class vt_plugin_statistics(Structure):
         ("batches", c_uint64),  # write() calls that returned OK
         ("health_events", c_uint64),  # telemetry.health events sent (not counted in emitted)
         ("plugin_reported_drops", c_uint64),  # counted by the plugin through count_drop
-        ("queue_capacity", c_uint32),  # events the queue holds
+        ("queue_capacity", c_uint32),  # slots of the queue (an event takes one per 256 bytes)
         ("reserved", c_uint32),
         ("last_error", c_char * 256),  # the latest error logged for this plugin, "" if none
     ]

@@ -209,7 +209,7 @@ class PluginStats:
     batches: int  #: write() calls that returned OK
     health_events: int  #: telemetry.health events sent (not counted in emitted)
     plugin_reported_drops: int  #: events the plugin itself reported lost after accepting them
-    queue_capacity: int  #: events the queue holds
+    queue_capacity: int  #: slots of the queue (an event takes one per 256 bytes, typically one)
     last_error: str  #: the latest error logged for this plugin, "" if none
 
     @property

@@ -1,7 +1,7 @@
 // EventBus: checks events and fans them out to the loaded plugins' queues.
 //
 // The path of one event (vt_emit or a core event): check the strings, prove the payload a valid
-// compact JSON object (JSONScan; or rewrite it into this thread's scratch cell when it has
+// compact JSON object (JSONScan; or rewrite it into this thread's scratch buffer when it has
 // whitespace or transcripts, JSONRewriter), check the length its envelope line will have, apply the
 // per-type rate limit, then copy the event's parts (EventRecord) into the queue of every live
 // plugin slot; each plugin's thread renders the envelope. No lock, no allocation, no plugin call;
@@ -15,7 +15,7 @@ import Glibc
 final class EventBus: @unchecked Sendable {
     static let shared = EventBus()
 
-    static let cellBytes = Int(VT_MAX_EVENT_BYTES)
+    static let maxEventBytes = Int(VT_MAX_EVENT_BYTES)
     static let maxTypeBytes = Int(VT_MAX_EVENT_TYPE_BYTES)
     static let maxIDBytes = Int(VT_MAX_EVENT_ID_BYTES)
 
@@ -71,7 +71,7 @@ final class EventBus: @unchecked Sendable {
         }
         let empty: StaticString = "{}"
         let raw = payload.map { UnsafeRawPointer($0).assumingMemoryBound(to: UInt8.self) } ?? empty.utf8Start
-        let payloadCount = payload.map { strnlen($0, Self.cellBytes + 1) } ?? 2
+        let payloadCount = payload.map { strnlen($0, Self.maxEventBytes + 1) } ?? 2
         var parts = EventParts(tNs: Clock.resolve(tNs), session: nil, type: type, correlation: correlation, turn: turn,
                                payload: Bytes(base: raw, count: payloadCount), escapeExtra: escapeExtra)
         if session == 0 { return publish(&parts, policy: TextPolicy()) }
@@ -145,14 +145,14 @@ final class EventBus: @unchecked Sendable {
     /// the payload is validated but transcripts are not rewritten (core events treat theirs themselves).
     func publish(_ parts: inout EventParts, policy: TextPolicy?, rateLimited: Bool = true) -> vt_status {
         let payload = parts.payload
-        let tooLong = payload.count > Self.cellBytes
+        let tooLong = payload.count > Self.maxEventBytes
         if tooLong || !JSONScan.isVerbatim(payload.base, payload.count, transcripts: policy != nil) {
             // Whitespace, a transcript to rewrite or an error to explain: the rewriter writes the
-            // compact payload into this thread's scratch cell (never re-entered: plugins run on their
+            // compact payload into this thread's scratch buffer (never re-entered: plugins run on their
             // own threads, never inside an emit).
             guard let scratch = ThreadScratch.cell() else { return fail(.internalError("no memory for the event buffer")) }
-            var rewriter = JSONRewriter(input: payload.base, count: min(payload.count, Self.cellBytes),
-                                        into: ByteWriter(base: scratch, capacity: Self.cellBytes), policy: policy)
+            var rewriter = JSONRewriter(input: payload.base, count: min(payload.count, Self.maxEventBytes),
+                                        into: ByteWriter(base: scratch, capacity: Self.maxEventBytes), policy: policy)
             if !tooLong {
                 do throws(JSONRewriter.Problem) {
                     try rewriter.rewriteObject()
@@ -161,11 +161,11 @@ final class EventBus: @unchecked Sendable {
                 }
             }
             parts.payload = Bytes(base: scratch, count: rewriter.out.count)
-            if rewriter.out.overflowed { parts.payload.count = Self.cellBytes + 1 }
+            if rewriter.out.overflowed { parts.payload.count = Self.maxEventBytes + 1 }
         }
-        if tooLong || EventRecord.lineLength(parts) > Self.cellBytes {
+        if tooLong || EventRecord.lineLength(parts) > Self.maxEventBytes {
             forEachPlugin { $0.countRefused(rateLimited: false) }
-            return fail(.limit("the event is longer than VT_MAX_EVENT_BYTES (\(Self.cellBytes)) with its envelope; not forwarded"))
+            return fail(.limit("the event is longer than VT_MAX_EVENT_BYTES (\(Self.maxEventBytes)) with its envelope; not forwarded"))
         }
         guard hasSinks else { return VT_OK.rawValue }
         if rateLimited, rateLimiter.isLimiting,

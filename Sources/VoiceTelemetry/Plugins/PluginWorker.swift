@@ -46,7 +46,7 @@ struct PluginWorker {
 
     private init(plugin: Plugin) {
         self.plugin = plugin
-        bufferCapacity = PluginSettings.maxBatchBytes + EventBus.cellBytes + Self.healthLineBytes
+        bufferCapacity = PluginSettings.maxBatchBytes + EventBus.maxEventBytes + Self.healthLineBytes
         buffer = .allocate(capacity: bufferCapacity)
         nextHealthNs = Clock.nowNs() &+ plugin.settings.healthIntervalNs
     }
