@@ -20,7 +20,7 @@ final class Plugin: @unchecked Sendable {
     let version: String
     let settings: PluginSettings
     let ring: EventRing
-    let counters: PluginCounters
+    let counters = PluginCounters()
     /// dlopen handle; closed by the registry after the thread has stopped.
     let library: UnsafeMutableRawPointer
     let write: PluginWriteFn
@@ -46,7 +46,9 @@ final class Plugin: @unchecked Sendable {
     let flushTarget = Atomic<UInt64>(0)
     let flushDeadline = Atomic<UInt64>(0)
     var thread = pthread_t()
-    /// Producers wake a sleeping thread only once this many events wait (else it wakes on its timer).
+    /// Producers wake a sleeping thread only once this many queue slots are in use (about as many
+    /// events; else it wakes on its timer), and after a delivery the thread takes the next batch only
+    /// then: batches are taken whole.
     let wakeThreshold: Int
 
     init(id: vt_plugin_id, name: String, version: String, settings: PluginSettings, library: UnsafeMutableRawPointer,
@@ -60,7 +62,6 @@ final class Plugin: @unchecked Sendable {
         self.flush = flush
         self.shutdown = shutdown
         ring = EventRing(capacity: settings.queueCapacity)
-        counters = PluginCounters(ring: ring)
         wakeThreshold = max(1, min(settings.queueCapacity / 4, settings.maxBatchEvents))
         hostTable = .allocate(capacity: 1)
         hostTable.initialize(to: PluginHost.table())

@@ -17,8 +17,6 @@
 import Synchronization
 
 final class PluginCounters: @unchecked Sendable {
-    let ring: EventRing
-
     // Emitting threads.
     /// Events placed in the queue.
     let placed = Atomic<UInt64>(0)
@@ -46,8 +44,6 @@ final class PluginCounters: @unchecked Sendable {
     let batches = Atomic<UInt64>(0)
     let healthEvents = Atomic<UInt64>(0)
     let pluginReportedDrops = Atomic<UInt64>(0)
-
-    init(ring: EventRing) { self.ring = ring }
 
     /// One reading of every total. Each is read on its own: while events move, the sum can be off
     /// by the events in motion; once nothing moves it is exact.
