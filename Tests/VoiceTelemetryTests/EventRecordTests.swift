@@ -21,7 +21,7 @@ private func roundTrip(session: String?, type: String, correlation: String?, tur
     }
     let ids = [parts[0], parts[2], parts[3]].compactMap { $0 }
     let event = EventParts(tNs: tNs, session: parts[0], type: parts[1]!, correlation: parts[2], turn: parts[3],
-                           payload: parts[4]!, escapeExtra: ids.map { ByteWriter.escapeExtra($0.base, $0.count) }.reduce(0, +))
+                           payload: parts[4]!, escapeExtra: ids.map { ByteWriter.escapeExtra($0.base, $0.count)! }.reduce(0, +))
     let record = UnsafeMutableRawPointer.allocate(byteCount: EventRecord.recordLength(event), alignment: 8)
     defer { record.deallocate() }
     EventRecord.write(event, to: record)
@@ -73,7 +73,7 @@ private func roundTrip(session: String?, type: String, correlation: String?, tur
 @Test func escapeExtraMatchesJSONString() {
     for c in 0..<128 {
         var one = [UInt8(c)]
-        let extra = one.withUnsafeMutableBufferPointer { ByteWriter.escapeExtra(UnsafePointer($0.baseAddress!), 1) }
+        let extra = one.withUnsafeMutableBufferPointer { ByteWriter.escapeExtra(UnsafePointer($0.baseAddress!), 1)! }
         var buffer = [UInt8](repeating: 0, count: 16)
         let n = buffer.withUnsafeMutableBufferPointer { raw -> Int in
             var out = ByteWriter(base: raw.baseAddress!, capacity: raw.count)

@@ -155,7 +155,7 @@ final class SessionSlot: @unchecked Sendable {
             idCount = min(utf8.count, Int(VT_MAX_SESSION_ID_BYTES))
             if let source = utf8.baseAddress { idBytes.update(from: source, count: idCount) }
         }
-        idEscapeExtra = ByteWriter.escapeExtra(idBytes, idCount)
+        idEscapeExtra = ByteWriter.escapeExtra(idBytes, idCount) ?? 0   // a String: valid UTF-8
         writers.retagKeeping(to: tag)
         generation.store(newGeneration, ordering: .releasing)
         return newGeneration

@@ -102,17 +102,37 @@ struct ByteWriter {
         byte(UInt8(ascii: "\""))
     }
 
-    /// How many bytes `jsonString` adds to `n` bytes of text by escaping (the quotes not counted).
-    static func escapeExtra(_ source: UnsafePointer<UInt8>, _ n: Int) -> Int {
+    /// How many bytes `jsonString` adds to `n` bytes of text by escaping (the quotes not counted), or
+    /// nil if the bytes are not valid UTF-8 (one pass does both: event ids are checked with it).
+    @inline(__always)
+    static func escapeExtra(_ source: UnsafePointer<UInt8>, _ n: Int) -> Int? {
         var extra = 0
         var i = 0
         while i < n {
-            if i + 8 <= n, JSONRewriter.isPlainASCII(UnsafeRawPointer(source + i).loadUnaligned(as: UInt64.self)) {
-                i += 8
+            // Eight bytes at a time (the last few gathered into a word): skip plain ones.
+            var special: UInt64
+            if i + 8 <= n {
+                special = JSONRewriter.specialBytes(UnsafeRawPointer(source + i).loadUnaligned(as: UInt64.self))
+                if special == 0 {
+                    i += 8
+                    continue
+                }
+            } else {
+                var word: UInt64 = 0
+                for k in 0..<(n - i) { word |= UInt64(source[i + k]) << UInt64(k * 8) }
+                special = JSONRewriter.specialBytes(word) & ((1 << UInt64((n - i) * 8)) - 1)
+                if special == 0 { break }
+            }
+            i += special.trailingZeroBitCount >> 3
+            let c = source[i]
+            if c < 0x80 {
+                extra += escapeExtra(c)
+                i += 1
                 continue
             }
-            extra += escapeExtra(source[i])
-            i += 1
+            let length = UTF8Check.sequenceLength(source, i, n)
+            guard length > 0 else { return nil }
+            i += length
         }
         return extra
     }

@@ -118,8 +118,9 @@ final class EventBus: @unchecked Sendable {
                         tNs: Clock.resolve(tNs), session: session,
                         type: Bytes(base: type.utf8Start, count: type.utf8CodeUnitCount), correlation: nil, turn: turn,
                         payload: Bytes(base: payload.baseAddress ?? anchor.utf8Start, count: payload.count),
-                        escapeExtra: (session.map { ByteWriter.escapeExtra($0.base, $0.count) } ?? 0)
-                            + (turn.map { ByteWriter.escapeExtra($0.base, $0.count) } ?? 0))
+                        // Swift strings are valid UTF-8: escapeExtra never answers nil for them.
+                        escapeExtra: (session.flatMap { ByteWriter.escapeExtra($0.base, $0.count) } ?? 0)
+                            + (turn.flatMap { ByteWriter.escapeExtra($0.base, $0.count) } ?? 0))
                     return publish(&parts, policy: nil, rateLimited: false)
                 }
             }
@@ -216,33 +217,8 @@ final class EventBus: @unchecked Sendable {
         let n = strnlen(text, maxIDBytes + 1)
         guard n <= maxIDBytes else { return nil }
         let bytes = UnsafeRawPointer(text).assumingMemoryBound(to: UInt8.self)
-        var i = 0
-        while i < n {
-            // Eight bytes at a time (the last few gathered into a word): skip plain ones.
-            var special: UInt64
-            if i + 8 <= n {
-                special = JSONRewriter.specialBytes(UnsafeRawPointer(bytes + i).loadUnaligned(as: UInt64.self))
-                if special == 0 {
-                    i += 8
-                    continue
-                }
-            } else {
-                var word: UInt64 = 0
-                for k in 0..<(n - i) { word |= UInt64(bytes[i + k]) << UInt64(k * 8) }
-                special = JSONRewriter.specialBytes(word) & ((1 << UInt64((n - i) * 8)) - 1)
-                if special == 0 { break }
-            }
-            i += special.trailingZeroBitCount >> 3
-            let c = bytes[i]
-            if c < 0x80 {
-                escapeExtra += ByteWriter.escapeExtra(c)
-                i += 1
-                continue
-            }
-            let length = UTF8Check.sequenceLength(bytes, i, n)
-            guard length > 0 else { return nil }
-            i += length
-        }
+        guard let extra = ByteWriter.escapeExtra(bytes, n) else { return nil }
+        escapeExtra += extra
         return Bytes(base: bytes, count: n)
     }
 }
