@@ -260,7 +260,7 @@ struct PluginWorker {
         while Clock.nowNs() < deadline {
             if wakeOnFlush {
                 if plugin.ring.depth >= plugin.wakeThreshold { break }
-                if plugin.flushRequested.load(ordering: .relaxed) != plugin.flushCompleted.load(ordering: .relaxed) { break }
+                if flushPending { break }
             }
             if plugin.stopRequested.load(ordering: .relaxed) && (wakeOnFlush || Clock.nowNs() >= plugin.stopDeadline.load(ordering: .relaxed)) { break }
             if pthread_cond_timedwait(plugin.condition, plugin.mutex, &ts) == ETIMEDOUT { break }
