@@ -817,7 +817,9 @@ vt_status vt_turn_history_json(vt_session s, size_t max_turns, char *buf, size_t
  * into the queue of every loaded plugin: it never calls a plugin, never blocks, never allocates; the
  * plugin's thread wraps them in the envelope. When a queue is full
  * its oldest event is dropped (reason "queue_full"), so a stalled plugin loses its oldest events and
- * delays nobody. The thread hands batches to the plugin's write(); RETRY re-delivers the same batch
+ * delays nobody. The thread takes events in batches: an event waits at most about 2 ms before its
+ * batch is taken (less under load, or on vt_flush_events), and emitting wakes the thread only when
+ * a queue is half full. The thread hands batches to the plugin's write(); RETRY re-delivers the same batch
  * with capped exponential backoff (1 ms doubling to 1 s), DROP drops it (reason "plugin"), FATAL
  * disables the plugin (reason "disabled" for the batch and everything after; an error is logged).
  *

@@ -37,7 +37,9 @@ final class Plugin: @unchecked Sendable {
     // Thread control.
     let mutex: UnsafeMutablePointer<pthread_mutex_t>
     let condition: UnsafeMutablePointer<pthread_cond_t>
-    let sleeping = Atomic<Bool>(false)
+    /// While the thread sleeps waiting for events: the queue depth (slots) at which an emitting
+    /// thread must wake it; Int.max while it runs or must not be woken for events.
+    let wakeDepth = Atomic<Int>(Int.max)
     let stopRequested = Atomic<Bool>(false)
     let stopDeadline = Atomic<UInt64>(0)
     let exited = Atomic<Bool>(false)
@@ -46,10 +48,13 @@ final class Plugin: @unchecked Sendable {
     let flushTarget = Atomic<UInt64>(0)
     let flushDeadline = Atomic<UInt64>(0)
     var thread = pthread_t()
-    /// Producers wake a sleeping thread only once this many queue slots are in use (about as many
-    /// events; else it wakes on its timer), and after a delivery the thread takes the next batch only
-    /// then: batches are taken whole.
+    /// A whole batch, in slots (about as many events): after a delivery the thread takes the next
+    /// batch only once this many wait (else it naps), and it times its naps to find about this many.
     let wakeThreshold: Int
+    /// The depth at which emitting threads wake the sleeping thread: half the queue, so an event
+    /// rate that outruns the thread's nap costs a wake-up (a system call on the emitting thread)
+    /// well before the queue is full, and a steady stream costs none.
+    let urgentDepth: Int
 
     init(id: vt_plugin_id, name: String, version: String, settings: PluginSettings, library: UnsafeMutableRawPointer,
          write: PluginWriteFn, flush: PluginFlushFn?, shutdown: PluginShutdownFn?) {
@@ -63,6 +68,7 @@ final class Plugin: @unchecked Sendable {
         self.shutdown = shutdown
         ring = EventRing(capacity: settings.queueCapacity)
         wakeThreshold = max(1, min(settings.queueCapacity / 4, settings.maxBatchEvents))
+        urgentDepth = max(wakeThreshold, settings.queueCapacity / 2)
         hostTable = .allocate(capacity: 1)
         hostTable.initialize(to: PluginHost.table())
         mutex = .allocate(capacity: 1)
@@ -100,7 +106,8 @@ final class Plugin: @unchecked Sendable {
         if placed { counters.placed.wrappingAdd(1, ordering: .relaxed) }
         if pushedOut > 0 { counters.pushedOut.wrappingAdd(UInt64(pushedOut), ordering: .relaxed) }
         if !placed { counters.notPlaced.wrappingAdd(1, ordering: .relaxed) }
-        if sleeping.load(ordering: .relaxed), ring.depth >= wakeThreshold { wake() }
+        let wakeAt = wakeDepth.load(ordering: .relaxed)
+        if wakeAt != Int.max, ring.depth >= wakeAt { wake() }
     }
 
     /// Count an event lost before it could be offered (the pending turn.complete queue was full, or

@@ -11,6 +11,7 @@ struct PluginWorker {
     static let firstBackoffNs: UInt64 = 1_000_000
     static let maxBackoffNs: UInt64 = 1_000_000_000
     static let idleWaitNs: UInt64 = 2_000_000
+    static let minNapNs: UInt64 = 20_000
     static let healthLineBytes = 1024
 
     let plugin: Plugin
@@ -26,6 +27,8 @@ struct PluginWorker {
     private var healthDropsSeen: UInt64 = 0
     private var nextHealthNs: UInt64
     private var backoffNs = firstBackoffNs
+    private var napStartNs: UInt64 = 0
+    private var takenSinceNap = 0
 
     /// Start the thread; false if the system refused.
     static func start(_ plugin: Plugin) -> Bool {
@@ -113,6 +116,7 @@ struct PluginWorker {
             length += out.count
             events += 1
         }
+        takenSinceNap += events
         if events > 0 {
             counters.inBatch.wrappingAdd(UInt64(events), ordering: .relaxed)
             counters.taken.wrappingAdd(UInt64(events), ordering: .relaxed)
@@ -243,20 +247,35 @@ struct PluginWorker {
 
     private mutating func idle() {
         // No spinning: a thread polling the queue pulls its cache lines away from the emitting
-        // threads on every event (measured: vt_emit p50 x3.5 with a spinning consumer). The worker
-        // sleeps until the queue reaches its wake threshold (the emitter signals it), a flush or stop
-        // asks for it, or idleWaitNs passes: events wait at most that long, then go in one batch.
-        let healthDue = nextHealthNs
-        sleep(untilNs: min(Clock.nowNs() &+ Self.idleWaitNs, max(healthDue, Clock.nowNs())), wakeOnFlush: true)
+        // threads on every event (measured: vt_emit p50 x3.5 with a spinning consumer). Nor does an
+        // emitting thread wake it for every batch: that is a system call (microseconds) on the
+        // emitting thread. The worker naps for about as long as a batch took to arrive since its
+        // last nap began (at least minNapNs, at most idleWaitNs: events wait at most that long); an
+        // emitting thread wakes it early only when the queue is half full (a burst), and a flush or
+        // stop wakes it too.
+        let now = Clock.nowNs()
+        let napNs = Self.napNs(sinceLastNapNs: now &- napStartNs, taken: takenSinceNap, batch: plugin.wakeThreshold)
+        napStartNs = now
+        takenSinceNap = 0
+        sleep(untilNs: min(now &+ napNs, max(nextHealthNs, now)), wakeOnFlush: true)
     }
 
-    /// Wait on the plugin's condition until `untilNs`, new work, a stop or (optionally) a flush.
+    /// How long to nap so that about `batch` events wait when it ends, given that `taken` arrived
+    /// in the `sinceLastNapNs` since the last nap began: minNapNs...idleWaitNs; idleWaitNs if none.
+    static func napNs(sinceLastNapNs: UInt64, taken: Int, batch: Int) -> UInt64 {
+        guard taken > 0 else { return idleWaitNs }
+        let perBatch = Double(sinceLastNapNs) * Double(batch) / Double(taken)
+        return perBatch <= Double(minNapNs) ? minNapNs : perBatch >= Double(idleWaitNs) ? idleWaitNs : UInt64(perBatch)
+    }
+
+    /// Wait on the plugin's condition until `untilNs`, or a stop; with `wakeOnFlush` (waiting for
+    /// events), also until a flush or a batch waits, and emitting threads wake it at urgentDepth.
     private func sleep(untilNs: UInt64, wakeOnFlush: Bool) {
         let deadline = plugin.stopRequested.load(ordering: .relaxed)
             ? min(untilNs, plugin.stopDeadline.load(ordering: .relaxed)) : untilNs
         var ts = timespec(tv_sec: Int(deadline / 1_000_000_000), tv_nsec: Int(deadline % 1_000_000_000))
         pthread_mutex_lock(plugin.mutex)
-        plugin.sleeping.store(true, ordering: .relaxed)
+        if wakeOnFlush { plugin.wakeDepth.store(plugin.urgentDepth, ordering: .relaxed) }
         while Clock.nowNs() < deadline {
             if wakeOnFlush {
                 if plugin.ring.depth >= plugin.wakeThreshold { break }
@@ -265,7 +284,7 @@ struct PluginWorker {
             if plugin.stopRequested.load(ordering: .relaxed) && (wakeOnFlush || Clock.nowNs() >= plugin.stopDeadline.load(ordering: .relaxed)) { break }
             if pthread_cond_timedwait(plugin.condition, plugin.mutex, &ts) == ETIMEDOUT { break }
         }
-        plugin.sleeping.store(false, ordering: .relaxed)
+        plugin.wakeDepth.store(Int.max, ordering: .relaxed)
         pthread_mutex_unlock(plugin.mutex)
     }
 }
