@@ -1,6 +1,7 @@
 // EventRecord: the emitting side's length of an envelope line must be the exact length the plugin
 // thread's rendering has (the VT_MAX_EVENT_BYTES check depends on it), and the rendering must be the
 // documented envelope.
+import Glibc
 import Testing
 @testable import VoiceTelemetry
 
@@ -127,4 +128,60 @@ private func roundTrip(session: String?, type: String, correlation: String?, tur
     }
     #expect(check([UInt8](repeating: UInt8(ascii: "x"), count: 128))?.count == 128)
     #expect(check([UInt8](repeating: UInt8(ascii: "x"), count: 129)) == nil, "longer than VT_MAX_EVENT_ID_BYTES")
+}
+
+/// Calls `body` with `bytes` + NUL placed so that the NUL is the last byte before an unreadable
+/// page: a check that read past the NUL across the page end would crash the test.
+private func atPageEnd<R>(_ bytes: [UInt8], _ body: (UnsafePointer<CChar>) -> R) -> R {
+    let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+    let raw = mmap(nil, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)!
+    defer { munmap(raw, 2 * page) }
+    mprotect(raw + page, page, PROT_NONE)
+    let start = (raw + page - bytes.count - 1).assumingMemoryBound(to: UInt8.self)
+    for (i, b) in bytes.enumerated() { start[i] = b }
+    start[bytes.count] = 0
+    return start.withMemoryRebound(to: CChar.self, capacity: bytes.count + 1) { body(UnsafePointer($0)) }
+}
+
+@Test func typeAndIdChecksStopAtTheNulBeforeAPageEnd() {
+    // Every length near the word size, ending exactly at a page end: the same answers as anywhere,
+    // and no read beyond the NUL (an unreadable page follows it).
+    for length in 0...40 {
+        let plain = [UInt8](repeating: UInt8(ascii: "a"), count: length)
+        #expect(atPageEnd(plain) { EventBus.eventTypeLength($0) } == (length >= 1 ? length : nil), "type of \(length)")
+        let id = atPageEnd(plain) { text -> Int? in
+            var extra = 0
+            return EventBus.idBytes(text, escapeExtra: &extra)?.count
+        }
+        #expect(id == length, "id of \(length)")
+        var escaped = plain
+        escaped.insert(UInt8(ascii: "\""), at: length / 2)
+        let extra = atPageEnd(escaped) { text -> Int? in
+            var extra = 0
+            return EventBus.idBytes(text, escapeExtra: &extra).map { _ in extra }
+        }
+        #expect(extra == 1, "escaped id of \(length + 1)")
+    }
+}
+
+@Test func eventTypeLengthRefusesEveryByteAtEveryPosition() {
+    // The word-at-a-time check against the byte-by-byte rule: each byte value at each position of
+    // types of 1...20 bytes (and a too-long type whose 65th byte is the NUL's neighbour).
+    let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:/-".utf8)
+    for length in 1...20 {
+        for at in 0..<length {
+            for b in 1...255 {
+                var type = [UInt8](repeating: UInt8(ascii: "k"), count: length)
+                type[at] = UInt8(b)
+                let got = (type + [0]).withUnsafeBufferPointer { p in
+                    p.baseAddress!.withMemoryRebound(to: CChar.self, capacity: p.count) { EventBus.eventTypeLength($0) }
+                }
+                #expect(got == (allowed.contains(UInt8(b)) ? length : nil), "byte \(b) at \(at) of \(length)")
+            }
+        }
+    }
+    let long = [UInt8](repeating: UInt8(ascii: "x"), count: 72) + [0]
+    #expect(long.withUnsafeBufferPointer { p in
+        p.baseAddress!.withMemoryRebound(to: CChar.self, capacity: p.count) { EventBus.eventTypeLength($0) }
+    } == nil, "72 bytes: too long even when the words end exactly at the NUL")
 }

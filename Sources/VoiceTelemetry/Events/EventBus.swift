@@ -195,12 +195,24 @@ final class EventBus: @unchecked Sendable {
     /// [A-Za-z0-9_.:/-], else nil (one pass: no separate strlen).
     @inline(__always)
     static func eventTypeLength(_ text: UnsafePointer<CChar>) -> Int? {
-        // One bit per allowed byte: '-' '.' '/' '0'-'9' ':' are 45...58; 'A'-'Z' 65...90, '_' 95 and
-        // 'a'-'z' 97...122 are 64 + 1...26, 31 and 33...58.
-        let low: UInt64 = (1 << 59) - (1 << 45)
-        let high: UInt64 = ((1 << 27) - (1 << 1)) | (1 << 31) | ((1 << 59) - (1 << 33))
         let bytes = UnsafeRawPointer(text).assumingMemoryBound(to: UInt8.self)
         var n = 0
+        // Eight bytes at a time up to the first byte not allowed (the NUL, if the type is valid); a
+        // word is read only where it cannot cross into the next page.
+        while n <= maxTypeBytes, UInt(bitPattern: bytes + n) & 4095 <= 4096 - 8 {
+            let refused = ~allowedTypeBytes(UnsafeRawPointer(bytes + n).loadUnaligned(as: UInt64.self)) & 0x8080_8080_8080_8080
+            if refused == 0 {
+                n += 8
+                continue
+            }
+            n += refused.trailingZeroBitCount >> 3
+            return bytes[n] == 0 && n >= 1 && n <= maxTypeBytes ? n : nil
+        }
+        guard n <= maxTypeBytes else { return nil }
+        // Near a page end: a byte at a time. One bit per allowed byte: '-' '.' '/' '0'-'9' ':' are
+        // 45...58; 'A'-'Z' 65...90, '_' 95 and 'a'-'z' 97...122 are 64 + 1...26, 31 and 33...58.
+        let low: UInt64 = (1 << 59) - (1 << 45)
+        let high: UInt64 = ((1 << 27) - (1 << 1)) | (1 << 31) | ((1 << 59) - (1 << 33))
         while true {
             let c = bytes[n]
             if c == 0 { return n >= 1 ? n : nil }
@@ -210,13 +222,45 @@ final class EventBus: @unchecked Sendable {
         }
     }
 
+    /// The high bit of every byte of `x` (memory order, little-endian) in [A-Za-z0-9_.:/-]. Exact up
+    /// to and including the lowest byte not allowed: a byte >= 0x80 is refused by its own high bit,
+    /// and only its carry can disturb the bytes above it.
+    @inline(__always)
+    static func allowedTypeBytes(_ x: UInt64) -> UInt64 {
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        // For a byte b < 0x80: b + (0x80 - lo) has its high bit set iff b >= lo (no carry out).
+        func inRange(_ lo: UInt64, _ hi: UInt64) -> UInt64 { (x &+ ones &* (0x80 - lo)) & ~(x &+ ones &* (0x7F - hi)) }
+        let v = x ^ (ones &* 0x5F)
+        let underscore = ~(((v & ~highs) &+ ~highs) | v)   // high bit iff the byte is '_'
+        return (inRange(0x2D, 0x3A) | inRange(0x41, 0x5A) | inRange(0x61, 0x7A) | underscore) & ~x & highs
+    }
+
     /// A correlation or turn id: its bytes if it is valid UTF-8 of at most maxIDBytes; adds the bytes
     /// its JSON escaping will add to `escapeExtra`.
     @inline(__always)
     static func idBytes(_ text: UnsafePointer<CChar>, escapeExtra: inout Int) -> Bytes? {
-        let n = strnlen(text, maxIDBytes + 1)
-        guard n <= maxIDBytes else { return nil }
         let bytes = UnsafeRawPointer(text).assumingMemoryBound(to: UInt8.self)
+        // The common id, plain ASCII: eight bytes at a time up to its NUL (which specialBytes flags,
+        // as a control byte). A word is read only where it cannot cross into the next page; a word
+        // near a page end, a byte to escape, non-ASCII or a long id take the general path below.
+        var n = 0
+        while n <= maxIDBytes, UInt(bitPattern: bytes + n) & 4095 <= 4096 - 8 {
+            let special = JSONRewriter.specialBytes(UnsafeRawPointer(bytes + n).loadUnaligned(as: UInt64.self))
+            if special == 0 {
+                n += 8
+                continue
+            }
+            n += special.trailingZeroBitCount >> 3
+            if bytes[n] == 0 && n <= maxIDBytes { return Bytes(base: bytes, count: n) }
+            break
+        }
+        return idBytesEscaped(bytes, escapeExtra: &escapeExtra)
+    }
+
+    /// idBytes for any id: its length, UTF-8 check and escaping.
+    static func idBytesEscaped(_ bytes: UnsafePointer<UInt8>, escapeExtra: inout Int) -> Bytes? {
+        let n = strnlen(UnsafeRawPointer(bytes).assumingMemoryBound(to: CChar.self), maxIDBytes + 1)
+        guard n <= maxIDBytes else { return nil }
         guard let extra = ByteWriter.escapeExtra(bytes, n) else { return nil }
         escapeExtra += extra
         return Bytes(base: bytes, count: n)
