@@ -31,3 +31,17 @@ private func written(_ body: (inout ByteWriter) -> Void) -> String {
     let out = utf8.withUnsafeBufferPointer { b in written { $0.jsonString(b.baseAddress!, b.count) } }
     #expect(out == #""plain é \"q\" \\ \n\t\u0001end""#)
 }
+
+@Test func copyMovesExactlyTheBytesAskedFor() {
+    // Every length through the inline sizes and past them, at odd offsets: the target holds the
+    // source's bytes and nothing around it changed.
+    let source = (0..<300).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 1) }
+    for n in 0...200 {
+        var target = [UInt8](repeating: 0xEE, count: n + 6)
+        source.withUnsafeBytes { s in
+            target.withUnsafeMutableBytes { t in ByteWriter.copy(to: t.baseAddress! + 3, from: s.baseAddress! + 5, n) }
+        }
+        #expect(Array(target[3..<(3 + n)]) == Array(source[5..<(5 + n)]), "\(n) bytes")
+        #expect(target[0..<3].allSatisfy { $0 == 0xEE } && target[(3 + n)...].allSatisfy { $0 == 0xEE }, "\(n): outside untouched")
+    }
+}
