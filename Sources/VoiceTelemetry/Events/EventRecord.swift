@@ -83,7 +83,7 @@ enum EventRecord {
     @inline(__always)
     private static func copy(_ part: EventBus.Bytes?, _ at: inout UnsafeMutableRawPointer) {
         guard let part else { return }
-        at.copyMemory(from: part.base, byteCount: part.count)
+        ByteWriter.copy(to: at, from: part.base, part.count)
         at += part.count
     }
 
@@ -106,7 +106,12 @@ enum EventRecord {
         return guess > 1 && v < powersOfTen[guess - 1] ? guess - 1 : guess
     }
 
-    private static let powersOfTen: [UInt64] = (0..<20).map { k in (0..<k).reduce(1) { value, _ in value * 10 } }
+    /// 10^0 ... 10^19, as literals: a constant table (initialised statically, no lazy-init check per use).
+    private static let powersOfTen: [UInt64] = [
+        1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000, 1_000_000_000, 10_000_000_000,
+        100_000_000_000, 1_000_000_000_000, 10_000_000_000_000, 100_000_000_000_000, 1_000_000_000_000_000,
+        10_000_000_000_000_000, 100_000_000_000_000_000, 1_000_000_000_000_000_000, 10_000_000_000_000_000_000,
+    ]
 
     // MARK: - Plugin thread
 
