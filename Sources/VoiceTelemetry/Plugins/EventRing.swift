@@ -41,7 +41,11 @@ final class EventRing: @unchecked Sendable {
     init(capacity: Int) {
         self.capacity = capacity
         mask = UInt64(capacity - 1)
-        data = .allocate(byteCount: (capacity + Self.maxSlotsPerRecord - 1) * Self.slotBytes, alignment: 64)
+        let dataBytes = (capacity + Self.maxSlotsPerRecord - 1) * Self.slotBytes
+        data = .allocate(byteCount: dataBytes, alignment: 64)
+        // Touch every page now: the first lap of emits must not pay the page faults (measured: a
+        // fault per 16 events of the first lap, over a microsecond each).
+        data.initializeMemory(as: UInt8.self, repeating: 0, count: dataBytes)
         entries = .allocate(byteCount: capacity * Self.entryBytes, alignment: 64)
         for i in 0..<capacity {
             (entries + i * Self.entryBytes).bindMemory(to: Atomic<UInt64>.self, capacity: 1).initialize(to: Atomic(UInt64(i)))
