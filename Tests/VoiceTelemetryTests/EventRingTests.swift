@@ -77,3 +77,61 @@ private func takeAll(_ ring: EventRing) -> [(n: Int, tag: UInt8, intact: Bool)] 
     #expect(last.allSatisfy { $0.intact })
     #expect(last.map { $0.tag } == Array(expected.suffix(last.count)), "the survivors are the newest, in order")
 }
+
+@Test func runsStopAtTheRecordLimitAndOnceTheirWeightReachesTheBudget() {
+    let ring = EventRing(capacity: 16)
+    for tag in UInt8(1)...8 {   // two slots each: the ring is full, nothing pushed out
+        #expect(ring.enqueue(300, weight: 100) { cell in cell.initializeMemory(as: UInt8.self, repeating: tag, count: 300) } == (true, 0))
+    }
+    var tags: [UInt8] = []
+    func run(_ maxRecords: Int, _ budget: Int) -> Int {
+        ring.dequeueRun(maxRecords: maxRecords, budget: budget) { bytes, n in
+            let b = bytes.assumingMemoryBound(to: UInt8.self)
+            #expect(n == 300 && (0..<n).allSatisfy { b[$0] == b[0] }, "whole record")
+            tags.append(b[0])
+        }
+    }
+    #expect(run(4, 10_000) == 4, "the record limit")
+    #expect(run(100, 250) == 3, "weights 0, 100, 200 are below 250 before each: the third goes past it")
+    #expect(run(100, 0) == 0, "no budget: nothing")
+    #expect(run(100, 10_000) == 1, "the rest")
+    #expect(run(100, 10_000) == 0, "empty")
+    #expect(tags == Array(1...8), "in order, each once")
+    #expect(ring.depth == 0)
+    // Every slot was released: a full lap fits again without pushing anything out.
+    for tag in UInt8(1)...8 { #expect(put(ring, 300, tag) == (true, 0)) }
+}
+
+@Test func runsAndPushedOutRecordsAccountForEveryRecordOverManyLaps() {
+    // Mixed sizes, a consumer taking runs of various lengths between bursts that overflow the ring:
+    // every record is either taken (whole, in order) or pushed out / not placed, exactly once.
+    let ring = EventRing(capacity: 16)
+    var taken: [Int] = []
+    var lost = 0
+    var next = 0
+    func take(_ maxRecords: Int) {
+        _ = ring.dequeueRun(maxRecords: maxRecords, budget: .max) { bytes, n in
+            let index = bytes.loadUnaligned(as: Int.self)
+            let rest = (bytes + 8).assumingMemoryBound(to: UInt8.self)
+            #expect((0..<(n - 8)).allSatisfy { rest[$0] == UInt8(truncatingIfNeeded: index) }, "record \(index) whole")
+            taken.append(index)
+        }
+    }
+    for round in 0..<300 {
+        for _ in 0..<(round % 7 + 1) {
+            let n = [8, 255, 256, 257, 900, 4000, 40][next % 7]
+            let index = next
+            let result = ring.enqueue(n) { cell in
+                cell.storeBytes(of: index, as: Int.self)
+                (cell + 8).initializeMemory(as: UInt8.self, repeating: UInt8(truncatingIfNeeded: index), count: n - 8)
+            }
+            lost += result.pushedOut + (result.placed ? 0 : 1)
+            next += 1
+        }
+        take(round % 5 + 1)
+    }
+    take(.max)
+    #expect(taken.count + lost == next, "taken + lost = put")
+    #expect(zip(taken, taken.dropFirst()).allSatisfy { $0 < $1 }, "in put order")
+    #expect(taken.last == next - 1, "the newest survives")
+}

@@ -164,7 +164,8 @@ final class EventBus: @unchecked Sendable {
             parts.payload = Bytes(base: scratch, count: rewriter.out.count)
             if rewriter.out.overflowed { parts.payload.count = Self.maxEventBytes + 1 }
         }
-        if tooLong || EventRecord.lineLength(parts) > Self.maxEventBytes {
+        let lineLength = EventRecord.lineLength(parts)
+        if tooLong || lineLength > Self.maxEventBytes {
             forEachPlugin { $0.countRefused(rateLimited: false) }
             return fail(.limit("the event is longer than VT_MAX_EVENT_BYTES (\(Self.maxEventBytes)) with its envelope; not forwarded"))
         }
@@ -175,7 +176,7 @@ final class EventBus: @unchecked Sendable {
             return VT_OK.rawValue
         }
         let recordLength = EventRecord.recordLength(parts)
-        forEachPlugin { [parts] in $0.offer(parts, recordLength: recordLength) }
+        forEachPlugin { [parts] in $0.offer(parts, recordLength: recordLength, lineLength: lineLength) }
         return VT_OK.rawValue
     }
 

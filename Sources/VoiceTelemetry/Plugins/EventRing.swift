@@ -26,7 +26,8 @@ final class EventRing: @unchecked Sendable {
     /// Longest record: an event's record is never longer than its envelope line.
     static let maxRecordBytes = Int(VT_MAX_EVENT_BYTES)
     static let maxSlotsPerRecord = (maxRecordBytes + slotBytes - 1) / slotBytes
-    /// Per slot: its sequence number and, in a record's first slot, the record's length.
+    /// Per slot: its sequence number and, in a record's first slot, the record's length (low 32
+    /// bits) and weight (high 32 bits: what the consumer budgets by, e.g. its rendered bytes).
     private static let entryBytes = 16
 
     /// Slots.
@@ -66,8 +67,9 @@ final class EventRing: @unchecked Sendable {
     @inline(__always) private func sequence(_ position: UInt64) -> UnsafeMutablePointer<Atomic<UInt64>> {
         (entries + Int(position & mask) * Self.entryBytes).assumingMemoryBound(to: Atomic<UInt64>.self)
     }
-    /// Atomic (relaxed) although ordered by the sequence: a consumer reads it before it knows the
-    /// record is still its to take, while the next lap's producer may already be writing it.
+    /// Length and weight. Atomic (relaxed) although ordered by the sequence: a consumer reads it
+    /// before it knows the record is still its to take, while the next lap's producer may already
+    /// be writing it.
     @inline(__always) private func length(_ position: UInt64) -> UnsafeMutablePointer<Atomic<Int>> {
         (entries + Int(position & mask) * Self.entryBytes + 8).assumingMemoryBound(to: Atomic<Int>.self)
     }
@@ -89,11 +91,11 @@ final class EventRing: @unchecked Sendable {
     var enqueueMark: UInt64 { enqueuePosition.pointee.load(ordering: .acquiring) }
     var dequeueMark: UInt64 { dequeuePosition.pointee.load(ordering: .acquiring) }
 
-    /// Put one record of `n` bytes (1...maxRecordBytes) in: `fill` writes them, contiguously, into
-    /// the claimed slots. Returns whether it was placed and how many records were pushed out making
-    /// room (the oldest).
+    /// Put one record of `n` bytes (1...maxRecordBytes) and `weight` (0...UInt32.max) in: `fill`
+    /// writes the bytes, contiguously, into the claimed slots. Returns whether it was placed and how
+    /// many records were pushed out making room (the oldest).
     @inline(__always)
-    func enqueue(_ n: Int, _ fill: (UnsafeMutableRawPointer) -> Void) -> (placed: Bool, pushedOut: Int) {
+    func enqueue(_ n: Int, weight: Int = 0, _ fill: (UnsafeMutableRawPointer) -> Void) -> (placed: Bool, pushedOut: Int) {
         let k = UInt64(Self.slots(n))
         var pushedOut = 0
         var pos = enqueuePosition.pointee.load(ordering: .relaxed)
@@ -112,7 +114,7 @@ final class EventRing: @unchecked Sendable {
                     expected: pos, desired: pos &+ k, ordering: .relaxed)
                 if won {
                     fill(bytes(pos))
-                    length(pos).pointee.store(n, ordering: .relaxed)
+                    length(pos).pointee.store(weight << 32 | n, ordering: .relaxed)
                     sequence(pos).pointee.store(pos &+ 1, ordering: .releasing)
                     return (true, pushedOut)
                 }
@@ -143,7 +145,7 @@ final class EventRing: @unchecked Sendable {
             if dif == 0 {
                 // Committed: its length is valid for this lap. If another consumer takes the record
                 // first, the exchange below fails and the length is not used.
-                let n = min(length(pos).pointee.load(ordering: .relaxed), Self.maxRecordBytes)
+                let n = min(length(pos).pointee.load(ordering: .relaxed) & 0xFFFF_FFFF, Self.maxRecordBytes)
                 let k = UInt64(Self.slots(n))
                 let (won, seen) = dequeuePosition.pointee.weakCompareExchange(
                     expected: pos, desired: pos &+ k, ordering: .relaxed)
@@ -163,6 +165,59 @@ final class EventRing: @unchecked Sendable {
             } else {
                 pos = dequeuePosition.pointee.load(ordering: .relaxed)
             }
+        }
+    }
+
+    /// Take the run of committed records at the head in one claim: records while fewer than
+    /// `maxRecords` were taken and their weights sum to less than `budget` (so the last one may go
+    /// past it). Hands each to `consume` in order and releases its slots right after, so producers
+    /// wait for at most the record being consumed. Returns how many were taken (0: none ready).
+    ///
+    /// One compare-exchange for the whole run, not one per record: a locked instruction also stops
+    /// the plugin's thread from loading the next records while it waits, and they come from the
+    /// emitting thread's cache.
+    @inline(__always)
+    func dequeueRun(maxRecords: Int, budget: Int, _ consume: (UnsafeRawPointer, Int) -> Void) -> Int {
+        var pos = dequeuePosition.pointee.load(ordering: .relaxed)
+        while true {
+            var end = pos
+            var taken = 0
+            var weight = 0
+            while taken < maxRecords, weight < budget {
+                guard sequence(end).pointee.load(ordering: .acquiring) == end &+ 1 else { break }
+                let word = length(end).pointee.load(ordering: .relaxed)
+                end &+= UInt64(Self.slots(min(word & 0xFFFF_FFFF, Self.maxRecordBytes)))
+                weight += word >> 32
+                taken += 1
+            }
+            if taken == 0 {
+                // Empty, or the head record is still being written; or another consumer took it
+                // meanwhile (its sequence moved past): look again from the new head.
+                let dif = Int64(bitPattern: sequence(pos).pointee.load(ordering: .acquiring) &- (pos &+ 1))
+                if dif <= 0 { return 0 }
+                pos = dequeuePosition.pointee.load(ordering: .relaxed)
+                continue
+            }
+            let (won, seen) = dequeuePosition.pointee.weakCompareExchange(
+                expected: pos, desired: end, ordering: .relaxed)
+            guard won else {
+                pos = seen
+                continue
+            }
+            // Ours now: no producer touches these slots until each record's are released.
+            var at = pos
+            while at != end {
+                let n = min(length(at).pointee.load(ordering: .relaxed) & 0xFFFF_FFFF, Self.maxRecordBytes)
+                let k = UInt64(Self.slots(n))
+                consume(UnsafeRawPointer(bytes(at)), n)
+                var j: UInt64 = 0
+                while j < k {
+                    sequence(at &+ j).pointee.store(at &+ j &+ UInt64(capacity), ordering: .releasing)
+                    j &+= 1
+                }
+                at &+= k
+            }
+            return taken
         }
     }
 }

@@ -95,14 +95,15 @@ final class Plugin: @unchecked Sendable {
 
     // MARK: - Producer side (any emitting thread; lock-free)
 
-    /// Offer one event (its checked parts; `recordLength` = EventRecord.recordLength(parts)).
+    /// Offer one event (its checked parts; `recordLength` = EventRecord.recordLength(parts) and
+    /// `lineLength` = EventRecord.lineLength(parts): the batch budget counts rendered bytes).
     @inline(__always)
-    func offer(_ parts: EventParts, recordLength: Int) {
+    func offer(_ parts: EventParts, recordLength: Int, lineLength: Int) {
         if disabled.load(ordering: .relaxed) {
             counters.disabledAtOffer.wrappingAdd(1, ordering: .relaxed)
             return
         }
-        let (placed, pushedOut) = ring.enqueue(recordLength) { cell in EventRecord.write(parts, to: cell) }
+        let (placed, pushedOut) = ring.enqueue(recordLength, weight: lineLength) { cell in EventRecord.write(parts, to: cell) }
         if placed { counters.placed.wrappingAdd(1, ordering: .relaxed) }
         if pushedOut > 0 { counters.pushedOut.wrappingAdd(UInt64(pushedOut), ordering: .relaxed) }
         if !placed { counters.notPlaced.wrappingAdd(1, ordering: .relaxed) }

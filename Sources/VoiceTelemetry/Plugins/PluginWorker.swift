@@ -108,14 +108,21 @@ struct PluginWorker {
         let ring = plugin.ring
         let maxEvents = plugin.settings.maxBatchEvents
         let base = buffer
+        // Runs of records, each taken in one claim, until the batch is full or the queue empty. The
+        // run stops once its lines reach maxBatchBytes (each record weighs its line's length), and
+        // the buffer keeps room for one whole line past that: a record's line is at most
+        // VT_MAX_EVENT_BYTES (the emitter checked), so any event fits.
+        var length = self.length
         while events < maxEvents, length < PluginSettings.maxBatchBytes {
-            // The buffer keeps room for one whole line past maxBatchBytes, and a record's line is at
-            // most VT_MAX_EVENT_BYTES (the emitter checked), so any event fits.
-            var out = ByteWriter(base: base + length, capacity: bufferCapacity - length)
-            guard ring.dequeue({ record, _ in EventRecord.render(record, into: &out) }) != nil else { break }
-            length += out.count
-            events += 1
+            let taken = ring.dequeueRun(maxRecords: maxEvents - events, budget: PluginSettings.maxBatchBytes - length) { record, _ in
+                var out = ByteWriter(base: base + length, capacity: bufferCapacity - length)
+                EventRecord.render(record, into: &out)
+                length += out.count
+            }
+            if taken == 0 { break }
+            events += taken
         }
+        self.length = length
         takenSinceNap += events
         if events > 0 {
             counters.inBatch.wrappingAdd(UInt64(events), ordering: .relaxed)
