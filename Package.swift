@@ -12,9 +12,11 @@ let package = Package(
     targets: [
         // The hand-written header, imported as a module so `@c @implementation` is checked against it.
         .systemLibrary(name: "CVoiceTelemetry", path: "include"),
+        // Compiler builtins Swift cannot spell (static inline, nothing exported).
+        .systemLibrary(name: "CShims", path: "Sources/CShims"),
         .target(
             name: "VoiceTelemetry",
-            dependencies: ["CVoiceTelemetry"],
+            dependencies: ["CVoiceTelemetry", "CShims"],
             exclude: ["exports.map"],
             swiftSettings: [
                 // Record calls touch only atomics; dynamic exclusivity checks would add work (and a trap)

@@ -4,7 +4,10 @@
 //
 // Memory follows the events: a typical record (about 150 bytes) takes one slot, so consecutive
 // events sit in consecutive cache lines (the hardware prefetches them for the emitting thread and
-// the plugin's thread alike) and a queue of 1024 slots is 272 KiB, not 1024 pages. A record that
+// the plugin's thread alike) and a queue of 1024 slots is 272 KiB, not 1024 pages. The plugin's
+// thread read those lines last, so an emitting thread also asks for the slots a few places ahead in
+// a writable state (measured: the writes of a record otherwise stall on the plugin thread's copies,
+// and vt_emit's p99 beside a busy no-op plugin was 221-270 ns instead of 140-210). A record that
 // starts near the end runs on past it into a spill area (never wraps), so it is always contiguous.
 //
 // Slot states, for the slot of position p in the lap starting at p - p % capacity: sequence p: free;
@@ -18,6 +21,7 @@
 // may) and tries again, as often as its record has slots; if there is still no room (the consumer is
 // copying out of a slot needed), the new event is dropped instead. Every record lost either way is
 // reported to the caller, so the accounting stays exact. Nothing here blocks or allocates.
+import CShims
 import CVoiceTelemetry
 import Synchronization
 
@@ -29,6 +33,8 @@ final class EventRing: @unchecked Sendable {
     /// Per slot: its sequence number and, in a record's first slot, the record's length (low 32
     /// bits) and weight (high 32 bits: what the consumer budgets by, e.g. its rendered bytes).
     private static let entryBytes = 16
+    /// How far ahead (slots) a producer asks for the lines it will write.
+    private static let prefetchSlots: UInt64 = 4
 
     /// Slots.
     let capacity: Int
@@ -113,6 +119,14 @@ final class EventRing: @unchecked Sendable {
                 let (won, seen) = enqueuePosition.pointee.weakCompareExchange(
                     expected: pos, desired: pos &+ k, ordering: .relaxed)
                 if won {
+                    // Ask for the lines the next records will take, so that their writes find them
+                    // writable instead of waiting on the plugin thread's copies.
+                    let ahead = bytes(pos &+ Self.prefetchSlots)
+                    shim_prefetch_for_write(ahead)
+                    shim_prefetch_for_write(ahead + 64)
+                    shim_prefetch_for_write(ahead + 128)
+                    shim_prefetch_for_write(ahead + 192)
+                    shim_prefetch_for_write(sequence(pos &+ 2 &* Self.prefetchSlots))
                     fill(bytes(pos))
                     length(pos).pointee.store(weight << 32 | n, ordering: .relaxed)
                     sequence(pos).pointee.store(pos &+ 1, ordering: .releasing)

@@ -1,0 +1,16 @@
+/* shims.h -- compiler builtins Swift cannot spell, as static inline functions (inlined into the
+ * Swift code; nothing here is exported from the library). */
+#ifndef VT_CSHIMS_H
+#define VT_CSHIMS_H
+
+/* Ask for the cache line at p in a writable state, ahead of a store (no fault if p is unmapped). */
+static inline __attribute__((always_inline)) void shim_prefetch_for_write(const void *p) {
+#if defined(__x86_64__)
+    /* PREFETCHW (a hint: CPUs without it treat the encoding as a no-op). */
+    __asm__ volatile("prefetchw %0" : : "m"(*(const char *)p));
+#else
+    __builtin_prefetch(p, 1, 3);
+#endif
+}
+
+#endif
