@@ -865,7 +865,9 @@ vt_status vt_turn_history_json(vt_session s, size_t max_turns, char *buf, size_t
  * event_type: 1..VT_MAX_EVENT_TYPE_BYTES bytes of [A-Za-z0-9_.:/-], e.g. "llm.response".
  * json_payload: a JSON object (strict RFC 8259, UTF-8, nesting at most 64 deep); NULL means {}.
  * correlation_id, turn_id: UTF-8 of at most VT_MAX_EVENT_ID_BYTES, or NULL (null in the envelope).
- * t_ns: when it happened, as for record calls (0 = now).
+ * t_ns: when it happened, as for record calls (0 = now: where the kernel keeps CLOCK_MONOTONIC on
+ *       the CPU's time-stamp counter, read from that counter on a line the library recalibrates
+ *       against vt_now_ns() every 100 ms: within a microsecond of it).
  * Statuses: VT_OK (queued for every plugin, or dropped by the rate limit or a full queue and
  *           counted: emitting is best effort); VT_E_INVALID_ARG (bad event_type, payload not a valid
  *           JSON object, bad id: nothing is forwarded); VT_E_BAD_HANDLE (s not 0 and not open);
@@ -874,7 +876,8 @@ vt_status vt_turn_history_json(vt_session s, size_t max_turns, char *buf, size_t
  * Payload validation happens even when no plugin is loaded.
  * Ownership: all strings borrowed for the call (the event is copied).
  * Thread-safety: any thread; lock-free, no allocation, no system call (except the clock for
- * t_ns == 0 and, rarely, waking an idle plugin thread). Since 1.0.
+ * t_ns == 0 where there is no time-stamp counter to read, and, rarely, waking a plugin thread when
+ * a queue is half full). Since 1.0.
  */
 vt_status vt_emit(vt_session s, const char *event_type, const char *json_payload,
                   const char *correlation_id, const char *turn_id, uint64_t t_ns);

@@ -10,7 +10,23 @@ static inline __attribute__((always_inline)) void shim_prefetch_for_write(const 
     __asm__ volatile("prefetchw %0" : : "m"(*(const char *)p));
 #else
     __builtin_prefetch(p, 1, 3);
+#include <stdint.h>
+static inline __attribute__((always_inline)) uint64_t shim_ticks(void) {
+#if defined(__x86_64__)
+    return __builtin_ia32_rdtsc();
+#else
+    return 0;
+#endif
+}
 #endif
 }
 
+#include <stdint.h>
+static inline __attribute__((always_inline)) uint64_t shim_ticks(void) {
+#if defined(__x86_64__)
+    return __builtin_ia32_rdtsc();
+#else
+    return 0;
+#endif
+}
 #endif

@@ -460,6 +460,47 @@ TEST(rate_limit) {
     CHECK_STATUS(vt_set_event_rate_limit(VT_DEFAULT_EVENT_RATE_LIMIT), VT_OK);
 }
 
+/* Events emitted with t_ns = 0 carry CLOCK_MONOTONIC: each timestamp lies between vt_now_ns() just
+ * before and just after its vt_emit (within 1 us: timestamps are in microseconds), and they never go
+ * back, over 400 ms (the library redraws its tick-to-clock line every 100 ms). */
+TEST(now_timestamps_follow_the_monotonic_clock) {
+    enum { N = 400 };
+    static uint64_t before[N], after[N];
+    CHECK_STATUS(vt_set_event_rate_limit(0), VT_OK);
+    const char *out = tmp("clock.jsonl");
+    unlink(out);
+    vt_plugin_id id = load_ok(JSONL, cfg("{\"path\":\"%s\"}", out));
+    int failures = 0;
+    char payload[32];
+    for (int i = 0; i < N; i++) {
+        snprintf(payload, sizeof payload, "{\"i\":%d}", i);
+        before[i] = vt_now_ns();
+        if (vt_emit(0, "clock.tick", payload, NULL, NULL, 0) != VT_OK) failures++;
+        after[i] = vt_now_ns();
+        pause_ms(1);
+    }
+    CHECK_EQ_U64(failures, 0);
+    CHECK_STATUS(vt_flush_events(5000), VT_OK);
+    const char *text = slurp(out);
+    int lines = 0, outside = 0, backwards = 0;
+    uint64_t last = 0;
+    for (const char *p = strstr(text, "\"timestamp_us\":"); p; p = strstr(p + 1, "\"timestamp_us\":")) {
+        unsigned long long us = strtoull(p + 15, NULL, 10);
+        const char *at = strstr(p, "\"i\":");
+        int i = at ? atoi(at + 4) : -1;
+        if (i < 0 || i >= N) { outside++; continue; }
+        if (us + 1 < before[i] / 1000 || us > after[i] / 1000 + 1) outside++;
+        if (us < last) backwards++;
+        last = us;
+        lines++;
+    }
+    CHECK_EQ_U64(lines, N);
+    CHECK_EQ_U64(outside, 0);
+    CHECK_EQ_U64(backwards, 0);
+    CHECK_STATUS(vt_unload_plugin(id), VT_OK);
+    CHECK_STATUS(vt_set_event_rate_limit(VT_DEFAULT_EVENT_RATE_LIMIT), VT_OK);
+}
+
 /* The scripted plugin held by a gate file: its write waits while `gate` exists and creates
  * `entered` when a batch is inside it. `extra` is appended to the config object. */
 struct gated { const char *out, *gate, *entered; vt_plugin_id id; };
@@ -714,6 +755,7 @@ int main(void) {
     RUN(core_events);
     RUN(turn_complete_events);
     RUN(rate_limit);
+    RUN(now_timestamps_follow_the_monotonic_clock);
     RUN(queue_full_drops_oldest);
     RUN(hung_plugin_is_detached_at_unload);
     RUN(retry_then_ok_and_drop_answers);

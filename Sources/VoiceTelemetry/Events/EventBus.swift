@@ -33,6 +33,8 @@ final class EventBus: @unchecked Sendable {
         for (i, slot) in slots.enumerated() { (slotRefs + i).initialize(to: Unmanaged.passUnretained(slot)) }
     }
     let rateLimiter = RateLimiter(limit: UInt32(VT_DEFAULT_EVENT_RATE_LIMIT))
+    /// "Now" for events emitted with t_ns = 0.
+    let tickClock = TickClock()
     /// Completed turns waiting to be rendered as turn.complete events (see TurnEventQueue).
     let turnEvents = TurnEventQueue()
 
@@ -72,7 +74,7 @@ final class EventBus: @unchecked Sendable {
         let empty: StaticString = "{}"
         let raw = payload.map { UnsafeRawPointer($0).assumingMemoryBound(to: UInt8.self) } ?? empty.utf8Start
         let payloadCount = payload.map { strnlen($0, Self.maxEventBytes + 1) } ?? 2
-        var parts = EventParts(tNs: Clock.resolve(tNs), session: nil, type: type, correlation: correlation, turn: turn,
+        var parts = EventParts(tNs: tNs == 0 ? tickClock.nowNs() : tNs, session: nil, type: type, correlation: correlation, turn: turn,
                                payload: Bytes(base: raw, count: payloadCount), escapeExtra: escapeExtra)
         if session == 0 { return publish(&parts, policy: TextPolicy()) }
         var status = VT_OK.rawValue
@@ -115,7 +117,7 @@ final class EventBus: @unchecked Sendable {
                     let session = part(idBytes, present: sessionID != nil, max: Int(VT_MAX_SESSION_ID_BYTES))
                     let turn = part(turnBytes, present: turnID != nil, max: Self.maxIDBytes)
                     var parts = EventParts(
-                        tNs: Clock.resolve(tNs), session: session,
+                        tNs: tNs == 0 ? tickClock.nowNs() : tNs, session: session,
                         type: Bytes(base: type.utf8Start, count: type.utf8CodeUnitCount), correlation: nil, turn: turn,
                         payload: Bytes(base: payload.baseAddress ?? anchor.utf8Start, count: payload.count),
                         // Swift strings are valid UTF-8: escapeExtra never answers nil for them.
