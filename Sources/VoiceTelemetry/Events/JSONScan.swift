@@ -106,28 +106,36 @@ enum JSONScan {
             }
             let c = input[i]
             if c == UInt8(ascii: "\"") { return i + 1 }
-            if c >= 0x20 && c < 0x80 && c != UInt8(ascii: "\\") { i += 1; continue }
-            if c < 0x20 { return -1 }
-            if c == UInt8(ascii: "\\") {
-                escaped = true
-                guard i + 1 < end else { return -1 }
-                switch input[i + 1] {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
-                     UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
-                    i += 2
-                case UInt8(ascii: "u"):
-                    guard i + 5 < end, isHex(input[i + 2]), isHex(input[i + 3]), isHex(input[i + 4]), isHex(input[i + 5])
-                    else { return -1 }
-                    i += 6
-                default:
-                    return -1
-                }
-                continue
-            }
-            let n = UTF8Check.sequenceLength(input, i, end)
-            guard n > 0 else { return -1 }
-            i += n
+            if c >= 0x20 && c < 0x80 && c != UInt8(ascii: "\\") { i += 1; continue }   // (the last few bytes)
+            i = escapeOrUTF8(input, i, end, &escaped)
+            if i < 0 { return -1 }
         }
+    }
+
+    /// `string` at a control byte, a backslash or a non-ASCII byte: the index after its escape or
+    /// UTF-8 sequence, or -1 if it is not valid. Out of line: most strings never get here, and
+    /// `string` stays small enough to inline.
+    @inline(never)
+    private static func escapeOrUTF8(_ input: UnsafePointer<UInt8>, _ i: Int, _ end: Int, _ escaped: inout Bool) -> Int {
+        let c = input[i]
+        if c < 0x20 { return -1 }
+        if c == UInt8(ascii: "\\") {
+            escaped = true
+            guard i + 1 < end else { return -1 }
+            switch input[i + 1] {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+                 UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                return i + 2
+            case UInt8(ascii: "u"):
+                guard i + 5 < end, isHex(input[i + 2]), isHex(input[i + 3]), isHex(input[i + 4]), isHex(input[i + 5])
+                else { return -1 }
+                return i + 6
+            default:
+                return -1
+            }
+        }
+        let n = UTF8Check.sequenceLength(input, i, end)
+        return n > 0 ? i + n : -1
     }
 
     @inline(__always)
