@@ -13,6 +13,11 @@ private func written(_ body: (inout ByteWriter) -> Void) -> String {
 
 @Test func decimalMatchesTheStandardLibrary() {
     var values: [UInt64] = [0, 1, 9, 10, 11, 99, 100, 101, 999, 1000, 12345, 1_700_000_000_000_000, UInt64.max, UInt64.max - 1]
+    var power: UInt64 = 10
+    for _ in 1...19 {   // every power of ten and its neighbours (the 16-digit fast path ends at 10^16)
+        values += [power - 1, power, power + 1]
+        power = power &* 10
+    }
     var x: UInt64 = 0x9E37_79B9_7F4A_7C15
     for _ in 0..<2000 {
         x ^= x << 13; x ^= x >> 7; x ^= x << 17

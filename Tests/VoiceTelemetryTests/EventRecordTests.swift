@@ -68,7 +68,7 @@ private func roundTrip(session: String?, type: String, correlation: String?, tur
         p *= 10
         cases += [p - 1, p, p + 1]
     }
-    for v in cases { #expect(EventRecord.decimalDigits(v) == String(v).count, "\(v)") }
+    for v in cases { #expect(ByteWriter.decimalDigits(v) == String(v).count, "\(v)") }
 }
 
 @Test func escapeExtraMatchesJSONString() {

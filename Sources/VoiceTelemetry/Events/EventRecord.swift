@@ -50,7 +50,7 @@ enum EventRecord {
     @inline(__always)
     static func lineLength(_ p: EventParts) -> Int {
         fixedBytes + idLength(p.session) + p.type.count + idLength(p.correlation) + idLength(p.turn)
-            + decimalDigits(p.tNs / 1000) + p.payload.count + p.escapeExtra
+            + ByteWriter.decimalDigits(p.tNs / 1000) + p.payload.count + p.escapeExtra
     }
 
     /// Bytes of the record `write` makes of these parts.
@@ -95,23 +95,6 @@ enum EventRecord {
     /// An id's bytes in the line before escaping: "null", or the text in quotes.
     @inline(__always)
     private static func idLength(_ part: EventBus.Bytes?) -> Int { part.map { $0.count + 2 } ?? 4 }
-
-    /// Decimal digits of `v` (1 for 0).
-    @inline(__always)
-    static func decimalDigits(_ v: UInt64) -> Int {
-        // floor(log10(2^bits)) + 1 is the digit count of the largest value with that many bits; one
-        // comparison corrects it for smaller ones. 1233 / 4096 approximates log10(2).
-        let bits = UInt64.bitWidth - v.leadingZeroBitCount
-        let guess = (bits * 1233) >> 12 + 1
-        return guess > 1 && v < powersOfTen[guess - 1] ? guess - 1 : guess
-    }
-
-    /// 10^0 ... 10^19, as literals: a constant table (initialised statically, no lazy-init check per use).
-    private static let powersOfTen: [UInt64] = [
-        1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000, 1_000_000_000, 10_000_000_000,
-        100_000_000_000, 1_000_000_000_000, 10_000_000_000_000, 100_000_000_000_000, 1_000_000_000_000_000,
-        10_000_000_000_000_000, 100_000_000_000_000_000, 1_000_000_000_000_000_000, 10_000_000_000_000_000_000,
-    ]
 
     // MARK: - Plugin thread
 
