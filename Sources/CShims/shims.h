@@ -10,6 +10,11 @@ static inline __attribute__((always_inline)) void shim_prefetch_for_write(const 
     __asm__ volatile("prefetchw %0" : : "m"(*(const char *)p));
 #else
     __builtin_prefetch(p, 1, 3);
+/* Ask for the cache line at p ahead of a load. */
+static inline __attribute__((always_inline)) void shim_prefetch_for_read(const void *p) {
+    __builtin_prefetch(p, 0, 3);
+}
+
 #include <stdint.h>
 static inline __attribute__((always_inline)) uint64_t shim_ticks(void) {
 #if defined(__x86_64__)
@@ -19,6 +24,11 @@ static inline __attribute__((always_inline)) uint64_t shim_ticks(void) {
 #endif
 }
 #endif
+}
+
+/* Ask for the cache line at p ahead of a load. */
+static inline __attribute__((always_inline)) void shim_prefetch_for_read(const void *p) {
+    __builtin_prefetch(p, 0, 3);
 }
 
 #include <stdint.h>

@@ -73,10 +73,7 @@ struct ByteWriter {
 
     /// Decimal digits of `value`.
     mutating func decimal(_ value: UInt64) {
-        if value < 10_000_000_000_000_000 {
-            decimal16(value)
-            return
-        }
+        if value < 10_000_000_000_000_000, decimal16(value) { return }
         var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)   // 24 bytes of scratch, enough for 20 digits
         let pairs = Self.digitPairs.utf8Start
         withUnsafeMutableBytes(of: &digits) { scratch in
@@ -103,29 +100,26 @@ struct ByteWriter {
         }
     }
 
-    /// `decimal` for value < 10^16 (every timestamp in microseconds): sixteen zero-padded digits
-    /// made in four independent groups of four (short chains of divisions instead of eight in a row),
-    /// then the significant ones copied.
+    /// `decimal` for value < 10^16 (every timestamp in microseconds): the sixteen zero-padded digits
+    /// built in registers from four independent groups of four (short chains of divisions instead
+    /// of eight in a row), shifted past the leading zeros and stored in one 16-byte write (which
+    /// needs 16 bytes of room; the bytes past the digits are not counted).
     @inline(__always)
-    private mutating func decimal16(_ value: UInt64) {
-        var scratch: (UInt64, UInt64) = (0, 0)
+    private mutating func decimal16(_ value: UInt64) -> Bool {
+        guard capacity - count >= 16 else { return false }
         let pairs = UnsafeRawPointer(Self.digitPairs.utf8Start)
-        withUnsafeMutableBytes(of: &scratch) { raw in
-            guard let s = raw.baseAddress else { return }
-            func four(_ v: UInt32, at offset: Int) {
-                s.storeBytes(of: pairs.loadUnaligned(fromByteOffset: Int(v / 100) * 2, as: UInt16.self),
-                             toByteOffset: offset, as: UInt16.self)
-                s.storeBytes(of: pairs.loadUnaligned(fromByteOffset: Int(v % 100) * 2, as: UInt16.self),
-                             toByteOffset: offset + 2, as: UInt16.self)
-            }
-            let high = UInt32(truncatingIfNeeded: value / 100_000_000), low = UInt32(truncatingIfNeeded: value % 100_000_000)
-            four(high / 10_000, at: 0)
-            four(high % 10_000, at: 4)
-            four(low / 10_000, at: 8)
-            four(low % 10_000, at: 12)
-            let n = Self.decimalDigits(value)
-            bytes(s.assumingMemoryBound(to: UInt8.self) + 16 - n, n)
+        func four(_ v: UInt32) -> UInt64 {
+            UInt64(pairs.loadUnaligned(fromByteOffset: Int(v / 100) * 2, as: UInt16.self))
+                | UInt64(pairs.loadUnaligned(fromByteOffset: Int(v % 100) * 2, as: UInt16.self)) << 16
         }
+        let high = UInt32(truncatingIfNeeded: value / 100_000_000), low = UInt32(truncatingIfNeeded: value % 100_000_000)
+        let first = four(high / 10_000) | four(high % 10_000) << 32     // digits 1-8, in memory order
+        let second = four(low / 10_000) | four(low % 10_000) << 32      // digits 9-16
+        let n = Self.decimalDigits(value)
+        let digits = (UInt128(second) << 64 | UInt128(first)) >> UInt128(8 * (16 - n))
+        UnsafeMutableRawPointer(base + count).storeBytes(of: digits, as: UInt128.self)
+        count += n
+        return true
     }
 
     /// Decimal digits of `v` (1 for 0).

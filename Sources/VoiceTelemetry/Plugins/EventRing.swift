@@ -199,6 +199,7 @@ final class EventRing: @unchecked Sendable {
             var weight = 0
             while taken < maxRecords, weight < budget {
                 guard sequence(end).pointee.load(ordering: .acquiring) == end &+ 1 else { break }
+                shim_prefetch_for_read(bytes(end))   // it comes from the emitting thread's cache
                 let word = length(end).pointee.load(ordering: .relaxed)
                 end &+= UInt64(Self.slots(min(word & 0xFFFF_FFFF, Self.maxRecordBytes)))
                 weight += word >> 32
