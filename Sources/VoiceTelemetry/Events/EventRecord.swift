@@ -13,7 +13,7 @@
 //   14 event type bytes     UInt16
 //   16 correlation id bytes UInt16 (absent: 0xFFFF)
 //   18 turn id bytes        UInt16 (absent: 0xFFFF)
-//   20 reserved (0)         UInt32
+//   20 escapes              UInt32 (1: some id has a byte to escape; 0: the ids go in verbatim)
 //   24 session id, event type, correlation id, turn id, payload: raw bytes, one after the other.
 // Ids are valid UTF-8 (escaped when rendered); the payload is the final, compact `data` object.
 
@@ -71,7 +71,7 @@ enum EventRecord {
         cell.storeBytes(of: UInt16(truncatingIfNeeded: p.type.count), toByteOffset: 14, as: UInt16.self)
         cell.storeBytes(of: lengthField(p.correlation), toByteOffset: 16, as: UInt16.self)
         cell.storeBytes(of: lengthField(p.turn), toByteOffset: 18, as: UInt16.self)
-        cell.storeBytes(of: 0, toByteOffset: 20, as: UInt32.self)
+        cell.storeBytes(of: p.escapeExtra == 0 ? 0 : 1, toByteOffset: 20, as: UInt32.self)
         var at = cell + headerBytes
         copy(p.session, &at)
         copy(p.type, &at)
@@ -106,16 +106,17 @@ enum EventRecord {
         let typeCount = Int(record.loadUnaligned(fromByteOffset: 14, as: UInt16.self))
         let correlationCount = record.loadUnaligned(fromByteOffset: 16, as: UInt16.self)
         let turnCount = record.loadUnaligned(fromByteOffset: 18, as: UInt16.self)
+        let escapes = record.loadUnaligned(fromByteOffset: 20, as: UInt32.self) != 0
         var at = (record + headerBytes).assumingMemoryBound(to: UInt8.self)
         out.ascii(head)
-        id(&out, &at, sessionCount)
+        id(&out, &at, sessionCount, escapes: escapes)
         out.ascii(typeKey)
         out.bytes(at, typeCount)
         at += typeCount
         out.ascii(correlationKey)
-        id(&out, &at, correlationCount)
+        id(&out, &at, correlationCount, escapes: escapes)
         out.ascii(turnKey)
-        id(&out, &at, turnCount)
+        id(&out, &at, turnCount, escapes: escapes)
         out.ascii(timestampKey)
         out.decimal(tNs / 1000)
         out.ascii(dataKey)
@@ -123,11 +124,17 @@ enum EventRecord {
         out.ascii(tail)
     }
 
-    private static func id(_ out: inout ByteWriter, _ at: inout UnsafePointer<UInt8>, _ count: UInt16) {
+    private static func id(_ out: inout ByteWriter, _ at: inout UnsafePointer<UInt8>, _ count: UInt16, escapes: Bool) {
         if count == absent {
             out.ascii("null")
-        } else {
+        } else if escapes {
             out.jsonString(at, Int(count))
+            at += Int(count)
+        } else {
+            // Nothing to escape (the emitter counted): the bytes between quotes.
+            out.byte(UInt8(ascii: "\""))
+            out.bytes(at, Int(count))
+            out.byte(UInt8(ascii: "\""))
             at += Int(count)
         }
     }
