@@ -1,7 +1,11 @@
 /* shims.h -- compiler builtins Swift cannot spell, as static inline functions (inlined into the
- * Swift code; nothing here is exported from the library). */
+ * Swift code; nothing here is exported from the library).
+ *
+ * SwiftPM does not track this header: after editing it, touch a Swift file that imports CShims. */
 #ifndef VT_CSHIMS_H
 #define VT_CSHIMS_H
+
+#include <stdint.h>
 
 /* Ask for the cache line at p in a writable state, ahead of a store (no fault if p is unmapped). */
 static inline __attribute__((always_inline)) void shim_prefetch_for_write(const void *p) {
@@ -10,19 +14,6 @@ static inline __attribute__((always_inline)) void shim_prefetch_for_write(const 
     __asm__ volatile("prefetchw %0" : : "m"(*(const char *)p));
 #else
     __builtin_prefetch(p, 1, 3);
-/* Ask for the cache line at p ahead of a load. */
-static inline __attribute__((always_inline)) void shim_prefetch_for_read(const void *p) {
-    __builtin_prefetch(p, 0, 3);
-}
-
-#include <stdint.h>
-static inline __attribute__((always_inline)) uint64_t shim_ticks(void) {
-#if defined(__x86_64__)
-    return __builtin_ia32_rdtsc();
-#else
-    return 0;
-#endif
-}
 #endif
 }
 
@@ -31,7 +22,7 @@ static inline __attribute__((always_inline)) void shim_prefetch_for_read(const v
     __builtin_prefetch(p, 0, 3);
 }
 
-#include <stdint.h>
+/* The CPU's time-stamp counter (x86-64 RDTSC, not serialising); 0 where there is none. */
 static inline __attribute__((always_inline)) uint64_t shim_ticks(void) {
 #if defined(__x86_64__)
     return __builtin_ia32_rdtsc();
@@ -39,4 +30,5 @@ static inline __attribute__((always_inline)) uint64_t shim_ticks(void) {
     return 0;
 #endif
 }
+
 #endif
