@@ -199,8 +199,14 @@ final class EventRing: @unchecked Sendable {
             var weight = 0
             while taken < maxRecords, weight < budget {
                 guard sequence(end).pointee.load(ordering: .acquiring) == end &+ 1 else { break }
-                shim_prefetch_for_read(bytes(end))   // it comes from the emitting thread's cache
                 let word = length(end).pointee.load(ordering: .relaxed)
+                // Its lines come from the emitting thread's cache: ask for them while claiming.
+                let first = bytes(end)
+                var line = 0
+                while line < min(word & 0xFFFF_FFFF, Self.slotBytes) {
+                    shim_prefetch_for_read(first + line)
+                    line += 64
+                }
                 end &+= UInt64(Self.slots(min(word & 0xFFFF_FFFF, Self.maxRecordBytes)))
                 weight += word >> 32
                 taken += 1
