@@ -124,6 +124,7 @@ enum EventRecord {
         out.ascii(tail)
     }
 
+    @inline(__always)
     private static func id(_ out: inout ByteWriter, _ at: inout UnsafePointer<UInt8>, _ count: UInt16, escapes: Bool) {
         if count == absent {
             out.ascii("null")
