@@ -6,6 +6,9 @@
 #define VT_CSHIMS_H
 
 #include <stdint.h>
+#if defined(__linux__)
+#include <sys/prctl.h>
+#endif
 
 /* Ask for the cache line at p in a writable state, ahead of a store (no fault if p is unmapped). */
 static inline __attribute__((always_inline)) void shim_prefetch_for_write(const void *p) {
@@ -28,6 +31,17 @@ static inline __attribute__((always_inline)) uint64_t shim_ticks(void) {
     return __builtin_ia32_rdtsc();
 #else
     return 0;
+#endif
+}
+
+/* Let the calling thread's timed waits end within `ns` of their deadline (Linux's default slack is
+ * 50 us). Returns 0, or -1 where it cannot be set. */
+static inline int shim_set_timer_slack(unsigned long ns) {
+#if defined(__linux__)
+    return prctl(PR_SET_TIMERSLACK, ns, 0, 0, 0);
+#else
+    (void)ns;
+    return -1;
 #endif
 }
 

@@ -1,6 +1,7 @@
 // PluginWorker: the loop of a plugin's own thread. It is the only caller of the plugin's write, flush
 // and shutdown: it takes batches out of the queue, hands them over, retries with backoff, honours
 // flush requests and the stop deadline, and sends telemetry.health events while drops happen.
+import CShims
 import CVoiceTelemetry
 import Synchronization
 #if canImport(Glibc)
@@ -12,6 +13,7 @@ struct PluginWorker {
     static let maxBackoffNs: UInt64 = 1_000_000_000
     static let idleWaitNs: UInt64 = 2_000_000
     static let minNapNs: UInt64 = 20_000
+    static let timerSlackNs: UInt64 = 2_000
     static let healthLineBytes = 1024
 
     let plugin: Plugin
@@ -56,6 +58,10 @@ struct PluginWorker {
 
     private mutating func run() {
         let counters = plugin.counters
+        // Naps are timed to a batch's worth of events (idle()); the default 50 µs timer slack would
+        // stretch a 20 µs nap to 70 and let the queue reach urgentDepth, where emitters must wake
+        // the thread with a system call.
+        _ = shim_set_timer_slack(UInt(Self.timerSlackNs))
         // Batches are taken whole: after a delivery the thread takes the next batch only once the
         // wake threshold's worth waits (or a flush or stop asks); else it sleeps, and a timer bounds
         // how long events wait. So it runs in bursts, seldom beside the emitting threads, instead
