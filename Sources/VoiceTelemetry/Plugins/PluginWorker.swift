@@ -184,7 +184,7 @@ struct PluginWorker {
             counters.retries.wrappingAdd(1, ordering: .relaxed)
             let wait = backoffNs
             backoffNs = min(backoffNs * 2, Self.maxBackoffNs)
-            sleep(untilNs: Clock.nowNs() &+ wait, wakeOnFlush: false)
+            sleep(untilNs: Clock.nowNs() &+ wait, waitingForEvents: false)
             return
         default:
             let what = result == Int32(VT_SINK_FATAL.rawValue) ? "write returned FATAL" : "write returned \(result) (not a vt_sink_result)"
@@ -270,7 +270,7 @@ struct PluginWorker {
         let napNs = Self.napNs(sinceLastNapNs: now &- napStartNs, taken: takenSinceNap, batch: plugin.wakeThreshold)
         napStartNs = now
         takenSinceNap = 0
-        sleep(untilNs: min(now &+ napNs, max(nextHealthNs, now)), wakeOnFlush: true)
+        sleep(untilNs: min(now &+ napNs, max(nextHealthNs, now)), waitingForEvents: true)
     }
 
     /// How long to nap so that about `batch` events wait when it ends, given that `taken` arrived
@@ -281,20 +281,20 @@ struct PluginWorker {
         return perBatch <= Double(minNapNs) ? minNapNs : perBatch >= Double(idleWaitNs) ? idleWaitNs : UInt64(perBatch)
     }
 
-    /// Wait on the plugin's condition until `untilNs`, or a stop; with `wakeOnFlush` (waiting for
-    /// events), also until a flush or a batch waits, and emitting threads wake it at urgentDepth.
-    private func sleep(untilNs: UInt64, wakeOnFlush: Bool) {
+    /// Wait on the plugin's condition until `untilNs`, or a stop; `waitingForEvents` (not a retry's
+    /// backoff): also until a flush asks or a batch waits, and emitting threads wake it at urgentDepth.
+    private func sleep(untilNs: UInt64, waitingForEvents: Bool) {
         let deadline = plugin.stopRequested.load(ordering: .relaxed)
             ? min(untilNs, plugin.stopDeadline.load(ordering: .relaxed)) : untilNs
         var ts = timespec(tv_sec: Int(deadline / 1_000_000_000), tv_nsec: Int(deadline % 1_000_000_000))
         pthread_mutex_lock(plugin.mutex)
-        if wakeOnFlush { plugin.wakeDepth.store(plugin.urgentDepth, ordering: .relaxed) }
+        if waitingForEvents { plugin.wakeDepth.store(plugin.urgentDepth, ordering: .relaxed) }
         while Clock.nowNs() < deadline {
-            if wakeOnFlush {
+            if waitingForEvents {
                 if plugin.ring.depth >= plugin.wakeThreshold { break }
                 if flushPending { break }
             }
-            if plugin.stopRequested.load(ordering: .relaxed) && (wakeOnFlush || Clock.nowNs() >= plugin.stopDeadline.load(ordering: .relaxed)) { break }
+            if plugin.stopRequested.load(ordering: .relaxed) && (waitingForEvents || Clock.nowNs() >= plugin.stopDeadline.load(ordering: .relaxed)) { break }
             if pthread_cond_timedwait(plugin.condition, plugin.mutex, &ts) == ETIMEDOUT { break }
         }
         plugin.wakeDepth.store(Int.max, ordering: .relaxed)
