@@ -867,7 +867,7 @@ vt_status vt_turn_history_json(vt_session s, size_t max_turns, char *buf, size_t
  * correlation_id, turn_id: UTF-8 of at most VT_MAX_EVENT_ID_BYTES, or NULL (null in the envelope).
  * t_ns: when it happened, as for record calls (0 = now: where the kernel keeps CLOCK_MONOTONIC on
  *       the CPU's time-stamp counter, read from that counter on a line the library recalibrates
- *       against vt_now_ns() every 100 ms: within a microsecond of it).
+ *       against vt_now_ns() every 20 ms: within a microsecond of it).
  * Statuses: VT_OK (queued for every plugin, or dropped by the rate limit or a full queue and
  *           counted: emitting is best effort); VT_E_INVALID_ARG (bad event_type, payload not a valid
  *           JSON object, bad id: nothing is forwarded); VT_E_BAD_HANDLE (s not 0 and not open);

@@ -462,7 +462,7 @@ TEST(rate_limit) {
 
 /* Events emitted with t_ns = 0 carry CLOCK_MONOTONIC: each timestamp lies between vt_now_ns() just
  * before and just after its vt_emit (within 1 us: timestamps are in microseconds), and they never go
- * back, over 400 ms (the library redraws its tick-to-clock line every 100 ms). */
+ * back, over 400 ms (the library redraws its tick-to-clock line every 20 ms). */
 TEST(now_timestamps_follow_the_monotonic_clock) {
     enum { N = 400 };
     static uint64_t before[N], after[N];

@@ -8,14 +8,14 @@
 // Only where the kernel keeps CLOCK_MONOTONIC on that same counter (x86-64 with clocksource "tsc":
 // constant rate, synchronised across CPUs). Anywhere else nowNs() is Clock.nowNs().
 //
-// The line: ns = baseNs + (ticks - baseTicks) * nsPerTick. It is valid for one horizon (100 ms) of
+// The line: ns = baseNs + (ticks - baseTicks) * nsPerTick. It is valid for one horizon (20 ms) of
 // ticks; the first caller past that reads the clock and redraws it (TickCalibrator): from the old
 // line's value at that instant, so readings stay continuous and monotonic, with a slope that meets
 // the true clock one horizon later (the error is slewed away, as the kernel slews for NTP). The rate
-// comes from the oldest of the last 16 samples (up to 1.6 s apart): while the clock's rate is steady
+// comes from the oldest of the last 16 samples (up to 320 ms apart): while the clock's rate is steady
 // the line stays within tens of nanoseconds of clock_gettime (timestamps are rendered in
-// microseconds); if NTP changed it by 50 ppm at once, the line is up to 5 µs off for a fraction of a
-// second (tested). An error over 50 µs (the counter jumped: a VM restored or migrated) restarts the
+// microseconds); if NTP changed it by 50 ppm at once, the line is up to 1 µs off for a few horizons
+// (tested). An error over 50 µs (the counter jumped: a VM restored or migrated) restarts the
 // line at the true clock.
 //
 // The line is published under a sequence lock: readers never wait; a reader that meets a redraw in
@@ -44,7 +44,7 @@ struct TickLine: Equatable {
 /// The calibration: samples of the counter and the clock taken together, and the line they give.
 /// A pure value (the tests drive it with made-up clocks).
 struct TickCalibrator {
-    static let horizonNs: UInt64 = 100_000_000
+    static let horizonNs: UInt64 = 20_000_000
     /// Samples closer than this give no rate yet.
     static let minSpanNs: UInt64 = 10_000_000
     /// Past this error the line restarts at the true clock instead of slewing.
