@@ -199,18 +199,10 @@ final class EventBus: @unchecked Sendable {
     @inline(__always)
     static func eventTypeLength(_ text: UnsafePointer<CChar>) -> Int? {
         let bytes = UnsafeRawPointer(text).assumingMemoryBound(to: UInt8.self)
-        var n = 0
-        // Eight bytes at a time up to the first byte not allowed (the NUL, if the type is valid); a
-        // word is read only where it cannot cross into the next page.
-        while n <= maxTypeBytes, UInt(bitPattern: bytes + n) & 4095 <= 4096 - 8 {
-            let refused = ~allowedTypeBytes(UnsafeRawPointer(bytes + n).loadUnaligned(as: UInt64.self)) & 0x8080_8080_8080_8080
-            if refused == 0 {
-                n += 8
-                continue
-            }
-            n += refused.trailingZeroBitCount >> 3
-            return bytes[n] == 0 && n >= 1 && n <= maxTypeBytes ? n : nil
-        }
+        // Up to the first byte not allowed: the NUL, if the type is valid.
+        let scan = wordScan(bytes, limit: maxTypeBytes) { ~allowedTypeBytes($0) & 0x8080_8080_8080_8080 }
+        var n = scan.offset
+        if scan.found { return bytes[n] == 0 && n >= 1 && n <= maxTypeBytes ? n : nil }
         guard n <= maxTypeBytes else { return nil }
         // Near a page end: a byte at a time. One bit per allowed byte: '-' '.' '/' '0'-'9' ':' are
         // 45...58; 'A'-'Z' 65...90, '_' 95 and 'a'-'z' 97...122 are 64 + 1...26, 31 and 33...58.
@@ -223,6 +215,22 @@ final class EventBus: @unchecked Sendable {
             guard allowed != 0, n < maxTypeBytes else { return nil }
             n += 1
         }
+    }
+
+    /// Eight bytes at a time from `bytes`, to the first byte `flagged` marks (the high bit of each
+    /// flagged byte of a little-endian word; exact for the lowest): (its offset, true). A word is read
+    /// only where it cannot cross into the next page, so the scan may stop first, at a page end or
+    /// once past `limit` bytes: (the offset reached, false).
+    @inline(__always)
+    private static func wordScan(_ bytes: UnsafePointer<UInt8>, limit: Int,
+                                 _ flagged: (UInt64) -> UInt64) -> (offset: Int, found: Bool) {
+        var n = 0
+        while n <= limit, UInt(bitPattern: bytes + n) & 4095 <= 4096 - 8 {
+            let marks = flagged(UnsafeRawPointer(bytes + n).loadUnaligned(as: UInt64.self))
+            if marks != 0 { return (n + marks.trailingZeroBitCount >> 3, true) }
+            n += 8
+        }
+        return (n, false)
     }
 
     /// The high bit of every byte of `x` (memory order, little-endian) in [A-Za-z0-9_.:/-]. Exact up
@@ -243,20 +251,10 @@ final class EventBus: @unchecked Sendable {
     @inline(__always)
     static func idBytes(_ text: UnsafePointer<CChar>, escapeExtra: inout Int) -> Bytes? {
         let bytes = UnsafeRawPointer(text).assumingMemoryBound(to: UInt8.self)
-        // The common id, plain ASCII: eight bytes at a time up to its NUL (which specialBytes flags,
-        // as a control byte). A word is read only where it cannot cross into the next page; a word
-        // near a page end, a byte to escape, non-ASCII or a long id take the general path below.
-        var n = 0
-        while n <= maxIDBytes, UInt(bitPattern: bytes + n) & 4095 <= 4096 - 8 {
-            let special = JSONRewriter.specialBytes(UnsafeRawPointer(bytes + n).loadUnaligned(as: UInt64.self))
-            if special == 0 {
-                n += 8
-                continue
-            }
-            n += special.trailingZeroBitCount >> 3
-            if bytes[n] == 0 && n <= maxIDBytes { return Bytes(base: bytes, count: n) }
-            break
-        }
+        // The common id, plain ASCII, up to its NUL (which specialBytes flags, as a control byte). A
+        // page end, a byte to escape, non-ASCII or a long id take the general path below.
+        let (n, found) = wordScan(bytes, limit: maxIDBytes, JSONRewriter.specialBytes)
+        if found, bytes[n] == 0, n <= maxIDBytes { return Bytes(base: bytes, count: n) }
         return idBytesEscaped(bytes, escapeExtra: &escapeExtra)
     }
 
