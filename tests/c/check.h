@@ -76,6 +76,19 @@ static void check_report(int ok, const char *file, int line, const char *what) {
         check_report(h_ && strstr(h_, n_) != NULL, __FILE__, __LINE__, m_);                       \
     } while (0)
 
+/* A session with these text and turn settings (a checked create). */
+static inline vt_session open_session_with(uint32_t text_policy, uint32_t max_text_chars, uint32_t turn_history) {
+    vt_session_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.struct_size = sizeof cfg;
+    cfg.text_policy = text_policy;
+    cfg.max_text_chars = max_text_chars;
+    cfg.turn_history = turn_history;
+    vt_session s = 0;
+    CHECK_STATUS(vt_create_session(&cfg, &s), VT_OK);
+    return s;
+}
+
 static int check_summary(void) {
     printf("%lu passed, %lu failed\n", check_passed_count, check_failed_count);
     return check_failed_count == 0 ? 0 : 1;

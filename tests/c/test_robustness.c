@@ -1099,18 +1099,6 @@ TEST(random_calls_seed_3) { random_body(0x8CB92BA72F3D8DD7ull, calls_per_seed * 
         }                                                                                      \
     } while (0)
 
-static vt_session new_session(uint32_t policy, uint32_t max_chars, uint32_t history) {
-    vt_session_config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.struct_size = sizeof cfg;
-    cfg.text_policy = policy;
-    cfg.max_text_chars = max_chars;
-    cfg.turn_history = history;
-    vt_session s = 0;
-    CHECK_STATUS(vt_create_session(&cfg, &s), VT_OK);
-    return s;
-}
-
 static char *snapshot(vt_session s) {
     size_t len = 0;
     if (vt_snapshot_json(s, outbuf, OUTCAP, &len) != VT_OK) return NULL;
@@ -1232,7 +1220,7 @@ static void edges_meta_and_sessions(void) {
 
     /* vt_end_session. */
     EXPECT(vt_end_session(0), VT_OK);
-    s = new_session(0, 0, 0);
+    s = open_session_with(0, 0, 0);
     EXPECT(vt_end_session(s), VT_OK);
     EXPECT(vt_end_session(s), VT_E_BAD_HANDLE);
     const vt_session made_up[] = {1, 2, UINT64_MAX, UINT64_MAX - 1, s ^ (1ull << 20), s + (2ull << 20),
@@ -1249,7 +1237,7 @@ static void edges_meta_and_sessions(void) {
 }
 
 static void edges_record(void) {
-    vt_session s = new_session(0, 0, 0);
+    vt_session s = open_session_with(0, 0, 0);
     /* Timestamps in every order: all accepted, out-of-order ones counted, never a crash. */
     const uint64_t ts[] = {0, 1, UINT64_MAX, 2, UINT64_MAX - 1, (uint64_t)INT64_MAX + 1, 1, 0, 5, 3};
     for (size_t i = 0; i < sizeof ts / sizeof ts[0]; i++) {
@@ -1276,7 +1264,7 @@ static void edges_record(void) {
     /* Many maximal chunks: once the session's byte count cannot take another (2^43), the chunk is
        refused with VT_E_LIMIT. It used to carry into the counter's tag: from the 17th TiB on the live
        session answered VT_E_BAD_HANDLE and its 16 TiB vanished from the snapshot and the totals. */
-    s = new_session(0, 0, 0);
+    s = open_session_with(0, 0, 0);
     uint64_t accepted = 0;
     vt_status st = VT_OK;
     for (int i = 0; i < 40 && st == VT_OK; i++) {
@@ -1305,7 +1293,7 @@ static void edges_record(void) {
     }
 
     /* vt_record_usage. */
-    s = new_session(0, 0, 0);
+    s = open_session_with(0, 0, 0);
     EXPECT(vt_record_usage(s, NULL), VT_E_INVALID_ARG);
     union { vt_usage u; unsigned char pad[64]; } h;
     memset(&h, 0, sizeof h);
@@ -1396,7 +1384,7 @@ static void edges_record(void) {
 }
 
 static void edges_buffers(void) {
-    vt_session s = new_session(0, 0, 0);
+    vt_session s = open_session_with(0, 0, 0);
     size_t len = 0;
     typedef vt_status (*textfn)(vt_session, char *, size_t, size_t *);
     const textfn fns[] = {vt_snapshot_json, vt_turn_last_json};
@@ -1578,7 +1566,7 @@ static void edges_family_limit(void) {
 }
 
 static void edges_turns(void) {
-    vt_session s = new_session(VT_TEXT_INCLUDE, 3, 2);
+    vt_session s = open_session_with(VT_TEXT_INCLUDE, 3, 2);
     /* Every stage x mark pair: exactly the documented pairs are accepted. */
     static const char valid[14][9] = {
         {0}, {0, 1, 1}, {0, 1, 0, 0, 1, 1, 1}, {0, 1, 1}, {0, 1, 1, 1}, {0, 1, 1, 1}, {0, 1, 1},
@@ -1733,7 +1721,7 @@ static void edges_turns(void) {
     EXPECT(vt_turn_fallback(s, 4, 1, "a", "b", NULL, 0), VT_E_BAD_HANDLE);
 
     /* Count values at the top of their range, added up over many turns and calls. */
-    s = new_session(0, 0, 4);
+    s = open_session_with(0, 0, 4);
     for (int turn = 0; turn < 6; turn++) {
         for (int i = 0; i < 20; i++) {
             EXPECT(vt_turn_value(s, VT_TV_TTS_CHARACTERS, two40 - 1, 0), VT_OK);
@@ -1754,7 +1742,7 @@ static void edges_turns(void) {
 }
 
 static void edges_events_and_plugins(void) {
-    vt_session s = new_session(VT_TEXT_INCLUDE, 1, 0);
+    vt_session s = open_session_with(VT_TEXT_INCLUDE, 1, 0);
     char type64[66];
     memset(type64, 'T', 65);
     type64[64] = 0;
@@ -1825,7 +1813,7 @@ static void edges_events_and_plugins(void) {
              path);
     if (access(JSONL, R_OK) == 0) {
         EXPECT(vt_load_plugin(JSONL, cfgtext, &id), VT_OK);
-        s = new_session(0, 0, 0);
+        s = open_session_with(0, 0, 0);
         for (int i = 0; i < 200; i++) EXPECT(vt_emit(s, "burst", "{\"text\":\"x\"}", NULL, NULL, 0), VT_OK);
         EXPECT(vt_record_interruption(s, 0), VT_OK);
         union { vt_plugin_statistics p; unsigned char pad[2048]; } h;

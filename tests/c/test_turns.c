@@ -165,18 +165,6 @@ SCENARIO(fallback)
 SCENARIO(out_of_order)
 SCENARIO(record_calls)
 
-static vt_session open_session(uint32_t policy, uint32_t max_chars, uint32_t history) {
-    vt_session_config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.struct_size = sizeof cfg;
-    cfg.text_policy = policy;
-    cfg.max_text_chars = max_chars;
-    cfg.turn_history = history;
-    vt_session s = 0;
-    CHECK_STATUS(vt_create_session(&cfg, &s), VT_OK);
-    return s;
-}
-
 /* One minimal turn: e2e = 100 ms + i ns. */
 static void simple_turn(vt_session s, uint64_t t0, uint64_t i) {
     vt_turn_mark(s, VT_STAGE_USER_SPEECH, VT_MARK_START, t0);
@@ -186,7 +174,7 @@ static void simple_turn(vt_session s, uint64_t t0, uint64_t i) {
 }
 
 TEST(error_paths) {
-    vt_session s = open_session(VT_TEXT_REDACT, 0, 0);
+    vt_session s = open_session_with(VT_TEXT_REDACT, 0, 0);
     vt_token_usage u;
     memset(&u, 0, sizeof u);
     u.struct_size = sizeof u;
@@ -271,7 +259,7 @@ TEST(error_paths) {
 
 TEST(text_policy) {
     /* Redacted by default: only the length. */
-    vt_session s = open_session(VT_TEXT_REDACT, 0, 0);
+    vt_session s = open_session_with(VT_TEXT_REDACT, 0, 0);
     CHECK_STATUS(vt_turn_text(s, VT_TT_USER_TRANSCRIPT, "secret words", 1000000000), VT_OK);
     simple_turn(s, 1000000000, 0);
     char *j = json_of(vt_turn_last_json, s);
@@ -280,7 +268,7 @@ TEST(text_policy) {
     free(j);
     vt_end_session(s);
     /* Included, truncated to 5 characters on a character boundary (é is one character). */
-    s = open_session(VT_TEXT_INCLUDE, 5, 0);
+    s = open_session_with(VT_TEXT_INCLUDE, 5, 0);
     CHECK_STATUS(vt_turn_text(s, VT_TT_AGENT_RESPONSE, "h\xC3\xA9llo \"world\"\n", 1000000000), VT_OK);
     CHECK_STATUS(vt_turn_text(s, VT_TT_STT_PREFLIGHT, "a\"b\\c", 1000000000), VT_OK);
     simple_turn(s, 1000000000, 0);
@@ -292,7 +280,7 @@ TEST(text_policy) {
 }
 
 TEST(history_ring) {
-    vt_session s = open_session(VT_TEXT_REDACT, 0, 4);
+    vt_session s = open_session_with(VT_TEXT_REDACT, 0, 4);
     for (uint64_t i = 0; i < 10; i++) simple_turn(s, 1000000000 * (i + 1), i);
     char *h = json_of(history_all, s);
     CHECK(h && h[0] == '[');
@@ -318,7 +306,7 @@ TEST(history_ring) {
 }
 
 TEST(session_end_completes_open_turn) {
-    vt_session s = open_session(VT_TEXT_REDACT, 0, 0);
+    vt_session s = open_session_with(VT_TEXT_REDACT, 0, 0);
     vt_turn_mark(s, VT_STAGE_USER_SPEECH, VT_MARK_START, 1000000000);
     vt_turn_mark(s, VT_STAGE_USER_SPEECH, VT_MARK_END, 2000000000);
     vt_turn_mark(s, VT_STAGE_AGENT_SPEECH, VT_MARK_START, 2500000000u);
@@ -336,7 +324,7 @@ TEST(session_end_completes_open_turn) {
 
 /* Counts up to the documented 2^40 are kept exactly; a backwards tool call is flagged. */
 TEST(large_counts_and_backwards_tool_calls) {
-    vt_session s = open_session(VT_TEXT_REDACT, 0, 0);
+    vt_session s = open_session_with(VT_TEXT_REDACT, 0, 0);
     vt_turn_mark(s, VT_STAGE_USER_SPEECH, VT_MARK_START, 1000000000);
     vt_turn_mark(s, VT_STAGE_USER_SPEECH, VT_MARK_END, 2000000000);
     CHECK_STATUS(vt_turn_value(s, VT_TV_TTS_CHARACTERS, 1099511627775.0, 2100000000), VT_OK);
@@ -409,7 +397,7 @@ static void *shared_writer(void *arg) {
 }
 
 TEST(one_session_many_threads) {
-    shared_session = open_session(VT_TEXT_INCLUDE, 0, 8);
+    shared_session = open_session_with(VT_TEXT_INCLUDE, 0, 8);
     pthread_t th[3];
     for (int i = 0; i < 3; i++) pthread_create(&th[i], NULL, shared_writer, NULL);
     for (int i = 0; i < 50; i++) {
