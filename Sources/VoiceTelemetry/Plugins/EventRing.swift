@@ -144,6 +144,16 @@ final class EventRing: @unchecked Sendable {
         }
     }
 
+    /// Hand the `k` slots of the record at `position`, read, back to the producers for the next lap.
+    @inline(__always)
+    private func release(_ position: UInt64, slots k: UInt64) {
+        var j: UInt64 = 0
+        while j < k {
+            sequence(position &+ j).pointee.store(position &+ j &+ UInt64(capacity), ordering: .releasing)
+            j &+= 1
+        }
+    }
+
     /// Dequeue and drop the oldest record; false if none is ready.
     func discardOldest() -> Bool {
         dequeue { _, _ in } != nil
@@ -166,11 +176,7 @@ final class EventRing: @unchecked Sendable {
                 if won {
                     // Ours now: no producer touches these slots until they are released below.
                     consume(UnsafeRawPointer(bytes(pos)), n)
-                    var j: UInt64 = 0
-                    while j < k {
-                        sequence(pos &+ j).pointee.store(pos &+ j &+ UInt64(capacity), ordering: .releasing)
-                        j &+= 1
-                    }
+                    release(pos, slots: k)
                     return n
                 }
                 pos = seen
@@ -200,12 +206,15 @@ final class EventRing: @unchecked Sendable {
             while taken < maxRecords, weight < budget {
                 guard sequence(end).pointee.load(ordering: .acquiring) == end &+ 1 else { break }
                 let word = length(end).pointee.load(ordering: .relaxed)
-                // Its lines come from the emitting thread's cache: ask for them while claiming.
-                let first = bytes(end)
-                var line = 0
-                while line < min(word & 0xFFFF_FFFF, Self.slotBytes) {
-                    shim_prefetch_for_read(first + line)
-                    line += 64
+                if taken > 0 {
+                    // The records after the first come from the emitting thread's cache: ask for
+                    // their lines while claiming (the first is read at once anyway).
+                    let first = bytes(end)
+                    var line = 0
+                    while line < min(word & 0xFFFF_FFFF, Self.slotBytes) {
+                        shim_prefetch_for_read(first + line)
+                        line += 64
+                    }
                 }
                 end &+= UInt64(Self.slots(min(word & 0xFFFF_FFFF, Self.maxRecordBytes)))
                 weight += word >> 32
@@ -231,11 +240,7 @@ final class EventRing: @unchecked Sendable {
                 let n = min(length(at).pointee.load(ordering: .relaxed) & 0xFFFF_FFFF, Self.maxRecordBytes)
                 let k = UInt64(Self.slots(n))
                 consume(UnsafeRawPointer(bytes(at)), n)
-                var j: UInt64 = 0
-                while j < k {
-                    sequence(at &+ j).pointee.store(at &+ j &+ UInt64(capacity), ordering: .releasing)
-                    j &+= 1
-                }
+                release(at, slots: k)
                 at &+= k
             }
             return taken
