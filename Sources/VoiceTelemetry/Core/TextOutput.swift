@@ -15,24 +15,24 @@ struct TextOutput {
 
     // MARK: - JSON
 
-    /// A JSON string literal, escaped (the input is valid UTF-8: it was validated on the way in).
+    /// A JSON string literal, escaped (the input is valid UTF-8: it was validated on the way in), by
+    /// the same rules as every other JSON the library writes (ByteWriter.jsonString).
     mutating func appendJSONString(_ text: String) {
-        bytes.append(UInt8(ascii: "\""))
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): append("\\\"")
-            case UInt8(ascii: "\\"): append("\\\\")
-            case 0x0A: append("\\n")
-            case 0x0D: append("\\r")
-            case 0x09: append("\\t")
-            case 0..<0x20:
-                append("\\u00")
-                bytes.append(hexDigit(byte >> 4))
-                bytes.append(hexDigit(byte & 0xF))
-            default: bytes.append(byte)
+        var text = text
+        text.withUTF8 { utf8 in
+            guard let source = utf8.baseAddress else { return append("\"\"") }
+            // Exactly the room the escaped string takes (escapeExtra counts what escaping adds).
+            let room = utf8.count + (ByteWriter.escapeExtra(source, utf8.count) ?? 5 * utf8.count) + 2
+            let start = bytes.count
+            bytes.append(contentsOf: repeatElement(0, count: room))
+            let written = bytes.withUnsafeMutableBufferPointer { buffer -> Int in
+                guard let base = buffer.baseAddress else { return 0 }
+                var out = ByteWriter(base: base + start, capacity: room)
+                out.jsonString(source, utf8.count)
+                return out.count
             }
+            bytes.removeLast(room - written)
         }
-        bytes.append(UInt8(ascii: "\""))
     }
 
     /// A JSON object of labels: {"key":"value",...} in the labels' order.
@@ -99,10 +99,6 @@ struct TextOutput {
     static func shortest(_ value: Double) -> String {
         if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
         return value.description
-    }
-
-    private func hexDigit(_ nibble: UInt8) -> UInt8 {
-        nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
     }
 
     // MARK: - Hand-over
