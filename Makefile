@@ -105,7 +105,11 @@ test-demo: $(BUILD)/voice_engine
 
 # ---- tests -----------------------------------------------------------------------------------------
 
-test: test-swift test-header test-symbols test-c test-tsan test-python test-go test-readme test-demo
+# Fragments under mk/ add their own suites to TEST_SUITES (one file per component: mk/<component>.mk).
+TEST_SUITES := test-swift test-header test-symbols test-c test-tsan test-python test-go test-readme test-demo
+include $(sort $(wildcard mk/*.mk))
+
+test: $(TEST_SUITES)
 	@echo "make test: all suites passed"
 
 test-swift:
