@@ -43,11 +43,16 @@ HOSTILE       := wrong_abi no_entry null_entry init_fails slow retry fatal weird
                  small_table bad_name minimal
 TEST_PLUGINS  := $(patsubst %,$(BUILD)/tests/plugins/%.so,$(HOSTILE) scripted scripted_b)
 
+# Fragments under mk/ (one file per component: mk/<component>.mk) add to PLUGINS and TEST_SUITES; a
+# plugin that links a system library sets it target-specifically: `$(BUILD)/plugins/x.so: PLUGIN_LIBS := -lx`.
+TEST_SUITES   := test-swift test-header test-symbols test-c test-tsan test-python test-go test-readme test-demo
+include $(sort $(wildcard mk/*.mk))
+
 plugins: $(PLUGINS)
 
 $(BUILD)/plugins/%.so: examples-c/plugins/%.c include/voicetelemetry_plugin.h
 	@mkdir -p $(dir $@)
-	$(CC) $(PLUGIN_CFLAGS) -o $@ $<
+	$(CC) $(PLUGIN_CFLAGS) -o $@ $< $(PLUGIN_LIBS)
 
 $(BUILD)/tests/plugins/scripted.so $(BUILD)/tests/plugins/scripted_b.so: tests/plugins/scripted.c include/voicetelemetry_plugin.h
 	@mkdir -p $(dir $@)
@@ -104,10 +109,6 @@ test-demo: $(BUILD)/voice_engine
 	@echo "demo: runs against the installed copy; events all delivered; exposition lint-clean"
 
 # ---- tests -----------------------------------------------------------------------------------------
-
-# Fragments under mk/ add their own suites to TEST_SUITES (one file per component: mk/<component>.mk).
-TEST_SUITES := test-swift test-header test-symbols test-c test-tsan test-python test-go test-readme test-demo
-include $(sort $(wildcard mk/*.mk))
 
 test: $(TEST_SUITES)
 	@echo "make test: all suites passed"
