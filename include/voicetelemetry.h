@@ -319,9 +319,10 @@ typedef struct vt_usage {
  * vt_record_usage -- token usage reported by the model.
  *
  * Each reported field (>= 0) replaces the session's latest value of that field and is added to
- * the session's running total of it; unreported fields (< 0) keep their latest value.
+ * the session's running total of it; unreported fields (< 0) keep their latest value. A running
+ * total never wraps: it stops at INT64_MAX, and the snapshot's `token_totals_saturated` is then true.
  * u: borrowed for the call; u->struct_size must cover at least `total`; reported fields must be
- *    below 2^40 (so the running totals cannot overflow).
+ *    below 2^40.
  * Statuses: VT_OK; VT_E_BAD_HANDLE; VT_E_INVALID_ARG (u NULL, struct_size too small, a field of
  *           2^40 or more: nothing of the report is recorded).
  * Thread-safety: any thread; lock-free, no allocation, no system call. Since 1.0.
@@ -840,6 +841,9 @@ vt_status vt_turn_history_json(vt_session s, size_t max_turns, char *buf, size_t
 
 /** Longest event (envelope and trailing newline included) a queue cell holds. */
 #define VT_MAX_EVENT_BYTES 4064
+/** Longest json_payload vt_emit reads, in bytes, before compacting it and treating its transcripts
+ *  (what is delivered must still fit in VT_MAX_EVENT_BYTES). Since 1.1. */
+#define VT_MAX_EVENT_PAYLOAD_BYTES (1u << 20)
 /** Longest event_type, in bytes ([A-Za-z0-9_.:/-]). */
 #define VT_MAX_EVENT_TYPE_BYTES 64
 /** Longest correlation_id or turn_id, in bytes. */
@@ -863,7 +867,9 @@ vt_status vt_turn_history_json(vt_session s, size_t max_turns, char *buf, size_t
  * s: the session the event belongs to (its id goes into the envelope and its text_policy applies);
  *    0 for an event of no session (session_id null, texts redacted).
  * event_type: 1..VT_MAX_EVENT_TYPE_BYTES bytes of [A-Za-z0-9_.:/-], e.g. "llm.response".
- * json_payload: a JSON object (strict RFC 8259, UTF-8, nesting at most 64 deep); NULL means {}.
+ * json_payload: a JSON object (strict RFC 8259, UTF-8, nesting at most 64 deep) of at most
+ *    VT_MAX_EVENT_PAYLOAD_BYTES; NULL means {}. It is delivered compact (whitespace removed) with its
+ *    transcripts treated per the session's text_policy (see "Texts" above).
  * correlation_id, turn_id: UTF-8 of at most VT_MAX_EVENT_ID_BYTES, or NULL (null in the envelope).
  * t_ns: when it happened, as for record calls (0 = now: where the kernel keeps CLOCK_MONOTONIC on
  *       the CPU's time-stamp counter, read from that counter on a line the library recalibrates
@@ -871,8 +877,10 @@ vt_status vt_turn_history_json(vt_session s, size_t max_turns, char *buf, size_t
  * Statuses: VT_OK (queued for every plugin, or dropped by the rate limit or a full queue and
  *           counted: emitting is best effort); VT_E_INVALID_ARG (bad event_type, payload not a valid
  *           JSON object, bad id: nothing is forwarded); VT_E_BAD_HANDLE (s not 0 and not open);
- *           VT_E_LIMIT (the event is longer than VT_MAX_EVENT_BYTES: not forwarded, counted as
- *           dropped "too_large" for every plugin).
+ *           VT_E_LIMIT (the event as it would be delivered -- compact payload, treated
+ *           transcripts, envelope and newline -- is longer than VT_MAX_EVENT_BYTES, or json_payload
+ *           is longer than VT_MAX_EVENT_PAYLOAD_BYTES: not forwarded, counted as dropped
+ *           "too_large" for every plugin).
  * Payload validation happens even when no plugin is loaded.
  * Ownership: all strings borrowed for the call (the event is copied).
  * Thread-safety: any thread; lock-free, no allocation, no system call (except the clock for

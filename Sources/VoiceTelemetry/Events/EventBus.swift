@@ -16,6 +16,7 @@ final class EventBus: @unchecked Sendable {
     static let shared = EventBus()
 
     static let maxEventBytes = Int(VT_MAX_EVENT_BYTES)
+    static let maxPayloadBytes = Int(VT_MAX_EVENT_PAYLOAD_BYTES)
     static let maxTypeBytes = Int(VT_MAX_EVENT_TYPE_BYTES)
     static let maxIDBytes = Int(VT_MAX_EVENT_ID_BYTES)
 
@@ -73,7 +74,7 @@ final class EventBus: @unchecked Sendable {
         }
         let empty: StaticString = "{}"
         let raw = payload.map { UnsafeRawPointer($0).assumingMemoryBound(to: UInt8.self) } ?? empty.utf8Start
-        let payloadCount = payload.map { strnlen($0, Self.maxEventBytes + 1) } ?? 2
+        let payloadCount = payload.map { strnlen($0, Self.maxPayloadBytes + 1) } ?? 2
         var parts = EventParts(tNs: tNs == 0 ? tickClock.nowNs() : tNs, session: nil, type: type, correlation: correlation, turn: turn,
                                payload: Bytes(base: raw, count: payloadCount), escapeExtra: escapeExtra)
         if session == 0 { return publish(&parts, policy: TextPolicy()) }
@@ -148,26 +149,28 @@ final class EventBus: @unchecked Sendable {
     /// the payload is validated but transcripts are not rewritten (core events treat theirs themselves).
     func publish(_ parts: inout EventParts, policy: TextPolicy?, rateLimited: Bool = true) -> vt_status {
         let payload = parts.payload
-        let tooLong = payload.count > Self.maxEventBytes
-        if tooLong || !JSONScan.isVerbatim(payload.base, payload.count, transcripts: policy != nil) {
-            // Whitespace, a transcript to rewrite or an error to explain: the rewriter writes the
-            // compact payload into this thread's scratch buffer (never re-entered: plugins run on their
-            // own threads, never inside an emit).
+        guard payload.count <= Self.maxPayloadBytes else {
+            forEachPlugin { $0.countRefused(rateLimited: false) }
+            return fail(.limit("json_payload is longer than VT_MAX_EVENT_PAYLOAD_BYTES (\(Self.maxPayloadBytes)); not forwarded"))
+        }
+        // What is judged is the event as delivered: a payload with whitespace or a transcript to treat
+        // (or one too long as it stands) is rewritten first.
+        if payload.count > Self.maxEventBytes || !JSONScan.isVerbatim(payload.base, payload.count, transcripts: policy != nil) {
+            // The rewriter writes the compact payload into this thread's scratch buffer (never
+            // re-entered: plugins run on their own threads, never inside an emit). Past its capacity
+            // it goes on validating and only counts.
             guard let scratch = ThreadScratch.cell() else { return fail(.internalError("no memory for the event buffer")) }
-            var rewriter = JSONRewriter(input: payload.base, count: min(payload.count, Self.maxEventBytes),
+            var rewriter = JSONRewriter(input: payload.base, count: payload.count,
                                         into: ByteWriter(base: scratch, capacity: Self.maxEventBytes), policy: policy)
-            if !tooLong {
-                do throws(JSONRewriter.Problem) {
-                    try rewriter.rewriteObject()
-                } catch {
-                    return fail(.invalid("json_payload is not a valid JSON object: \(error.reason) (at byte \(error.offset))"))
-                }
+            do throws(JSONRewriter.Problem) {
+                try rewriter.rewriteObject()
+            } catch {
+                return fail(.invalid("json_payload is not a valid JSON object: \(error.reason) (at byte \(error.offset))"))
             }
-            parts.payload = Bytes(base: scratch, count: rewriter.out.count)
-            if rewriter.out.overflowed { parts.payload.count = Self.maxEventBytes + 1 }
+            parts.payload = Bytes(base: scratch, count: rewriter.out.overflowed ? Self.maxEventBytes + 1 : rewriter.out.count)
         }
         let lineLength = EventRecord.lineLength(parts)
-        if tooLong || lineLength > Self.maxEventBytes {
+        if lineLength > Self.maxEventBytes {
             forEachPlugin { $0.countRefused(rateLimited: false) }
             return fail(.limit("the event is longer than VT_MAX_EVENT_BYTES (\(Self.maxEventBytes)) with its envelope; not forwarded"))
         }
@@ -195,42 +198,34 @@ final class EventBus: @unchecked Sendable {
     // MARK: - Argument checks
 
     /// The length of a NUL-terminated event type if it is 1...maxTypeBytes bytes of
-    /// [A-Za-z0-9_.:/-], else nil (one pass: no separate strlen).
+    /// [A-Za-z0-9_.:/-], else nil.
     @inline(__always)
     static func eventTypeLength(_ text: UnsafePointer<CChar>) -> Int? {
+        let n = strnlen(text, maxTypeBytes + 1)
+        guard n >= 1, n <= maxTypeBytes else { return nil }
         let bytes = UnsafeRawPointer(text).assumingMemoryBound(to: UInt8.self)
-        // Up to the first byte not allowed: the NUL, if the type is valid.
-        let scan = wordScan(bytes, limit: maxTypeBytes) { ~allowedTypeBytes($0) & 0x8080_8080_8080_8080 }
-        var n = scan.offset
-        if scan.found { return bytes[n] == 0 && n >= 1 && n <= maxTypeBytes ? n : nil }
-        guard n <= maxTypeBytes else { return nil }
-        // Near a page end: a byte at a time. One bit per allowed byte: '-' '.' '/' '0'-'9' ':' are
-        // 45...58; 'A'-'Z' 65...90, '_' 95 and 'a'-'z' 97...122 are 64 + 1...26, 31 and 33...58.
-        let low: UInt64 = (1 << 59) - (1 << 45)
-        let high: UInt64 = ((1 << 27) - (1 << 1)) | (1 << 31) | ((1 << 59) - (1 << 33))
-        while true {
-            let c = bytes[n]
-            if c == 0 { return n >= 1 ? n : nil }
-            let allowed = c < 64 ? low >> UInt64(c) & 1 : c < 128 ? high >> UInt64(c & 63) & 1 : 0
-            guard allowed != 0, n < maxTypeBytes else { return nil }
-            n += 1
-        }
+        return anyFlagged(bytes, n) { ~allowedTypeBytes($0) & 0x8080_8080_8080_8080 } ? nil : n
     }
 
-    /// Eight bytes at a time from `bytes`, to the first byte `flagged` marks (the high bit of each
-    /// flagged byte of a little-endian word; exact for the lowest): (its offset, true). A word is read
-    /// only where it cannot cross into the next page, so the scan may stop first, at a page end or
-    /// once past `limit` bytes: (the offset reached, false).
+    /// Whether `flagged` marks any of the `n` bytes at `bytes` (it marks the high bit of a flagged byte
+    /// of a little-endian word, exactly for the lowest one; a byte above a flagged one may be marked
+    /// wrongly, which does not change the answer). Eight bytes at a time, reading only those `n`
+    /// bytes: the last few are the word that ends at `n` (overlapping bytes already checked), or, in a
+    /// string shorter than a word, gathered over a word of 'a's, which no check flags. (The caller's
+    /// string may end anywhere: a word read past its NUL is a read outside the caller's buffer, which
+    /// AddressSanitizer reports in hosts built with it.)
     @inline(__always)
-    private static func wordScan(_ bytes: UnsafePointer<UInt8>, limit: Int,
-                                 _ flagged: (UInt64) -> UInt64) -> (offset: Int, found: Bool) {
-        var n = 0
-        while n <= limit, UInt(bitPattern: bytes + n) & 4095 <= 4096 - 8 {
-            let marks = flagged(UnsafeRawPointer(bytes + n).loadUnaligned(as: UInt64.self))
-            if marks != 0 { return (n + marks.trailingZeroBitCount >> 3, true) }
-            n += 8
+    private static func anyFlagged(_ bytes: UnsafePointer<UInt8>, _ n: Int, _ flagged: (UInt64) -> UInt64) -> Bool {
+        var i = 0
+        while i + 8 <= n {
+            if flagged(UnsafeRawPointer(bytes + i).loadUnaligned(as: UInt64.self)) != 0 { return true }
+            i += 8
         }
-        return (n, false)
+        guard i < n else { return false }
+        if n >= 8 { return flagged(UnsafeRawPointer(bytes + n - 8).loadUnaligned(as: UInt64.self)) != 0 }
+        var word: UInt64 = 0x6161_6161_6161_6161
+        for k in 0..<n { word = word & ~(0xFF << UInt64(8 * k)) | UInt64(bytes[k]) << UInt64(8 * k) }
+        return flagged(word) != 0
     }
 
     /// The high bit of every byte of `x` (memory order, little-endian) in [A-Za-z0-9_.:/-]. Exact up
@@ -250,18 +245,12 @@ final class EventBus: @unchecked Sendable {
     /// its JSON escaping will add to `escapeExtra`.
     @inline(__always)
     static func idBytes(_ text: UnsafePointer<CChar>, escapeExtra: inout Int) -> Bytes? {
-        let bytes = UnsafeRawPointer(text).assumingMemoryBound(to: UInt8.self)
-        // The common id, plain ASCII, up to its NUL (which specialBytes flags, as a control byte). A
-        // page end, a byte to escape, non-ASCII or a long id take the general path below.
-        let (n, found) = wordScan(bytes, limit: maxIDBytes, JSONRewriter.specialBytes)
-        if found, bytes[n] == 0, n <= maxIDBytes { return Bytes(base: bytes, count: n) }
-        return idBytesEscaped(bytes, escapeExtra: &escapeExtra)
-    }
-
-    /// idBytes for any id: its length, UTF-8 check and escaping.
-    static func idBytesEscaped(_ bytes: UnsafePointer<UInt8>, escapeExtra: inout Int) -> Bytes? {
-        let n = strnlen(UnsafeRawPointer(bytes).assumingMemoryBound(to: CChar.self), maxIDBytes + 1)
+        let n = strnlen(text, maxIDBytes + 1)
         guard n <= maxIDBytes else { return nil }
+        let bytes = UnsafeRawPointer(text).assumingMemoryBound(to: UInt8.self)
+        // The common id, plain ASCII with nothing to escape, needs no more; others are checked and
+        // their escaping counted byte by byte.
+        guard anyFlagged(bytes, n, JSONRewriter.specialBytes) else { return Bytes(base: bytes, count: n) }
         guard let extra = ByteWriter.escapeExtra(bytes, n) else { return nil }
         escapeExtra += extra
         return Bytes(base: bytes, count: n)
