@@ -6,8 +6,10 @@ private func writeMetric(_ kind: MetricKind, _ name: UnsafePointer<CChar>?, _ he
                          _ labels: UnsafePointer<vt_label>?, _ n_labels: Int,
                          _ apply: (Series) -> Void) -> vt_status {
     abiCall { () throws(Failure) in
+        // `help` is checked on every call (so the same call always gets the same answer), but read
+        // only by the call that creates a family.
+        try Inputs.checkHelp(help)
         // Fast path: the same raw arguments as an earlier successful call map to the same series.
-        // (`help` is read only by the call that creates a family; later help texts are ignored.)
         if let name,
            let _ = try? ProcessState.shared.locked({ (registry) -> Series? in
                guard let entry = seriesCache.lookup(kind, name, labels, n_labels) else { return nil }
@@ -18,9 +20,7 @@ private func writeMetric(_ kind: MetricKind, _ name: UnsafePointer<CChar>?, _ he
             return
         }
         let metric = try Inputs.metricName(name)
-        let helpText = try help.map { (h) throws(Failure) -> String in
-            try Inputs.string(h, what: "help", maxBytes: 4096)
-        }
+        let helpText = help.map { String(cString: $0) }   // checked above
         let checked = try Inputs.labels(labels, count: n_labels)
         try ProcessState.shared.locked { (registry) throws(Failure) in
             let series = try registry.userSeries(kind: kind, name: metric, help: helpText, labels: checked)
@@ -36,14 +36,14 @@ private func writeMetric(_ kind: MetricKind, _ name: UnsafePointer<CChar>?, _ he
 /// The metric calls' fast path (used under the process lock).
 let seriesCache = SeriesCache()
 
-private func checkFinite(_ v: Double) -> Failure? {
-    v.isFinite ? nil : .invalid("value \(v) is not a finite number")
+private func notFinite(_ v: Double) -> vt_status {
+    fail(.invalid("value \(v) is not a finite number"))
 }
 
 @c @implementation
 public func vt_counter_add(_ name: UnsafePointer<CChar>?, _ help: UnsafePointer<CChar>?,
                            _ labels: UnsafePointer<vt_label>?, _ n_labels: Int, _ v: Double) -> vt_status {
-    if let failure = checkFinite(v) { return fail(failure) }
+    guard let v = Inputs.finite(v) else { return notFinite(v) }
     return writeMetric(.counter, name, help, labels, n_labels) { series in
         if v > 0 { series.add(v) }   // counters only go up: negative increments are ignored
     }
@@ -52,21 +52,21 @@ public func vt_counter_add(_ name: UnsafePointer<CChar>?, _ help: UnsafePointer<
 @c @implementation
 public func vt_gauge_set(_ name: UnsafePointer<CChar>?, _ help: UnsafePointer<CChar>?,
                          _ labels: UnsafePointer<vt_label>?, _ n_labels: Int, _ v: Double) -> vt_status {
-    if let failure = checkFinite(v) { return fail(failure) }
+    guard let v = Inputs.finite(v) else { return notFinite(v) }
     return writeMetric(.gauge, name, help, labels, n_labels) { $0.set(v) }
 }
 
 @c @implementation
 public func vt_gauge_add(_ name: UnsafePointer<CChar>?, _ help: UnsafePointer<CChar>?,
                          _ labels: UnsafePointer<vt_label>?, _ n_labels: Int, _ v: Double) -> vt_status {
-    if let failure = checkFinite(v) { return fail(failure) }
+    guard let v = Inputs.finite(v) else { return notFinite(v) }
     return writeMetric(.gauge, name, help, labels, n_labels) { $0.add(v) }
 }
 
 @c @implementation
 public func vt_observe(_ name: UnsafePointer<CChar>?, _ help: UnsafePointer<CChar>?,
                        _ labels: UnsafePointer<vt_label>?, _ n_labels: Int, _ v: Double) -> vt_status {
-    if let failure = checkFinite(v) { return fail(failure) }
+    guard let v = Inputs.finite(v) else { return notFinite(v) }
     guard v >= 0 else { return fail(.invalid("value \(v) is negative: an observation must be >= 0")) }
     return writeMetric(.histogram, name, help, labels, n_labels) { series in
         series.histogram?.observe(v, nanoUnits: LatencyHistogram.nanoUnits(v))
@@ -107,8 +107,9 @@ public func vt_set_buckets(_ name: UnsafePointer<CChar>?, _ upper_bounds: Unsafe
         guard let upper_bounds else { throw .invalid("upper_bounds is NULL") }
         var bounds: [Double] = []
         for i in 0..<n {
-            let bound = upper_bounds[i]
-            guard bound.isFinite else { throw .invalid("bound \(i) is \(bound): bounds must be finite (+Inf is implicit)") }
+            guard let bound = Inputs.finite(upper_bounds[i]) else {
+                throw .invalid("bound \(i) is \(upper_bounds[i]): bounds must be finite (+Inf is implicit)")
+            }
             if let last = bounds.last, bound <= last {
                 throw .invalid("bound \(i) (\(bound)) is not greater than bound \(i - 1) (\(last))")
             }

@@ -9,6 +9,11 @@ public func vt_turn_mark(_ s: vt_session, _ stage: UInt32, _ mark: UInt32, _ t_n
     guard TurnCollector.validMark(stage, mark) else {
         return fail(.invalid("stage \(stage) has no mark \(mark) (see enum vt_turn_stage)"))
     }
+    // A barge-in is one thing however it is reported: INTERRUPTION START is vt_record_interruption
+    // (counted, sent to plugins, marked on the turn).
+    if stage == TurnStage.interruption && mark == TurnStage.start {
+        return Recorder.guarded(s) { Recorder.interruption($0, t_ns) }
+    }
     return Recorder.guarded(s) { TurnCollector.mark($0, stage, mark, t_ns) }
 }
 
@@ -17,7 +22,9 @@ public func vt_turn_value(_ s: vt_session, _ key: UInt32, _ value: Double, _ t_n
     guard key >= 1, key <= UInt32(VT_TV_FALSE_INTERRUPTION_WORDS.rawValue) else {
         return fail(.invalid("unknown turn value key \(key)"))
     }
-    guard value.isFinite, value >= 0 else { return fail(.invalid("value \(value) must be finite and >= 0")) }
+    guard let value = Inputs.finite(value), value >= 0 else {
+        return fail(.invalid("value \(value) must be finite and >= 0"))
+    }
     switch Int32(key) {
     case Int32(VT_TV_STT_CONFIDENCE.rawValue), Int32(VT_TV_EOU_PROBABILITY.rawValue):
         guard value <= 1 else { return fail(.invalid("value \(value) is a probability: at most 1")) }

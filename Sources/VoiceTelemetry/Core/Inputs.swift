@@ -7,6 +7,27 @@ import Glibc
 #endif
 
 enum Inputs {
+    /// A number from the caller: nil for NaN and the infinities; -0.0 is read as 0 (its sign bit
+    /// would otherwise order above every positive value in the bit-pattern minimum and maximum of a
+    /// histogram, and print as "-0").
+    @inline(__always)
+    static func finite(_ value: Double) -> Double? {
+        guard value.isFinite else { return nil }
+        return value == 0 ? 0 : value
+    }
+
+    /// A help text: NULL (none), or NUL-terminated UTF-8 of at most `maxHelpBytes` bytes. Checked on
+    /// every call, also when the family exists already (its first help text is the one shown).
+    static func checkHelp(_ pointer: UnsafePointer<CChar>?) throws(Failure) {
+        guard let pointer else { return }
+        let length = strnlen(pointer, maxHelpBytes + 1)
+        guard length <= maxHelpBytes else { throw .invalid("help is longer than \(maxHelpBytes) bytes") }
+        let bytes = UnsafeRawPointer(pointer).assumingMemoryBound(to: UInt8.self)
+        guard ByteWriter.escapeExtra(bytes, length) != nil else { throw .invalid("help is not valid UTF-8") }
+    }
+
+    static let maxHelpBytes = 4096
+
     /// A NUL-terminated UTF-8 string of at most `maxBytes` bytes.
     static func string(_ pointer: UnsafePointer<CChar>?, what: String, maxBytes: Int) throws(Failure) -> String {
         guard let pointer else { throw .invalid("\(what) is NULL") }
