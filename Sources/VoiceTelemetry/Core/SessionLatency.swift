@@ -8,7 +8,10 @@ struct SessionLatency: ~Copyable {
     static let layout = LogLinearLayout(subBits: 3, unitShift: 10, maxValueBits: 42)
 
     let count = Atomic<UInt64>(0)
-    let sumNs = Atomic<UInt64>(0)
+    /// The sum of the samples, a Double's bit pattern: a sample may be up to 2^64 - 1 ns, so a UInt64
+    /// sum would wrap after two extreme ones; a Double is exact up to 2^53 ns (104 days) and never
+    /// wraps.
+    let sumBits = Atomic<UInt64>(0.0.bitPattern)
     let minNs = Atomic<UInt64>(UInt64.max)
     let maxNs = Atomic<UInt64>(0)
     let lastNs = Atomic<UInt64>(0)
@@ -23,7 +26,7 @@ struct SessionLatency: ~Copyable {
 
     borrowing func record(_ ns: UInt64) {
         buckets[Self.layout.index(ns)].wrappingAdd(1, ordering: .relaxed)
-        sumNs.wrappingAdd(ns, ordering: .relaxed)
+        sumBits.addToDouble(Double(ns))
         lastNs.store(ns, ordering: .relaxed)
         minNs.storeMinimum(ns)
         maxNs.storeMaximum(ns)
@@ -33,7 +36,7 @@ struct SessionLatency: ~Copyable {
     /// Back to empty; only while no writer can be inside (slot closed, guard drained).
     borrowing func reset() {
         count.store(0, ordering: .relaxed)
-        sumNs.store(0, ordering: .relaxed)
+        sumBits.store(0.0.bitPattern, ordering: .relaxed)
         minNs.store(UInt64.max, ordering: .relaxed)
         maxNs.store(0, ordering: .relaxed)
         lastNs.store(0, ordering: .relaxed)
@@ -52,7 +55,7 @@ struct SessionLatency: ~Copyable {
                 q, counts: { UInt64(buckets[$0].load(ordering: .relaxed)) }, minimum: lo, maximum: hi))
         }
         return LatencySummary(
-            count: n, sum: Double(sumNs.load(ordering: .relaxed)), min: lo, max: hi,
+            count: n, sum: Double(bitPattern: sumBits.load(ordering: .relaxed)), min: lo, max: hi,
             last: Double(lastNs.load(ordering: .relaxed)), quantiles: quantiles)
     }
 }
