@@ -60,7 +60,9 @@ type Snapshot struct {
 	TextSends             uint64       `json:"text_sends"`
 	UsageReports          uint64       `json:"usage_reports"`
 	TokenTotals           TokenTotals  `json:"token_totals"`
-	OutOfOrderEvents      uint64       `json:"out_of_order_events"`
+	// TokenTotalsSaturated: a running total reached its ceiling (2^63 - 1) and stays there.
+	TokenTotalsSaturated bool   `json:"token_totals_saturated"`
+	OutOfOrderEvents     uint64 `json:"out_of_order_events"`
 	// The turn collector's section (see docs/turn-schema.md).
 	Turns SnapshotTurns `json:"turns"`
 

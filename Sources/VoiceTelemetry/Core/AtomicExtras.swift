@@ -1,5 +1,5 @@
-// Compare-exchange loops shared by the statistics: running minimum, running maximum, and a Double
-// kept as its bit pattern (relaxed: each is one statistic, read on its own).
+// Compare-exchange loops shared by the statistics: running minimum, running maximum, a Double kept
+// as its bit pattern, and a saturating total (relaxed: each is one statistic, read on its own).
 import Synchronization
 
 extension Atomic where Value == UInt64 {
@@ -32,6 +32,20 @@ extension Atomic where Value == UInt64 {
         while true {
             let desired = (Double(bitPattern: current) + delta).bitPattern
             let (done, seen) = weakCompareExchange(expected: current, desired: desired, ordering: .relaxed)
+            if done { return }
+            current = seen
+        }
+    }
+}
+
+extension Atomic where Value == Int64 {
+    /// Add `delta` (>= 0), stopping at Int64.max instead of wrapping.
+    @inline(__always)
+    func saturatingAdd(_ delta: Int64) {
+        var current = load(ordering: .relaxed)
+        while true {
+            let (sum, overflow) = current.addingReportingOverflow(delta)
+            let (done, seen) = weakCompareExchange(expected: current, desired: overflow ? .max : sum, ordering: .relaxed)
             if done { return }
             current = seen
         }

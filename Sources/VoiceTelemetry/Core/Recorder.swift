@@ -133,14 +133,15 @@ enum Recorder {
         recordLatency(slot, slot.turnDuration, slot.meta.turnSeries, start: start, end: Clock.resolve(tNs))
     }
 
-    /// Reported fields (>= 0) replace the latest value and add to the running total.
+    /// Reported fields (>= 0) replace the latest value and add to the running total, which stops at
+    /// Int64.max (the snapshot then says the totals are saturated) rather than wrap.
     static func usage(_ slot: SessionSlot, _ value: (UsageField) -> Int64) {
         slot.usageReports.addGuarded(1)
         for field in UsageField.allCases {
             let reported = value(field)
             guard reported >= 0 else { continue }
             slot.usageLatest[field.rawValue].store(reported, ordering: .relaxed)
-            slot.usageTotals[field.rawValue].wrappingAdd(reported, ordering: .relaxed)
+            slot.usageTotals[field.rawValue].saturatingAdd(reported)
         }
         if EventBus.shared.hasSinks { CoreEvents.usage(slot, value) }
     }

@@ -81,11 +81,16 @@ enum Snapshot {
             (.total, "total"), (.prompt, "prompt"), (.response, "response"), (.cached, "cached_content"),
             (.thoughts, "thoughts"),
         ]
+        var saturated = false
         for (i, (field, key)) in totalKeys.enumerated() {
+            let total = slot.usageTotals[field.rawValue].load(ordering: .relaxed)
+            saturated = saturated || total == .max
             out.appendJSONKey(key, first: i == 0)
-            out.append(String(slot.usageTotals[field.rawValue].load(ordering: .relaxed)))
+            out.append(String(total))
         }
         out.append("}")
+        out.appendJSONKey("token_totals_saturated")
+        out.append(saturated ? "true" : "false")
         out.appendJSONKey("out_of_order_events")
         out.append(slot.outOfOrder.value())
         out.appendJSONKey("turns")
