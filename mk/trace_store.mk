@@ -1,0 +1,43 @@
+# Trace store (issue 10, sections 3-4): the SQLite sink plugin, its C tests, the Python and Go readers.
+#
+#   make test-trace-store    the plugin driven by a scripted host (exact rows, SIGKILL durability, a
+#                            concurrent reader, bad files, retries, migration), the same through the
+#                            real library, then the Python and Go readers' tests
+
+PLUGINS += $(BUILD)/plugins/sqlite_sink.so
+$(BUILD)/plugins/sqlite_sink.so: PLUGIN_LIBS := -lsqlite3
+$(BUILD)/plugins/sqlite_sink.so: examples-c/plugins/json_mini.h
+TEST_SUITES += test-trace-store
+
+TRACE_DIR   := $(BUILD)/tests/trace_store
+TRACE_TESTS := $(TRACE_DIR)/test_sqlite_sink
+# The Go reader needs mattn/go-sqlite3, which Debian ships for GOPATH builds
+# (golang-github-mattn-go-sqlite3-dev); the core binding is reached through a link in a GOPATH of
+# our own, so examples-go's module stays standard-library only.
+TRACE_GOPATH := $(abspath $(BUILD))/gopath
+TRACE_GO_ENV := GO111MODULE=off GOFLAGS= GOPATH=$(TRACE_GOPATH):/usr/share/gocode \
+    CGO_CFLAGS=-I$(abspath include) CGO_LDFLAGS="-L$(abspath $(LIBDIR)) -Wl,-rpath,$(abspath $(LIBDIR))"
+
+.PHONY: test-trace-store test-trace-store-c test-trace-store-python test-trace-store-go
+
+$(TRACE_DIR)/test_sqlite_sink: tests/trace_store/test_sqlite_sink.c tests/trace_store/host.h tests/c/check.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CWARN) -D_GNU_SOURCE -O1 -g -Iinclude -Itests/c -o $@ $< -ldl -lsqlite3
+
+$(TRACE_DIR)/test_trace_e2e: tests/trace_store/test_trace_e2e.c tests/c/check.h $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CWARN) -D_GNU_SOURCE -O1 -g -Iinclude -Itests/c -o $@ $< $(LINK_BUILD) -lsqlite3 -lpthread
+
+test-trace-store: test-trace-store-c
+
+test-trace-store-c: $(TRACE_TESTS) $(BUILD)/plugins/sqlite_sink.so
+	tests/c/run_all.sh $(TRACE_TESTS)
+
+test-trace-store-python: $(LIB) $(BUILD)/plugins/sqlite_sink.so
+	VOICETELEMETRY_LIB=$(abspath $(LIB)) $(PYTHON) -m pytest -q examples-python/tests/test_traces.py
+
+test-trace-store-go: $(LIB) $(BUILD)/plugins/sqlite_sink.so
+	@mkdir -p $(TRACE_GOPATH)/src/github.com/voicetelemetry
+	ln -sfn $(abspath examples-go) $(TRACE_GOPATH)/src/github.com/voicetelemetry/voicetelemetry-go
+	cd $(TRACE_GOPATH)/src/github.com/voicetelemetry/voicetelemetry-go/traces && \
+	    $(TRACE_GO_ENV) $(GO) vet . && $(TRACE_GO_ENV) $(GO) test -count=1 .
