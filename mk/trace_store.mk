@@ -10,7 +10,7 @@ $(BUILD)/plugins/sqlite_sink.so: examples-c/plugins/json_mini.h
 TEST_SUITES += test-trace-store
 
 TRACE_DIR   := $(BUILD)/tests/trace_store
-TRACE_TESTS := $(TRACE_DIR)/test_sqlite_sink
+TRACE_TESTS := $(TRACE_DIR)/test_sqlite_sink $(TRACE_DIR)/test_trace_e2e
 # The Go reader needs mattn/go-sqlite3, which Debian ships for GOPATH builds
 # (golang-github-mattn-go-sqlite3-dev); the core binding is reached through a link in a GOPATH of
 # our own, so examples-go's module stays standard-library only.

@@ -1,0 +1,167 @@
+/*
+ * test_trace_e2e.c -- the SQLite sink loaded into the real library (vt_load_plugin): a session on a
+ * media clock that starts at 1 s, three turns driven through the record and turn calls (one with a
+ * tool call and a barge-in), the tracer's vocabulary (messages, an engine step, rewards) sent with
+ * vt_emit under the event types of docs/trace-schema.md, the session ended and the events flushed;
+ * then the rows, exactly. No sleeps: vt_flush_events delivers everything before the checks.
+ */
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <unistd.h>
+
+#include "check.h"
+
+#define SINK "build/plugins/sqlite_sink.so"
+#define MS 1000000ull
+#define SEC 1000000000ull
+
+static const char *q(sqlite3 *db, const char *sql) {
+    static char out[4][8192];
+    static int next;
+    char *o = out[next++ % 4];
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        snprintf(o, 8192, "(error: %s)", sqlite3_errmsg(db));
+        return o;
+    }
+    int rc = sqlite3_step(st);
+    const unsigned char *t = rc == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
+    snprintf(o, 8192, "%s", rc != SQLITE_ROW ? "(no row)" : t ? (const char *)t : "NULL");
+    sqlite3_finalize(st);
+    return o;
+}
+
+#define CHECK_SAME(actual, expected) check_same(__FILE__, __LINE__, #actual, (actual), (expected))
+static void check_same(const char *file, int line, const char *what, const char *a, const char *e) {
+    int ok = a && strcmp(a, e) == 0;
+    if (!ok)
+        fprintf(stderr, "%s:%d: %s\n    is       \"%s\"\n    expected \"%s\"\n", file, line, what, a ? a : "(null)", e);
+    check_report(ok, file, line, "the texts above differ");
+}
+
+static void emit(vt_session s, const char *type, uint64_t t_ns, const char *json) {
+    CHECK_STATUS(vt_emit(s, type, json, NULL, NULL, t_ns), VT_OK);
+}
+
+/* One user turn on the session's clock: speech [speech_start, speech_end], then STT final, EOU
+ * end, LLM first token, TTS first byte and the first audio each `ms` after the one before. */
+static void user_turn(vt_session s, uint64_t speech_start, uint64_t speech_end, const uint64_t ms[5]) {
+    uint64_t t = speech_end;
+    CHECK_STATUS(vt_record_vad_start(s, speech_start), VT_OK);
+    CHECK_STATUS(vt_turn_mark(s, VT_STAGE_STT, VT_MARK_START, speech_start), VT_OK);
+    CHECK_STATUS(vt_record_vad_end(s, speech_end), VT_OK);
+    CHECK_STATUS(vt_turn_mark(s, VT_STAGE_EOU, VT_MARK_START, speech_end), VT_OK);
+    CHECK_STATUS(vt_turn_mark(s, VT_STAGE_STT, VT_MARK_FINAL, t += ms[0] * MS), VT_OK);
+    CHECK_STATUS(vt_turn_mark(s, VT_STAGE_EOU, VT_MARK_END, t += ms[1] * MS), VT_OK);
+    CHECK_STATUS(vt_turn_mark(s, VT_STAGE_LLM, VT_MARK_START, t), VT_OK);
+    CHECK_STATUS(vt_turn_mark(s, VT_STAGE_LLM, VT_MARK_FIRST, t += ms[2] * MS), VT_OK);
+    CHECK_STATUS(vt_turn_mark(s, VT_STAGE_TTS, VT_MARK_START, t), VT_OK);
+    CHECK_STATUS(vt_turn_mark(s, VT_STAGE_TTS, VT_MARK_FIRST, t += ms[3] * MS), VT_OK);
+    CHECK_STATUS(vt_record_audio_out(s, 640, t += ms[4] * MS), VT_OK);
+}
+
+static void run_call(const char *path) {
+    vt_label labels[] = {{"transport", "sip"}, {"provider", "acme"}};
+    vt_session_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.struct_size = sizeof cfg;
+    cfg.session_id = "e2e-1";
+    cfg.labels = labels;
+    cfg.n_labels = 2;
+    cfg.start_t_ns = SEC;
+    cfg.text_policy = VT_TEXT_INCLUDE;
+    vt_session s = 0;
+    char config[1024];
+    snprintf(config, sizeof config, "{\"path\":\"%s\"}", path);
+    vt_plugin_id id = 0;
+    CHECK_STATUS(vt_load_plugin(SINK, config, &id), VT_OK);
+    CHECK_STATUS(vt_create_session(&cfg, &s), VT_OK);
+    CHECK_STATUS(vt_turn_provider(s, VT_STAGE_LLM, "openai", "gpt-4o-mini", SEC), VT_OK);
+
+    static const uint64_t t1[5] = {100, 150, 200, 80, 20}, t2[5] = {120, 100, 300, 90, 10}, t3[5] = {90, 110, 250, 70, 30};
+    user_turn(s, 1200 * MS, 2000 * MS, t1);
+    emit(s, "message", 2100 * MS, "{\"role\":\"user\",\"step_id\":\"turn-1\",\"content_type\":\"text\","
+                                  "\"content\":\"Where is my order?\",\"chars\":18,\"redacted\":false,\"truncated\":false}");
+    emit(s, "message", 2550 * MS, "{\"role\":\"assistant\",\"step_id\":\"turn-1\",\"content_type\":\"text\","
+                                  "\"content\":\"Let me check.\",\"chars\":13,\"redacted\":false,\"truncated\":false}");
+    CHECK_STATUS(vt_turn_mark(s, VT_STAGE_AGENT_SPEECH, VT_MARK_END, 4000 * MS), VT_OK);
+    emit(s, "reward.event", 4000 * MS, "{\"objective_key\":\"helpfulness\",\"value\":0.5,\"reward_type\":\"sparse\","
+                                       "\"source\":\"grader-v1\",\"step_id\":\"turn-1\",\"annotation\":null}");
+
+    user_turn(s, 4100 * MS, 4500 * MS, t2);
+    emit(s, "step.start", 4600 * MS, "{\"step_id\":\"lookup\",\"turn_number\":2,\"metadata\":{\"tool\":\"lookup_order\"}}");
+    CHECK_STATUS(vt_turn_tool_call(s, VT_TOOL_FUNCTION, "lookup_order", 4650 * MS, 4950 * MS, 1), VT_OK);
+    emit(s, "step.end", 4960 * MS, "{\"step_id\":\"lookup\"}");
+    CHECK_STATUS(vt_record_interruption(s, 6000 * MS), VT_OK);
+    CHECK_STATUS(vt_turn_mark(s, VT_STAGE_AGENT_SPEECH, VT_MARK_END, 6040 * MS), VT_OK);
+
+    user_turn(s, 6100 * MS, 7000 * MS, t3);
+    CHECK_STATUS(vt_turn_mark(s, VT_STAGE_AGENT_SPEECH, VT_MARK_END, 9000 * MS), VT_OK);
+    emit(s, "reward.outcome", 9500 * MS, "{\"objective_key\":\"resolution\",\"total_reward\":0.75,"
+                                         "\"achievements_count\":2,\"total_steps\":3,\"annotation\":null}");
+    CHECK_STATUS(vt_end_session(s), VT_OK);
+    CHECK_STATUS(vt_flush_events(5000), VT_OK);
+    vt_plugin_statistics st;
+    memset(&st, 0, sizeof st);
+    st.struct_size = sizeof st;
+    CHECK_STATUS(vt_plugin_stats(id, &st), VT_OK);
+    CHECK_EQ_U64(st.delivered, st.emitted);
+    CHECK_EQ_U64(st.plugin_reported_drops, 0);
+    CHECK_STATUS(vt_unload_plugin(id), VT_OK);
+}
+
+TEST(a_call_through_the_library_lands_in_the_tables) {
+    char path[256];
+    snprintf(path, sizeof path, "/tmp/vt-trace-e2e-%d.db", (int)getpid());
+    unlink(path);
+    CHECK_STATUS(vt_set_event_rate_limit(0), VT_OK);
+    run_call(path);
+    CHECK_STATUS(vt_set_event_rate_limit(VT_DEFAULT_EVENT_RATE_LIMIT), VT_OK);
+    sqlite3 *db = NULL;
+    CHECK(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK);
+    CHECK_SAME(q(db, "SELECT session_id || '|' || labels || '|' || text_policy || '|' || start_us || '|' ||"
+                     " turn_count || '|' || turns_interrupted || '|' || interruptions FROM sessions"),
+               "e2e-1|{\"provider\":\"acme\",\"transport\":\"sip\"}|include|1000000|3|1|1");
+    CHECK_SAME(q(db, "SELECT group_concat(r, ';') FROM (SELECT turn_number || '|' || outcome || '|' || interrupted ||"
+                     " '|' || e2e_ns || '|' || e2e_stt_ns || '|' || e2e_eou_ns || '|' || e2e_llm_ttft_ns || '|' ||"
+                     " e2e_tts_ttfb_ns || '|' || e2e_remainder_ns || '|' || llm_provider || '|' || tool_calls_total"
+                     " AS r FROM turns ORDER BY turn_number)"),
+               "1|completed|0|550000000|100000000|150000000|200000000|80000000|20000000|openai|0;"
+               "2|interrupted|1|620000000|120000000|100000000|300000000|90000000|10000000|openai|1;"
+               "3|completed|0|550000000|90000000|110000000|250000000|70000000|30000000|openai|0");
+    CHECK_SAME(q(db, "SELECT group_concat(r, ';') FROM (SELECT step_id || '|' || kind || '|' || turn_number || '|' ||"
+                     " start_us || '|' || end_us AS r FROM steps ORDER BY start_us)"),
+               "turn-1|turn|1|1200000|4000000;turn-2|turn|2|4100000|6040000;lookup|engine|2|4600000|4960000;"
+               "turn-3|turn|3|6100000|9000000");
+    CHECK_SAME(q(db, "SELECT group_concat(name || '|' || ok || '|' || step_id || '|' || duration_ns, ';') FROM tool_calls"),
+               "lookup_order|1|turn-2|300000000");
+    CHECK_SAME(q(db, "SELECT group_concat(role || ':' || content, ';') FROM (SELECT * FROM messages ORDER BY t_us)"),
+               "user:Where is my order?;assistant:Let me check.");
+    CHECK_SAME(q(db, "SELECT (SELECT objective_key || '=' || value FROM event_rewards) || ',' ||"
+                     " (SELECT objective_key || '=' || total_reward FROM outcome_rewards)"),
+               "helpfulness=0.5,resolution=0.75");
+    CHECK_SAME(q(db, "SELECT group_concat(event_type || '=' || n, ',') FROM (SELECT event_type, count(*) AS n FROM events"
+                     " GROUP BY event_type ORDER BY event_type)"),
+               "interruption=1,message=2,reward.event=1,reward.outcome=1,session.end=1,session.start=1,step.end=1,"
+               "step.start=1,turn.complete=3");
+    /* Wall-clock columns are filled once the core stamps timestamp_unix_us; either way they agree
+     * with the session clock. */
+    CHECK_SAME(q(db, "SELECT count(*) FROM steps WHERE start_unix_us IS NOT NULL AND"
+                     " end_unix_us - start_unix_us != end_us - start_us"), "0");
+    sqlite3_close(db);
+    unlink(path);
+    char side[300];
+    snprintf(side, sizeof side, "%s-wal", path);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", path);
+    unlink(side);
+}
+
+int main(void) {
+    if (access(SINK, F_OK) != 0) {
+        fprintf(stderr, "%s is missing: make plugins\n", SINK);
+        return 2;
+    }
+    RUN(a_call_through_the_library_lands_in_the_tables);
+    return check_summary();
+}
