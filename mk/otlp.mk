@@ -1,0 +1,19 @@
+# otlp_sink.so: the OTLP/HTTP exporter plugin (docs/otlp.md). It links libcurl and zlib itself; the
+# core library stays free of them. Sources under examples-c/plugins/otlp/ (one .so).
+OTLP_DIR     := examples-c/plugins/otlp
+OTLP_SOURCES := $(wildcard $(OTLP_DIR)/*.c)
+OTLP_SINK    := $(BUILD)/plugins/otlp_sink.so
+PLUGINS      += $(OTLP_SINK)
+TEST_SUITES  += test-otlp
+
+$(OTLP_SINK): PLUGIN_LIBS := -lcurl -lz -lpthread
+$(OTLP_SINK): $(OTLP_SOURCES) $(OTLP_DIR)/otlp.h include/voicetelemetry_plugin.h
+	@mkdir -p $(dir $@)
+	$(CC) $(PLUGIN_CFLAGS) -o $@ $(OTLP_SOURCES) $(PLUGIN_LIBS)
+
+.PHONY: test-otlp otlp-sink
+otlp-sink: $(OTLP_SINK)
+
+test-otlp: $(LIB) $(OTLP_SINK) $(BUILD)/plugins/jsonl_sink.so
+	VOICETELEMETRY_LIB=$(abspath $(LIB)) OTLP_SINK=$(abspath $(OTLP_SINK)) \
+	    $(PYTHON) -m pytest -q -p no:cacheprovider tests/otlp
