@@ -1,0 +1,305 @@
+"""The trace store read back from Python (voicetelemetry.traces): stores written by the real
+sqlite_sink.so loaded into the library, then get_session's tree, a p95 across 20 sessions in SQL,
+delete_session, the session filters and the command-line view, with exact values.
+
+Every test unloads the plugin it loads and restores the event rate limit; events are delivered by
+flush_events() before anything is read (no sleeps).
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import voicetelemetry as vt
+from voicetelemetry import _raw as R
+from voicetelemetry.traces import Message, TraceStore, main, waterfall
+from voicetelemetry.turns import ToolKind, TurnMark, TurnStage
+
+REPO = Path(__file__).resolve().parents[2]
+SEC = 1_000_000_000
+MS = 1_000_000
+
+# The 20-session latency set: e2e ms per session; even sessions on openai, odd on anthropic.
+E2E_MS = [410, 530, 620, 380, 720, 450, 900, 610, 505, 470, 1500, 640, 560, 430, 1210, 700, 515, 690, 580, 850]
+
+# p95 by nearest rank (rank = ceil(0.95 n)) per LLM provider, as docs/trace-schema.md writes it.
+P95_BY_PROVIDER = """
+WITH ranked AS (
+  SELECT llm_provider, e2e_ns,
+         row_number() OVER (PARTITION BY llm_provider ORDER BY e2e_ns) AS rn,
+         count(*) OVER (PARTITION BY llm_provider) AS n
+  FROM turns WHERE e2e_ns IS NOT NULL)
+SELECT llm_provider, e2e_ns / 1000000 AS p95_ms FROM ranked WHERE rn = (n * 95 + 99) / 100
+ORDER BY llm_provider
+"""
+
+
+@pytest.fixture(scope="session")
+def sqlite_sink_so(tmp_path_factory) -> Path:
+    """build/plugins/sqlite_sink.so (make plugins), or compiled from its source."""
+    built = REPO / "build" / "plugins" / "sqlite_sink.so"
+    if built.is_file():
+        return built
+    cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
+    if not cc:
+        pytest.skip("sqlite_sink.so is not built and no C compiler is available")
+    out = tmp_path_factory.mktemp("plugins") / "sqlite_sink.so"
+    subprocess.run([cc, "-std=c99", "-O2", "-fPIC", "-shared", "-fvisibility=hidden", f"-I{REPO / 'include'}",
+                    "-o", str(out), str(REPO / "examples-c" / "plugins" / "sqlite_sink.c"), "-lsqlite3"], check=True)
+    out.chmod(0o755)
+    return out
+
+
+@pytest.fixture
+def store_writer(sqlite_sink_so, tmp_path):
+    """store_writer(name) -> (path, plugin): the sink loaded on a new file; unloaded after the test."""
+    loaded = []
+    vt.set_event_rate_limit(0)
+
+    def load(name: str = "trace.db"):
+        path = tmp_path / name
+        plugin = vt.load_plugin(sqlite_sink_so, {"path": str(path)})
+        loaded.append(plugin)
+        return path, plugin
+
+    yield load
+    for p in loaded:
+        if p.loaded:
+            p.unload()
+    vt.set_event_rate_limit(R.VT_DEFAULT_EVENT_RATE_LIMIT)
+
+
+def user_turn(s: vt.Session, speech_start: int, speech_end: int, parts_ms) -> None:
+    """Speech, then STT final, EOU end, LLM first token, TTS first byte, first audio, each
+    parts_ms[i] after the one before (the e2e breakdown, exactly)."""
+    t = speech_end
+    s.record_vad_start(speech_start)
+    s.turn_mark(TurnStage.STT, TurnMark.START, speech_start)
+    s.record_vad_end(speech_end)
+    s.turn_mark(TurnStage.EOU, TurnMark.START, speech_end)
+    t += parts_ms[0] * MS
+    s.turn_mark(TurnStage.STT, TurnMark.FINAL, t)
+    t += parts_ms[1] * MS
+    s.turn_mark(TurnStage.EOU, TurnMark.END, t)
+    s.turn_mark(TurnStage.LLM, TurnMark.START, t)
+    t += parts_ms[2] * MS
+    s.turn_mark(TurnStage.LLM, TurnMark.FIRST, t)
+    s.turn_mark(TurnStage.TTS, TurnMark.START, t)
+    t += parts_ms[3] * MS
+    s.turn_mark(TurnStage.TTS, TurnMark.FIRST, t)
+    s.record_audio_out(640, t + parts_ms[4] * MS)
+
+
+def seed_call(path_plugin) -> Path:
+    """The seed's flow: three turns (the second with a tool call and a barge-in), messages, an
+    engine step, an event reward and an outcome reward."""
+    path, plugin = path_plugin
+    with vt.Session("seed-py", {"transport": "sip", "provider": "acme"}, SEC,
+                    text_policy=vt.TextPolicy.INCLUDE) as s:
+        s.turn_provider(TurnStage.LLM, "openai", "gpt-4o-mini", SEC)
+        user_turn(s, 1200 * MS, 2000 * MS, (100, 150, 200, 80, 20))
+        s.emit("message", {"role": "user", "step_id": "turn-1", "content_type": "text",
+                           "content": "Where is my order?", "chars": 18, "redacted": False, "truncated": False},
+               t_ns=2100 * MS)
+        s.emit("message", {"role": "assistant", "step_id": "turn-1", "content_type": "text",
+                           "content": "Let me check.", "chars": 13, "redacted": False, "truncated": False,
+                           "metadata": {"voice": "ava"}}, t_ns=2550 * MS)
+        s.turn_mark(TurnStage.AGENT_SPEECH, TurnMark.END, 4000 * MS)
+        s.emit("reward.event", {"objective_key": "helpfulness", "value": 0.5, "reward_type": "sparse",
+                                "source": "grader-v1", "step_id": "turn-1", "annotation": None}, t_ns=4000 * MS)
+        user_turn(s, 4100 * MS, 4500 * MS, (120, 100, 300, 90, 10))
+        s.emit("step.start", {"step_id": "lookup", "turn_number": 2, "metadata": {"tool": "lookup_order"}},
+               t_ns=4600 * MS)
+        s.turn_tool_call(ToolKind.FUNCTION, "lookup_order", 4650 * MS, 4950 * MS, True)
+        s.emit("message", {"role": "tool", "step_id": "lookup", "content_type": "json",
+                           "content": {"order": "A-1", "eta_days": 2}, "chars": 31, "redacted": False,
+                           "truncated": False}, t_ns=4955 * MS)
+        s.emit("step.end", {"step_id": "lookup"}, t_ns=4960 * MS)
+        s.record_interruption(6000 * MS)
+        s.turn_mark(TurnStage.AGENT_SPEECH, TurnMark.END, 6040 * MS)
+        user_turn(s, 6100 * MS, 7000 * MS, (90, 110, 250, 70, 30))
+        s.turn_mark(TurnStage.AGENT_SPEECH, TurnMark.END, 9000 * MS)
+        s.emit("reward.outcome", {"objective_key": "resolution", "total_reward": 0.75, "achievements_count": 2,
+                                  "total_steps": 3, "annotation": {"grader": "human"}}, t_ns=9500 * MS)
+    vt.flush_events()
+    stats = plugin.stats()
+    assert (stats.delivered, stats.plugin_reported_drops) == (stats.emitted, 0)
+    plugin.unload()
+    return path
+
+
+def twenty_sessions(path_plugin) -> Path:
+    path, plugin = path_plugin
+    for i, e2e in enumerate(E2E_MS):
+        with vt.Session(f"p95-{i:02d}", {"transport": "sip" if i < 15 else "webrtc"}, SEC) as s:
+            s.turn_provider(TurnStage.LLM, "openai" if i % 2 == 0 else "anthropic", None, SEC)
+            s.record_vad_start(1500 * MS)
+            s.record_vad_end(2 * SEC)
+            s.record_audio_out(640, 2 * SEC + e2e * MS)
+    vt.flush_events()
+    plugin.unload()
+    return path
+
+
+def test_get_session_returns_the_call(store_writer):
+    path = seed_call(store_writer())
+    with TraceStore(path) as store:
+        t = store.get_session("seed-py")
+        assert store.get_session("no-such-call") is None
+    assert (t.session_id, t.labels, t.text_policy, t.start_us) == (
+        "seed-py", {"provider": "acme", "transport": "sip"}, "include", 1_000_000)
+    assert (t.turn_count, t.turns_interrupted, t.interruptions) == (3, 1, 1)
+    assert t.final_snapshot["session_id"] == "seed-py" and t.final_snapshot["turns"]["interrupted"] == 1
+    assert [(s.step_id, s.kind, s.turn_number, s.start_us, s.end_us) for s in t.steps] == [
+        ("turn-1", "turn", 1, 1_200_000, 4_000_000), ("turn-2", "turn", 2, 4_100_000, 6_040_000),
+        ("lookup", "engine", 2, 4_600_000, 4_960_000), ("turn-3", "turn", 3, 6_100_000, 9_000_000)]
+    assert t.step("lookup").metadata == {"tool": "lookup_order"}
+    assert [(u.turn_number, u.outcome, u.interrupted, u.e2e_ns) for u in t.turns] == [
+        (1, "completed", False, 550 * MS), (2, "interrupted", True, 620 * MS), (3, "completed", False, 550 * MS)]
+    assert t.turns[1].breakdown_ns == {"stt": 120 * MS, "eou": 100 * MS, "llm_ttft": 300 * MS, "tts_ttfb": 90 * MS,
+                                       "realtime": 0, "remainder": 10 * MS}
+    assert (t.turns[1].llm_provider, t.turns[1].llm_model, t.turns[1].record["tool_calls_total"]) == (
+        "openai", "gpt-4o-mini", 1)
+    call = t.turns[1].tool_calls[0]
+    assert (call.name, call.kind, call.ok, call.step_id, call.duration_ns) == (
+        "lookup_order", "function", True, "turn-2", 300 * MS)
+    assert t.step("turn-2").turn is t.turns[1]
+    assert [(m.role, m.step_id, m.content) for m in t.messages] == [
+        ("user", "turn-1", "Where is my order?"), ("assistant", "turn-1", "Let me check."),
+        ("tool", "lookup", {"order": "A-1", "eta_days": 2})]
+    assert t.messages[1] == Message(id=t.messages[1].id, event_id=t.messages[1].event_id, session_id="seed-py",
+                                    step_id="turn-1", role="assistant", content_type="text", content="Let me check.",
+                                    chars=13, redacted=False, truncated=False, metadata={"voice": "ava"},
+                                    t_us=2_550_000, unix_us=t.messages[1].unix_us)
+    assert [m.role for m in t.step("turn-1").messages] == ["user", "assistant"]
+    assert [(w.objective_key, w.value, w.step_id) for w in t.step("turn-1").event_rewards] == [
+        ("helpfulness", 0.5, "turn-1")]
+    assert [(w.objective_key, w.total_reward, w.achievements_count, w.total_steps, w.annotation)
+            for w in t.outcome_rewards] == [("resolution", 0.75, 2, 3, {"grader": "human"})]
+    types = sorted(e.event_type for e in t.events)
+    assert types == ["interruption", "message", "message", "message", "reward.event", "reward.outcome",
+                     "session.end", "session.start", "step.end", "step.start", "turn.complete", "turn.complete",
+                     "turn.complete"]
+    assert [e.event_type for e in t.step("turn-2").events] == ["turn.complete"]
+
+
+def test_p95_across_twenty_sessions_in_sql(store_writer):
+    path = twenty_sessions(store_writer())
+    with TraceStore(path) as store:
+        assert store.query(P95_BY_PROVIDER) == [{"llm_provider": "anthropic", "p95_ms": 850},
+                                                {"llm_provider": "openai", "p95_ms": 1500}]
+        # all 20: sorted, the 19th (ceil(0.95 * 20)) is 1210 ms; the 10th (p50) 580 ms
+        overall = store.query("WITH r AS (SELECT e2e_ns, row_number() OVER (ORDER BY e2e_ns) AS rn,"
+                              " count(*) OVER () AS n FROM turns)"
+                              " SELECT (SELECT e2e_ns FROM r WHERE rn = (n * 95 + 99) / 100) / 1000000 AS p95,"
+                              " (SELECT e2e_ns FROM r WHERE rn = (n * 50 + 99) / 100) / 1000000 AS p50"
+                              " FROM r LIMIT 1")
+        assert overall == [{"p95": 1210, "p50": 580}]
+        assert store.query("SELECT count(*) AS n FROM turns WHERE e2e_ns > ?", (700 * MS,)) == [{"n": 5}]
+        assert len(store.sessions()) == 20
+        assert [s.session_id for s in store.sessions(label={"transport": "webrtc"})] == [
+            "p95-19", "p95-18", "p95-17", "p95-16", "p95-15"]
+        assert [s.session_id for s in store.sessions(label={"transport": "sip"}, limit=2)] == ["p95-14", "p95-13"]
+
+
+def test_sessions_since_until_on_the_wall_clock(store_writer):
+    path = twenty_sessions(store_writer())
+    with TraceStore(path) as store:
+        # the wall-clock start of session i: 2025-12-02 00:00:00 UTC + i minutes
+        store.query("UPDATE sessions SET start_unix_us = 1764633600000000 + 60000000 *"
+                    " CAST(substr(session_id, 5) AS INTEGER)")
+        import datetime as dt
+        since = dt.datetime(2025, 12, 2, 0, 5)
+        until = dt.datetime(2025, 12, 2, 0, 8, tzinfo=dt.timezone.utc)
+        assert [s.session_id for s in store.sessions(since=since, until=until)] == ["p95-07", "p95-06", "p95-05"]
+        assert [s.session_id for s in store.sessions(since=1764633600 + 18 * 60)] == ["p95-19", "p95-18"]
+        assert store.sessions(since=since, limit=1)[0].started == dt.datetime(2025, 12, 2, 0, 19,
+                                                                              tzinfo=dt.timezone.utc)
+
+
+def test_delete_session_removes_every_row(store_writer):
+    path = seed_call(store_writer("both.db"))
+    with TraceStore(path) as store:
+        tables = ["sessions", "steps", "turns", "events", "messages", "tool_calls", "outcome_rewards",
+                  "event_rewards"]
+
+        def counts(sid):
+            return [store.query(f"SELECT count(*) AS n FROM {t} WHERE session_id = ?", (sid,))[0]["n"]
+                    for t in tables]
+
+        assert counts("seed-py") == [1, 4, 3, 13, 3, 1, 1, 1]
+        assert store.delete_session("seed-py") is True
+        assert counts("seed-py") == [0] * 8
+        assert store.get_session("seed-py") is None
+        assert store.delete_session("seed-py") is False
+        assert store.query("SELECT count(*) AS n FROM writers") == [{"n": 1}]
+
+
+def test_refuses_what_is_not_a_trace_store(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no trace store at"):
+        TraceStore(tmp_path / "missing.db")
+    other = tmp_path / "other.db"
+    sqlite3.connect(other).execute("CREATE TABLE t (x)").connection.close()
+    with pytest.raises(ValueError, match=r"is not a voicetelemetry trace store \(application_id 0\)"):
+        TraceStore(other)
+    text = tmp_path / "notes.txt"
+    text.write_text("not a database at all, just some notes that are long enough\n" * 4)
+    with pytest.raises(ValueError, match="is not an SQLite database"):
+        TraceStore(text)
+
+
+def test_waterfall_scales_each_part():
+    parts = {"stt": 100, "eou": 150, "llm_ttft": 200, "tts_ttfb": 80, "realtime": 0, "remainder": 20}
+    assert waterfall(parts, 550, 55) == "S" * 10 + "E" * 15 + "L" * 20 + "T" * 8 + "." * 2
+    assert waterfall(parts, 1100, 55) == "S" * 5 + "EEEEEEEE" + "L" * 10 + "TTTT" + "."  # half the scale
+    assert waterfall({}, 0, 40) == ""
+
+
+def _masked(text: str) -> str:
+    """The CLI's output with what the core does not pin yet masked: the wall-clock start (until
+    events carry timestamp_unix_us) and the uptime (until session.end is dated on the session clock)."""
+    text = re.sub(r"started \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC|start time unknown", "START", text)
+    text = re.sub(r"   \d+\.\d s   ", "   UPTIME   ", text)
+    return text
+
+
+SESSION_VIEW = f"""\
+session seed-py   START   UPTIME   text policy include
+labels    provider=acme transport=sip
+
+TURN  OUTCOME      E2E ms  STT  EOU  LLM  TTS  RT  REST  LLM PROVIDER  TOOLS
+   1  completed       550  100  150  200   80   0    20  openai        -
+   2  interrupted     620  120  100  300   90   0    10  openai        lookup_order
+   3  completed       550   90  110  250   70   0    30  openai        -
+
+latency waterfall, anchor (user stopped) to first agent audio, 0 .. 620 ms:
+S stt  E end of utterance  L llm first token  T tts first byte  R realtime  . rest
+   1    550 ms |{"S" * 10}{"E" * 15}{"L" * 20}{"T" * 8}{"." * 2}
+   2    620 ms |{"S" * 12}{"E" * 10}{"L" * 30}{"T" * 9}{"." * 1}
+   3    550 ms |{"S" * 9}{"E" * 11}{"L" * 25}{"T" * 7}{"." * 3}
+
+4 steps   3 messages   13 events   outcome resolution=0.75   reward helpfulness=0.5 (turn-1)
+"""
+
+
+def test_cli_prints_a_session_and_the_list(store_writer, capsys, monkeypatch):
+    path = seed_call(store_writer())
+    monkeypatch.setenv("COLUMNS", "78")  # 62 columns of waterfall for the slowest turn (620 ms)
+    assert main([str(path), "seed-py"]) == 0
+    assert _masked(capsys.readouterr().out) == SESSION_VIEW
+    assert main([str(path)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f"{path}: 1 session"
+    assert out[2].split() == ["SESSION", "STARTED", "(UTC)", "SECONDS", "TURNS", "BARGE-INS", "E2E", "P50", "ms",
+                              "E2E", "P95", "ms", "LABELS"]
+    row = out[3].split()
+    assert row[0] == "seed-py" and row[-6:] == ["3", "1", "550", "620", "provider=acme", "transport=sip"]
+    assert main([str(path), "nobody"]) == 1
+    assert capsys.readouterr().err == f"traces: no session 'nobody' in {path}\n"
+    assert main([]) == 2
