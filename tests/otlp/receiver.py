@@ -39,7 +39,7 @@ class Reply:
     status: int = 200
     headers: Dict[str, str] = field(default_factory=dict)
     rejected: int = 0          # partial_success rejected count on a 200
-    hang_s: float = 0.0        # sleep before answering
+    hang_s: float = 0.0        # sleep before answering (the request is stored with status -1)
 
 
 @dataclass
@@ -55,7 +55,7 @@ class Received:
 class Receiver:
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.script: List[Reply] = []   # replies for the next requests (then 200)
+        self.script: Dict[str, List[Reply]] = {}  # per path: replies for its next requests (then default)
         self.requests: List[Received] = []
         self.errors: List[str] = []
         self.default = Reply()
@@ -151,9 +151,10 @@ class Receiver:
                 enc = self.headers.get("Content-Encoding", "")
                 ctype = self.headers.get("Content-Type", "")
                 with rcv.lock:
-                    reply = rcv.script.pop(0) if rcv.script else rcv.default
+                    queue = rcv.script.get(self.path)
+                    reply = queue.pop(0) if queue else rcv.default
                 if reply.hang_s:
-                    time.sleep(reply.hang_s)
+                    time.sleep(reply.hang_s)  # the client has given up by then: recorded as -1
                 try:
                     raw = gzip.decompress(body) if enc == "gzip" else body
                     msg = rcv._decode(self.path, ctype, raw)
@@ -163,7 +164,8 @@ class Receiver:
                     reply = Reply(status=400)
                     msg = None
                 with rcv.lock:
-                    rcv.requests.append(Received(self.path, time.monotonic(), reply.status, ctype, enc, msg))
+                    status = -1 if reply.hang_s else reply.status
+                    rcv.requests.append(Received(self.path, time.monotonic(), status, ctype, enc, msg))
                 out = rcv._answer(self.path, ctype, reply) if reply.status == 200 else b""
                 try:
                     self.send_response(reply.status)

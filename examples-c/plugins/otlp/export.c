@@ -348,6 +348,7 @@ static void do_send_locked(otlp *o, buf *wire) {
     pthread_mutex_unlock(&o->mu);
     report(o, r, &oc);
     if (done) free_request(r);
+    if (o->cfg.stats_path[0]) stats_write(o, 0, 0);
     pthread_mutex_lock(&o->mu);
     pthread_cond_broadcast(&o->idle);
 }
@@ -374,7 +375,7 @@ static void *sender_main(void *arg) {
         } else if (o->stats_due && now >= o->stats_due) {
             o->stats_due = now + (uint64_t)o->cfg.stats_interval_ms * 1000000ull;
             pthread_mutex_unlock(&o->mu);
-            stats_write(o, 0);
+            stats_write(o, 0, 1);
             pthread_mutex_lock(&o->mu);
         } else if (o->head && now >= o->retry_at && !past) {
             do_send_locked(o, &wire);

@@ -257,6 +257,6 @@ int export_start(otlp *o, char *err, size_t cap);
 void export_enqueue(otlp *o, int signal, buf *body, uint64_t items, uint64_t events); /* takes body */
 int export_wait_idle(otlp *o, uint64_t deadline_ns);
 void export_stop(otlp *o, uint64_t deadline_ns);
-void stats_write(otlp *o, int final);
+void stats_write(otlp *o, int final, int log);
 
 #endif

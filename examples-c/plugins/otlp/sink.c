@@ -84,8 +84,9 @@ static void stats_json(const stats *s, char *out, size_t cap) {
     }
 }
 
-/* The statistics as JSON in stats_path (written to a temporary file, then renamed), and a log line. */
-void stats_write(otlp *o, int final) {
+/* The statistics as JSON in stats_path (written to a temporary file, then renamed); with log, an INFO
+ * line too. */
+void stats_write(otlp *o, int final, int log) {
     stats s;
     char text[2048];
     pthread_mutex_lock(&o->mu);
@@ -101,7 +102,7 @@ void stats_write(otlp *o, int final) {
             if (fclose(f) == 0) rename(tmp, o->cfg.stats_path);
         }
     }
-    plog(o, VT_LOG_INFO, "%s %s", final ? "final" : "stats", text);
+    if (log) plog(o, VT_LOG_INFO, "%s %s", final ? "final" : "stats", text);
 }
 
 /* ---- sessions: open addressing by id, bounded --------------------------------------------------------- */
@@ -704,7 +705,7 @@ static void otlp_shutdown(void *state, uint64_t deadline_ns) {
     publish_locked(o);
     pthread_mutex_unlock(&o->mu);
     export_stop(o, deadline_ns);
-    stats_write(o, 1);
+    stats_write(o, 1, 1);
     pthread_mutex_destroy(&o->mu);
     pthread_cond_destroy(&o->cv);
     pthread_cond_destroy(&o->idle);

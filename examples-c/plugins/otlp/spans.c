@@ -478,7 +478,6 @@ uint64_t spans_from_turn(otlp *o, session_state *s, const jdoc *d, uint32_t rec)
 /* The session's root span (at session.end, or when the session is evicted from the map). */
 void spans_session(otlp *o, session_state *s, int64_t end_ns, const jdoc *d, uint32_t snap, int evicted) {
     static const char *const SNAP[][2] = {
-        {"turns_completed", "voicetelemetry.session.turns_completed"},
         {"interruptions", "voicetelemetry.session.interruptions"},
         {"audio_bytes_out", "voicetelemetry.session.audio_bytes_out"},
         {"response_count", "voicetelemetry.session.response_count"},
