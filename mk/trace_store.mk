@@ -28,7 +28,7 @@ $(TRACE_DIR)/test_trace_e2e: tests/trace_store/test_trace_e2e.c tests/c/check.h 
 	@mkdir -p $(dir $@)
 	$(CC) $(CWARN) -D_GNU_SOURCE -O1 -g -Iinclude -Itests/c -o $@ $< $(LINK_BUILD) -lsqlite3 -lpthread
 
-test-trace-store: test-trace-store-c test-trace-store-python
+test-trace-store: test-trace-store-c test-trace-store-python test-trace-store-go
 
 test-trace-store-c: $(TRACE_TESTS) $(BUILD)/plugins/sqlite_sink.so
 	tests/c/run_all.sh $(TRACE_TESTS)

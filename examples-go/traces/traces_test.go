@@ -1,0 +1,274 @@
+package traces_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	vt "github.com/voicetelemetry/voicetelemetry-go"
+	"github.com/voicetelemetry/voicetelemetry-go/traces"
+)
+
+// The plugin as make builds it (make test-trace-store builds it first).
+const sinkPath = "../../build/plugins/sqlite_sink.so"
+
+const (
+	ms  = uint64(1_000_000)
+	sec = uint64(1_000_000_000)
+)
+
+// writeStore loads the sink on a new file, runs calls, flushes and unloads it.
+func writeStore(t *testing.T, calls func(t *testing.T)) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "trace.db")
+	if err := vt.SetEventRateLimit(0); err != nil {
+		t.Fatal(err)
+	}
+	defer vt.SetEventRateLimit(uint32(vt.DefaultEventRateLimit)) //nolint:errcheck
+	cfg, _ := json.Marshal(map[string]string{"path": path})
+	id, err := vt.LoadPlugin(sinkPath, string(cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer vt.UnloadPlugin(id) //nolint:errcheck
+	calls(t)
+	if err := vt.FlushEvents(5 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	st, err := vt.PluginStats(id)
+	if err != nil || st.Delivered != st.Emitted || st.PluginReportedDrops != 0 {
+		t.Fatalf("stats %+v, %v", st, err)
+	}
+	return path
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// userTurn: speech, then STT final, EOU end, LLM first token, TTS first byte and the first audio,
+// each parts[i] ms after the one before.
+func userTurn(t *testing.T, s *vt.Session, start, end uint64, parts [5]uint64) {
+	at := end
+	must(t, s.RecordVADStart(start))
+	must(t, s.TurnMark(vt.StageSTT, vt.MarkStart, start))
+	must(t, s.RecordVADEnd(end))
+	must(t, s.TurnMark(vt.StageEOU, vt.MarkStart, end))
+	at += parts[0] * ms
+	must(t, s.TurnMark(vt.StageSTT, vt.MarkFinal, at))
+	at += parts[1] * ms
+	must(t, s.TurnMark(vt.StageEOU, vt.MarkEnd, at))
+	must(t, s.TurnMark(vt.StageLLM, vt.MarkStart, at))
+	at += parts[2] * ms
+	must(t, s.TurnMark(vt.StageLLM, vt.MarkFirst, at))
+	must(t, s.TurnMark(vt.StageTTS, vt.MarkStart, at))
+	at += parts[3] * ms
+	must(t, s.TurnMark(vt.StageTTS, vt.MarkFirst, at))
+	must(t, s.RecordAudioOut(640, at+parts[4]*ms))
+}
+
+func emit(t *testing.T, s *vt.Session, typ string, tNs uint64, payload string) {
+	must(t, s.Emit(typ, []byte(payload), "", "", tNs))
+}
+
+// seedCall is the seed's flow: three turns (the second with a tool call and a barge-in),
+// messages, an engine step, an event reward and an outcome reward.
+func seedCall(t *testing.T) {
+	s, err := vt.NewSession(vt.WithSessionID("seed-go"), vt.WithLabels(map[string]string{"transport": "sip"}),
+		vt.WithStartTime(sec), vt.WithTextPolicy(vt.TextInclude))
+	must(t, err)
+	must(t, s.TurnProvider(vt.StageLLM, "openai", "gpt-4o-mini", sec))
+	userTurn(t, s, 1200*ms, 2000*ms, [5]uint64{100, 150, 200, 80, 20})
+	emit(t, s, "message", 2100*ms, `{"role":"user","step_id":"turn-1","content_type":"text","content":"Where is my order?","chars":18,"redacted":false,"truncated":false}`)
+	must(t, s.TurnMark(vt.StageAgentSpeech, vt.MarkEnd, 4000*ms))
+	emit(t, s, "reward.event", 4000*ms, `{"objective_key":"helpfulness","value":0.5,"reward_type":"sparse","source":"grader-v1","step_id":"turn-1","annotation":null}`)
+	userTurn(t, s, 4100*ms, 4500*ms, [5]uint64{120, 100, 300, 90, 10})
+	emit(t, s, "step.start", 4600*ms, `{"step_id":"lookup","turn_number":2,"metadata":{"tool":"lookup_order"}}`)
+	must(t, s.TurnToolCall(vt.ToolFunction, "lookup_order", 4650*ms, 4950*ms, true))
+	emit(t, s, "step.end", 4960*ms, `{"step_id":"lookup"}`)
+	must(t, s.RecordInterruption(6000*ms))
+	must(t, s.TurnMark(vt.StageAgentSpeech, vt.MarkEnd, 6040*ms))
+	userTurn(t, s, 6100*ms, 7000*ms, [5]uint64{90, 110, 250, 70, 30})
+	must(t, s.TurnMark(vt.StageAgentSpeech, vt.MarkEnd, 9000*ms))
+	emit(t, s, "reward.outcome", 9500*ms, `{"objective_key":"resolution","total_reward":0.75,"achievements_count":2,"total_steps":3,"annotation":{"grader":"human"}}`)
+	must(t, s.Close())
+}
+
+func open(t *testing.T, path string) *traces.Store {
+	t.Helper()
+	store, err := traces.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	return store
+}
+
+func v(p *int64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+func sv(p *string) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+func same(t *testing.T, what string, got, want any) {
+	t.Helper()
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("%s:\n got  %#v\n want %#v", what, got, want)
+	}
+}
+
+func TestGetSessionReturnsTheCall(t *testing.T) {
+	store := open(t, writeStore(t, seedCall))
+	tr, err := store.GetSession("seed-go")
+	must(t, err)
+	same(t, "session", []any{tr.SessionID, tr.Labels, sv(tr.TextPolicy), v(tr.StartUs), v(tr.TurnCount),
+		v(tr.TurnsInterrupted), v(tr.Interruptions)},
+		[]any{"seed-go", map[string]string{"transport": "sip"}, "include", int64(1_000_000), int64(3), int64(1), int64(1)})
+	var steps []string
+	for _, s := range tr.Steps {
+		steps = append(steps, fmt.Sprintf("%s|%s|%v|%v|%v", s.StepID, s.Kind, v(s.TurnNumber), v(s.StartUs), v(s.EndUs)))
+	}
+	same(t, "steps", steps, []string{"turn-1|turn|1|1200000|4000000", "turn-2|turn|2|4100000|6040000",
+		"lookup|engine|2|4600000|4960000", "turn-3|turn|3|6100000|9000000"})
+	same(t, "lookup metadata", string(tr.Step("lookup").Metadata), `{"tool":"lookup_order"}`)
+	var turns []string
+	for _, u := range tr.Turns {
+		b := u.BreakdownNs
+		turns = append(turns, fmt.Sprintf("%d|%s|%v|%v|%v,%v,%v,%v,%v,%v|%s|%d", u.TurnNumber, sv(u.Outcome),
+			u.Interrupted, v(u.E2ENs), v(b["stt"]), v(b["eou"]), v(b["llm_ttft"]), v(b["tts_ttfb"]), v(b["realtime"]),
+			v(b["remainder"]), sv(u.LLMProvider), len(u.ToolCalls)))
+	}
+	same(t, "turns", turns, []string{
+		"1|completed|false|550000000|100000000,150000000,200000000,80000000,0,20000000|openai|0",
+		"2|interrupted|true|620000000|120000000,100000000,300000000,90000000,0,10000000|openai|1",
+		"3|completed|false|550000000|90000000,110000000,250000000,70000000,0,30000000|openai|0"})
+	c := tr.Turns[1].ToolCalls[0]
+	same(t, "tool call", []any{sv(c.Name), sv(c.Kind), *c.OK, c.StepID, v(c.DurationNs)},
+		[]any{"lookup_order", "function", true, "turn-2", int64(300_000_000)})
+	same(t, "turn-2's step has its turn", tr.Step("turn-2").Turn == tr.Turns[1], true)
+	m := tr.Step("turn-1").Messages
+	same(t, "messages", []any{len(tr.Messages), m[0].Role, sv(m[0].Content), v(m[0].Chars), v(m[0].TUs)},
+		[]any{1, "user", "Where is my order?", int64(18), int64(2_100_000)})
+	w := tr.Step("turn-1").EventRewards[0]
+	same(t, "event reward", []any{w.ObjectiveKey, *w.Value, sv(w.RewardType), sv(w.Source)},
+		[]any{"helpfulness", 0.5, "sparse", "grader-v1"})
+	o := tr.OutcomeRewards[0]
+	same(t, "outcome reward", []any{len(tr.OutcomeRewards), o.ObjectiveKey, *o.TotalReward, v(o.AchievementsCount),
+		v(o.TotalSteps), string(o.Annotation)}, []any{1, "resolution", 0.75, int64(2), int64(3), `{"grader":"human"}`})
+	var types []string
+	for _, e := range tr.Events {
+		types = append(types, e.EventType)
+	}
+	same(t, "events", len(types), 11)
+	same(t, "turn-2's events", len(tr.Step("turn-2").Events), 1)
+	missing, err := store.GetSession("nobody")
+	same(t, "missing session", []any{missing == nil, err}, []any{true, nil})
+}
+
+// The 20-session latency set: e2e ms per session; even sessions on openai, odd on anthropic.
+var e2eMs = []uint64{410, 530, 620, 380, 720, 450, 900, 610, 505, 470, 1500, 640, 560, 430, 1210, 700, 515, 690, 580, 850}
+
+func twentySessions(t *testing.T) {
+	for i, e2e := range e2eMs {
+		transport, provider := "sip", "openai"
+		if i >= 15 {
+			transport = "webrtc"
+		}
+		if i%2 == 1 {
+			provider = "anthropic"
+		}
+		s, err := vt.NewSession(vt.WithSessionID(fmt.Sprintf("p95-%02d", i)),
+			vt.WithLabels(map[string]string{"transport": transport}), vt.WithStartTime(sec))
+		must(t, err)
+		must(t, s.TurnProvider(vt.StageLLM, provider, "", sec))
+		must(t, s.RecordVADStart(1500*ms))
+		must(t, s.RecordVADEnd(2*sec))
+		must(t, s.RecordAudioOut(640, 2*sec+e2e*ms))
+		must(t, s.Close())
+	}
+}
+
+// p95 by nearest rank (rank = ceil(0.95 n)) per LLM provider, as docs/trace-schema.md writes it.
+const p95ByProvider = `
+WITH ranked AS (
+  SELECT llm_provider, e2e_ns,
+         row_number() OVER (PARTITION BY llm_provider ORDER BY e2e_ns) AS rn,
+         count(*) OVER (PARTITION BY llm_provider) AS n
+  FROM turns WHERE e2e_ns IS NOT NULL)
+SELECT llm_provider, e2e_ns / 1000000 AS p95_ms FROM ranked WHERE rn = (n * 95 + 99) / 100
+ORDER BY llm_provider`
+
+func TestP95AcrossTwentySessionsAndDelete(t *testing.T) {
+	store := open(t, writeStore(t, twentySessions))
+	rows, err := store.Query(p95ByProvider)
+	must(t, err)
+	same(t, "p95 by provider", rows, []map[string]any{{"llm_provider": "anthropic", "p95_ms": int64(850)},
+		{"llm_provider": "openai", "p95_ms": int64(1500)}})
+	// all 20 sorted: the 19th (ceil(0.95 * 20)) is 1210 ms
+	rows, err = store.Query("WITH r AS (SELECT e2e_ns, row_number() OVER (ORDER BY e2e_ns) AS rn, count(*) OVER () AS n" +
+		" FROM turns) SELECT e2e_ns / 1000000 AS p95 FROM r WHERE rn = (n * 95 + 99) / 100")
+	must(t, err)
+	same(t, "p95 of all", rows, []map[string]any{{"p95": int64(1210)}})
+
+	webrtc, err := store.Sessions(traces.Filter{Labels: map[string]string{"transport": "webrtc"}})
+	must(t, err)
+	var ids []string
+	for _, s := range webrtc {
+		ids = append(ids, s.SessionID)
+	}
+	same(t, "webrtc sessions", ids, []string{"p95-19", "p95-18", "p95-17", "p95-16", "p95-15"})
+	_, err = store.Query("UPDATE sessions SET start_unix_us = 1764633600000000 + 60000000 *" +
+		" CAST(substr(session_id, 5) AS INTEGER)")
+	must(t, err)
+	since := time.Date(2025, 12, 2, 0, 5, 0, 0, time.UTC)
+	window, err := store.Sessions(traces.Filter{Since: since, Until: since.Add(3 * time.Minute), Limit: 2})
+	must(t, err)
+	started, _ := window[0].Started()
+	same(t, "since/until/limit", []any{len(window), window[0].SessionID, window[1].SessionID, started},
+		[]any{2, "p95-07", "p95-06", time.Date(2025, 12, 2, 0, 7, 0, 0, time.UTC)})
+
+	deleted, err := store.DeleteSession("p95-03")
+	must(t, err)
+	same(t, "deleted", deleted, true)
+	var left []string
+	for _, table := range []string{"sessions", "steps", "turns", "events", "tool_calls", "messages", "outcome_rewards",
+		"event_rewards"} {
+		rows, err := store.Query("SELECT count(*) AS n FROM "+table+" WHERE session_id = ?", "p95-03")
+		must(t, err)
+		left = append(left, fmt.Sprint(rows[0]["n"]))
+	}
+	same(t, "rows left of p95-03", strings.Join(left, ","), "0,0,0,0,0,0,0,0")
+	rows, err = store.Query("SELECT count(*) AS n FROM turns")
+	must(t, err)
+	same(t, "turns left", rows[0]["n"], int64(19))
+	deleted, err = store.DeleteSession("p95-03")
+	same(t, "deleted again", []any{deleted, err}, []any{false, nil})
+}
+
+func TestOpenRefusesWhatIsNotATraceStore(t *testing.T) {
+	dir := t.TempDir()
+	_, err := traces.Open(filepath.Join(dir, "missing.db"))
+	same(t, "missing", fmt.Sprint(err), fmt.Sprintf("traces: no trace store at %q", filepath.Join(dir, "missing.db")))
+	notes := filepath.Join(dir, "notes.txt")
+	must(t, os.WriteFile(notes, []byte(strings.Repeat("just some notes, not a database\n", 8)), 0o644))
+	_, err = traces.Open(notes)
+	if err == nil || !strings.Contains(err.Error(), "is not an SQLite database") {
+		t.Errorf("notes.txt: %v", err)
+	}
+}
