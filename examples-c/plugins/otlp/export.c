@@ -315,10 +315,12 @@ static void do_metrics_locked(otlp *o) {
     buf b = {0};
     uint64_t points = 0;
     o->metrics_now = 0;
+    o->busy = 1; /* flush's wait: the request is not queued yet */
     o->metrics_due = mono_ns() + (uint64_t)o->cfg.metrics_interval_ms * 1000000ull;
     pthread_mutex_unlock(&o->mu);
     int rc = metrics_build(o, &b, &points);
     pthread_mutex_lock(&o->mu);
+    o->busy = 0;
     o->st.metric_exports++;
     request *r = calloc(1, sizeof *r);
     if (rc != 0 || !r) {
@@ -326,6 +328,7 @@ static void do_metrics_locked(otlp *o) {
         o->st.items_dropped[SIG_METRICS] += points;
         buf_free(&b);
         free(r);
+        pthread_cond_broadcast(&o->idle);
         return;
     }
     r->signal = SIG_METRICS;
