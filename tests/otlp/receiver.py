@@ -50,6 +50,7 @@ class Received:
     content_type: str
     encoding: str
     message: Any               # the decoded request
+    headers: Dict[str, str] = field(default_factory=dict)  # lower-case names
 
 
 class Receiver:
@@ -165,7 +166,8 @@ class Receiver:
                     msg = None
                 with rcv.lock:
                     status = -1 if reply.hang_s else reply.status
-                    rcv.requests.append(Received(self.path, time.monotonic(), status, ctype, enc, msg))
+                    rcv.requests.append(Received(self.path, time.monotonic(), status, ctype, enc, msg,
+                                                 {k.lower(): v for k, v in self.headers.items()}))
                 out = rcv._answer(self.path, ctype, reply) if reply.status == 200 else b""
                 try:
                     self.send_response(reply.status)

@@ -504,7 +504,7 @@ void spans_session(otlp *o, session_state *s, int64_t end_ns, const jdoc *d, uin
         if (v) kv_json(e, 9, key, d, v);
     }
     if (!s->start_seen) kv_bool(e, 9, "voicetelemetry.session.start_seen", 0);
-    if (evicted) kv_bool(e, 9, "voicetelemetry.session.evicted", 1);
+    if (evicted) kv_bool(e, 9, "voicetelemetry.session.incomplete", 1);
     span_mid(e);
     span_end(e, STATUS_UNSET, NULL);
 }
