@@ -3,7 +3,6 @@
  * json.c -- a small strict JSON reader (RFC 8259): a document becomes a flat array of nodes, each
  * container followed by its children; strings and numbers point into the text (not copied).
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -227,31 +226,29 @@ int json_is(const jdoc *d, uint32_t node, int type) {
     return node && node < d->count && d->n[node].type == type;
 }
 
-static int key_equals(const jnode *k, const char *key) {
-    size_t n = strlen(key);
-    return !k->escaped && k->len == n && memcmp(k->p, key, n) == 0;
-}
-
 uint32_t json_get(const jdoc *d, uint32_t obj, const char *key) {
     if (!obj || obj >= d->count || d->n[obj].type != JT_OBJ) return 0;
-    for (uint32_t k = json_first(d, obj); k; k = d->n[k].next)
-        if (key_equals(&d->n[k], key)) return k + 1;
+    size_t n = strlen(key);
+    for (uint32_t k = json_first(d, obj); k; k = d->n[k].next) {
+        const jnode *kn = &d->n[k];
+        if (kn->len == n && !kn->escaped && memcmp(kn->p, key, n) == 0) return k + 1;
+    }
     return 0;
 }
 
 int json_i64(const jdoc *d, uint32_t node, int64_t *out) {
     if (!node || node >= d->count || d->n[node].type != JT_NUM) return -1;
     const jnode *n = &d->n[node];
-    char tmp[32];
-    if (n->len >= sizeof tmp || memchr(n->p, '.', n->len) || memchr(n->p, 'e', n->len) ||
-        memchr(n->p, 'E', n->len))
-        return -1;
-    memcpy(tmp, n->p, n->len);
-    tmp[n->len] = 0;
-    errno = 0;
-    long long v = strtoll(tmp, NULL, 10);
-    if (errno) return -1;
-    *out = (int64_t)v;
+    const char *p = n->p, *end = n->p + n->len;
+    int neg = *p == '-';
+    uint64_t v = 0, limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    for (p += neg; p < end; p++) {
+        if (*p < '0' || *p > '9') return -1; /* a fraction or an exponent: not an integer */
+        unsigned digit = (unsigned)(*p - '0');
+        if (v > (limit - digit) / 10) return -1;
+        v = v * 10 + digit;
+    }
+    *out = neg ? (int64_t)(0 - v) : (int64_t)v;
     return 0;
 }
 

@@ -108,8 +108,9 @@ static const char *const POINTS[] = {"start_ns", "end_ns", "first_interim_ns", "
                                      "overlap_start_ns", "t_ns", NULL};
 
 static int is_point(const jnode *k) {
+    if (k->len < 4 || memcmp(k->p + k->len - 3, "_ns", 3) != 0) return 0;
     for (int i = 0; POINTS[i]; i++)
-        if (k->len == strlen(POINTS[i]) && memcmp(k->p, POINTS[i], k->len) == 0) return 1;
+        if (strncmp(POINTS[i], k->p, k->len) == 0 && POINTS[i][k->len] == 0) return 1;
     return 0;
 }
 
