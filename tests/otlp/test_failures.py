@@ -3,6 +3,7 @@ status that must not be retried, partial success, a receiver that is down and th
 that hangs. Accounting is checked in the plugin's stats file and in the host's plugin statistics."""
 from __future__ import annotations
 
+import contextlib
 import socket
 import time
 
@@ -87,7 +88,8 @@ def test_receiver_absent_5s_then_up(so, tmp_path):
     with otlp_plugin(so, f"http://127.0.0.1:{port}", tmp_path, metrics=False) as p:
         for n in names:
             play(SCENARIOS / f"{n}.txt")
-        vt.flush_events(0.5)  # the plugin's flush fails (logged by the host): nothing can be delivered yet
+        with contextlib.suppress(vt.LimitError):  # the plugin's flush cannot succeed: nothing is delivered yet
+            vt.flush_events(0.5)
         st = wait_stats(tmp_path / "otlp-stats.json", lambda st: st["spans"]["retries"] >= 2, 2.0)
         assert (st["spans"]["created"], st["spans"]["pending"], st["spans"]["exported"]) == (25, 25, 0)
         time.sleep(4.0)
@@ -119,7 +121,8 @@ def test_hanging_receiver_never_slows_the_host(so, receiver, tmp_path):
             worst = max(worst, time.perf_counter() - a)
         spent = time.perf_counter() - t0
         s.end()
-        vt.flush_events(0.5)
+        with contextlib.suppress(vt.LimitError):
+            vt.flush_events(0.5)
         st = wait_stats(tmp_path / "otlp-stats.json", lambda st: st["spans"]["retries"] >= 1, 2.0)
         assert (st["spans"]["pending"], st["spans"]["exported"]) == (1, 0)
         receiver.default = Reply()  # the receiver recovers: the retried request goes through
