@@ -104,7 +104,8 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg) {
 static int on_progress(void *arg, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d) {
     otlp *o = arg;
     (void)a, (void)b, (void)c, (void)d;
-    return o->stop && o->hard_deadline && mono_ns() > o->hard_deadline;
+    uint64_t deadline = __atomic_load_n(&o->hard_deadline, __ATOMIC_RELAXED);
+    return __atomic_load_n(&o->stop, __ATOMIC_RELAXED) && deadline && mono_ns() > deadline;
 }
 
 static int gzip_body(const buf *in, buf *out, int level) {
@@ -437,8 +438,8 @@ int export_wait_idle(otlp *o, uint64_t deadline_ns) {
 void export_stop(otlp *o, uint64_t deadline_ns) {
     if (o->thread_started) {
         pthread_mutex_lock(&o->mu);
-        o->stop = 1;
-        o->hard_deadline = deadline_ns;
+        __atomic_store_n(&o->hard_deadline, deadline_ns, __ATOMIC_RELAXED);
+        __atomic_store_n(&o->stop, 1, __ATOMIC_RELAXED); /* read by the transfer's progress callback */
         if (o->cfg.metrics_on) o->metrics_now = 1;
         pthread_cond_signal(&o->cv);
         pthread_mutex_unlock(&o->mu);
