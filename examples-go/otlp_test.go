@@ -72,6 +72,8 @@ func TestOTLPSinkTrace(t *testing.T) {
 	if _, err := os.Stat(otlpSinkPath); err != nil {
 		t.Skipf("%s not built (make otlp-sink)", otlpSinkPath)
 	}
+	t.Setenv("NO_PROXY", "127.0.0.1") // libcurl in the plugin: the receiver is on loopback
+	t.Setenv("no_proxy", "127.0.0.1")
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

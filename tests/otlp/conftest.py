@@ -17,6 +17,9 @@ REPO = HERE.parents[1]
 sys.path.insert(0, str(REPO / "examples-python"))
 sys.path.insert(0, str(HERE))
 os.environ.setdefault("VOICETELEMETRY_LIB", str(REPO / "build" / "lib" / "libvoicetelemetry.so"))
+# the receivers are on loopback: never through a proxy the machine may configure (libcurl reads these)
+for _var in ("NO_PROXY", "no_proxy"):
+    os.environ[_var] = ",".join(filter(None, ["127.0.0.1", "localhost", os.environ.get(_var, "")]))
 
 import voicetelemetry as vt  # noqa: E402
 from receiver import Receiver  # noqa: E402

@@ -432,6 +432,7 @@ static void each_pair(const char *list, void (*fn)(config *, const char *, const
 }
 
 static void add_header(config *cfg, const char *k, const char *v) {
+    if (strpbrk(k, "\r\n:") || strpbrk(v, "\r\n")) return; /* no header injection from the environment */
     char **h = realloc(cfg->headers, (cfg->n_headers + 1) * sizeof *h);
     if (!h) return;
     cfg->headers = h;
