@@ -112,8 +112,9 @@ static inline int jm_string(jm_doc *d) {
     const unsigned char *s = (const unsigned char *)d->src;
     d->pos++;
     for (;;) {
-        while (d->pos < d->len && s[d->pos] >= 0x20 && s[d->pos] < 0x80 && s[d->pos] != '"' && s[d->pos] != '\\')
-            d->pos++;
+        size_t pos = d->pos, len = d->len; /* locals: the plain-ASCII loop stays in registers */
+        while (pos < len && s[pos] >= 0x20 && s[pos] < 0x80 && s[pos] != '"' && s[pos] != '\\') pos++;
+        d->pos = pos;
         if (d->pos >= d->len) return jm_fail(d, "unterminated string");
         unsigned c = s[d->pos];
         if (c == '"') break;

@@ -115,9 +115,8 @@ typedef struct colspec {
     char kind;
 } colspec;
 
-static const colspec TURN_COLUMNS[] = {
+static const colspec TURN_COLUMNS[] = { /* grouped by parent: each parent object is found once */
     {"outcome", "outcome", NULL, 's'},         {"completed_by", "completed_by", NULL, 's'},
-    {"interrupted", "interruption", "interrupted", 'i'},
     {"start_ns", "start_ns", NULL, 'i'},       {"end_ns", "end_ns", NULL, 'i'},
     {"anchor", "anchor", NULL, 's'},           {"e2e_ns", "e2e_latency_ns", NULL, 'i'},
     {"e2e_stt_ns", "e2e_breakdown_ns", "stt_ns", 'i'},
@@ -126,25 +125,26 @@ static const colspec TURN_COLUMNS[] = {
     {"e2e_tts_ttfb_ns", "e2e_breakdown_ns", "tts_ttfb_ns", 'i'},
     {"e2e_realtime_ns", "e2e_breakdown_ns", "realtime_ns", 'i'},
     {"e2e_remainder_ns", "e2e_breakdown_ns", "remainder_ns", 'i'},
+    {"quality_flags", "quality_flags", NULL, 'i'}, {"quality", "quality", NULL, 'j'},
     {"user_speech_ns", "user_speech", "duration_ns", 'i'},
-    {"stt_latency_ns", "stt", "latency_ns", 'i'},  {"eou_delay_ns", "eou", "delay_ns", 'i'},
+    {"stt_latency_ns", "stt", "latency_ns", 'i'},  {"stt_provider", "stt", "provider", 's'},
+    {"stt_model", "stt", "model", 's'},
+    {"eou_delay_ns", "eou", "delay_ns", 'i'},      {"eou_provider", "eou", "provider", 's'},
     {"llm_ttft_ns", "llm", "ttft_ns", 'i'},        {"llm_duration_ns", "llm", "duration_ns", 'i'},
-    {"tts_ttfb_ns", "tts", "ttfb_ns", 'i'},        {"tts_duration_ns", "tts", "duration_ns", 'i'},
-    {"realtime_ttfa_ns", "realtime", "ttfa_ns", 'i'},
-    {"agent_speech_ns", "agent_speech", "duration_ns", 'i'},
-    {"barge_in_latency_ns", "interruption", "barge_in_latency_ns", 'i'},
-    {"stt_provider", "stt", "provider", 's'},      {"stt_model", "stt", "model", 's'},
-    {"eou_provider", "eou", "provider", 's'},
     {"llm_provider", "llm", "provider", 's'},      {"llm_model", "llm", "model", 's'},
+    {"tts_ttfb_ns", "tts", "ttfb_ns", 'i'},        {"tts_duration_ns", "tts", "duration_ns", 'i'},
     {"tts_provider", "tts", "provider", 's'},      {"tts_model", "tts", "model", 's'},
+    {"realtime_ttfa_ns", "realtime", "ttfa_ns", 'i'},
     {"realtime_provider", "realtime", "provider", 's'}, {"realtime_model", "realtime", "model", 's'},
+    {"agent_speech_ns", "agent_speech", "duration_ns", 'i'},
+    {"interrupted", "interruption", "interrupted", 'i'},
+    {"barge_in_latency_ns", "interruption", "barge_in_latency_ns", 'i'},
+    {"audio_bytes_sent", "playback", "audio_bytes_sent", 'i'},
     {"tokens_input", "tokens", "input", 'i'},      {"tokens_output", "tokens", "output", 'i'},
     {"tokens_cached_input", "tokens", "cached_input", 'i'},
     {"tokens_reasoning", "tokens", "reasoning", 'i'},
-    {"quality_flags", "quality_flags", NULL, 'i'}, {"quality", "quality", NULL, 'j'},
     {"tool_calls_total", "tool_calls_total", NULL, 'i'},
     {"fallbacks_total", "fallbacks_total", NULL, 'i'},
-    {"audio_bytes_sent", "playback", "audio_bytes_sent", 'i'},
 };
 #define N_TURN_COLUMNS (sizeof TURN_COLUMNS / sizeof TURN_COLUMNS[0])
 /* The turns INSERT binds: session_id, turn_number, step_id, start_unix_us, end_unix_us,
@@ -245,6 +245,10 @@ typedef struct sink {
     int sequence_unknown;      /* a COMMIT failed: re-read last_sequence before the next batch */
     int careful;               /* this attempt isolates each line in a savepoint */
     uint64_t bad_in_batch;
+    char anchor_of[512];       /* the session whose clock anchor is cached (anchor_len 0: none) */
+    size_t anchor_len;
+    int anchor_known;
+    int64_t anchor_mono_ns, anchor_wall_ns;
     char ensured[512];         /* the session whose row this transaction already ensured */
     size_t ensured_len;        /* 0: none */
     jm_tok tok[MAX_TOKENS];
@@ -376,6 +380,7 @@ static int on_session_start(sink *s, line *L, sqlite3_int64 event_id) {
     sqlite3_stmt *st = s->st[S_SESSION_START];
     const jm_doc *d = &L->d;
     (void)event_id;
+    s->anchor_len = 0; /* the session's anchor may change */
     bind_session(s, st, 1, L);
     bind_json(st, 2, d, jm_get(d, L->data, "labels"));
     bind_json(st, 3, d, jm_get(d, L->data, "metadata"));
@@ -391,6 +396,7 @@ static int on_session_end(sink *s, line *L, sqlite3_int64 event_id) {
     const jm_doc *d = &L->d;
     int turns = jm_get(d, L->data, "turns");
     (void)event_id;
+    s->anchor_len = 0;
     bind_session(s, st, 1, L);
     bind_json(st, 2, d, jm_get(d, L->data, "labels"));
     bind_when(st, 3, L);
@@ -478,22 +484,28 @@ static int64_t floor_div(int64_t a, int64_t b) { return a / b - (a % b != 0 && a
 
 /* The wall clock (unix us) of session-clock time t_ns: through the session's anchor (start_ns,
  * start_unix_ns) when it is known, else through this event's own pair of timestamps. */
-static int wall_us(sink *s, line *L, int64_t t_ns, int64_t *out) {
+static void load_anchor(sink *s, line *L) {
     sqlite3_stmt *st = s->st[S_ANCHOR];
-    int found = 0;
-    int64_t mono = 0, wall = 0;
+    const char *id;
+    size_t n;
+    str_of(s, &L->d, L->session, &id, &n);
+    if (n == s->anchor_len && memcmp(id, s->anchor_of, n) == 0) return; /* cached */
     bind_session(s, st, 1, L);
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_INTEGER &&
-        sqlite3_column_type(st, 1) == SQLITE_INTEGER) {
-        mono = sqlite3_column_int64(st, 0);
-        wall = sqlite3_column_int64(st, 1);
-        found = 1;
-    }
+    s->anchor_known = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_INTEGER &&
+                      sqlite3_column_type(st, 1) == SQLITE_INTEGER;
+    s->anchor_mono_ns = s->anchor_known ? sqlite3_column_int64(st, 0) : 0;
+    s->anchor_wall_ns = s->anchor_known ? sqlite3_column_int64(st, 1) : 0;
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
-    if (found) *out = floor_div(wall + (t_ns - mono), 1000);
+    s->anchor_len = n < sizeof s->anchor_of ? n : 0;
+    memcpy(s->anchor_of, id, s->anchor_len);
+}
+
+static int wall_us(sink *s, line *L, int64_t t_ns, int64_t *out) {
+    load_anchor(s, L);
+    if (s->anchor_known) *out = floor_div(s->anchor_wall_ns + (t_ns - s->anchor_mono_ns), 1000);
     else if (L->has_unix) *out = floor_div(t_ns, 1000) + (L->unix_us - L->t_us);
-    return found || L->has_unix;
+    return s->anchor_known || L->has_unix;
 }
 
 static int turn_step_row(sink *s, line *L, int64_t turn, const int64_t t[4], const int has[4]) {
@@ -523,9 +535,15 @@ static int turn_row(sink *s, line *L, int64_t turn, const int64_t t[4], const in
     bind_opt_i64(st, 5, has[3], t[3]);
     sqlite3_bind_int64(st, 6, errors_total(d, jm_get(d, L->data, "errors")));
     bind_json(st, 7, d, L->data);
+    const char *parent_key = "";
+    int parent = -1;
     for (size_t k = 0; k < N_TURN_COLUMNS; k++) {
         const colspec *c = &TURN_COLUMNS[k];
-        int v = c->b ? jm_get2(d, L->data, c->a, c->b) : jm_get(d, L->data, c->a);
+        if (c->b && strcmp(parent_key, c->a) != 0) {
+            parent_key = c->a;
+            parent = jm_get(d, L->data, c->a);
+        }
+        int v = c->b ? jm_get(d, parent, c->b) : jm_get(d, L->data, c->a);
         int col = TURN_FIXED_PARAMS + 1 + (int)k;
         if (c->kind == 'i') bind_num(st, col, d, v);
         else if (c->kind == 's') bind_text(s, st, col, d, v);
@@ -763,6 +781,7 @@ static int update_writer(sink *s, uint64_t sequence, uint64_t good) {
 static int write_attempt(sink *s, const vt_sink_batch *b, int careful) {
     s->bad_in_batch = 0;
     s->ensured_len = 0;
+    s->anchor_len = 0; /* read again inside this transaction */
     int rc = run(s, S_BEGIN);
     if (rc != SQLITE_OK) return rc;
     const char *p = b->data, *end = b->data + b->len;

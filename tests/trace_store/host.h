@@ -26,24 +26,24 @@ typedef struct test_host {
     char error[1024];      /* init's error text */
 } test_host;
 
-static void host_log(void *ctx, int32_t level, const char *message) {
+static inline void host_log(void *ctx, int32_t level, const char *message) {
     test_host *h = ctx;
     size_t used = strlen(h->logs);
     h->n_logs++;
     snprintf(h->logs + used, sizeof h->logs - used, "%d: %s\n", (int)level, message);
 }
 
-static uint64_t host_now(void *ctx) {
+static inline uint64_t host_now(void *ctx) {
     struct timespec ts;
     (void)ctx;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static void host_count_drop(void *ctx, uint64_t n) { ((test_host *)ctx)->drops += n; }
+static inline void host_count_drop(void *ctx, uint64_t n) { ((test_host *)ctx)->drops += n; }
 
 /* Load `so` and init it with `config`: 0 on success; otherwise h->error says why. */
-static int host_open(test_host *h, const char *so, const char *config) {
+static inline int host_open(test_host *h, const char *so, const char *config) {
     memset(h, 0, sizeof *h);
     h->api.struct_size = sizeof h->api;
     h->api.abi_major = VT_PLUGIN_ABI_MAJOR;
@@ -72,14 +72,14 @@ static int host_open(test_host *h, const char *so, const char *config) {
     return 0;
 }
 
-static uint32_t count_lines(const char *data, size_t len) {
+static inline uint32_t count_lines(const char *data, size_t len) {
     uint32_t n = 0;
     for (size_t i = 0; i < len; i++) n += data[i] == '\n';
     return n;
 }
 
 /* Deliver `lines` (JSON Lines, each ending in '\n') as batch `sequence`, attempt `attempt`. */
-static int32_t host_write_as(test_host *h, const char *lines, uint64_t sequence, uint32_t attempt) {
+static inline int32_t host_write_as(test_host *h, const char *lines, uint64_t sequence, uint32_t attempt) {
     vt_sink_batch b;
     memset(&b, 0, sizeof b);
     b.struct_size = sizeof b;
@@ -93,9 +93,9 @@ static int32_t host_write_as(test_host *h, const char *lines, uint64_t sequence,
 }
 
 /* Deliver `lines` as the next batch. */
-static int32_t host_write(test_host *h, const char *lines) { return host_write_as(h, lines, h->sequence + 1, 1); }
+static inline int32_t host_write(test_host *h, const char *lines) { return host_write_as(h, lines, h->sequence + 1, 1); }
 
-static void host_close(test_host *h) {
+static inline void host_close(test_host *h) {
     if (!h->dl) return;
     if (h->table->flush) h->table->flush(h->state, host_now(h) + 1000000000ull);
     if (h->table->shutdown) h->table->shutdown(h->state, host_now(h) + 1000000000ull);
