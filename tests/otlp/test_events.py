@@ -126,7 +126,8 @@ def test_unknown_session_bad_lines_and_ignored_types(receiver, tmp_path):
     assert root.start_time_unix_nano == by["invoke_agent"].start_time_unix_nano  # starts with its first turn
     assert by["invoke_agent"].parent_span_id == root.span_id
     st = read_stats(tmp_path / "st.json")
-    assert st["events"] == {"seen": 5, "used": 2, "ignored": 2, "bad": 1, "lost": 0, "host_dropped_before": 7}
+    assert st["events"] == {"seen": 5, "used": 3, "ignored": 1, "bad": 1, "lost": 0, "host_dropped_before": 7}
+    assert [(e.name, attrs(e)) for e in root.events] == [("custom.thing", {"a": 1})]
     assert st["sessions"] == {"started": 0, "ended": 1, "evicted": 0, "untracked": 1}
 
 
@@ -200,3 +201,26 @@ def test_config_wins_over_environment(receiver, tmp_path, monkeypatch):
     assert (req.content_type, req.encoding) == ("application/x-protobuf", "gzip")
     assert attrs(res)["service.name"] == "from-config"
     assert req.headers["authorization"] == "Bearer t0k"
+
+
+def test_other_events_are_root_span_events(receiver, tmp_path):
+    h = host(receiver, tmp_path, max_session_events=3, protocol="http/json")
+    try:
+        h.write([start_event("ev1", 1_000, start_ns=1_000_000, start_unix_ns=1_764_000_000_000_000_000),
+                 envelope("usage", "ev1", 2_000, {"total": 30, "prompt": 20, "response": 10, "cached": None}),
+                 envelope("interruption", "ev1", 3_000, {"interruptions": 1}),
+                 envelope("llm.response", "ev1", 4_000, {"model": "m", "ok": True, "latency_s": 0.25,
+                                                          "nested": {"x": 1}, "tags": ["a", "b"]}),
+                 envelope("custom.late", "ev1", 5_000, {}),
+                 envelope("custom.later", "ev1", 6_000, {}),
+                 envelope("session.end", "ev1", 7_000, {})])
+        h.flush()
+    finally:
+        h.shutdown()
+    (_, root), = receiver.spans()
+    ux = lambda us: 1_764_000_000_000_000_000 + us * 1000 - 1_000_000  # noqa: E731
+    assert [(e.name, e.time_unix_nano, attrs(e)) for e in root.events] == [
+        ("usage", ux(2_000), {"total": 30, "prompt": 20, "response": 10}),
+        ("interruption", ux(3_000), {"interruptions": 1}),
+        ("llm.response", ux(4_000), {"model": "m", "ok": True, "latency_s": 0.25, "tags": ["a", "b"]})]
+    assert root.dropped_events_count == 2

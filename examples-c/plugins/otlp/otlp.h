@@ -149,6 +149,8 @@ typedef struct session_state {
     uint64_t order;     /* insertion order, for eviction */
     char text_policy[16];
     attrs at;           /* labels and metadata as span attributes */
+    buf events;         /* encoded span events of the root (other event types of the session) */
+    uint32_t n_events, dropped_events;
 } session_state;
 
 typedef struct request {
@@ -186,6 +188,7 @@ typedef struct config {
     size_t max_queue_bytes;
     uint32_t max_spans_per_request;
     uint32_t max_sessions;
+    uint32_t max_session_events;
     long stats_interval_ms;
     char stats_path[1024];
     char **headers;        /* "Key: value" lines */
@@ -243,6 +246,7 @@ void plog(otlp *o, int level, const char *fmt, ...);
 void spans_open_request(otlp *o);
 uint64_t spans_from_turn(otlp *o, session_state *s, const jdoc *d, uint32_t rec);
 void spans_session(otlp *o, session_state *s, int64_t end_ns, const jdoc *d, uint32_t snap, int evicted);
+void spans_session_event(otlp *o, session_state *s, const char *name, int64_t t, const jdoc *d, uint32_t data);
 void spans_resource(otlp *o, enc *e);
 
 /* metrics.c */

@@ -126,6 +126,7 @@ static session_state *sess_find(otlp *o, const char *id) {
 static void sess_clear(otlp *o, session_state *s) {
     free(s->id);
     attrs_free(&s->at);
+    buf_free(&s->events);
     memset(s, 0, sizeof *s);
     s->tombstone = 1;
     o->sess_live--;
@@ -306,6 +307,7 @@ static uint64_t on_event(otlp *o, jdoc *d, const char *line, size_t len) {
     memset(&ev, 0, sizeof ev);
     ev.d = d;
     uint64_t spans = 0;
+    session_state *s;
     o->wst.events_seen++;
     if (read_envelope(&ev, line, len) != 0) {
         o->wst.events_bad++;
@@ -323,6 +325,8 @@ static uint64_t on_event(otlp *o, jdoc *d, const char *line, size_t len) {
         }
     } else if (tracing && strcmp(ev.type, "session.end") == 0) {
         on_session_end(o, &ev, &spans);
+    } else if (tracing && strcmp(ev.type, "telemetry.health") != 0 && (s = sess_find(o, ev.sid))) {
+        spans_session_event(o, s, ev.type, ev.ts_ns, ev.d, ev.data);
     } else {
         o->wst.events_ignored++;
         return 0;
@@ -559,6 +563,9 @@ static int numbers_config(cfgsrc *c, config *cfg) {
     v = cfg->max_sessions;
     if (opt_int(c, "max_sessions", NULL, 1, 1 << 20, &v) < 0) return -1;
     cfg->max_sessions = (uint32_t)v;
+    v = 128;
+    if (opt_int(c, "max_session_events", NULL, 0, 1 << 16, &v) < 0) return -1;
+    cfg->max_session_events = (uint32_t)v;
     if (opt_bool(c, "traces", &cfg->traces_on) < 0 || opt_bool(c, "metrics", &cfg->metrics_on) < 0 ||
         opt_bool(c, "metrics_on_flush", &cfg->metrics_on_flush) < 0)
         return -1;
@@ -588,7 +595,7 @@ static void config_free(config *cfg) {
 
 static void otlp_free(otlp *o) {
     for (uint32_t i = 0; o->sess && i < o->sess_cap; i++)
-        if (o->sess[i].id) free(o->sess[i].id), attrs_free(&o->sess[i].at);
+        if (o->sess[i].id) free(o->sess[i].id), attrs_free(&o->sess[i].at), buf_free(&o->sess[i].events);
     free(o->sess);
     buf_free(&o->tb);
     genai_free(o->genai);

@@ -64,8 +64,9 @@ static void span_mid(enc *e) {
     enc_arr_begin(e, 11, "events");
 }
 
-static void span_end(enc *e, int code, const char *message) {
+static void span_end_dropped(enc *e, int code, const char *message, uint32_t dropped_events) {
     enc_arr_end(e);
+    if (dropped_events) enc_uint32(e, 12, "droppedEventsCount", dropped_events);
     if (code) {
         enc_msg_begin(e, 15, "status");
         if (message && *message) enc_cstr(e, 2, "message", message);
@@ -74,6 +75,8 @@ static void span_end(enc *e, int code, const char *message) {
     }
     enc_msg_end(e);
 }
+
+static void span_end(enc *e, int code, const char *message) { span_end_dropped(e, code, message, 0); }
 
 static void event_begin(enc *e, const session_state *s, const char *name, int64_t t) {
     enc_msg_begin(e, 11, NULL);
@@ -507,5 +510,33 @@ void spans_session(otlp *o, session_state *s, int64_t end_ns, const jdoc *d, uin
     if (!s->start_seen) kv_bool(e, 9, "voicetelemetry.session.start_seen", 0);
     if (evicted) kv_bool(e, 9, "voicetelemetry.session.incomplete", 1);
     span_mid(e);
-    span_end(e, STATUS_UNSET, NULL);
+    if (s->n_events) {
+        buf_put(e->b, s->events.p, s->events.len); /* encoded as array elements, commas included */
+        e->first[e->depth] = 0;
+    }
+    span_end_dropped(e, STATUS_UNSET, NULL, s->dropped_events);
+}
+
+/* Another event of the session (usage, interruption, custom types): a span event of its root, with the
+ * data's scalar members as attributes (at most 32), kept until the session ends. */
+void spans_session_event(otlp *o, session_state *s, const char *name, int64_t t, const jdoc *d, uint32_t data) {
+    if (s->n_events >= o->cfg.max_session_events) {
+        s->dropped_events++;
+        return;
+    }
+    enc e;
+    memset(&e, 0, sizeof e);
+    e.b = &s->events;
+    e.json = o->cfg.json;
+    e.in_array[0] = 1;
+    e.afield[0] = 11;
+    e.first[0] = s->n_events == 0;
+    event_begin(&e, s, name, t);
+    int n = 0;
+    for (uint32_t k = json_first(d, data); k && n < 32; k = d->n[k].next, n++) {
+        char key[128];
+        if (json_str(d, k, key, sizeof key) >= 0) kv_json(&e, 3, key, d, json_value(d, k));
+    }
+    event_end(&e);
+    s->n_events++;
 }
