@@ -6,6 +6,8 @@ import math
 import re
 import time
 
+import pytest
+
 from conftest import SCENARIOS, attrs, otlp_plugin, play, read_stats, vt, wait_stats, SO
 from fakehost import FakeHost
 
@@ -74,8 +76,9 @@ def last_metrics(receiver):
     return rm, sm.metrics
 
 
-def test_metrics_equal_prom_text(so, receiver, tmp_path):
-    with otlp_plugin(so, receiver.endpoint, tmp_path):
+@pytest.mark.parametrize("protocol", ["http/protobuf", "http/json"])
+def test_metrics_equal_prom_text(so, receiver, tmp_path, protocol):
+    with otlp_plugin(so, receiver.endpoint, tmp_path, protocol=protocol):
         for n in ("cascaded", "barge_in", "tools_kb", "realtime"):
             play(SCENARIOS / f"{n}.txt")
         vt.flush_events(10.0)  # flush exports the metrics of this moment
