@@ -135,3 +135,19 @@ def test_hanging_receiver_never_slows_the_host(so, receiver, tmp_path):
     assert "Timeout" in st["last_error"] or st["last_status"] == 200
     assert [q.status for q in receiver.traces_requests()].count(200) == 1
     assert ps.dropped == 0 and ps.emitted == ps.delivered
+
+
+def test_unload_with_the_receiver_down_keeps_the_deadline(so, tmp_path):
+    port = free_port()
+    with otlp_plugin(so, f"http://127.0.0.1:{port}", tmp_path, drain_timeout_ms=1000) as p:
+        play(SCENARIOS / "cascaded.txt")
+        with contextlib.suppress(vt.LimitError):
+            vt.flush_events(0.3)
+        t = time.monotonic()
+        p.unload()
+        took = time.monotonic() - t
+    assert took < 2.5, took  # the host's drain deadline (1 s), not the retries
+    st = read_stats(tmp_path / "otlp-stats.json")
+    assert (st["spans"]["created"], st["spans"]["dropped"], st["spans"]["exported"]) == (10, 10, 0)
+    assert st["points"]["created"] == st["points"]["dropped"] > 0 and st["points"]["pending"] == 0
+    assert st["events"]["lost"] == 2 and "connect" in st["last_error"]
