@@ -340,6 +340,83 @@ TEST(seed_flow_malformed_line_is_counted_and_logged) {
     host_close(&h);
 }
 
+/* ---- wall clock without an anchor; escapes; every kind of bad line -------------------------------- */
+
+TEST(turn_wall_clock_without_an_anchor_comes_from_its_event) {
+    test_host h;
+    static batch b;
+    const char *path = tmp("noanchor.db");
+    CHECK(host_open(&h, SINK, config_for(path)) == 0);
+    b.n = 0; /* no session.start: the turn's own event dates it (its end is at 4 s on the session clock) */
+    add(&b, "no-anchor", "turn.complete", "1", 4000 * MS, "%s", turn_record("no-anchor", &SEED_TURNS[0]));
+    CHECK_EQ_U64(host_write(&h, b.buf), VT_SINK_OK);
+    host_close(&h);
+    sqlite3 *db = db_open(path);
+    CHECK_SAME(q(db, "SELECT start_us || '|' || start_unix_us || '|' || end_us || '|' || end_unix_us FROM steps"),
+               "1200000|1764633600323456|4000000|1764633603123456");
+    CHECK_SAME(q(db, "SELECT session_id || '|' || ifnull(start_us, '-') FROM sessions"), "no-anchor|-");
+    sqlite3_close(db);
+}
+
+TEST(escaped_text_is_stored_decoded) {
+    test_host h;
+    static batch b;
+    const char *path = tmp("escapes.db");
+    CHECK(host_open(&h, SINK, config_for(path)) == 0);
+    b.n = 0;
+    add(&b, "esc-\\\\1", "message", NULL, 2 * SEC,
+        "{\"role\":\"user\",\"step_id\":\"t\\u00e9\",\"content_type\":\"text\","
+        "\"content\":\"caf\\u00e9 \\ud83d\\ude00 tab\\there\\nline \\\"q\\\" \\\\ \\/\",\"chars\":20}");
+    CHECK_EQ_U64(host_write(&h, b.buf), VT_SINK_OK);
+    host_close(&h);
+    sqlite3 *db = db_open(path);
+    CHECK_SAME(q(db, "SELECT session_id || '|' || step_id || '|' || content FROM messages"),
+               "esc-\\1|t\xc3\xa9|caf\xc3\xa9 \xf0\x9f\x98\x80 tab\there\nline \"q\" \\ /");
+    sqlite3_close(db);
+}
+
+TEST(every_kind_of_bad_line_is_skipped_and_counted) {
+    test_host h;
+    static batch b;
+    const char *path = tmp("bad.db");
+    static const char *const bad[] = {
+        "not json at all",
+        "[1,2,3]",
+        "{\"event_type\":\"usage\",\"timestamp_us\":1,\"data\":{}} trailing",
+        "{\"timestamp_us\":1,\"data\":{}}",
+        "{\"event_type\":\"usage\",\"data\":{}}",
+        "{\"event_type\":\"usage\",\"timestamp_us\":1.5,\"data\":{}}",
+        "{\"event_type\":\"usage\",\"timestamp_us\":1,\"data\":[]}",
+        "{\"event_type\":\"message\",\"session_id\":\"s\",\"timestamp_us\":1,\"data\":{\"content\":\"x\"}}",
+        "{\"event_type\":\"turn.complete\",\"session_id\":\"s\",\"timestamp_us\":1,\"data\":{\"turn_id\":\"1\"}}",
+        "{\"event_type\":\"step.start\",\"timestamp_us\":1,\"data\":{\"step_id\":\"x\"}}",
+        "{\"event_type\":\"reward.event\",\"timestamp_us\":1,\"data\":{\"value\":1}}",
+        "{\"event_type\":\"usage\",\"session_id\":7,\"timestamp_us\":1,\"data\":{}}",
+        "{\"event_type\":\"usage\",\"timestamp_us\":1,\"data\":{\"s\":\"\xff\"}}",
+        "{\"event_type\":\"usage\",\"timestamp_us\":1,\"data\":{\"s\":\"a\\qb\"}}",
+        "{\"event_type\":\"usage\",\"timestamp_us\":01,\"data\":{}}",
+    };
+    size_t n_bad = sizeof bad / sizeof bad[0];
+    CHECK(host_open(&h, SINK, config_for(path)) == 0);
+    b.n = 0;
+    for (size_t i = 0; i < n_bad; i++) {
+        add_raw(&b, bad[i]);
+        add(&b, "good", "usage", NULL, (i + 1) * SEC, "{\"total\":%d}", (int)i);
+    }
+    CHECK_EQ_U64(host_write(&h, b.buf), VT_SINK_OK);
+    CHECK_EQ_U64(h.drops, n_bad);
+    CHECK_CONTAINS(h.logs, "line 1 of batch 1 is not a valid event (unexpected character), skipped: not json at all");
+    CHECK_CONTAINS(h.logs, "line 3 of batch 1 is not a valid event (not a JSON object), skipped: [1,2,3]");
+    CHECK_CONTAINS(h.logs, "line 5 of batch 1 is not a valid event (text after the value)");
+    CHECK_CONTAINS(h.logs, "batch 1: 15 lines were not valid events in all");
+    host_close(&h);
+    sqlite3 *db = db_open(path);
+    CHECK_EQ_U64(qi(db, "SELECT count(*) FROM events"), n_bad);
+    CHECK_EQ_U64(qi(db, "SELECT count(*) FROM events WHERE session_id = 'good'"), n_bad);
+    CHECK_SAME(q(db, "SELECT events || '|' || malformed FROM writers"), "15|15");
+    sqlite3_close(db);
+}
+
 /* ---- retries ------------------------------------------------------------------------------------- */
 
 static void small_batch(batch *b, const char *session, int first, int n) {
@@ -689,6 +766,9 @@ int main(void) {
     RUN(seed_flow_turns_and_tool_calls);
     RUN(seed_flow_messages_rewards_events);
     RUN(seed_flow_malformed_line_is_counted_and_logged);
+    RUN(turn_wall_clock_without_an_anchor_comes_from_its_event);
+    RUN(escaped_text_is_stored_decoded);
+    RUN(every_kind_of_bad_line_is_skipped_and_counted);
     RUN(retried_batch_is_not_inserted_twice);
     RUN(busy_database_answers_retry_then_stores_once);
     RUN(bad_files_are_refused_and_left_untouched);
