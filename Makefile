@@ -28,8 +28,10 @@ all: lib
 
 lib: $(LIB) plugins
 
+# VT_STATIC_SWIFT_RUNTIME: the Swift runtime is linked in, so the fork handlers can reach its
+# thread-id cache (Sources/CForkHooks/fork_hooks.c).
 $(LIB): $(SOURCES)
-	$(SWIFT) build -c release -Xswiftc -static-stdlib
+	$(SWIFT) build -c release -Xswiftc -static-stdlib -Xcc -DVT_STATIC_SWIFT_RUNTIME
 	@mkdir -p $(LIBDIR)
 	cp $(SWIFT_OUT) $@.tmp
 	strip --strip-unneeded $@.tmp
@@ -40,7 +42,7 @@ $(LIB): $(SOURCES)
 PLUGIN_CFLAGS := $(CWARN) -O2 -fPIC -shared -fvisibility=hidden -Iinclude
 PLUGINS       := $(BUILD)/plugins/jsonl_sink.so
 HOSTILE       := wrong_abi no_entry null_entry init_fails slow retry fatal weird null_write null_init \
-                 small_table bad_name minimal
+                 small_table bad_name minimal forks_in_init
 TEST_PLUGINS  := $(patsubst %,$(BUILD)/tests/plugins/%.so,$(HOSTILE) scripted scripted_b)
 
 # Fragments under mk/ (one file per component: mk/<component>.mk) add to PLUGINS and TEST_SUITES; a

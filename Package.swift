@@ -14,9 +14,11 @@ let package = Package(
         .systemLibrary(name: "CVoiceTelemetry", path: "include"),
         // Compiler builtins Swift cannot spell (static inline, nothing exported).
         .systemLibrary(name: "CShims", path: "Sources/CShims"),
+        // The fork handlers' registration (a constructor) and the Swift runtime's thread-id cache.
+        .target(name: "CForkHooks"),
         .target(
             name: "VoiceTelemetry",
-            dependencies: ["CVoiceTelemetry", "CShims"],
+            dependencies: ["CVoiceTelemetry", "CShims", "CForkHooks"],
             exclude: ["exports.map"],
             swiftSettings: [
                 // Record calls touch only atomics; dynamic exclusivity checks would add work (and a trap)

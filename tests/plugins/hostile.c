@@ -10,10 +10,14 @@
  *   slow           write sleeps 1 s                  retry        write returns RETRY forever
  *   fatal          write returns FATAL               weird        write returns 42
  *   minimal        only init and write (flush/shutdown NULL), returns OK
+ *   forks_in_init  init forks a child that exits at once (the host's fork handlers run inside
+ *                  vt_load_plugin, whose lock the forking thread holds)
  */
 #define _GNU_SOURCE
 #include <stdio.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "voicetelemetry_plugin.h"
 
@@ -27,6 +31,15 @@ MAYBE_UNUSED static int32_t h_init(const vt_host_api *host, void *host_ctx, cons
 #ifdef HOSTILE_init_fails
     snprintf(err, err_cap, "database unreachable at db.invalid:5432");
     return 7;
+#elif defined(HOSTILE_forks_in_init)
+    pid_t pid = fork();
+    if (pid == 0) _exit(0);
+    int status = 0;
+    if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) {
+        snprintf(err, err_cap, "fork failed");
+        return 1;
+    }
+    return 0;
 #else
     (void)err; (void)err_cap;
     return 0;

@@ -19,6 +19,15 @@ final class ProcessState: @unchecked Sendable {
         try lock.withLock { (_: inout Void) throws(Failure) -> T in try body(registry) }
     }
 
+    // MARK: - Fork (ForkSafety)
+
+    func lockForFork() { lock.lockForFork() }
+    func unlockAfterFork() { lock.unlockAfterFork() }
+
+    /// In a child after fork (process lock held): record calls that other threads of the parent
+    /// were making are over; their writer guards would otherwise never drain.
+    func forgetOtherThreads() { sessions.forEachCreated { $0.writers.forgetInFlight() } }
+
     // MARK: - Sessions
 
     func createSession(_ config: SessionConfig, startNs: UInt64) throws(Failure) -> vt_session {

@@ -73,4 +73,9 @@ final class SessionTable: @unchecked Sendable {
     func forEachLive(_ body: (SessionSlot) -> Void) {
         for slot in created where slot.generation.load(ordering: .relaxed) & 1 == 0 { body(slot) }
     }
+
+    /// Every slot ever created, live or not.
+    func forEachCreated(_ body: (SessionSlot) -> Void) {
+        for slot in created { body(slot) }
+    }
 }

@@ -65,6 +65,12 @@ struct TaggedCounter: ~Copyable {
         return old & Self.valueMask
     }
 
+    /// A guard's in-flight count back to 0, tag kept: only in a child after fork, whose other
+    /// threads (the writers counted) do not exist.
+    borrowing func forgetInFlight() {
+        word.store(word.load(ordering: .relaxed) & ~Self.valueMask, ordering: .relaxed)
+    }
+
     /// Give the counter a new tag and keep its value (the writer guard's in-flight count).
     borrowing func retagKeeping(to tag: UInt64) {
         var current = word.load(ordering: .relaxed)

@@ -173,6 +173,14 @@ final class TickClock: @unchecked Sendable {
         return line.map { $0.ns(at: ticks) } ?? ns
     }
 
+    /// In a child after fork: a redraw another thread held (odd version) is abandoned, with its line.
+    func forgetAfterFork() {
+        let v = version.load(ordering: .relaxed)
+        guard v & 1 == 1 else { return }
+        validTicks.store(0, ordering: .relaxed)
+        version.store(v &+ 1, ordering: .releasing)
+    }
+
     /// True on x86-64 when the kernel's clocksource is "tsc" (so the counter is the clock's own).
     private static func kernelClockIsTheCounter() -> Bool {
         guard shim_ticks() != 0 else { return false }   // no counter on this architecture

@@ -48,6 +48,16 @@ final class EventBus: @unchecked Sendable {
         var count: Int
     }
 
+    /// In a child after fork: no plugin is live (PluginRegistry forgets them), turns queued for the
+    /// parent's plugins are dropped, and a clock redraw another thread was making is abandoned.
+    func forgetOtherThreads() {
+        sinkCount.store(0, ordering: .relaxed)
+        liveSlots.store(0, ordering: .relaxed)
+        for slot in slots { slot.forgetAfterFork() }
+        turnEvents.forgetAfterFork()
+        tickClock.forgetAfterFork()
+    }
+
     // MARK: - vt_emit
 
     func emit(session: vt_session, eventType: UnsafePointer<CChar>?, payload: UnsafePointer<CChar>?,

@@ -26,6 +26,13 @@ final class TurnEventQueue: @unchecked Sendable {
         enqueuePosition.load(ordering: .relaxed) == dequeuePosition.load(ordering: .relaxed)
     }
 
+    /// Empty again, in a child after fork (a push another thread had claimed would block the queue).
+    func forgetAfterFork() {
+        for i in 0..<Self.capacity { sequences[i].store(UInt64(i), ordering: .relaxed) }
+        enqueuePosition.store(0, ordering: .relaxed)
+        dequeuePosition.store(0, ordering: .relaxed)
+    }
+
     /// Queue one completed turn; false when the queue is full (the caller counts the loss).
     func push(handle: UInt64, position: UInt64) -> Bool {
         var pos = enqueuePosition.load(ordering: .relaxed)

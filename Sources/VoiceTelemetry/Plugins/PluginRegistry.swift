@@ -164,6 +164,28 @@ final class PluginRegistry: @unchecked Sendable {
         }
     }
 
+    // MARK: - Fork (ForkSafety)
+
+    /// Plugins of the parent, in a child after fork: never called, never freed.
+    private var inheritedAcrossFork: [Plugin] = []
+
+    func lockForFork() {
+        lock.lockForFork()
+        directoryLock.lockForFork()
+    }
+
+    func unlockAfterFork() {
+        directoryLock.unlockAfterFork()
+        lock.unlockAfterFork()
+    }
+
+    /// In a child after fork (registry lock held; EventBus has freed the slots): no plugin is loaded.
+    func forgetPluginsAfterFork() {
+        inheritedAcrossFork += loaded + abandoned
+        loaded.removeAll()
+        abandoned.removeAll()
+    }
+
     // MARK: - Reading
 
     /// Ids of the live plugins, oldest first.

@@ -56,4 +56,10 @@ final class PluginSlot: @unchecked Sendable {
         while users.value() != 0 { sched_yield() }
         address.store(0, ordering: .releasing)
     }
+
+    /// In a child after fork: free, whatever it held (emitters that were inside are gone).
+    func forgetAfterFork() {
+        users.forgetInFlight()
+        close()
+    }
 }
