@@ -66,6 +66,7 @@ import (
 // Limits and defaults of events and plugins.
 const (
 	MaxEventBytes         = int(C.VT_MAX_EVENT_BYTES)          // longest event, envelope and newline included
+	MaxEventPayloadBytes  = int(C.VT_MAX_EVENT_PAYLOAD_BYTES)  // longest payload Emit reads (compacted, it must fit MaxEventBytes)
 	MaxEventTypeBytes     = int(C.VT_MAX_EVENT_TYPE_BYTES)     // longest event type ([A-Za-z0-9_.:/-])
 	MaxEventIDBytes       = int(C.VT_MAX_EVENT_ID_BYTES)       // longest correlation or turn id
 	DefaultEventRateLimit = int(C.VT_DEFAULT_EVENT_RATE_LIMIT) // events per second per event type

@@ -36,6 +36,16 @@
  *   threads read snapshots and the Prometheus text. Record calls take no lock, allocate nothing and
  *   make no system call except reading the clock when t_ns == 0.
  *
+ * PROCESSES
+ *   A process that uses the library may fork() (pre-forking servers, multiprocessing): the library
+ *   registers fork handlers when it is loaded. In the parent nothing changes. In the child, whose
+ *   only thread is the one that called fork(), the library works as usual from any thread; its open
+ *   sessions stay open with what they had recorded (a record call another thread was making at the
+ *   moment of the fork may be counted in part or not at all); and no plugin is loaded: the parent's
+ *   plugins are neither called nor unloaded there (their threads did not survive the fork, and their
+ *   files and connections are the parent's), so the child's events go only to plugins it loads
+ *   itself. A plugin's init may fork. Since 1.1.
+ *
  * STRINGS
  *   Strings passed in are NUL-terminated UTF-8, borrowed for the duration of the call only (the
  *   library copies what it keeps). Strings returned are owned by the library; their lifetime is
@@ -56,7 +66,7 @@ extern "C" {
  * --------------------------------------------------------------------------------------------- */
 
 #define VT_VERSION_MAJOR 1
-#define VT_VERSION_MINOR 0
+#define VT_VERSION_MINOR 1
 #define VT_VERSION_PATCH 0
 /** The version this header describes, as one number: major * 1000000 + minor * 1000 + patch. */
 #define VT_VERSION_NUMBER (VT_VERSION_MAJOR * 1000000 + VT_VERSION_MINOR * 1000 + VT_VERSION_PATCH)
@@ -72,7 +82,7 @@ extern "C" {
 uint32_t vt_version_number(void);
 
 /**
- * vt_version_string -- the loaded library's version as text, e.g. "1.0.0".
+ * vt_version_string -- the loaded library's version as text, e.g. "1.1.0".
  *
  * Ownership: static storage, valid for the life of the process; do not free.
  * Thread-safety: any thread. Since 1.0.

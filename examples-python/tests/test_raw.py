@@ -77,7 +77,7 @@ def test_every_macro_and_enum_mirrored():
         assert hasattr(R, name), name
     for name, value in ENUMS:
         assert getattr(R, name) == int(value), name
-    assert R.VT_VERSION_NUMBER == 1_000_000
+    assert R.VT_VERSION_NUMBER == 1_001_000
 
 
 def test_struct_layouts():
@@ -138,7 +138,7 @@ def test_gil_choice_in_plugin_section_follows_header():
 
 def test_version_and_strings():
     assert R.vt_version_number() == vt.version_number() >= 1_000_000
-    assert R.string(R.vt_version_string()) == vt.version() == "1.0.0"
+    assert R.string(R.vt_version_string()) == vt.version() == "1.1.0"
     assert R.string(R.vt_status_str(R.VT_OK)) == "ok"
     assert R.string(R.vt_status_str(-12345)) == "unknown status"
 

@@ -62,7 +62,7 @@ def _bind(name: str, restype: Any, argtypes: Sequence[Any], *, keep_gil: bool = 
 # ------------------------------------------------------------------------------------------------
 
 VT_VERSION_MAJOR = 1
-VT_VERSION_MINOR = 0
+VT_VERSION_MINOR = 1
 VT_VERSION_PATCH = 0
 #: The version this module mirrors: major * 1000000 + minor * 1000 + patch.
 VT_VERSION_NUMBER = VT_VERSION_MAJOR * 1000000 + VT_VERSION_MINOR * 1000 + VT_VERSION_PATCH
@@ -470,6 +470,9 @@ vt_turn_history_json = _bind(
 
 #: Longest event (envelope and trailing newline included) a queue cell holds.
 VT_MAX_EVENT_BYTES = 4064
+#: Longest json_payload vt_emit reads, in bytes, before compacting it and treating its transcripts
+#: (what is delivered must still fit in VT_MAX_EVENT_BYTES). Since 1.1.
+VT_MAX_EVENT_PAYLOAD_BYTES = 1 << 20
 #: Longest event_type, in bytes ([A-Za-z0-9_.:/-]).
 VT_MAX_EVENT_TYPE_BYTES = 64
 #: Longest correlation_id or turn_id, in bytes.

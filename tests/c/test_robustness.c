@@ -705,7 +705,7 @@ static void random_call_(int th, rng *r, uint64_t *clock, char *mem, int with_li
         const char *text = vt_status_str(code);
         if (!text || !text[0]) failure(th, "vt_status_str gave NULL or empty text");
         const char *v = vt_version_string();
-        if (!v || strcmp(v, "1.0.0") != 0) failure(th, "vt_version_string");
+        if (!v || strcmp(v, "1.1.0") != 0) failure(th, "vt_version_string");
         if (vt_version_number() != VT_VERSION_NUMBER) failure(th, "vt_version_number");
         if (vt_now_ns() == 0) failure(th, "vt_now_ns is 0");
         if (!vt_last_error()) failure(th, "vt_last_error is NULL");
@@ -1117,7 +1117,7 @@ static long long json_u(const char *json, const char *key) {
 static void edges_meta_and_sessions(void) {
     /* Version, statuses. */
     CHECK(vt_version_number() == VT_VERSION_NUMBER);
-    CHECK_STR_EQ(vt_version_string(), "1.0.0");
+    CHECK_STR_EQ(vt_version_string(), "1.1.0");
     const vt_status unknown[] = {1, 2, -10, -11, 100, INT32_MAX, INT32_MIN, INT32_MIN + 1};
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++)
         CHECK_STR_EQ(vt_status_str(unknown[i]), "unknown status");

@@ -1,8 +1,15 @@
 // C entry points: version, statuses, last error, clock. Each implements its declaration in
 // include/voicetelemetry.h; the compiler checks that the two agree.
 import CVoiceTelemetry
+#if canImport(Glibc)
+import Glibc
+#endif
 
-private let versionText: StaticString = "1.0.0"
+/// "major.minor.patch" from the header's macros, in static storage (made once, never freed).
+nonisolated(unsafe) private let versionText: UnsafePointer<CChar> = {   // immutable after its one initialisation
+    let text = "\(VT_VERSION_MAJOR).\(VT_VERSION_MINOR).\(VT_VERSION_PATCH)"
+    return UnsafePointer(strdup(text)!)
+}()
 
 @c @implementation
 public func vt_version_number() -> UInt32 {
@@ -11,7 +18,7 @@ public func vt_version_number() -> UInt32 {
 
 @c @implementation
 public func vt_version_string() -> UnsafePointer<CChar>? {
-    UnsafeRawPointer(versionText.utf8Start).assumingMemoryBound(to: CChar.self)
+    versionText
 }
 
 @c @implementation
