@@ -224,3 +224,41 @@ def test_other_events_are_root_span_events(receiver, tmp_path):
         ("interruption", ux(3_000), {"interruptions": 1}),
         ("llm.response", ux(4_000), {"model": "m", "ok": True, "latency_s": 0.25, "tags": ["a", "b"]})]
     assert root.dropped_events_count == 2
+
+
+def test_mutated_lines_never_break_the_plugin(receiver, tmp_path):
+    """Seeded byte mutations and truncations of a real turn record: every line is counted (used, ignored
+    or bad), the plugin keeps sending, and whatever it sends decodes."""
+    import random
+    rnd = random.Random(11)
+    good = json.dumps(envelope("turn.complete", "fz", 4_000_000, record(tool_calls=[
+        {"name": "t\u00e9", "kind": "mcp", "ok": False, "start_ns": 1, "end_ns": None}])), separators=(",", ":"))
+    lines = []
+    for i in range(400):
+        b = bytearray(good.encode())
+        for _ in range(rnd.randint(1, 4)):
+            op, at = rnd.random(), rnd.randrange(len(b))
+            if op < 0.4:
+                b[at] = rnd.choice(b'{}[]":,0123456789-eE.nulltruefalse\\u\xc3\xa9\x80\xff ')
+            elif op < 0.7:
+                del b[at:at + rnd.randint(1, 40)]
+            else:
+                b[at:at] = bytes(rnd.choice([b'null', b'"x"', b'[]', b'{}', b'1e999', b'-0', b'\\u00']))
+        lines.append(bytes(b).replace(b"\n", b" "))
+    h = host(receiver, tmp_path)
+    import ctypes
+    from fakehost import Batch
+    try:
+        for i in range(0, 400, 50):
+            text = b"".join(l + b"\n" for l in lines[i:i + 50])
+            b = Batch(ctypes.sizeof(Batch), 50, text, len(text), i + 1, 0, 1, 0)
+            assert h.table.write(h.state, ctypes.byref(b)) == 0
+        assert h.write([start_event("after", 1_000), envelope("session.end", "after", 2_000, {})]) == 0
+        assert h.flush() == 0
+    finally:
+        h.shutdown()
+    st = read_stats(tmp_path / "st.json")
+    e = st["events"]
+    assert e["seen"] == 402 and e["used"] + e["ignored"] + e["bad"] == 402 and e["bad"] > 100
+    assert st["spans"]["created"] == st["spans"]["exported"] > 0
+    assert any(s.name == "voice_session" and attrs(s)["gen_ai.conversation.id"] == "after" for _, s in receiver.spans())

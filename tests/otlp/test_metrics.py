@@ -178,3 +178,18 @@ def test_delta_temporality_and_interval(receiver, tmp_path):
     first = reqs[0].resource_metrics[0].scope_metrics[0].metrics[0].sum.data_points[0]
     second = reqs[1].resource_metrics[0].scope_metrics[0].metrics[0].sum.data_points[0]
     assert second.start_time_unix_nano == first.time_unix_nano  # delta windows follow each other
+
+
+def test_long_label_values_stay_valid_utf8(receiver):
+    long = "é" * 700  # 1400 bytes: cut on a character boundary, never inside one
+    prom = (f'# HELP app_x_total X with {"ü" * 600}.\n# TYPE app_x_total counter\n'
+            f'app_x_total{{name="{long}",k="v"}} 1\n')
+    h = FakeHost(str(SO), {"endpoint": receiver.endpoint, "traces": False, "metrics_interval_ms": 0}, prom=prom)
+    try:
+        assert h.flush() == 0
+    finally:
+        h.shutdown()
+    (m,) = [m for m in receiver.metric_requests()[0].resource_metrics[0].scope_metrics[0].metrics]
+    a = attrs(m.sum.data_points[0])
+    assert a["k"] == "v" and long.startswith(a["name"]) and 1000 <= len(a["name"].encode()) < 1024
+    assert m.description.startswith("X with ü") and len(m.description.encode()) < 1024

@@ -190,6 +190,16 @@ static const char *unit_of(const char *name) {
     return "";
 }
 
+/* A cut UTF-8 text without the incomplete character at its end (strings must stay valid UTF-8). */
+static size_t utf8_trim(const char *s, size_t n) {
+    size_t i = n;
+    while (i > 0 && ((unsigned char)s[i - 1] & 0xC0) == 0x80) i--;
+    if (i == 0) return 0;
+    if ((unsigned char)s[i - 1] < 0xC0) return n; /* ends on a whole character */
+    size_t lead = (unsigned char)s[i - 1] >= 0xF0 ? 4 : (unsigned char)s[i - 1] >= 0xE0 ? 3 : 2;
+    return n - (i - 1) == lead ? n : i - 1;
+}
+
 /* Label pairs k="v",... as attributes (values unescaped: \\ \" \n). */
 static void label_attrs(enc *e, uint32_t field, const char *p) {
     while (*p) {
@@ -201,11 +211,14 @@ static void label_attrs(enc *e, uint32_t field, const char *p) {
         memcpy(key, p, kl);
         key[kl] = 0;
         p = eq + 2;
+        int cut = 0;
         while (*p && *p != '"') {
             char c = *p++;
             if (c == '\\' && *p) c = *p == 'n' ? '\n' : *p, p++;
             if (vl + 1 < sizeof val) val[vl++] = c;
+            else cut = 1;
         }
+        if (cut) vl = utf8_trim(val, vl);
         val[vl] = 0;
         kv_str(e, field, key, val, vl);
         if (*p == '"') p++;
@@ -429,11 +442,13 @@ static void meta_line(mctx *m, family *f, char *line) {
     char *rest = sp + 1;
     if (help) {
         size_t w = 0;
-        for (char *p = rest; *p && w + 1 < sizeof f->help; p++) {
+        char *p = rest;
+        for (; *p && w + 1 < sizeof f->help; p++) {
             char c = *p;
             if (c == '\\' && p[1]) c = p[1] == 'n' ? '\n' : p[1], p++;
             f->help[w++] = c;
         }
+        if (*p) w = utf8_trim(f->help, w);
         f->help[w] = 0;
         return;
     }
