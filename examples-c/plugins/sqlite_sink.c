@@ -7,6 +7,8 @@
  *   "busy_timeout_ms"  how long a write waits for another connection's lock (default 1000)
  *   "synchronous"      "normal" (default: a commit survives a crash of the process) or "full"
  *                      (a commit also survives a power loss: one fsync per batch)
+ *   "max_size_mb"      the largest the database file may grow (default: no cap); at the cap,
+ *                      batches answer RETRY (SQLITE_FULL) until rows are deleted
  *
  * Each batch is one transaction (WAL mode). write() answers OK only after its COMMIT succeeded;
  * SQLITE_BUSY / FULL / IOERR and the like roll the batch back and answer RETRY (the host backs off
@@ -868,6 +870,7 @@ static void sink_shutdown(void *state, uint64_t deadline_ns) {
 typedef struct config {
     int64_t busy_timeout_ms;
     int full_sync;
+    int64_t max_size_mb; /* 0: no cap */
 } config;
 
 static int fail(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -903,6 +906,10 @@ static int read_config(sink *s, const char *json, config *c, char *err, size_t c
         c->full_sync = t->type == JM_STRING && t->len == 4 && memcmp(json + t->start, "full", 4) == 0;
         if (!normal && !c->full_sync) return fail(err, cap, "config \"synchronous\" must be \"normal\" or \"full\"");
     }
+    int max = jm_get(&d, 0, "max_size_mb");
+    c->max_size_mb = 0;
+    if (max >= 0 && (jm_int(&d, max, &c->max_size_mb) != 0 || c->max_size_mb < 1 || c->max_size_mb > 1 << 24))
+        return fail(err, cap, "config \"max_size_mb\" must be an integer from 1 to 16777216");
     return 0;
 }
 
@@ -1077,6 +1084,13 @@ static int open_database(sink *s, const config *c, char *err, size_t cap) {
     if (exec(s, c->full_sync ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL", "setting synchronous",
              err, cap) != 0)
         return -1;
+    if (c->max_size_mb > 0) { /* the file stops growing there: writes answer SQLITE_FULL, hence RETRY */
+        int64_t page = 4096;
+        char sql[96];
+        pragma_int(s->db, "PRAGMA page_size", &page);
+        snprintf(sql, sizeof sql, "PRAGMA max_page_count = %" PRId64, c->max_size_mb * 1048576 / (page > 0 ? page : 4096));
+        if (exec(s, sql, "capping the size", err, cap) != 0) return -1;
+    }
     if (version < SCHEMA_VERSION && migrate(s, err, cap) != 0) return -1;
     if (prepare_all(s, err, cap) != 0) return -1;
     return register_writer(s, err, cap);
@@ -1085,7 +1099,7 @@ static int open_database(sink *s, const config *c, char *err, size_t cap) {
 static int32_t sink_init(const vt_host_api *host, void *host_ctx, const char *config_json, void **state_out,
                          char *err, size_t err_cap) {
     sink *s = calloc(1, sizeof *s);
-    config c = {1000, 0};
+    config c = {1000, 0, 0};
     int created = 0;
     if (!s) return fail(err, err_cap, "out of memory"), 1;
     s->host = host;

@@ -475,6 +475,43 @@ TEST(busy_database_answers_retry_then_stores_once) {
     host_close(&h);
 }
 
+TEST(full_database_answers_retry_and_keeps_what_was_committed) {
+    test_host h;
+    static batch b;
+    const char *path = tmp("full.db");
+    char config[1024];
+    snprintf(config, sizeof config, "{\"path\":\"%s\",\"max_size_mb\":1}", path);
+    CHECK(host_open(&h, SINK, config) == 0);
+    uint64_t seq = 0;
+    int32_t rc = VT_SINK_OK;
+    while (rc == VT_SINK_OK && seq < 200) { /* 20 turn records (about 2 KB each) a batch: 1 MiB fills */
+        b.n = 0;
+        seq++;
+        for (int i = 0; i < 20; i++) {
+            char sid[32];
+            snprintf(sid, sizeof sid, "full-%llu-%d", (unsigned long long)seq, i);
+            add(&b, sid, "turn.complete", "1", 4000 * MS, "%s", turn_record(sid, &SEED_TURNS[0]));
+        }
+        rc = host_write_as(&h, b.buf, seq, 1);
+    }
+    CHECK_EQ_U64(rc, VT_SINK_RETRY);
+    CHECK(seq > 2 && seq < 200);
+    CHECK_CONTAINS(h.logs, "database or disk is full");
+    CHECK_CONTAINS(h.logs, "rolled back, the host will retry it");
+    sqlite3 *db = db_open(path);
+    CHECK_SAME(q(db, "PRAGMA integrity_check"), "ok");
+    CHECK_EQ_U64(qi(db, "SELECT count(*) FROM turns"), (seq - 1) * 20);
+    CHECK_EQ_U64(qi(db, "SELECT last_sequence FROM writers"), seq - 1);
+    /* room is made (old calls deleted): the same batch, retried, goes in */
+    CHECK_SAME(q(db, "DELETE FROM turns WHERE session_id LIKE 'full-1-%' OR session_id LIKE 'full-2-%'"), "(no row)");
+    CHECK_SAME(q(db, "DELETE FROM events WHERE session_id LIKE 'full-1-%' OR session_id LIKE 'full-2-%'"), "(no row)");
+    CHECK_EQ_U64(host_write_as(&h, b.buf, seq, 2), VT_SINK_OK);
+    CHECK_EQ_U64(qi(db, "SELECT count(*) FROM turns"), (seq - 2) * 20);
+    CHECK_EQ_U64(qi(db, "SELECT count(*) FROM turns WHERE session_id LIKE 'full-' || (SELECT last_sequence FROM writers) || '-%'"), 20);
+    sqlite3_close(db);
+    host_close(&h);
+}
+
 /* ---- bad files and configs ------------------------------------------------------------------------ */
 
 static size_t read_file(const char *path, char *buf, size_t cap) {
@@ -568,6 +605,9 @@ TEST(bad_configs_are_refused) {
     snprintf(config, sizeof config, "{\"path\":\"%s\",\"busy_timeout_ms\":-1}", tmp("cfg.db"));
     CHECK(host_open(&h, SINK, config) != 0);
     CHECK_SAME(h.error, "config \"busy_timeout_ms\" must be an integer from 0 to 600000");
+    snprintf(config, sizeof config, "{\"path\":\"%s\",\"max_size_mb\":0}", tmp("cfg.db"));
+    CHECK(host_open(&h, SINK, config) != 0);
+    CHECK_SAME(h.error, "config \"max_size_mb\" must be an integer from 1 to 16777216");
     CHECK(!exists(tmp("cfg.db")));
     snprintf(config, sizeof config, "{\"path\":\"%s\",\"synchronous\":\"full\",\"busy_timeout_ms\":50,\"other\":[1]}",
              tmp("cfg.db"));
@@ -771,6 +811,7 @@ int main(void) {
     RUN(every_kind_of_bad_line_is_skipped_and_counted);
     RUN(retried_batch_is_not_inserted_twice);
     RUN(busy_database_answers_retry_then_stores_once);
+    RUN(full_database_answers_retry_and_keeps_what_was_committed);
     RUN(bad_files_are_refused_and_left_untouched);
     RUN(unwritable_paths_are_refused);
     RUN(bad_configs_are_refused);
