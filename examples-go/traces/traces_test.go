@@ -177,6 +177,12 @@ func TestGetSessionReturnsTheCall(t *testing.T) {
 	}
 	same(t, "events", len(types), 11)
 	same(t, "turn-2's events", len(tr.Step("turn-2").Events), 1)
+	if tr.StartUnixUs != nil { // once events carry timestamp_unix_us: wall = anchor + session clock
+		for _, s := range tr.Steps {
+			same(t, "wall clock of "+s.StepID, []any{v(s.StartUnixUs), v(s.EndUnixUs)},
+				[]any{*tr.StartUnixUs + *s.StartUs - *tr.StartUs, *tr.StartUnixUs + *s.EndUs - *tr.StartUs})
+		}
+	}
 	missing, err := store.GetSession("nobody")
 	same(t, "missing session", []any{missing == nil, err}, []any{true, nil})
 }

@@ -187,6 +187,13 @@ def test_get_session_returns_the_call(store_writer):
                      "session.end", "session.start", "step.end", "step.start", "turn.complete", "turn.complete",
                      "turn.complete"]
     assert [e.event_type for e in t.step("turn-2").events] == ["turn.complete"]
+    if t.start_unix_us is not None:  # once events carry timestamp_unix_us: wall = anchor + session clock
+        for s in t.steps:
+            assert (s.start_unix_us, s.end_unix_us) == (t.start_unix_us + s.start_us - t.start_us,
+                                                        t.start_unix_us + s.end_us - t.start_us), s.step_id
+        for m in t.messages:
+            assert m.unix_us == t.start_unix_us + m.t_us - t.start_us
+        assert t.outcome_rewards[0].unix_us == t.start_unix_us + 9_500_000 - t.start_us
 
 
 def test_p95_across_twenty_sessions_in_sql(store_writer):
