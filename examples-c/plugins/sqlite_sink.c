@@ -261,7 +261,9 @@ typedef struct sink {
 /* One event line while it is being stored: its parse and the envelope's fields (token indexes). */
 typedef struct line {
     jm_doc d;
-    int root, data, session, type, turn, correlation;
+    int data, session, type, turn, correlation; /* tokens (-1: absent; session: also when null) */
+    const char *session_id;    /* the session, decoded once (bound many times) */
+    size_t session_len;
     int64_t t_us;
     int64_t unix_us;
     int has_unix;
@@ -288,11 +290,12 @@ static void logf_(sink *s, int32_t level, const char *fmt, ...) {
 
 /* ---- binding values out of a parsed line ------------------------------------------------------ */
 
-/* String token i, decoded if it holds escapes (into the line's scratch space, which is big enough
- * for every string of the line: decoding never grows a string). */
+/* String token i, decoded if it holds escapes (into the line's scratch space, as long as the line:
+ * decoding never grows a string, and each token is decoded at most once per line; the session id,
+ * bound many times, is decoded once into the line). */
 static void str_of(sink *s, const jm_doc *d, int i, const char **p, size_t *n) {
     const jm_tok *t = &d->tok[i];
-    if (!t->escaped) {
+    if (!t->escaped || s->scratch_used + t->len > s->scratch_cap) { /* (the second: cannot happen) */
         *p = d->src + t->start;
         *n = t->len;
         return;
@@ -351,8 +354,9 @@ static void bind_opt_i64(sqlite3_stmt *st, int col, int present, int64_t v) {
     else sqlite3_bind_null(st, col);
 }
 
-static void bind_session(sink *s, sqlite3_stmt *st, int col, const line *L) {
-    bind_text(s, st, col, &L->d, L->session);
+static void bind_session(sqlite3_stmt *st, int col, const line *L) {
+    if (L->session_id) sqlite3_bind_text(st, col, L->session_id, (int)L->session_len, SQLITE_STATIC);
+    else sqlite3_bind_null(st, col);
 }
 
 static void bind_step(sqlite3_stmt *st, int col, const line *L) {
@@ -383,7 +387,7 @@ static int on_session_start(sink *s, line *L, sqlite3_int64 event_id) {
     const jm_doc *d = &L->d;
     (void)event_id;
     s->anchor_len = 0; /* the session's anchor may change */
-    bind_session(s, st, 1, L);
+    bind_session(st, 1, L);
     bind_json(st, 2, d, jm_get(d, L->data, "labels"));
     bind_json(st, 3, d, jm_get(d, L->data, "metadata"));
     bind_text(s, st, 4, d, jm_get(d, L->data, "text_policy"));
@@ -399,7 +403,7 @@ static int on_session_end(sink *s, line *L, sqlite3_int64 event_id) {
     int turns = jm_get(d, L->data, "turns");
     (void)event_id;
     s->anchor_len = 0;
-    bind_session(s, st, 1, L);
+    bind_session(st, 1, L);
     bind_json(st, 2, d, jm_get(d, L->data, "labels"));
     bind_when(st, 3, L);
     bind_json(st, 5, d, L->data);
@@ -418,7 +422,7 @@ static int on_session_end(sink *s, line *L, sqlite3_int64 event_id) {
 static int on_step_start(sink *s, line *L, sqlite3_int64 event_id) {
     sqlite3_stmt *st = s->st[S_STEP_START];
     (void)event_id;
-    bind_session(s, st, 1, L);
+    bind_session(st, 1, L);
     bind_step(st, 2, L);
     bind_num(st, 3, &L->d, jm_get(&L->d, L->data, "turn_number"));
     bind_json(st, 4, &L->d, jm_get(&L->d, L->data, "metadata"));
@@ -429,7 +433,7 @@ static int on_step_start(sink *s, line *L, sqlite3_int64 event_id) {
 static int on_step_end(sink *s, line *L, sqlite3_int64 event_id) {
     sqlite3_stmt *st = s->st[S_STEP_END];
     (void)event_id;
-    bind_session(s, st, 1, L);
+    bind_session(st, 1, L);
     bind_step(st, 2, L);
     bind_when(st, 3, L);
     return run(s, S_STEP_END);
@@ -439,7 +443,7 @@ static int on_message(sink *s, line *L, sqlite3_int64 event_id) {
     sqlite3_stmt *st = s->st[S_MESSAGE];
     const jm_doc *d = &L->d;
     sqlite3_bind_int64(st, 1, event_id);
-    bind_session(s, st, 2, L);
+    bind_session(st, 2, L);
     bind_step(st, 3, L);
     bind_text(s, st, 4, d, jm_get(d, L->data, "role"));
     bind_text(s, st, 5, d, jm_get(d, L->data, "content_type"));
@@ -456,7 +460,7 @@ static int on_outcome_reward(sink *s, line *L, sqlite3_int64 event_id) {
     sqlite3_stmt *st = s->st[S_OUTCOME_REWARD];
     const jm_doc *d = &L->d;
     sqlite3_bind_int64(st, 1, event_id);
-    bind_session(s, st, 2, L);
+    bind_session(st, 2, L);
     bind_text(s, st, 3, d, jm_get(d, L->data, "objective_key"));
     bind_num(st, 4, d, jm_get(d, L->data, "total_reward"));
     bind_num(st, 5, d, jm_get(d, L->data, "achievements_count"));
@@ -470,7 +474,7 @@ static int on_event_reward(sink *s, line *L, sqlite3_int64 event_id) {
     sqlite3_stmt *st = s->st[S_EVENT_REWARD];
     const jm_doc *d = &L->d;
     sqlite3_bind_int64(st, 1, event_id);
-    bind_session(s, st, 2, L);
+    bind_session(st, 2, L);
     bind_step(st, 3, L);
     bind_text(s, st, 4, d, jm_get(d, L->data, "objective_key"));
     bind_num(st, 5, d, jm_get(d, L->data, "value"));
@@ -488,11 +492,10 @@ static int64_t floor_div(int64_t a, int64_t b) { return a / b - (a % b != 0 && a
  * start_unix_ns) when it is known, else through this event's own pair of timestamps. */
 static void load_anchor(sink *s, line *L) {
     sqlite3_stmt *st = s->st[S_ANCHOR];
-    const char *id;
-    size_t n;
-    str_of(s, &L->d, L->session, &id, &n);
+    const char *id = L->session_id;
+    size_t n = L->session_len;
     if (n == s->anchor_len && memcmp(id, s->anchor_of, n) == 0) return; /* cached */
-    bind_session(s, st, 1, L);
+    bind_session(st, 1, L);
     s->anchor_known = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_INTEGER &&
                       sqlite3_column_type(st, 1) == SQLITE_INTEGER;
     s->anchor_mono_ns = s->anchor_known ? sqlite3_column_int64(st, 0) : 0;
@@ -512,7 +515,7 @@ static int wall_us(sink *s, line *L, int64_t t_ns, int64_t *out) {
 
 static int turn_step_row(sink *s, line *L, int64_t turn, const int64_t t[4], const int has[4]) {
     sqlite3_stmt *st = s->st[S_TURN_STEP];
-    bind_session(s, st, 1, L);
+    bind_session(st, 1, L);
     bind_step(st, 2, L);
     sqlite3_bind_int64(st, 3, turn);
     for (int k = 0; k < 4; k++) bind_opt_i64(st, 4 + k, has[k], t[k]);
@@ -530,7 +533,7 @@ static int64_t errors_total(const jm_doc *d, int errors) {
 static int turn_row(sink *s, line *L, int64_t turn, const int64_t t[4], const int has[4]) {
     sqlite3_stmt *st = s->st[S_TURN];
     const jm_doc *d = &L->d;
-    bind_session(s, st, 1, L);
+    bind_session(st, 1, L);
     sqlite3_bind_int64(st, 2, turn);
     bind_step(st, 3, L);
     bind_opt_i64(st, 4, has[1], t[1]);
@@ -562,7 +565,7 @@ static int tool_call_rows(sink *s, line *L, int64_t turn) {
     for (uint32_t i = (uint32_t)calls + 1; i < d->tok[calls].next; i = d->tok[i].next, idx++) {
         sqlite3_stmt *st = s->st[S_TOOL_CALL];
         int c = (int)i;
-        bind_session(s, st, 1, L);
+        bind_session(st, 1, L);
         sqlite3_bind_int64(st, 2, turn);
         bind_step(st, 3, L);
         sqlite3_bind_int(st, 4, idx);
@@ -628,7 +631,6 @@ static int is_str_or_null(const jm_doc *d, int i) {
 /* The envelope. NULL, or what is wrong with it. */
 static const char *read_envelope(sink *s, line *L) {
     const jm_doc *d = &L->d;
-    L->root = 0;
     if (d->tok[0].type != JM_OBJECT) return "not a JSON object";
     L->type = jm_get(d, 0, "event_type");
     if (!jm_is(d, L->type, JM_STRING) || d->tok[L->type].len == 0) return "no event_type";
@@ -642,7 +644,7 @@ static const char *read_envelope(sink *s, line *L) {
     if (!is_str_or_null(d, L->session) || !is_str_or_null(d, L->turn) || !is_str_or_null(d, L->correlation))
         return "session_id, turn_id or correlation_id is not a string or null";
     if (jm_is(d, L->session, JM_NULL)) L->session = -1;
-    (void)s;
+    if (L->session >= 0) str_of(s, d, L->session, &L->session_id, &L->session_len);
     return NULL;
 }
 
@@ -675,10 +677,9 @@ static const char *read_kind(sink *s, line *L, int *handler) {
 
 /* The session row exists (a stub until its session.start arrives), once per session per batch. */
 static int ensure_session(sink *s, line *L) {
-    if (L->session < 0) return SQLITE_OK;
-    const char *id;
-    size_t n;
-    str_of(s, &L->d, L->session, &id, &n);
+    if (!L->session_id) return SQLITE_OK;
+    const char *id = L->session_id;
+    size_t n = L->session_len;
     if (n == s->ensured_len && memcmp(id, s->ensured, n) == 0) return SQLITE_OK;
     sqlite3_bind_text(s->st[S_SESSION_STUB], 1, id, (int)n, SQLITE_STATIC);
     int rc = run(s, S_SESSION_STUB);
@@ -691,7 +692,7 @@ static int ensure_session(sink *s, line *L) {
 
 static int insert_event(sink *s, line *L, sqlite3_int64 *event_id) {
     sqlite3_stmt *st = s->st[S_EVENT];
-    bind_session(s, st, 1, L);
+    bind_session(st, 1, L);
     bind_text(s, st, 2, &L->d, L->type);
     bind_step(st, 3, L);
     bind_text(s, st, 4, &L->d, L->turn);
@@ -705,8 +706,8 @@ static int insert_event(sink *s, line *L, sqlite3_int64 *event_id) {
 
 static void bad_line(sink *s, const char *p, size_t n, uint32_t lineno, uint64_t sequence, const char *why) {
     if (++s->bad_in_batch > LOGGED_BAD_LINES_PER_BATCH) return;
-    logf_(s, VT_LOG_WARN, "sqlite_sink: line %u of batch %" PRIu64 " is not a valid event (%s), skipped: %.120s%s",
-          lineno, sequence, why, p, n > 120 ? "..." : "");
+    logf_(s, VT_LOG_WARN, "sqlite_sink: line %u of batch %" PRIu64 " is not a valid event (%s), skipped: %.*s%s",
+          lineno, sequence, why, (int)(n > 120 ? 120 : n), p, n > 120 ? "..." : ""); /* p: not NUL-terminated */
 }
 
 static int scratch_for(sink *s, size_t n) {
