@@ -41,3 +41,14 @@ test-trace-store-go: $(LIB) $(BUILD)/plugins/sqlite_sink.so
 	ln -sfn $(abspath examples-go) $(TRACE_GOPATH)/src/github.com/voicetelemetry/voicetelemetry-go
 	cd $(TRACE_GOPATH)/src/github.com/voicetelemetry/voicetelemetry-go/traces && \
 	    $(TRACE_GO_ENV) $(GO) vet . && $(TRACE_GO_ENV) $(GO) test -count=1 .
+
+# The plugin and its driver built with AddressSanitizer and UBSan, then the driver run (not part of
+# make test: it doubles the build; run it after changing the plugin or json_mini.h).
+.PHONY: test-trace-store-sanitize
+test-trace-store-sanitize: examples-c/plugins/sqlite_sink.c examples-c/plugins/json_mini.h
+	@mkdir -p $(TRACE_DIR)/asan
+	$(CC) -std=c99 -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fPIC -shared -fvisibility=hidden \
+	    -Iinclude -o $(TRACE_DIR)/asan/sqlite_sink.so examples-c/plugins/sqlite_sink.c -lsqlite3
+	$(CC) $(CWARN) -g -O1 -fsanitize=address,undefined -D_GNU_SOURCE -DSINK='"$(TRACE_DIR)/asan/sqlite_sink.so"' \
+	    -Iinclude -Itests/c -o $(TRACE_DIR)/asan/test_sqlite_sink tests/trace_store/test_sqlite_sink.c -ldl -lsqlite3
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 $(TRACE_DIR)/asan/test_sqlite_sink

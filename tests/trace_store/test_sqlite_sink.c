@@ -16,7 +16,9 @@
 #include "check.h"
 #include "host.h"
 
-#define SINK "build/plugins/sqlite_sink.so"
+#ifndef SINK
+#define SINK "build/plugins/sqlite_sink.so" /* (-DSINK=... for a sanitizer build) */
+#endif
 #define MS 1000000ull
 #define SEC 1000000000ull
 #define START_NS SEC                          /* the sessions' media clock starts at 1 s */
@@ -417,6 +419,48 @@ TEST(every_kind_of_bad_line_is_skipped_and_counted) {
     sqlite3_close(db);
 }
 
+TEST(mutated_lines_are_stored_or_counted) {
+    test_host h;
+    static batch seed, one;
+    static char line[8192];
+    const char *path = tmp("mutated.db");
+    seed.n = 0;
+    seed_batch1(&seed);
+    seed_batch2(&seed);
+    size_t starts[64], n_lines = 0;
+    for (size_t i = 0; i < seed.n; i++)
+        if (i == 0 || seed.buf[i - 1] == '\n') starts[n_lines++] = i;
+    CHECK(host_open(&h, SINK, config_for(path)) == 0);
+    uint32_t rng = 12345u;
+    const int rounds = 3000;
+    for (int r = 0; r < rounds; r++) {
+        rng = rng * 1103515245u + 12345u;
+        size_t k = (rng >> 8) % n_lines, end = k + 1 < n_lines ? starts[k + 1] - 1 : seed.n - 1;
+        size_t len = end - starts[k];
+        memcpy(line, seed.buf + starts[k], len);
+        for (int m = 0; m < 1 + (int)(rng % 3); m++) { /* 1-3 bytes replaced by "interesting" ones */
+            static const char pick[] = "{}[]\":,\\0-9eE.\x01\x80\xc3\xff u";
+            rng = rng * 1103515245u + 12345u;
+            line[(rng >> 4) % len] = pick[(rng >> 16) % (sizeof pick - 1)];
+        }
+        line[len] = '\n';
+        memcpy(one.buf, line, len + 1);
+        one.buf[len + 1] = 0;
+        one.n = len + 1;
+        if (host_write(&h, one.buf) != VT_SINK_OK) break;
+    }
+    uint64_t drops = h.drops, sequence = h.sequence;
+    host_close(&h);
+    sqlite3 *db = db_open(path);
+    CHECK_EQ_U64(sequence, rounds);
+    CHECK_EQ_U64(qi(db, "SELECT count(*) FROM events") + drops, rounds); /* each line stored or counted */
+    CHECK(drops > 100 && drops < rounds);
+    CHECK_SAME(q(db, "SELECT events || '|' || malformed FROM writers"),
+               q(db, "SELECT (SELECT count(*) FROM events) || '|' || %llu", (unsigned long long)drops));
+    CHECK_SAME(q(db, "PRAGMA integrity_check"), "ok");
+    sqlite3_close(db);
+}
+
 /* ---- retries ------------------------------------------------------------------------------------- */
 
 static void small_batch(batch *b, const char *session, int first, int n) {
@@ -809,6 +853,7 @@ int main(void) {
     RUN(turn_wall_clock_without_an_anchor_comes_from_its_event);
     RUN(escaped_text_is_stored_decoded);
     RUN(every_kind_of_bad_line_is_skipped_and_counted);
+    RUN(mutated_lines_are_stored_or_counted);
     RUN(retried_batch_is_not_inserted_twice);
     RUN(busy_database_answers_retry_then_stores_once);
     RUN(full_database_answers_retry_and_keeps_what_was_committed);
