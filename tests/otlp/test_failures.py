@@ -27,12 +27,15 @@ def test_503_twice_then_200_each_span_once(so, receiver, tmp_path):
         play(SCENARIOS / "cascaded.txt")
         vt.flush_events(10.0)
         ps = p.stats()
-    assert traces_statuses(receiver) == [503, 503, 200]
+    # the call's events may reach the plugin in one batch or two (one request each, sent in order)
+    statuses = traces_statuses(receiver)
+    assert statuses[:3] == [503, 503, 200] and set(statuses[3:]) <= {200}, statuses
     ids = span_ids(receiver)
     assert len(ids) == len(set(ids)) == CASCADED_SPANS
     st = read_stats(tmp_path / "otlp-stats.json")
+    n = len(statuses)
     assert st["spans"] == {"created": 10, "exported": 10, "rejected": 0, "dropped": 0, "pending": 0,
-                           "requests": 3, "requests_ok": 1, "requests_failed": 2, "retries": 2}
+                           "requests": n, "requests_ok": n - 2, "requests_failed": 2, "retries": 2}
     assert st["events"]["lost"] == 0 and ps.plugin_reported_drops == 0 and ps.dropped == 0
 
 
@@ -42,20 +45,21 @@ def test_429_retry_after_is_honoured(so, receiver, tmp_path):
         play(SCENARIOS / "cascaded.txt")
         vt.flush_events(10.0)
     reqs = receiver.traces_requests()
-    assert [q.status for q in reqs] == [429, 200]
+    assert [q.status for q in reqs][:2] == [429, 200] and {q.status for q in reqs[2:]} <= {200}
     gap = reqs[1].t - reqs[0].t
     assert 1.0 <= gap < 2.5, gap  # not the 50 ms first backoff: the one second the receiver asked for
     assert len(span_ids(receiver)) == CASCADED_SPANS
 
 
 def test_400_is_dropped_counted_not_retried(so, receiver, tmp_path):
-    receiver.script["/v1/traces"] = [Reply(400)]
+    receiver.default = Reply(400)  # every request (the call may come in one batch or two)
     with otlp_plugin(so, receiver.endpoint, tmp_path, metrics=False) as p:
         play(SCENARIOS / "cascaded.txt")
         vt.flush_events(10.0)
         time.sleep(0.3)  # a retry would come within 50 ms
         ps = p.stats()
-    assert traces_statuses(receiver) == [400]
+    statuses = traces_statuses(receiver)
+    assert set(statuses) == {400} and len(statuses) == read_stats(tmp_path / "otlp-stats.json")["spans"]["requests"]
     st = read_stats(tmp_path / "otlp-stats.json")
     assert st["spans"]["created"] == st["spans"]["dropped"] == CASCADED_SPANS
     assert st["spans"]["exported"] == 0 and st["spans"]["retries"] == 0 and st["spans"]["pending"] == 0
