@@ -103,9 +103,11 @@ static const char *const MIGRATIONS[SCHEMA_VERSION] = {
     " last_sequence INTEGER NOT NULL DEFAULT 0, batches INTEGER NOT NULL DEFAULT 0,"
     " events INTEGER NOT NULL DEFAULT 0, malformed INTEGER NOT NULL DEFAULT 0,"
     " updated_unix_us INTEGER);",
-    /* 1 -> 2: the barge-in latency as a column (filled from the stored records), and an index
-     * for per-provider latency queries */
+    /* 1 -> 2: the barge-in latency as a column (filled from the stored records), an index for
+     * per-provider latency queries, the session's clock and trace id (session.start since 1.1) */
     "ALTER TABLE turns ADD COLUMN barge_in_latency_ns INTEGER;"
+    "ALTER TABLE sessions ADD COLUMN clock TEXT;"
+    "ALTER TABLE sessions ADD COLUMN trace_id TEXT;"
     "UPDATE turns SET barge_in_latency_ns = json_extract(record, '$.interruption.barge_in_latency_ns');"
     "CREATE INDEX turns_llm_provider ON turns(llm_provider, e2e_ns);",
 };
@@ -175,9 +177,11 @@ static const char *const STATEMENTS[S_COUNT] = {
     [S_SESSION_STUB] = "INSERT OR IGNORE INTO sessions (session_id) VALUES (?1)",
     [S_SESSION_START] =
         "INSERT INTO sessions (session_id, labels, metadata, text_policy, start_us, start_unix_us,"
-        " start_ns, start_unix_ns) VALUES (?1, ?2, ?3, ?4, ?5, COALESCE(?6, ?8 / 1000), ?7, ?8)"
+        " start_ns, start_unix_ns, clock, trace_id)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, COALESCE(?6, ?8 / 1000), ?7, ?8, ?9, ?10)"
         " ON CONFLICT (session_id) DO UPDATE SET labels = excluded.labels,"
         " metadata = excluded.metadata, text_policy = excluded.text_policy,"
+        " clock = excluded.clock, trace_id = excluded.trace_id,"
         " start_us = excluded.start_us, start_unix_us = excluded.start_unix_us,"
         " start_ns = excluded.start_ns, start_unix_ns = excluded.start_unix_ns",
     [S_SESSION_END] =
@@ -394,6 +398,8 @@ static int on_session_start(sink *s, line *L, sqlite3_int64 event_id) {
     bind_when(st, 5, L);
     bind_num(st, 7, d, jm_get(d, L->data, "start_ns"));
     bind_num(st, 8, d, jm_get(d, L->data, "start_unix_ns"));
+    bind_text(s, st, 9, d, jm_get(d, L->data, "clock"));
+    bind_text(s, st, 10, d, jm_get(d, L->data, "trace_id"));
     return run(s, S_SESSION_START);
 }
 

@@ -10,10 +10,10 @@ type scanner interface{ Scan(dest ...any) error }
 // scanSession reads sessionColumns (and final_snapshot when withSnapshot).
 func scanSession(r scanner, withSnapshot bool) (*SessionInfo, json.RawMessage, error) {
 	var info SessionInfo
-	var labels, metadata, policy, snapshot nStr
+	var labels, metadata, policy, clock, traceID, snapshot nStr
 	var start, startUnix, end, endUnix, turns, interrupted, interruptions, tokens nInt
 	var uptime nReal
-	dest := []any{&info.SessionID, &labels, &metadata, &policy, &start, &startUnix, &end, &endUnix, &uptime,
+	dest := []any{&info.SessionID, &labels, &metadata, &policy, &clock, &traceID, &start, &startUnix, &end, &endUnix, &uptime,
 		&turns, &interrupted, &interruptions, &tokens}
 	if withSnapshot {
 		dest = append(dest, &snapshot)
@@ -27,7 +27,7 @@ func scanSession(r scanner, withSnapshot bool) (*SessionInfo, json.RawMessage, e
 			return nil, nil, err
 		}
 	}
-	info.Metadata, info.TextPolicy = metadata.raw(), policy.p()
+	info.Metadata, info.TextPolicy, info.Clock, info.TraceID = metadata.raw(), policy.p(), clock.p(), traceID.p()
 	info.StartUs, info.StartUnixUs, info.EndUs, info.EndUnixUs = start.p(), startUnix.p(), end.p(), endUnix.p()
 	info.UptimeSecs, info.TurnCount, info.TurnsInterrupted = uptime.p(), turns.p(), interrupted.p()
 	info.Interruptions, info.TokensTotal = interruptions.p(), tokens.p()

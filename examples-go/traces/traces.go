@@ -65,6 +65,10 @@ func (s *Store) check() error {
 		return fmt.Errorf("traces: %q has trace schema version %d, newer than this package's %d", s.path, version,
 			SchemaVersion)
 	}
+	if version < SchemaVersion {
+		return fmt.Errorf("traces: %q has trace schema version %d: load sqlite_sink.so on it once to migrate it to %d",
+			s.path, version, SchemaVersion)
+	}
 	return nil
 }
 
@@ -125,7 +129,7 @@ type Filter struct {
 	Limit        int
 }
 
-const sessionColumns = "session_id, labels, metadata, text_policy, start_us, start_unix_us, end_us, end_unix_us," +
+const sessionColumns = "session_id, labels, metadata, text_policy, clock, trace_id, start_us, start_unix_us, end_us, end_unix_us," +
 	" uptime_secs, turn_count, turns_interrupted, interruptions, tokens_total"
 
 // Sessions lists sessions, most recent first.

@@ -13,6 +13,8 @@ type SessionInfo struct {
 	Labels           map[string]string
 	Metadata         json.RawMessage
 	TextPolicy       *string
+	Clock            *string // "monotonic" or "media": the clock of the *Us times
+	TraceID          *string // the session's OpenTelemetry trace id
 	StartUs          *int64
 	StartUnixUs      *int64
 	EndUs            *int64

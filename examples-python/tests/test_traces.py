@@ -255,6 +255,15 @@ def test_refuses_what_is_not_a_trace_store(tmp_path):
     sqlite3.connect(other).execute("CREATE TABLE t (x)").connection.close()
     with pytest.raises(ValueError, match=r"is not a voicetelemetry trace store \(application_id 0\)"):
         TraceStore(other)
+    for version, message in ((1, "has trace schema version 1: load sqlite_sink.so on it once to migrate it to 2"),
+                             (3, "has trace schema version 3, newer than this module's 2")):
+        db = tmp_path / f"v{version}.db"
+        con = sqlite3.connect(db)
+        con.executescript((REPO / "tests" / "trace_store" / "schema_v1.sql").read_text())
+        con.executescript(f"PRAGMA application_id = {0x76745472}; PRAGMA user_version = {version};")
+        con.close()
+        with pytest.raises(ValueError, match=re.escape(message)):
+            TraceStore(db)
     text = tmp_path / "notes.txt"
     text.write_text("not a database at all, just some notes that are long enough\n" * 4)
     with pytest.raises(ValueError, match="is not an SQLite database"):

@@ -184,12 +184,15 @@ class Step:
 
 @dataclass
 class SessionInfo:
-    """A row of ``sessions``. Times: ``*_us`` on the session's clock, ``*_unix_us`` wall clock."""
+    """A row of ``sessions``. Times: ``*_us`` on the session's clock (``clock``: "monotonic" or
+    "media"), ``*_unix_us`` on the wall clock. ``trace_id``: the session's OpenTelemetry trace id."""
 
     session_id: str
     labels: Dict[str, str]
     metadata: Any
     text_policy: Optional[str]
+    clock: Optional[str]
+    trace_id: Optional[str]
     start_us: Optional[int]
     start_unix_us: Optional[int]
     end_us: Optional[int]
@@ -241,7 +244,7 @@ def _unix_us(t: Timestamp) -> int:
     return int(round(float(t) * 1_000_000))
 
 
-_SESSION_COLUMNS = ("session_id, labels, metadata, text_policy, start_us, start_unix_us, end_us, end_unix_us,"
+_SESSION_COLUMNS = ("session_id, labels, metadata, text_policy, clock, trace_id, start_us, start_unix_us, end_us, end_unix_us,"
                     " uptime_secs, turn_count, turns_interrupted, interruptions, tokens_total")
 
 
@@ -287,6 +290,9 @@ class TraceStore:
         if version > SCHEMA_VERSION:
             raise ValueError(f"{self.path!r} has trace schema version {version}, newer than this module's "
                              f"{SCHEMA_VERSION}: use a newer voicetelemetry")
+        if version < SCHEMA_VERSION:
+            raise ValueError(f"{self.path!r} has trace schema version {version}: load sqlite_sink.so on it once "
+                             f"to migrate it to {SCHEMA_VERSION}")
 
     def close(self) -> None:
         self._db.close()

@@ -186,8 +186,9 @@ static const turn_spec SEED_TURNS[3] = {
 /* Batch 1: the session starts with metadata; turn 1 with its two messages and an event reward. */
 static void seed_batch1(batch *b) {
     add(b, SEED, "session.start", NULL, START_NS,
-        "{\"labels\":%s,\"text_policy\":\"include\",\"metadata\":{\"customer\":\"c-17\",\"experiment\":\"A\"},"
-        "\"start_ns\":%llu,\"start_unix_ns\":%lld}", LABELS, (unsigned long long)START_NS, (long long)WALL0_NS);
+        "{\"labels\":%s,\"text_policy\":\"include\",\"clock\":\"media\",\"start_ns\":%llu,\"start_unix_ns\":%lld,"
+        "\"trace_id\":\"4bf92f3577b34da6a3ce929d0e0e4736\",\"parent_span_id\":null,"
+        "\"metadata\":{\"customer\":\"c-17\",\"experiment\":\"A\"}}", LABELS, (unsigned long long)START_NS, (long long)WALL0_NS);
     add(b, SEED, "message", NULL, 2100 * MS,
         "{\"role\":\"user\",\"step_id\":\"turn-1\",\"content_type\":\"text\",\"content\":\"Where is my \\\"order\\\"?\","
         "\"chars\":20,\"redacted\":false,\"truncated\":false,\"metadata\":{}}");
@@ -257,7 +258,8 @@ TEST(seed_flow_session_and_steps) {
                        " FROM sessions WHERE session_id = 'seed-1'"),
                  "seed-1|" LABELS "|{\"customer\":\"c-17\",\"experiment\":\"A\"}|include|1000000|1764633600123456|"
                  "10000000|1764633609123456|3|1|1|1500");
-    CHECK_SAME(q(db, "SELECT json_extract(final_snapshot, '$.response_count') FROM sessions WHERE session_id = 'seed-1'"), "3");
+    CHECK_SAME(q(db, "SELECT json_extract(final_snapshot, '$.response_count') || '|' || clock || '|' || trace_id"
+                       " FROM sessions WHERE session_id = 'seed-1'"), "3|media|4bf92f3577b34da6a3ce929d0e0e4736");
     CHECK_SAME(q(db, "SELECT group_concat(session_id || ':' || ifnull(start_us, '-') || ':' || ifnull(labels, '-'), ',')"
                        " FROM (SELECT * FROM sessions ORDER BY session_id)"),
                  "late-only:-:-,seed-1:1000000:" LABELS);
