@@ -838,6 +838,46 @@ TEST(reader_process_queries_while_the_sink_writes) {
     for (int i = 0; i < 2; i++) close(go[i]), close(done[i]), close(out[i]);
 }
 
+/* ---- two writing processes on one file (e.g. a pre-forked server, one sink per worker) ------------- */
+
+#define WRITER_BATCHES 60
+
+static void writer_process(const char *path, int id) {
+    test_host h;
+    static batch b;
+    char config[1200], session[32];
+    snprintf(config, sizeof config, "{\"path\":\"%s\",\"busy_timeout_ms\":10000}", path);
+    if (host_open(&h, SINK, config) != 0) _exit(20);
+    snprintf(session, sizeof session, "worker-%d", id);
+    for (int i = 0; i < WRITER_BATCHES; i++) {
+        small_batch(&b, session, 10 * i, 10);
+        if (host_write(&h, b.buf) != VT_SINK_OK) _exit(21);
+    }
+    host_close(&h);
+    _exit(0);
+}
+
+TEST(two_processes_write_one_file) {
+    const char *path = tmp("workers.db");
+    test_host h;
+    CHECK(host_open(&h, SINK, config_for(path)) == 0); /* creates the file and its schema first */
+    host_close(&h);
+    pid_t pids[2];
+    for (int i = 0; i < 2; i++)
+        if ((pids[i] = fork()) == 0) writer_process(path, i);
+    for (int i = 0; i < 2; i++) {
+        int status = 0;
+        waitpid(pids[i], &status, 0);
+        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    sqlite3 *db = db_open(path);
+    CHECK_SAME(q(db, "SELECT group_concat(session_id || '=' || n, ',') FROM (SELECT session_id, count(*) AS n"
+                     " FROM events GROUP BY session_id ORDER BY session_id)"), "worker-0=600,worker-1=600");
+    CHECK_SAME(q(db, "SELECT group_concat(last_sequence, ',') FROM writers WHERE batches > 0"), "60,60");
+    CHECK_SAME(q(db, "PRAGMA integrity_check"), "ok");
+    sqlite3_close(db);
+}
+
 int main(void) {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/vt-trace-test-XXXXXX");
     if (!mkdtemp(tmpdir)) {
@@ -865,6 +905,7 @@ int main(void) {
     RUN(v1_file_is_migrated_to_v2);
     RUN(sigkill_mid_stream_loses_no_acknowledged_batch);
     RUN(reader_process_queries_while_the_sink_writes);
+    RUN(two_processes_write_one_file);
     char cmd[700];
     snprintf(cmd, sizeof cmd, "chmod -R u+w '%s' && rm -rf '%s'", tmpdir, tmpdir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);
