@@ -89,6 +89,21 @@ def test_anchor_from_envelope_unix_time(receiver, tmp_path):
     assert by["voice_session"].end_time_unix_nano == 5_000_000_000 + off
 
 
+def test_trace_id_from_the_core(receiver, tmp_path):
+    """session.start's trace_id (the id the core shows in the snapshot) is the trace's when there is no
+    traceparent; an invalid one is replaced by a random id."""
+    h = host(receiver, tmp_path)
+    try:
+        h.write([start_event("t1", 1_000, trace_id=TRACE), start_event("t2", 1_000, trace_id="xyz"),
+                 envelope("session.end", "t1", 2_000, {}), envelope("session.end", "t2", 2_000, {})])
+        h.flush()
+    finally:
+        h.shutdown()
+    roots = {attrs(s)["gen_ai.conversation.id"]: s for _, s in receiver.spans()}
+    assert roots["t1"].trace_id.hex() == TRACE and roots["t1"].parent_span_id == b""
+    assert roots["t2"].trace_id.hex() not in (TRACE, "0" * 32) and len(roots["t2"].trace_id) == 16
+
+
 def test_anchor_from_own_clocks_and_bad_traceparent(receiver, tmp_path):
     h = host(receiver, tmp_path)
     try:

@@ -238,7 +238,9 @@ static session_state *session_begin(otlp *o, const event *ev, int seen) {
     s->start_seen = seen;
     if (!seen || json_str(d, json_get(d, ev->data, "traceparent"), tp, sizeof tp) < 0 || parse_traceparent(tp, s) != 0) {
         s->has_parent = 0;
-        if (getrandom(s->trace_id, 16, 0) != 16) rand_bytes(o, s->trace_id, 16);
+        /* the core's own trace id for the session (as its snapshot shows it), else 16 random bytes */
+        if (json_str(d, json_get(d, ev->data, "trace_id"), tp, sizeof tp) != 32 || parse_hex(tp, s->trace_id, 16) != 0)
+            if (getrandom(s->trace_id, 16, 0) != 16) rand_bytes(o, s->trace_id, 16);
     }
     rand_bytes(o, s->span_id, 8);
     s->start_ns = json_get_i64(d, ev->data, "start_ns", &ok);
