@@ -78,12 +78,18 @@ def test_anchor_from_envelope_unix_time(receiver, tmp_path):
     try:
         h.write([envelope("session.start", "c2", 1_000, {"labels": {}}, unix_us=unix0),
                  envelope("turn.complete", "c2", 4_000_000, record(), unix_us=unix0 + 3_999_000),
-                 envelope("session.end", "c2", 5_000_000, {}, unix_us=unix0 + 4_999_000)])
+                 envelope("session.end", "c2", 5_000_000, {}, unix_us=unix0 + 4_999_000),
+                 envelope("session.start", "c3", 1_000, {}, unix_us=unix0),
+                 envelope("session.end", "c3", 9_000_000, {"end_ns": 6_000_000_000}, unix_us=unix0 + 8_999_000)])
         h.flush()
     finally:
         h.shutdown()
-    by = spans_by_name(receiver)
+    by = {(s.name, attrs(s).get("gen_ai.conversation.id")): s for _, s in receiver.spans()}
+    by["voice_session"] = by[("voice_session", "c2")]
+    by["invoke_agent"] = by[("invoke_agent", "c2")]
     off = (unix0 - 1_000) * 1000
+    # the session's own end time (data end_ns, session clock) wins over the envelope's
+    assert by[("voice_session", "c3")].end_time_unix_nano == 6_000_000_000 + off
     assert by["voice_session"].start_time_unix_nano == 1_000_000 + off
     assert by["invoke_agent"].start_time_unix_nano == 2_000 * MS + off
     assert by["voice_session"].end_time_unix_nano == 5_000_000_000 + off

@@ -282,7 +282,9 @@ static void on_session_end(otlp *o, event *ev, uint64_t *spans) {
         if (!s) return;
         o->wst.sessions_untracked++;
     }
-    spans_session(o, s, ev->ts_ns, ev->d, ev->data, 0);
+    int ok;
+    int64_t end = json_get_i64(ev->d, ev->data, "end_ns", &ok); /* the session clock's end, when sent */
+    spans_session(o, s, ok ? end : ev->ts_ns, ev->d, ev->data, 0);
     (*spans)++;
     o->wst.sessions_ended++;
     sess_clear(o, s);
