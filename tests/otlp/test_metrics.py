@@ -193,3 +193,24 @@ def test_long_label_values_stay_valid_utf8(receiver):
     a = attrs(m.sum.data_points[0])
     assert a["k"] == "v" and long.startswith(a["name"]) and 1000 <= len(a["name"].encode()) < 1024
     assert m.description.startswith("X with ü") and len(m.description.encode()) < 1024
+
+
+def test_metrics_exports_are_skipped_while_the_queue_is_full(tmp_path):
+    """Receiver down: the first export fills the (64 KiB) queue; later ones are skipped, not piled up."""
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    series = "".join(f'app_big_total{{n="{i:05d}"}} {i}\n' for i in range(3000))
+    prom = "# HELP app_big_total Big.\n# TYPE app_big_total counter\n" + series
+    h = FakeHost(str(SO), {"endpoint": f"http://127.0.0.1:{port}", "traces": False, "metrics_interval_ms": 50,
+                           "max_queue_kib": 64, "compression": "none", "stats_path": str(tmp_path / "st.json")},
+                 prom=prom)
+    try:
+        st = wait_stats(tmp_path / "st.json", lambda st: st["metric_exports_skipped"] >= 4, 5.0)
+    finally:
+        h.shutdown(0.2)
+    st = read_stats(tmp_path / "st.json")
+    assert st["metric_exports"] == 1 and st["metric_exports_skipped"] >= 4
+    assert st["points"]["created"] == st["points"]["dropped"] == 3000 and st["points"]["pending"] == 0

@@ -375,7 +375,13 @@ static void *sender_main(void *arg) {
         int past = o->stop && now >= o->hard_deadline;
         if (o->cfg.metrics_on && !past &&
             (o->metrics_now || (o->cfg.metrics_interval_ms > 0 && now >= o->metrics_due))) {
-            do_metrics_locked(o);
+            if (o->queued_bytes < o->cfg.max_queue_bytes) {
+                do_metrics_locked(o);
+            } else { /* a full queue: skip this export (the next one carries the totals, or the deltas) */
+                o->metrics_now = 0;
+                o->metrics_due = now + (uint64_t)o->cfg.metrics_interval_ms * 1000000ull;
+                o->st.metric_exports_skipped++;
+            }
         } else if (o->stats_due && now >= o->stats_due) {
             o->stats_due = now + (uint64_t)o->cfg.stats_interval_ms * 1000000ull;
             pthread_mutex_unlock(&o->mu);

@@ -169,7 +169,7 @@ typedef struct stats {
     uint64_t requests_sent[2], requests_ok[2], requests_failed[2], retries[2];
     uint64_t events_lost;  /* reported with host->count_drop */
     uint64_t backpressure; /* write() answered RETRY because the queue was full */
-    uint64_t metric_exports;
+    uint64_t metric_exports, metric_exports_skipped;
     int64_t last_status;   /* last HTTP status (0: transport error) */
     char last_error[200];
 } stats;

@@ -53,13 +53,13 @@ static void stats_json(const stats *s, char *out, size_t cap) {
     size_t w = (size_t)snprintf(out, cap,
         "{\"events\":{\"seen\":%llu,\"used\":%llu,\"ignored\":%llu,\"bad\":%llu,\"lost\":%llu,"
         "\"host_dropped_before\":%llu},\"sessions\":{\"started\":%llu,\"ended\":%llu,\"evicted\":%llu,"
-        "\"untracked\":%llu},\"backpressure\":%llu,\"metric_exports\":%llu",
+        "\"untracked\":%llu},\"backpressure\":%llu,\"metric_exports\":%llu,\"metric_exports_skipped\":%llu",
         (unsigned long long)s->events_seen, (unsigned long long)s->events_used, (unsigned long long)s->events_ignored,
         (unsigned long long)s->events_bad, (unsigned long long)s->events_lost,
         (unsigned long long)s->host_dropped_before, (unsigned long long)s->sessions_started,
         (unsigned long long)s->sessions_ended, (unsigned long long)s->sessions_evicted,
         (unsigned long long)s->sessions_untracked, (unsigned long long)s->backpressure,
-        (unsigned long long)s->metric_exports);
+        (unsigned long long)s->metric_exports, (unsigned long long)s->metric_exports_skipped);
     for (int i = 0; i < 2 && w < cap; i++) {
         uint64_t done = s->items_exported[i] + s->items_rejected[i] + s->items_dropped[i];
         w += (size_t)snprintf(out + w, cap - w,
