@@ -197,6 +197,7 @@ static int find_v11(void) {
            v11.end_at;
 }
 
+#define SESSION_METADATA "{\"agent\":\"support-v3\",\"locale\":\"en-GB\"}"
 #define TOOL_RESULT "{\"order\":\"A-1\",\"eta_days\":2}"
 
 static void run_tracer_call(const char *path) {
@@ -209,6 +210,9 @@ static void run_tracer_call(const char *path) {
     cfg.n_labels = 1;
     cfg.start_t_ns = SEC;
     cfg.text_policy = VT_TEXT_INCLUDE;
+#ifdef VT_MAX_METADATA_BYTES /* a header with session metadata (1.1) */
+    cfg.metadata_json = SESSION_METADATA;
+#endif
     vt_session s = 0;
     char config[1024];
     snprintf(config, sizeof config, "{\"path\":\"%s\"}", path);
@@ -249,6 +253,9 @@ TEST(the_library_trace_calls_land_in_the_tables) {
     CHECK_SAME(q(db, "SELECT session_id || '|' || clock || '|' || length(trace_id) || '|' || start_us || '|' || end_us ||"
                      " '|' || (end_unix_us - start_unix_us) || '|' || turn_count || '|' || interruptions FROM sessions"),
                "tracer-1|monotonic|32|1000000|10000000|9000000|3|1");
+#ifdef VT_MAX_METADATA_BYTES
+    CHECK_SAME(q(db, "SELECT metadata FROM sessions"), SESSION_METADATA);
+#endif
     CHECK_SAME(q(db, "SELECT group_concat(r, ';') FROM (SELECT step_id || '|' || kind || '|' ||"
                      " ifnull(turn_number, '-') || '|' || start_us || '|' || end_us || '|' || ifnull(metadata, '-') AS r"
                      " FROM steps ORDER BY start_us)"),
