@@ -283,3 +283,19 @@ def test_mutated_lines_never_break_the_plugin(receiver, tmp_path):
     assert e["seen"] == 402 and e["used"] + e["ignored"] + e["bad"] == 402 and e["bad"] > 100
     assert st["spans"]["created"] == st["spans"]["exported"] > 0
     assert any(s.name == "voice_session" and attrs(s)["gen_ai.conversation.id"] == "after" for _, s in receiver.spans())
+
+
+def test_genai_duration_of_a_failed_call_has_error_type(receiver, tmp_path):
+    h = host(receiver, tmp_path, metrics=True, metrics_interval_ms=0)
+    llm = {"provider": "p", "model": "m", "start_ns": 1, "first_token_ns": 2, "end_ns": 500_000_001, "ttft_ns": 1,
+           "duration_ns": 500_000_000}
+    try:
+        h.write([envelope("turn.complete", "g1", 1, record(llm=llm, errors={"llm": 2})),
+                 envelope("turn.complete", "g1", 2, record(turn_id=2, llm=llm))])
+        h.flush()
+    finally:
+        h.shutdown()
+    m = next(m for m in receiver.metric_requests()[-1].resource_metrics[0].scope_metrics[0].metrics
+             if m.name == "gen_ai.client.operation.duration")
+    got = sorted((attrs(p).get("error.type", ""), p.count, p.sum) for p in m.histogram.data_points)
+    assert got == [("", 1, 0.5), ("_OTHER", 1, 0.5)]

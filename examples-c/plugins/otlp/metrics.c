@@ -47,7 +47,7 @@ typedef struct prev {
 
 typedef struct genai_series {
     int metric;        /* index into GENAI */
-    char attrs[4][128]; /* operation, provider, model, token type */
+    char attrs[4][128]; /* operation, provider, model, token type (tokens) or error.type (duration) */
     uint64_t counts[20];
     uint64_t count;
     double sum, min, max;
@@ -161,8 +161,11 @@ void genai_observe_turn(otlp *o, const jdoc *d, uint32_t rec) {
         uint32_t st = json_get(d, rec, STAGE[i]);
         text_of(d, st, "provider", prov[i], sizeof prov[i]);
         text_of(d, st, "model", model[i], sizeof model[i]);
-        int64_t dur = json_get_i64(d, st, "duration_ns", &ok);
-        if (ok) genai_add(o->genai, G_DURATION, OP[i], prov[i], model[i], NULL, (double)dur / 1e9);
+        int failed;
+        int64_t nerr = json_get_i64(d, json_get(d, rec, "errors"), STAGE[i], &failed);
+        int64_t dur = json_get_i64(d, st, "duration_ns", &ok); /* error.type: the errors are not classified */
+        if (ok) genai_add(o->genai, G_DURATION, OP[i], prov[i], model[i], failed && nerr > 0 ? "_OTHER" : NULL,
+                          (double)dur / 1e9);
         int64_t ttft = json_get_i64(d, st, i == 0 ? "ttft_ns" : "ttfa_ns", &ok);
         if (ok) genai_add(o->genai, G_TTFT, OP[i], prov[i], model[i], NULL, (double)ttft / 1e9);
     }
@@ -481,14 +484,14 @@ int prom_to_otlp(otlp *o, enc *e, const char *text, size_t len, uint64_t now, ui
 /* ---- GenAI metrics ------------------------------------------------------------------------------------ */
 
 static void genai_point(mctx *m, const genai_series *s, uint64_t start) {
-    static const char *const KEYS[4] = {"gen_ai.operation.name", "gen_ai.provider.name", "gen_ai.request.model",
-                                        "gen_ai.token.type"};
+    const char *keys[4] = {"gen_ai.operation.name", "gen_ai.provider.name", "gen_ai.request.model",
+                           s->metric == G_TOKENS ? "gen_ai.token.type" : "error.type"};
     const gmetric *g = &GENAI[s->metric];
     enc *e = m->e;
     enc_msg_begin(e, 1, NULL);
     enc_arr_begin(e, 9, "attributes");
     for (int i = 0; i < 4; i++)
-        if (s->attrs[i][0]) kv_cstr(e, 9, KEYS[i], s->attrs[i]);
+        if (s->attrs[i][0]) kv_cstr(e, 9, keys[i], s->attrs[i]);
     enc_arr_end(e);
     enc_fixed64(e, 2, "startTimeUnixNano", start);
     enc_fixed64(e, 3, "timeUnixNano", m->now);
