@@ -26,7 +26,10 @@ def of_session(spans, sid):
 
 
 def session_end(events, sid):
-    return next(e for e in events if e["event_type"] == "session.end" and e["session_id"] == sid)["timestamp_us"] * 1000
+    """The root's end on the session clock: session.end's data end_ns when the core sends it, else its
+    envelope time."""
+    end = next(e for e in events if e["event_type"] == "session.end" and e["session_id"] == sid)
+    return end["data"].get("end_ns", end["timestamp_us"] * 1000)
 
 
 CASCADED_TREE = [
