@@ -31,6 +31,7 @@ $(TRACE_DIR)/test_trace_e2e: tests/trace_store/test_trace_e2e.c tests/c/check.h 
 test-trace-store: test-trace-store-c test-trace-store-python test-trace-store-go
 
 test-trace-store-c: $(TRACE_TESTS) $(BUILD)/plugins/sqlite_sink.so
+	test "$$(nm -D --defined-only $(BUILD)/plugins/sqlite_sink.so | awk '{print $$3}')" = voicetelemetry_sink_plugin_v1
 	tests/c/run_all.sh $(TRACE_TESTS)
 
 test-trace-store-python: $(LIB) $(BUILD)/plugins/sqlite_sink.so
