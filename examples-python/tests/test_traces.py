@@ -300,6 +300,11 @@ S stt  E end of utterance  L llm first token  T tts first byte  R realtime  . re
    2    620 ms |{"S" * 12}{"E" * 10}{"L" * 30}{"T" * 9}{"." * 1}
    3    550 ms |{"S" * 9}{"E" * 11}{"L" * 25}{"T" * 7}{"." * 3}
 
+conversation (seconds since the start, step, role, content):
+   +1.100  turn-1    user       Where is my order?
+   +1.550  turn-1    assistant  Let me check.
+   +3.955  lookup    tool       {{"order":"A-1","eta_days":2}}
+
 4 steps   3 messages   13 events   outcome resolution=0.75   reward helpfulness=0.5 (turn-1)
 """
 

@@ -524,6 +524,7 @@ def format_session(trace: SessionTrace, columns: int) -> str:
         width = max(10, columns - 16)
         for t in trace.turns:
             lines.append(f"{t.turn_number:>4} {_ms(t.e2e_ns):>6} ms |{waterfall(t.breakdown_ns, scale, width)}")
+    lines += _conversation(trace, columns)
     extra = [f"{len(trace.steps)} steps", f"{len(trace.messages)} messages", f"{len(trace.events)} events"]
     extra += [f"outcome {w.objective_key}={w.total_reward:g}" for w in trace.outcome_rewards
               if w.total_reward is not None]
@@ -531,6 +532,25 @@ def format_session(trace: SessionTrace, columns: int) -> str:
               if w.value is not None]
     lines += ["", "   ".join(extra)]
     return "\n".join(lines) + "\n"
+
+
+def _conversation(trace: SessionTrace, columns: int) -> List[str]:
+    """The session's messages in order: time since the start, step, role and content (one line each)."""
+    if not trace.messages:
+        return []
+    out = ["", "conversation (seconds since the start, step, role, content):"]
+    for m in trace.messages:
+        when = "-" if m.t_us is None or trace.start_us is None else f"{(m.t_us - trace.start_us) / 1e6:+.3f}"
+        if m.content is None:
+            text = f"[redacted, {m.chars} chars]" if m.redacted else "-"
+        elif isinstance(m.content, str):
+            text = m.content.replace("\n", " ")
+        else:
+            text = json.dumps(m.content, separators=(",", ":"))
+        head = f"{when:>9}  {m.step_id or '-':<8}  {m.role:<9}  "
+        room = max(10, columns - len(head))
+        out.append(head + (text if len(text) <= room else text[:room - 3] + "..."))
+    return out
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
