@@ -249,7 +249,6 @@ typedef struct sink {
     char writer_id[40];
     uint64_t last_sequence;    /* last batch committed by this writer */
     int sequence_unknown;      /* a COMMIT failed: re-read last_sequence before the next batch */
-    int careful;               /* this attempt isolates each line in a savepoint */
     uint64_t bad_in_batch;
     char anchor_of[512];       /* the session whose clock anchor is cached (anchor_len 0: none) */
     size_t anchor_len;
