@@ -463,6 +463,30 @@ TEST(mutated_lines_are_stored_or_counted) {
     sqlite3_close(db);
 }
 
+TEST(a_row_the_schema_refuses_costs_only_its_line) {
+    test_host h;
+    static batch b;
+    const char *path = tmp("poison.db");
+    CHECK(host_open(&h, SINK, config_for(path)) == 0);
+    sqlite3 *db = db_open(path); /* a rule of the site's own: a trigger that refuses some rows */
+    CHECK_SAME(q(db, "CREATE TRIGGER no_poison BEFORE INSERT ON messages WHEN NEW.content = 'poison'"
+                     " BEGIN SELECT RAISE(ABORT, 'poison message refused'); END"), "(no row)");
+    b.n = 0;
+    for (int i = 0; i < 5; i++)
+        add(&b, "poison-1", "message", NULL, (uint64_t)(i + 1) * SEC,
+            "{\"role\":\"user\",\"step_id\":null,\"content_type\":\"text\",\"content\":\"%s\",\"chars\":6}",
+            i == 2 ? "poison" : "fine");
+    CHECK_EQ_U64(host_write(&h, b.buf), VT_SINK_OK);
+    CHECK_EQ_U64(h.drops, 1);
+    CHECK_CONTAINS(h.logs, "line 3 of batch 1 is not a valid event (poison message refused)");
+    CHECK_SAME(q(db, "SELECT group_concat(t_us, ',') FROM (SELECT t_us FROM events ORDER BY id)"),
+               "1000000,2000000,4000000,5000000"); /* its events row went with it */
+    CHECK_SAME(q(db, "SELECT count(*) || '|' || group_concat(DISTINCT content) FROM messages"), "4|fine");
+    CHECK_SAME(q(db, "SELECT last_sequence || '|' || events || '|' || malformed FROM writers"), "1|4|1");
+    sqlite3_close(db);
+    host_close(&h);
+}
+
 /* ---- retries ------------------------------------------------------------------------------------- */
 
 static void small_batch(batch *b, const char *session, int first, int n) {
@@ -896,6 +920,7 @@ int main(void) {
     RUN(escaped_text_is_stored_decoded);
     RUN(every_kind_of_bad_line_is_skipped_and_counted);
     RUN(mutated_lines_are_stored_or_counted);
+    RUN(a_row_the_schema_refuses_costs_only_its_line);
     RUN(retried_batch_is_not_inserted_twice);
     RUN(busy_database_answers_retry_then_stores_once);
     RUN(full_database_answers_retry_and_keeps_what_was_committed);
