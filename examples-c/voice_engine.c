@@ -113,7 +113,7 @@ static void play(struct call *c) {
         if (barge < 0) must(vt_turn_mark(c->session, VT_STAGE_AGENT_SPEECH, VT_MARK_END, t), "agent speech end");
         vt_usage u = {sizeof u, 0, (int64_t)rnd(400, 1200), (int64_t)rnd(20, 120), (int64_t)rnd(0, 300), -1};
         u.total = u.prompt + u.response;
-        must(vt_record_usage(c->session, &u), "usage");
+        must(vt_record_usage_at(c->session, &u, t), "usage");
         must(vt_record_turn_complete(c->session, t), "turn_complete");
         if (barge >= 0) {
             /* The interrupting speech ends; the agent answers again. */
@@ -202,6 +202,7 @@ int main(int argc, char **argv) {
         cfg.labels = labels;
         cfg.n_labels = 3;
         cfg.start_t_ns = start;
+        cfg.clock = VT_CLOCK_MEDIA;   /* every t below is on this call's media clock */
         must(vt_create_session(&cfg, &calls[i].session), "create_session");
         calls[i].clock = start + 500 * MS;
         must(vt_counter_add("voice_engine_calls_total", "Calls answered by the engine.", labels, 1, 1), "counter_add");
@@ -219,7 +220,7 @@ int main(int argc, char **argv) {
     must(vt_turn_last_json(calls[0].session, buf, cap, &len), "turn_last_json");
     printf("== the last turn of %s: stage timings and an end-to-end latency that adds up\n%s\n\n", calls[0].id, buf);
     /* The first call hangs up; its counters stay in the process totals. */
-    must(vt_end_session(calls[0].session), "end_session");
+    must(vt_end_session_at(calls[0].session, calls[0].clock), "end_session");
 
     vt_status st = vt_prom_text(buf, cap, &len);
     if (st == VT_E_BUFFER_TOO_SMALL) { /* the buffer contract: grow to len + 1 and ask again */
@@ -229,7 +230,7 @@ int main(int argc, char **argv) {
     }
     must(st, "prom_text");
     printf("== Prometheus text exposition (%zu bytes), what /metrics serves\n%s", len, buf);
-    for (size_t i = 1; i < n; i++) must(vt_end_session(calls[i].session), "end_session");
+    for (size_t i = 1; i < n; i++) must(vt_end_session_at(calls[i].session, calls[i].clock), "end_session");
     if (sink) {
         must(vt_flush_events(5000), "flush_events");
         vt_plugin_statistics st;

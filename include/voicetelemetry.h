@@ -19,10 +19,12 @@
  *   handles, invalid UTF-8 and absurd lengths all return an error status with a message.
  *
  * TIME
- *   Every record call takes `uint64_t t_ns`: CLOCK_MONOTONIC nanoseconds of when the thing happened
- *   (an engine may pass its media clock, as long as one session uses one clock). 0 means "now"
- *   (the library reads CLOCK_MONOTONIC). vt_now_ns() reads the same clock. Durations are computed
- *   from these timestamps only, so scripted timestamps give exact, repeatable numbers.
+ *   Every record call takes `uint64_t t_ns`: nanoseconds on the session's clock of when the thing
+ *   happened. A session's clock is CLOCK_MONOTONIC (vt_now_ns()) unless it was created with
+ *   clock = VT_CLOCK_MEDIA (the engine's own clock, e.g. a media clock). 0 means "now" on the
+ *   session's clock. Durations are computed from these timestamps only, so scripted timestamps give
+ *   exact, repeatable numbers. Each session also keeps the wall clock (CLOCK_REALTIME) of its start:
+ *   every event a plugin receives carries its time on that wall clock too (timestamp_unix_us).
  *
  * BUFFERS
  *   Functions that produce text (vt_snapshot_json, vt_prom_text) follow snprintf: when the text fits
@@ -179,7 +181,26 @@ typedef struct vt_session_config {
     uint32_t max_text_chars;  /* longest text kept, in characters; 0 = VT_DEFAULT_MAX_TEXT_CHARS. Since 1.0 */
     uint32_t turn_history;    /* completed turns kept for reading back; 0 = VT_DEFAULT_TURN_HISTORY,
                                  at most VT_MAX_TURN_HISTORY. Since 1.0 */
+    uint32_t clock;           /* a vt_clock: which clock this session's t_ns are on. Since 1.1 */
+    const char *metadata_json;/* NULL, or a JSON object describing the session (e.g. the agent's
+                                 version, the caller's locale): at most VT_MAX_METADATA_BYTES once
+                                 compact; kept and sent with session.start. Since 1.1 */
+    const char *traceparent;  /* NULL, or a W3C traceparent ("00-<32 hex trace id>-<16 hex span
+                                 id>-<2 hex flags>") of the caller (e.g. the SIP gateway's request): the
+                                 session joins that trace. Otherwise the session gets a random trace
+                                 id. Either way it is in the snapshot and session.start. Since 1.1 */
 } vt_session_config;
+
+/** Values of vt_session_config.clock. Since 1.1. */
+enum vt_clock {
+    VT_CLOCK_MONOTONIC = 0, /* t_ns are CLOCK_MONOTONIC, as vt_now_ns() (the default) */
+    VT_CLOCK_MEDIA = 1      /* t_ns are the engine's own clock, which reads start_t_ns when the session
+                               is created; "now" is start_t_ns advanced by the CLOCK_MONOTONIC time
+                               since vt_create_session */
+};
+
+/** Longest session metadata, in bytes of compact JSON. Since 1.1. */
+#define VT_MAX_METADATA_BYTES 2048
 
 /** Values of vt_session_config.text_policy. */
 enum vt_text_policy {
@@ -198,7 +219,8 @@ enum vt_text_policy {
  * out: receives the new handle (never 0). Untouched on error.
  * Statuses: VT_OK; VT_E_INVALID_ARG (out NULL, struct_size too small, id empty/too long/not UTF-8,
  *           too many labels, bad or duplicate label key, value too long or not UTF-8, unknown
- *           text_policy, turn_history above VT_MAX_TURN_HISTORY);
+ *           text_policy, turn_history above VT_MAX_TURN_HISTORY, unknown clock, metadata_json not a
+ *           JSON object or longer than VT_MAX_METADATA_BYTES, traceparent malformed or all zeros);
  *           VT_E_LIMIT (VT_MAX_SESSIONS already open).
  * Ownership: everything in cfg is copied; cfg may be freed when the call returns.
  * Session labels whose keys are registered for a built-in process metric (default: `transport`)
@@ -218,6 +240,14 @@ vt_status vt_create_session(const vt_session_config *cfg, vt_session *out);
  * Thread-safety: any thread. Since 1.0.
  */
 vt_status vt_end_session(vt_session s);
+
+/**
+ * vt_end_session_at -- vt_end_session, at t_ns on the session's clock (0 = now): the time of its
+ * session.end event and of its final snapshot (uptime, throughput).
+ *
+ * Statuses, ownership, thread-safety: as vt_end_session (s = 0 is a no-op). Since 1.1.
+ */
+vt_status vt_end_session_at(vt_session s, uint64_t t_ns);
 
 /* ------------------------------------------------------------------------------------------------
  * Record calls (the hot path)
@@ -339,6 +369,12 @@ typedef struct vt_usage {
  */
 vt_status vt_record_usage(vt_session s, const vt_usage *u);
 
+/**
+ * vt_record_usage_at -- vt_record_usage, reported at t_ns on the session's clock (0 = now): the
+ * time of its `usage` event. Statuses, ownership, thread-safety: as vt_record_usage. Since 1.1.
+ */
+vt_status vt_record_usage_at(vt_session s, const vt_usage *u, uint64_t t_ns);
+
 /** Kinds of event for vt_record_batch. Values are stable; new kinds are only added. */
 enum vt_event_kind {
     VT_EV_AUDIO_OUT = 1,       /* value = bytes */
@@ -402,7 +438,10 @@ vt_status vt_snapshot_json(vt_session s, char *buf, size_t cap, size_t *len_out)
  * audio_throughput_kbps, interruptions, last/avg/min/max_response_latency_ms, response_count,
  * avg_turn_duration_ms, total/prompt/response/cached_content/thoughts_token_count), and objects
  * with count, sum, min, max, last, avg, p50, p90, p95, p99 for response_latency_ms,
- * text_response_latency_ms and turn_duration_ms. A value that does not exist yet is null.
+ * text_response_latency_ms and turn_duration_ms, and (Since 1.1) token_totals_saturated, start_ns
+ * (the session's start on its clock), start_unix_ns (the same moment on the wall clock: an event at
+ * t_ns on the session's clock is at start_unix_ns + t_ns - start_ns) and trace_id (32 hex digits).
+ * A value that does not exist yet is null.
  * Readers must ignore keys they do not know: fields are only added within schema version 1.
  * Per-session quantiles have at most 6.25% relative error (for values of at least 1 us).
  * buf/cap/len_out: see BUFFERS. len_out must not be NULL.
@@ -800,20 +839,113 @@ vt_status vt_turn_history_json(vt_session s, size_t max_turns, char *buf, size_t
                                size_t *len_out);
 
 /* ------------------------------------------------------------------------------------------------
+ * Traces: steps, messages and rewards
+ *
+ * What a trace store keeps of a session besides its turns. Steps divide a session: every recorded
+ * turn is a step of its own ("turn-N", for the turn record with turn_id N); an engine that thinks in
+ * other steps opens and closes its own (they may nest). Messages are what was said or passed
+ * (transcripts of the turn collector become messages of their turn's step by themselves). Rewards
+ * are scores: of the whole session (outcome) or of one moment (event), also after the session
+ * ended, when a grader runs later. Each call reaches the plugins as an event (docs/event-schema.md)
+ * and nothing else: no metric, no snapshot field.
+ *
+ * The "current step" of a session is its innermost open engine step, or else "turn-N" for the turn
+ * being assembled (N = turns recorded so far + 1), or null between turns.
+ * Strings: UTF-8; ids and keys at most VT_MAX_EVENT_ID_BYTES; JSON arguments are objects, NULL for
+ * none; everything is borrowed for the call. Texts (message content) follow the session's
+ * text_policy like transcripts.
+ * Thread-safety: any thread; these calls take the short internal lock (they are not hot-path calls).
+ * --------------------------------------------------------------------------------------------- */
+
+/** Engine steps open at once in one session. Since 1.1. */
+#define VT_MAX_OPEN_STEPS 16
+
+/**
+ * vt_step_start -- an engine-defined step of the session begins (event `step.start`).
+ * step_id: 1..VT_MAX_EVENT_ID_BYTES bytes, not of the form "turn-N", not open already.
+ * metadata_json: NULL or a JSON object (the event must fit VT_MAX_EVENT_BYTES).
+ * Statuses: VT_OK; VT_E_BAD_HANDLE; VT_E_INVALID_ARG (bad id, already open, bad JSON);
+ *           VT_E_LIMIT (VT_MAX_OPEN_STEPS open, or the event too long). Since 1.1.
+ */
+vt_status vt_step_start(vt_session s, const char *step_id, const char *metadata_json, uint64_t t_ns);
+
+/**
+ * vt_step_end -- the open engine step `step_id` ends, with any steps opened inside it (event
+ * `step.end` for each, innermost first).
+ * Statuses: VT_OK; VT_E_BAD_HANDLE; VT_E_INVALID_ARG (step_id NULL or not UTF-8);
+ *           VT_E_NOT_FOUND (no open step has that id). Since 1.1.
+ */
+vt_status vt_step_end(vt_session s, const char *step_id, uint64_t t_ns);
+
+/**
+ * vt_record_message -- a message of the conversation (event `message`), in the current step.
+ * role: "user", "assistant", "system" or "tool".
+ * content: text; content that is itself a JSON object (e.g. a tool result) is kept as JSON.
+ *          Under VT_TEXT_REDACT only its length is kept; under VT_TEXT_INCLUDE it is truncated to
+ *          max_text_chars characters (JSON content that would be cut is kept as text).
+ * metadata_json: NULL or a JSON object.
+ * Statuses: VT_OK; VT_E_BAD_HANDLE; VT_E_INVALID_ARG (unknown role, content NULL, longer than
+ *           1 MiB or not UTF-8, bad JSON); VT_E_LIMIT (the event would not fit VT_MAX_EVENT_BYTES).
+ * Since 1.1.
+ */
+vt_status vt_record_message(vt_session s, const char *role, const char *content, const char *metadata_json,
+                            uint64_t t_ns);
+
+/**
+ * vt_record_outcome_reward -- the score of the whole session on one objective (event
+ * `reward.outcome`): total_reward (finite), achievements_count, and the session's step count so far
+ * (turns recorded plus engine steps started) as total_steps.
+ * annotation_json: NULL or a JSON object (e.g. the grader's reasons).
+ * Statuses: VT_OK; VT_E_BAD_HANDLE; VT_E_INVALID_ARG (bad key, non-finite reward, bad JSON);
+ *           VT_E_LIMIT (the event would not fit). Since 1.1.
+ */
+vt_status vt_record_outcome_reward(vt_session s, const char *objective_key, double total_reward,
+                                   uint32_t achievements_count, const char *annotation_json);
+
+/**
+ * vt_record_event_reward -- the score of one moment on one objective (event `reward.event`), in the
+ * current step. reward_type and source: free text ("sparse", "human", "llm_judge", ...), NULL for
+ * none. Statuses: as vt_record_outcome_reward. Since 1.1.
+ */
+vt_status vt_record_event_reward(vt_session s, const char *objective_key, double value, const char *reward_type,
+                                 const char *source, const char *annotation_json, uint64_t t_ns);
+
+/**
+ * vt_record_outcome_reward_for, vt_record_event_reward_for -- the same for a session known by its id
+ * (typically one that has ended: a grader that runs later). The events carry that session_id; their
+ * time is now (CLOCK_MONOTONIC; the wall clock through the process's anchor) for the outcome, t_ns
+ * on CLOCK_MONOTONIC (0 = now) for the event reward, whose step_id is given (NULL: none).
+ * total_steps of the outcome is null. Statuses: as above, VT_E_INVALID_ARG for a bad session_id;
+ * no handle is involved. Since 1.1.
+ */
+vt_status vt_record_outcome_reward_for(const char *session_id, const char *objective_key, double total_reward,
+                                       uint32_t achievements_count, const char *annotation_json);
+vt_status vt_record_event_reward_for(const char *session_id, const char *step_id, const char *objective_key,
+                                     double value, const char *reward_type, const char *source,
+                                     const char *annotation_json, uint64_t t_ns);
+
+/* ------------------------------------------------------------------------------------------------
  * Events and sink plugins
  *
  * Events are JSON objects sent to sink plugins (shared objects written against
  * voicetelemetry_plugin.h: a file, a database, a collector). Each is wrapped in the envelope
  *   {"type_id":"core::telemetry/event@1","session_id":"..."|null,"event_type":"...",
- *    "correlation_id":"..."|null,"turn_id":"..."|null,"timestamp_us":N,"data":{...}}
- * (timestamp_us: the event's t_ns / 1000) and delivered as one JSON Lines line. Readers must ignore
+ *    "correlation_id":"..."|null,"turn_id":"..."|null,"timestamp_us":N,"timestamp_unix_us":N,
+ *    "data":{...}}
+ * (timestamp_us: the event's t_ns / 1000, on its session's clock; timestamp_unix_us: the same moment
+ * on the wall clock, in microseconds since the Unix epoch, through the session's anchor -- its
+ * start_unix_ns at its start_t_ns -- or, for events of no session, the process's anchor taken when
+ * the library was first used; Since 1.1) and delivered as one JSON Lines line. Readers must ignore
  * keys they do not know.
  *
  * The library emits its own events while at least one plugin is loaded (otherwise they cost
- * nothing): `session.start` (data: labels, start), `session.end` (data: the final snapshot, as
- * vt_snapshot_json), `interruption` (data: the session's count so far), `usage` (data: the
- * reported fields, null if not reported), `turn.complete` (the turn record, as vt_turn_last_json;
- * turn_id is the record's turn_id) and, per plugin, `telemetry.health` (see below). A turn that
+ * nothing); docs/event-schema.md lists each with its data and an example line: `session.start`
+ * (labels, text policy, clock, metadata, trace id), `session.end` (the final snapshot, as
+ * vt_snapshot_json at the end), `interruption` (the session's count so far), `usage` (the reported
+ * fields, null if not reported), `turn.complete` (the turn record, as vt_turn_last_json; turn_id is
+ * the record's turn_id), `message` (the turn's transcripts, after its turn.complete, and
+ * vt_record_message), `step.start`, `step.end`, `reward.outcome`, `reward.event` and, per plugin,
+ * `telemetry.health` (see below). Every event of a session is on that session's clock. A turn that
  * completes inside a record call is only queued there (lock-free); its record is rendered and
  * emitted by a plugin thread within milliseconds, by vt_flush_events, or at the latest by
  * vt_end_session (before that session's session.end).

@@ -39,9 +39,12 @@
  * EVENTS
  *   Each event is one line of JSON (RFC 8259) ending in '\n', the envelope
  *     {"type_id":"core::telemetry/event@1","session_id":"..."|null,"event_type":"...",
- *      "correlation_id":"..."|null,"turn_id":"..."|null,"timestamp_us":N,"data":{...}}
- *   timestamp_us is the event's CLOCK_MONOTONIC time in microseconds. Readers must ignore keys they
- *   do not know. Texts (transcripts) were already redacted or truncated per the session's policy.
+ *      "correlation_id":"..."|null,"turn_id":"..."|null,"timestamp_us":N,"timestamp_unix_us":N,
+ *      "data":{...}}
+ *   timestamp_us is the event's time on its session's clock (CLOCK_MONOTONIC unless the session is
+ *   on a media clock) in microseconds; timestamp_unix_us the same moment on the wall clock
+ *   (microseconds since the Unix epoch; since library 1.1). The event types and their data are
+ *   listed in docs/event-schema.md. Readers must ignore keys they do not know. Texts (transcripts) were already redacted or truncated per the session's policy.
  *   The host also sends `telemetry.health` events (session_id null) while it drops events of this
  *   plugin: data {"plugin", "dropped_since_last", "dropped": {reason: total, ...}, "delivered"}.
  *

@@ -7,7 +7,7 @@ import Testing
 
 /// Write the record of the given parts, render it, and return (line, lineLength's prediction).
 private func roundTrip(session: String?, type: String, correlation: String?, turn: String?, payload: String,
-                       tNs: UInt64) -> (line: String, predicted: Int) {
+                       tNs: UInt64, unixOffsetNs: UInt64 = 1_700_000_000_000_000_000) -> (line: String, predicted: Int) {
     // The five texts one after the other in one allocation, each borrowed as EventBus.Bytes.
     let texts = [session, type, correlation, turn, payload]
     let all = texts.flatMap { Array(($0 ?? "").utf8) }
@@ -21,7 +21,7 @@ private func roundTrip(session: String?, type: String, correlation: String?, tur
         return text.map { _ in EventBus.Bytes(base: UnsafePointer(storage + offset), count: n) }
     }
     let ids = [parts[0], parts[2], parts[3]].compactMap { $0 }
-    let event = EventParts(tNs: tNs, session: parts[0], type: parts[1]!, correlation: parts[2], turn: parts[3],
+    let event = EventParts(tNs: tNs, unixOffsetNs: unixOffsetNs, session: parts[0], type: parts[1]!, correlation: parts[2], turn: parts[3],
                            payload: parts[4]!, escapeExtra: ids.map { ByteWriter.escapeExtra($0.base, $0.count)! }.reduce(0, +))
     let record = UnsafeMutableRawPointer.allocate(byteCount: EventRecord.recordLength(event), alignment: 8)
     defer { record.deallocate() }
@@ -38,7 +38,7 @@ private func roundTrip(session: String?, type: String, correlation: String?, tur
 @Test func recordRendersTheEnvelope() {
     let (line, predicted) = roundTrip(session: "call-\"7\"", type: "llm.response", correlation: "turn-1", turn: nil,
                                       payload: #"{"latency_ms":842}"#, tNs: 123_456_789_012)
-    #expect(line == #"{"type_id":"core::telemetry/event@1","session_id":"call-\"7\"","event_type":"llm.response","correlation_id":"turn-1","turn_id":null,"timestamp_us":123456789,"data":{"latency_ms":842}}"# + "\n")
+    #expect(line == #"{"type_id":"core::telemetry/event@1","session_id":"call-\"7\"","event_type":"llm.response","correlation_id":"turn-1","turn_id":null,"timestamp_us":123456789,"timestamp_unix_us":1700000123456789,"data":{"latency_ms":842}}"# + "\n")
     #expect(predicted == line.utf8.count)
 }
 
@@ -54,7 +54,7 @@ private func roundTrip(session: String?, type: String, correlation: String?, tur
                 x ^= x << 13; x ^= x >> 7; x ^= x << 17
                 let tNs = x >> (x % 64)
                 let (line, predicted) = roundTrip(session: session, type: "t.x", correlation: correlation, turn: turn,
-                                                  payload: "{}", tNs: tNs)
+                                                  payload: "{}", tNs: tNs, unixOffsetNs: x &* 0x9E37_79B9_7F4A_7C15)
                 #expect(predicted == line.utf8.count, "\(String(describing: session)) \(String(describing: correlation)) \(String(describing: turn)) \(tNs)")
             }
         }

@@ -111,7 +111,7 @@ int main(void) {
            "----------------", "--------", "----------");
 
     vt_label labels[] = {{"transport", "bench"}};
-    vt_session_config cfg = {sizeof cfg, "bench", labels, 1, 0, 0, 0, 0};
+    vt_session_config cfg = {.struct_size = sizeof cfg, .session_id = "bench", .labels = labels, .n_labels = 1};
     vt_session s = 0;
     if (vt_create_session(&cfg, &s) != VT_OK) { fprintf(stderr, "%s\n", vt_last_error()); return 1; }
 

@@ -89,6 +89,40 @@ static inline vt_session open_session_with(uint32_t text_policy, uint32_t max_te
     return s;
 }
 
+/* The number after `"key":` in a JSON text (its first occurrence), or 0. */
+static inline uint64_t json_u64(const char *json, const char *key) {
+    char pattern[96];
+    snprintf(pattern, sizeof pattern, "\"%s\":", key);
+    const char *at = json ? strstr(json, pattern) : NULL;
+    return at ? strtoull(at + strlen(pattern), NULL, 10) : 0;
+}
+
+/* The wall-clock microseconds (an event's timestamp_unix_us) of t_ns on session s's clock: through
+ * the anchor its snapshot shows (start_unix_ns at start_ns). */
+static inline uint64_t unix_us_of(vt_session s, uint64_t t_ns) {
+    static char json[65536];
+    size_t len;
+    if (vt_snapshot_json(s, json, sizeof json, &len) != VT_OK) return 0;
+    return (json_u64(json, "start_unix_ns") + t_ns - json_u64(json, "start_ns")) / 1000;
+}
+
+/* The envelope's two times of an event at t_ns on session s's clock:
+ * "timestamp_us":T,"timestamp_unix_us":U (a static buffer: one use at a time). */
+static inline const char *envelope_times(vt_session s, uint64_t t_ns) {
+    static char text[96];
+    snprintf(text, sizeof text, "\"timestamp_us\":%" PRIu64 ",\"timestamp_unix_us\":%" PRIu64, t_ns / 1000,
+             unix_us_of(s, t_ns));
+    return text;
+}
+
+/* A snapshot without its session-specific tail (start_ns, start_unix_ns, trace_id), to compare the
+ * numbers of two sessions. Cuts `json` in place and returns it from its "labels" on. */
+static inline const char *snapshot_numbers(char *json) {
+    char *tail = strstr(json, ",\"start_ns\":");
+    if (tail) *tail = '\0';
+    return strstr(json, "\"labels\"");
+}
+
 static int check_summary(void) {
     printf("%lu passed, %lu failed\n", check_passed_count, check_failed_count);
     return check_failed_count == 0 ? 0 : 1;

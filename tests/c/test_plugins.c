@@ -337,16 +337,30 @@ TEST(envelope_redaction_and_too_large) {
     CHECK_STATUS(vt_emit(0, "app.big", huge, NULL, NULL, 0), VT_E_LIMIT);
     CHECK_STATUS(vt_flush_events(5000), VT_OK);
     const char *text = slurp(out);
-    CHECK_CONTAINS(text, "{\"type_id\":\"core::telemetry/event@1\",\"session_id\":\"call-\\\"7\\\"\","
-                         "\"event_type\":\"stt.result\",\"correlation_id\":\"corr-1\",\"turn_id\":\"turn-1\","
-                         "\"timestamp_us\":1234567,\"data\":{\"text\":\"[redacted 11 chars]\","
-                         "\"nested\":{\"user_transcript\":\"[redacted 6 chars]\",\"n\":1},\"context\":\"kept\","
-                         "\"texts\":[\"kept too\"]}}\n");
-    CHECK_CONTAINS(text, "\"session_id\":\"call-8\",\"event_type\":\"stt.result\",\"correlation_id\":null,"
-                         "\"turn_id\":null,\"timestamp_us\":2000000,\"data\":{\"text\":\"h\xc3\xa9llo\","
-                         "\"nested\":{\"user_transcript\":\"secre\",\"n\":1}");
+    char want[1024];
+    snprintf(want, sizeof want, "{\"type_id\":\"core::telemetry/event@1\",\"session_id\":\"call-\\\"7\\\"\","
+             "\"event_type\":\"stt.result\",\"correlation_id\":\"corr-1\",\"turn_id\":\"turn-1\","
+             "%s,\"data\":{\"text\":\"[redacted 11 chars]\","
+             "\"nested\":{\"user_transcript\":\"[redacted 6 chars]\",\"n\":1},\"context\":\"kept\","
+             "\"texts\":[\"kept too\"]}}\n", envelope_times(redacted, 1234567890ull));
+    CHECK_CONTAINS(text, want);
+    snprintf(want, sizeof want, "\"session_id\":\"call-8\",\"event_type\":\"stt.result\",\"correlation_id\":null,"
+             "\"turn_id\":null,%s,\"data\":{\"text\":\"h\xc3\xa9llo\","
+             "\"nested\":{\"user_transcript\":\"secre\",\"n\":1}", envelope_times(included, 2000000000ull));
+    CHECK_CONTAINS(text, want);
     CHECK_CONTAINS(text, "{\"type_id\":\"core::telemetry/event@1\",\"session_id\":null,\"event_type\":\"app.ping\","
-                         "\"correlation_id\":null,\"turn_id\":null,\"timestamp_us\":5,\"data\":{}}\n");
+                         "\"correlation_id\":null,\"turn_id\":null,\"timestamp_us\":5,\"timestamp_unix_us\":");
+    /* An event of no session is on the process's anchor (wall minus monotonic, taken once): the
+     * wall clock may have been slewed since, by far less than 50 ms. */
+    const char *ping = strstr(text, "\"event_type\":\"app.ping\"");
+    struct timespec wall, mono;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    clock_gettime(CLOCK_MONOTONIC, &mono);
+    int64_t anchor_us = ((int64_t)wall.tv_sec - mono.tv_sec) * 1000000 + (wall.tv_nsec - mono.tv_nsec) / 1000;
+    int64_t shown = (int64_t)json_u64(ping, "timestamp_unix_us") - 5;
+    CHECK(llabs(shown - anchor_us) < 50000);
+    CHECK_CONTAINS(ping, "\"timestamp_unix_us\":");
+    CHECK_CONTAINS(text, ",\"data\":{}}\n");
     CHECK(strstr(text, "app.big") == NULL);
     CHECK(strstr(text, "secret") == NULL);
     vt_plugin_statistics s = stats(id);
@@ -383,9 +397,18 @@ TEST(core_events) {
     CHECK_STATUS(vt_flush_events(5000), VT_OK);
     const char *text = slurp(out);
     CHECK_CONTAINS(text, "\"session_id\":\"core-1\",\"event_type\":\"session.start\"");
-    CHECK_CONTAINS(text, "\"timestamp_us\":10000000,\"data\":{\"labels\":{\"transport\":\"sip\"}");
-    CHECK_CONTAINS(text, "\"event_type\":\"interruption\",\"correlation_id\":null,\"turn_id\":null,"
-                         "\"timestamp_us\":11000000,\"data\":{\"interruptions\":1}}");
+    const char *end = strstr(text, "\"event_type\":\"session.end\"");
+    uint64_t start_unix_ns = json_u64(end, "start_unix_ns");
+    char want[512];
+    snprintf(want, sizeof want, "\"timestamp_us\":10000000,\"timestamp_unix_us\":%" PRIu64 ",\"data\":{\"labels\":"
+             "{\"transport\":\"sip\"},\"text_policy\":\"redact\",\"clock\":\"monotonic\",\"start_ns\":10000000000,"
+             "\"start_unix_ns\":%" PRIu64 ",\"trace_id\":\"", start_unix_ns / 1000, start_unix_ns);
+    CHECK_CONTAINS(text, want);
+    CHECK_EQ_U64(json_u64(end, "start_ns"), 10 * SEC);
+    snprintf(want, sizeof want, "\"event_type\":\"interruption\",\"correlation_id\":null,\"turn_id\":null,"
+             "\"timestamp_us\":11000000,\"timestamp_unix_us\":%" PRIu64 ",\"data\":{\"interruptions\":1}}",
+             (uint64_t)((start_unix_ns + SEC) / 1000));
+    CHECK_CONTAINS(text, want);
     CHECK_CONTAINS(text, "\"event_type\":\"usage\"");
     CHECK_CONTAINS(text, "{\"total\":30,\"prompt\":20,\"response\":10,\"cached\":null,\"thoughts\":null}");
     CHECK_CONTAINS(text, "\"event_type\":\"session.end\"");
@@ -417,8 +440,10 @@ TEST(turn_complete_events) {
     CHECK_STATUS(vt_turn_mark(s, VT_STAGE_AGENT_SPEECH, VT_MARK_END, 4 * SEC), VT_OK); /* turn 1 done */
     CHECK_STATUS(vt_flush_events(5000), VT_OK);
     const char *text = slurp(out);
-    CHECK_CONTAINS(text, "\"session_id\":\"turns-1\",\"event_type\":\"turn.complete\",\"correlation_id\":null,"
-                         "\"turn_id\":\"1\",\"timestamp_us\":4000000,\"data\":{\"schema_version\":1,");
+    char want[256];
+    snprintf(want, sizeof want, "\"session_id\":\"turns-1\",\"event_type\":\"turn.complete\",\"correlation_id\":null,"
+             "\"turn_id\":\"1\",%s,\"data\":{\"schema_version\":1,", envelope_times(s, 4 * SEC));
+    CHECK_CONTAINS(text, want);
     CHECK_CONTAINS(text, "\"e2e_latency_ns\":450000000,");
     CHECK_EQ_U64(count_of(text, "turn.complete"), 1);
     /* A second turn left open completes at session end: its event comes before session.end. */

@@ -48,6 +48,11 @@ private let usageFieldLimit: Int64 = 1 << 40
 
 @c @implementation
 public func vt_record_usage(_ s: vt_session, _ u: UnsafePointer<vt_usage>?) -> vt_status {
+    vt_record_usage_at(s, u, 0)
+}
+
+@c @implementation
+public func vt_record_usage_at(_ s: vt_session, _ u: UnsafePointer<vt_usage>?, _ t_ns: UInt64) -> vt_status {
     guard let u else { return fail(.invalid("u is NULL")) }
     let raw = UnsafeRawPointer(u)
     let size = Int(raw.load(as: UInt32.self))
@@ -61,7 +66,7 @@ public func vt_record_usage(_ s: vt_session, _ u: UnsafePointer<vt_usage>?) -> v
     for field in UsageField.allCases where reported(field) >= usageFieldLimit {
         return fail(.invalid("usage field \(field) is \(reported(field)): reported counts must be below 2^40"))
     }
-    return Recorder.guarded(s) { slot in Recorder.usage(slot, reported) }
+    return Recorder.guarded(s) { slot in Recorder.usage(slot, reported, tNs: t_ns) }
 }
 
 @c @implementation

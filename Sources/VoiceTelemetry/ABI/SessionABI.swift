@@ -6,14 +6,19 @@ public func vt_create_session(_ cfg: UnsafePointer<vt_session_config>?, _ out: U
     abiCall { () throws(Failure) in
         guard let out else { throw .invalid("out is NULL") }
         let config = try SessionConfig(cfg)
-        out.pointee = try ProcessState.shared.createSession(config, startNs: Clock.resolve(config.startNs))
+        out.pointee = try ProcessState.shared.createSession(config)
     }
 }
 
 @c @implementation
 public func vt_end_session(_ s: vt_session) -> vt_status {
+    vt_end_session_at(s, 0)
+}
+
+@c @implementation
+public func vt_end_session_at(_ s: vt_session, _ t_ns: UInt64) -> vt_status {
     if s == 0 { return VT_OK.rawValue }
-    return abiCall { () throws(Failure) in try ProcessState.shared.endSession(s) }
+    return abiCall { () throws(Failure) in try ProcessState.shared.endSession(s, atNs: t_ns) }
 }
 
 @c @implementation
@@ -27,9 +32,9 @@ public func vt_snapshot_json_at(_ s: vt_session, _ now_t_ns: UInt64, _ buf: Unsa
                                 _ len_out: UnsafeMutablePointer<Int>?) -> vt_status {
     abiCall { () throws(Failure) in
         guard len_out != nil else { throw .invalid("len_out is NULL") }
-        let now = Clock.resolve(now_t_ns)
         let text = try ProcessState.shared.locked { (_) throws(Failure) -> TextOutput in
-            Snapshot.render(try ProcessState.shared.liveSlot(s), nowNs: now)
+            let slot = try ProcessState.shared.liveSlot(s)
+            return Snapshot.render(slot, nowNs: slot.meta.resolve(now_t_ns))
         }
         try text.deliver(to: buf, capacity: cap, length: len_out)
     }
@@ -43,6 +48,9 @@ struct SessionConfig {
     var startNs: UInt64 = 0
     var textPolicy = TextPolicy()
     var turnHistory = Int(VT_DEFAULT_TURN_HISTORY)
+    var mediaClock = false
+    var metadataJSON: String?
+    var trace: TraceContext?
 
     init(_ cfg: UnsafePointer<vt_session_config>?) throws(Failure) {
         guard let cfg else { return }
@@ -74,5 +82,49 @@ struct SessionConfig {
             }
             turnHistory = Int(history)
         }
+        let clock = reader.field(\vt_session_config.clock, as: UInt32.self) ?? 0
+        guard clock == VT_CLOCK_MONOTONIC.rawValue || clock == VT_CLOCK_MEDIA.rawValue else {
+            throw .invalid("clock \(clock) is not VT_CLOCK_MONOTONIC or VT_CLOCK_MEDIA")
+        }
+        mediaClock = clock == VT_CLOCK_MEDIA.rawValue
+        if let metadata = reader.field(\vt_session_config.metadata_json, as: UnsafePointer<CChar>?.self) ?? nil {
+            metadataJSON = try Inputs.jsonObject(metadata, what: "metadata_json", maxBytes: Int(VT_MAX_METADATA_BYTES))
+        }
+        if let parent = reader.field(\vt_session_config.traceparent, as: UnsafePointer<CChar>?.self) ?? nil {
+            trace = try TraceContext(traceparent: parent)
+        }
+    }
+}
+
+/// A session's place in a distributed trace: its trace id and the caller's span, if it joined one.
+struct TraceContext {
+    var traceID: String
+    var parentSpanID: String?
+
+    /// A new trace (128 random bits).
+    init() {
+        var generator = SystemRandomNumberGenerator()
+        traceID = Self.hex(generator.next(), 16) + Self.hex(generator.next(), 16)
+    }
+
+    /// The caller's trace, from a W3C traceparent: "00-" 32 hex "-" 16 hex "-" 2 hex, lowercase, ids
+    /// not all zeros.
+    init(traceparent pointer: UnsafePointer<CChar>) throws(Failure) {
+        let text = try Inputs.string(pointer, what: "traceparent", maxBytes: 55)
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false).map(String.init)
+        func isHex(_ part: String, _ count: Int) -> Bool {
+            part.utf8.count == count && part.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }
+        }
+        guard parts.count == 4, parts[0] == "00", isHex(parts[1], 32), isHex(parts[2], 16), isHex(parts[3], 2),
+              parts[1] != String(repeating: "0", count: 32), parts[2] != String(repeating: "0", count: 16) else {
+            throw .invalid("traceparent '\(text)' is not 00-<32 hex>-<16 hex>-<2 hex> (lowercase, ids not all zeros)")
+        }
+        traceID = parts[1]
+        parentSpanID = parts[2]
+    }
+
+    private static func hex(_ value: UInt64, _ digits: Int) -> String {
+        let text = String(value, radix: 16)
+        return String(repeating: "0", count: digits - text.count) + text
     }
 }

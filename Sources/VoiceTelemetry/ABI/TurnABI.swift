@@ -142,9 +142,9 @@ public func vt_turn_tool_call(_ s: vt_session, _ kind: UInt32, _ name: UnsafePoi
         }
         guard ok == 0 || ok == 1 else { throw .invalid("ok is \(ok): pass 1 (success) or 0 (error)") }
         let n = try turnName(name, "tool name", optional: false) ?? ""
-        let start = Clock.resolve(start_t_ns), end = Clock.resolve(end_t_ns)
         try ProcessState.shared.locked { (registry) throws(Failure) in
             let slot = try ProcessState.shared.liveSlot(s)
+            let start = slot.meta.resolve(start_t_ns), end = slot.meta.resolve(end_t_ns)
             TurnCollector.toolCall(slot, kind: kind, name: TurnNames.id(n), start: start, end: end, ok: ok == 1)
             let labels = [Label(key: "tool", value: n), Label(key: "kind", value: kind == 1 ? "function" : "mcp"),
                           Label(key: "outcome", value: ok == 1 ? "ok" : "error")]

@@ -28,6 +28,24 @@ enum Inputs {
 
     static let maxHelpBytes = 4096
 
+    /// A JSON object given as a C string, checked (as vt_emit checks payloads) and made compact;
+    /// the compact text may be at most `maxBytes`.
+    static func jsonObject(_ pointer: UnsafePointer<CChar>, what: String, maxBytes: Int) throws(Failure) -> String {
+        let n = strnlen(pointer, Int(VT_MAX_EVENT_PAYLOAD_BYTES) + 1)
+        guard n <= Int(VT_MAX_EVENT_PAYLOAD_BYTES) else { throw .invalid("\(what) is longer than \(VT_MAX_EVENT_PAYLOAD_BYTES) bytes") }
+        let bytes = UnsafeRawPointer(pointer).assumingMemoryBound(to: UInt8.self)
+        let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: maxBytes)
+        defer { buffer.deallocate() }
+        var rewriter = JSONRewriter(input: bytes, count: n, into: ByteWriter(base: buffer, capacity: maxBytes), policy: nil)
+        do throws(JSONRewriter.Problem) {
+            try rewriter.rewriteObject()
+        } catch {
+            throw .invalid("\(what) is not a valid JSON object: \(error.reason) (at byte \(error.offset))")
+        }
+        guard !rewriter.out.overflowed else { throw .invalid("\(what) is longer than \(maxBytes) bytes once compact") }
+        return String(decoding: UnsafeBufferPointer(start: buffer, count: rewriter.out.count), as: UTF8.self)
+    }
+
     /// A NUL-terminated UTF-8 string of at most `maxBytes` bytes.
     static func string(_ pointer: UnsafePointer<CChar>?, what: String, maxBytes: Int) throws(Failure) -> String {
         guard let pointer else { throw .invalid("\(what) is NULL") }

@@ -30,12 +30,17 @@ final class ProcessState: @unchecked Sendable {
 
     // MARK: - Sessions
 
-    func createSession(_ config: SessionConfig, startNs: UInt64) throws(Failure) -> vt_session {
+    func createSession(_ config: SessionConfig) throws(Failure) -> vt_session {
         try locked { (registry) throws(Failure) -> vt_session in
             let slot = try sessions.acquireSlot()
             let labels = config.labels
-            var meta = SessionMeta(sessionID: config.sessionID ?? nextSessionID(), labels: labels, startNs: startNs,
+            var meta = SessionMeta(sessionID: config.sessionID ?? nextSessionID(), labels: labels,
                                    textPolicy: config.textPolicy, turnHistory: config.turnHistory)
+            meta.setClock(start: config.startNs, media: config.mediaClock)
+            meta.metadataJSON = config.metadataJSON
+            let trace = config.trace ?? TraceContext()
+            meta.traceID = trace.traceID
+            meta.parentSpanID = trace.parentSpanID
             for family in registry.sessionFamilies {
                 if let measure = family.measure {
                     meta.measureSeries[measure] = registry.sessionSeries(family, sessionLabels: labels)
@@ -54,16 +59,18 @@ final class ProcessState: @unchecked Sendable {
         }
     }
 
-    func endSession(_ handle: vt_session) throws(Failure) {
+    /// End a session at `atNs` on its clock (0 = now).
+    func endSession(_ handle: vt_session, atNs: UInt64) throws(Failure) {
         try locked { (_) throws(Failure) in
             let slot = try liveSlot(handle)
             guard slot.close(expected: handle >> SessionSlot.handleIndexBits) else {
                 throw .badHandle("session handle \(handle) is unknown or has ended")
             }
+            let endNs = slot.meta.resolve(atNs)
             TurnCollector.sessionEnded(slot)   // completes the open turn
             if EventBus.shared.hasSinks {
                 CoreEvents.drainTurnEvents(self)   // its turn.complete events, while the slot still exists
-                CoreEvents.sessionEnded(slot)      // final snapshot (last turn included), before the fold
+                CoreEvents.sessionEnded(slot, atNs: endNs)   // final snapshot (last turn included), before the fold
             }
             var finals = slot.drainCounters()
             finals[.sessionsTotal] = 1

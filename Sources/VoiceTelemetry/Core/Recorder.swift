@@ -41,7 +41,7 @@ enum Recorder {
         guard slot.writers.add(1, tag: tag) else { return VT_OK.rawValue }
         let start = slot.pendingResponseNs.exchange(0, ordering: .relaxed)
         if start != 0 {
-            recordLatency(slot, slot.response, slot.meta.responseSeries, start: start, end: Clock.resolve(tNs))
+            recordLatency(slot, slot.response, slot.meta.responseSeries, start: start, end: slot.meta.resolve(tNs))
             TurnCollector.firstAudioChunk(slot, bytes: bytes, tNs: tNs)   // the turn's first agent audio
         }
         slot.writers.leaveGuard()
@@ -97,19 +97,19 @@ enum Recorder {
 
     static func vadEnd(_ slot: SessionSlot, _ tNs: UInt64) {
         slot.vadEnds.addGuarded(1)
-        slot.pendingResponseNs.store(Clock.resolve(tNs), ordering: .relaxed)
+        slot.pendingResponseNs.store(slot.meta.resolve(tNs), ordering: .relaxed)
         TurnCollector.mark(slot, TurnStage.userSpeech, TurnStage.end, tNs)
     }
 
     static func textSend(_ slot: SessionSlot, _ tNs: UInt64) {
         slot.textSends.addGuarded(1)
-        slot.pendingTextNs.store(Clock.resolve(tNs), ordering: .relaxed)
+        slot.pendingTextNs.store(slot.meta.resolve(tNs), ordering: .relaxed)
     }
 
     static func textOut(_ slot: SessionSlot, _ tNs: UInt64) {
         let start = slot.pendingTextNs.exchange(0, ordering: .relaxed)
         if start != 0 {
-            recordLatency(slot, slot.textResponse, slot.meta.textResponseSeries, start: start, end: Clock.resolve(tNs))
+            recordLatency(slot, slot.textResponse, slot.meta.textResponseSeries, start: start, end: slot.meta.resolve(tNs))
         }
     }
 
@@ -120,22 +120,22 @@ enum Recorder {
     }
 
     static func turnStart(_ slot: SessionSlot, _ tNs: UInt64) {
-        _ = slot.openTurnNs.compareExchange(expected: 0, desired: Clock.resolve(tNs), ordering: .relaxed)
+        _ = slot.openTurnNs.compareExchange(expected: 0, desired: slot.meta.resolve(tNs), ordering: .relaxed)
     }
 
     static func turnComplete(_ slot: SessionSlot, _ tNs: UInt64) {
         if slot.turnMemory.base != nil {
-            TurnCollector.complete(slot, slot.turnMemory, by: .turnComplete, t: Clock.resolve(tNs))
+            TurnCollector.complete(slot, slot.turnMemory, by: .turnComplete, t: slot.meta.resolve(tNs))
         }
         let start = slot.openTurnNs.exchange(0, ordering: .relaxed)
         guard start != 0 else { return }
         slot.turns.addGuarded(1)
-        recordLatency(slot, slot.turnDuration, slot.meta.turnSeries, start: start, end: Clock.resolve(tNs))
+        recordLatency(slot, slot.turnDuration, slot.meta.turnSeries, start: start, end: slot.meta.resolve(tNs))
     }
 
     /// Reported fields (>= 0) replace the latest value and add to the running total, which stops at
     /// Int64.max (the snapshot then says the totals are saturated) rather than wrap.
-    static func usage(_ slot: SessionSlot, _ value: (UsageField) -> Int64) {
+    static func usage(_ slot: SessionSlot, _ value: (UsageField) -> Int64, tNs: UInt64) {
         slot.usageReports.addGuarded(1)
         for field in UsageField.allCases {
             let reported = value(field)
@@ -143,7 +143,7 @@ enum Recorder {
             slot.usageLatest[field.rawValue].store(reported, ordering: .relaxed)
             slot.usageTotals[field.rawValue].saturatingAdd(reported)
         }
-        if EventBus.shared.hasSinks { CoreEvents.usage(slot, value) }
+        if EventBus.shared.hasSinks { CoreEvents.usage(slot, value, tNs: tNs) }
     }
 
     /// One latency from `start` to `end`; an end before its start is counted, never clamped.

@@ -17,7 +17,18 @@ import Glibc
 struct SessionMeta {
     var sessionID = ""
     var labels: [Label] = []
+    /// The session's start on its own clock.
     var startNs: UInt64 = 0
+    /// The session's clock minus CLOCK_MONOTONIC (0 on the monotonic clock; wrapping arithmetic).
+    var clockOffsetNs: UInt64 = 0
+    /// The wall clock (Unix epoch ns) minus the session's clock: wall time = t &+ unixOffsetNs.
+    var unixOffsetNs: UInt64 = 0
+    var mediaClock = false
+    /// The compact metadata JSON object of the session's config, if any.
+    var metadataJSON: String?
+    /// 32 lowercase hex digits; the caller's span (16 hex digits) when a traceparent joined a trace.
+    var traceID = ""
+    var parentSpanID: String?
     var textPolicy = TextPolicy()
     var turnHistory = Int(VT_DEFAULT_TURN_HISTORY)
     /// The built-in series this session feeds, resolved at creation.
@@ -27,6 +38,28 @@ struct SessionMeta {
     var turnSeries: Series?
     /// The series the turn collector feeds (Turns/TurnSeriesSet.swift).
     var turnSeriesSet: TurnSeriesSet?
+}
+
+extension SessionMeta {
+    /// Now on the session's clock.
+    @inline(__always)
+    func now() -> UInt64 { Clock.nowNs() &+ clockOffsetNs }
+
+    /// A caller's timestamp on the session's clock, with 0 standing for now.
+    @inline(__always)
+    func resolve(_ tNs: UInt64) -> UInt64 { tNs == 0 ? now() : tNs }
+
+    var startUnixNs: UInt64 { startNs &+ unixOffsetNs }
+
+    /// Put the session on its clock, now: `start` is the session's start on that clock (on the
+    /// monotonic clock 0 means now; a media clock reads `start`, whatever it is, at this moment).
+    mutating func setClock(start: UInt64, media: Bool) {
+        let monotonic = Clock.nowNs(), wall = Clock.wallNs()
+        mediaClock = media
+        startNs = media || start != 0 ? start : monotonic
+        clockOffsetNs = media ? start &- monotonic : 0
+        unixOffsetNs = wall &- (monotonic &+ clockOffsetNs)
+    }
 }
 
 /// What happens to texts (transcripts) of a session before anyone reads them.
@@ -77,6 +110,8 @@ final class SessionSlot: @unchecked Sendable {
 
     /// Read by the guarded paths after an acquiring generation load, and by snapshots under the lock.
     var meta = SessionMeta()
+    /// Steps of the trace calls (process lock).
+    var trace = SessionTrace()
     /// The turn collector's memory (Turns/TurnMemory.swift): set up at creation, like meta.
     var turnMemory = TurnMemory()
     /// The session id's UTF-8 bytes and how many bytes its JSON escaping adds, for events: vt_emit
@@ -150,6 +185,7 @@ final class SessionSlot: @unchecked Sendable {
             usageTotals[i].store(0, ordering: .relaxed)
         }
         meta = newMeta
+        trace = SessionTrace()
         var id = newMeta.sessionID
         id.withUTF8 { utf8 in
             idCount = min(utf8.count, Int(VT_MAX_SESSION_ID_BYTES))

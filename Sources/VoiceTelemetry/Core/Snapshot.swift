@@ -95,6 +95,12 @@ enum Snapshot {
         out.append(slot.outOfOrder.value())
         out.appendJSONKey("turns")
         TurnJSON.snapshotSection(&out, slot)   // Turns/TurnJSON.swift
+        out.appendJSONKey("start_ns")
+        out.append(meta.startNs)
+        out.appendJSONKey("start_unix_ns")
+        out.append(meta.startUnixNs)
+        out.appendJSONKey("trace_id")
+        out.appendJSONString(meta.traceID)
         out.append("}")
         return out
     }

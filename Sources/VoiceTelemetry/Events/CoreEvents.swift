@@ -1,5 +1,7 @@
-// CoreEvents: the library's own events (session.start, session.end, interruption, usage). Each hook is
-// called by the core only after a relaxed check that at least one plugin is loaded.
+// CoreEvents: the library's own events of a session's life (session.start, session.end, interruption,
+// usage, turn.complete and its transcripts as messages). Each hook is called by the core only after
+// a relaxed check that at least one plugin is loaded. Every event of a session is on its clock
+// (docs/event-schema.md lists the data of each).
 import CVoiceTelemetry
 
 enum CoreEvents {
@@ -11,33 +13,47 @@ enum CoreEvents {
         out.appendJSONLabels(meta.labels)
         out.append(",\"text_policy\":")
         out.append(meta.textPolicy.include ? "\"include\"" : "\"redact\"")
+        out.append(",\"clock\":")
+        out.append(meta.mediaClock ? "\"media\"" : "\"monotonic\"")
+        out.appendJSONKey("start_ns")
+        out.append(meta.startNs)
+        out.appendJSONKey("start_unix_ns")
+        out.append(meta.startUnixNs)
+        out.appendJSONKey("trace_id")
+        out.appendJSONString(meta.traceID)
+        out.appendJSONKey("parent_span_id")
+        if let parent = meta.parentSpanID { out.appendJSONString(parent) } else { out.append("null") }
+        out.appendJSONKey("metadata")
+        out.append(meta.metadataJSON ?? "null")
         out.append("}")
-        EventBus.shared.emitCore(sessionID: meta.sessionID, type: "session.start", json: String(decoding: out.bytes, as: UTF8.self),
+        EventBus.shared.emitCore(slot, type: "session.start", json: String(decoding: out.bytes, as: UTF8.self),
                                  tNs: meta.startNs)
     }
 
-    /// Render and emit the queued turn.complete events (process lock held). A record already
-    /// overwritten in its session's ring (more completed turns than turn_history since it was queued)
-    /// is counted as lost.
+    /// Render and emit the queued turn.complete events, each followed by its transcripts as messages
+    /// (process lock held). A record already overwritten in its session's ring (more completed turns
+    /// than turn_history since it was queued) is counted as lost.
     static func drainTurnEvents(_ state: ProcessState) {
         let bus = EventBus.shared
         while let (handle, position) = bus.turnEvents.pop() {
             guard let slot = try? state.liveSlot(handle, allowClosing: true),
-                  let (json, turnID, endNs) = TurnJSON.record(slot, position: position) else {
+                  let (json, record) = TurnJSON.record(slot, position: position) else {
                 bus.forEachPlugin { $0.countLostQueueFull() }
                 continue
             }
-            bus.emitCore(sessionID: slot.meta.sessionID, type: "turn.complete",
-                         json: String(decoding: json.bytes, as: UTF8.self), turnID: String(turnID), tNs: endNs)
+            let turnID = record[TurnWord.turnID]
+            bus.emitCore(slot, type: "turn.complete", json: String(decoding: json.bytes, as: UTF8.self),
+                         turnID: String(turnID), tNs: record[TurnWord.endNs])
+            TraceEvents.transcripts(slot, record)
         }
     }
 
-    /// After the session was closed and before its counters are folded: data is its final snapshot.
-    static func sessionEnded(_ slot: SessionSlot) {
-        let now = Clock.nowNs()
-        let snapshot = Snapshot.render(slot, nowNs: now)
-        EventBus.shared.emitCore(sessionID: slot.meta.sessionID, type: "session.end",
-                                 json: String(decoding: snapshot.bytes, as: UTF8.self), tNs: now)
+    /// After the session was closed and before its counters are folded: data is its final snapshot
+    /// as of `atNs` on its clock.
+    static func sessionEnded(_ slot: SessionSlot, atNs: UInt64) {
+        let snapshot = Snapshot.render(slot, nowNs: atNs)
+        EventBus.shared.emitCore(slot, type: "session.end", json: String(decoding: snapshot.bytes, as: UTF8.self),
+                                 tNs: atNs)
     }
 
     /// Inside the writer guard, after the interruption was counted.
@@ -46,12 +62,12 @@ enum CoreEvents {
         out.append("{\"interruptions\":")
         out.append(slot.interruptions.value())
         out.append("}")
-        EventBus.shared.emitCore(sessionID: slot.meta.sessionID, type: "interruption",
-                                 json: String(decoding: out.bytes, as: UTF8.self), tNs: tNs)
+        EventBus.shared.emitCore(slot, type: "interruption", json: String(decoding: out.bytes, as: UTF8.self), tNs: tNs)
     }
 
-    /// Inside the writer guard: the reported fields of one usage report (< 0: not reported).
-    static func usage(_ slot: SessionSlot, _ value: (UsageField) -> Int64) {
+    /// Inside the writer guard: the reported fields of one usage report (< 0: not reported), at tNs on
+    /// the session's clock (0 = now).
+    static func usage(_ slot: SessionSlot, _ value: (UsageField) -> Int64, tNs: UInt64) {
         let keys: [(UsageField, StaticString)] = [
             (.total, "total"), (.prompt, "prompt"), (.response, "response"), (.cached, "cached"), (.thoughts, "thoughts"),
         ]
@@ -63,7 +79,6 @@ enum CoreEvents {
             out.append(reported >= 0 ? String(reported) : "null")
         }
         out.append("}")
-        EventBus.shared.emitCore(sessionID: slot.meta.sessionID, type: "usage", json: String(decoding: out.bytes, as: UTF8.self),
-                                 tNs: 0)
+        EventBus.shared.emitCore(slot, type: "usage", json: String(decoding: out.bytes, as: UTF8.self), tNs: tNs)
     }
 }

@@ -85,14 +85,20 @@ final class EventBus: @unchecked Sendable {
         let empty: StaticString = "{}"
         let raw = payload.map { UnsafeRawPointer($0).assumingMemoryBound(to: UInt8.self) } ?? empty.utf8Start
         let payloadCount = payload.map { strnlen($0, Self.maxPayloadBytes + 1) } ?? 2
-        var parts = EventParts(tNs: tNs == 0 ? tickClock.nowNs() : tNs, session: nil, type: type, correlation: correlation, turn: turn,
-                               payload: Bytes(base: raw, count: payloadCount), escapeExtra: escapeExtra)
-        if session == 0 { return publish(&parts, policy: TextPolicy()) }
+        var parts = EventParts(tNs: tNs, unixOffsetNs: Clock.processUnixOffsetNs, session: nil, type: type,
+                               correlation: correlation, turn: turn, payload: Bytes(base: raw, count: payloadCount),
+                               escapeExtra: escapeExtra)
+        if session == 0 {
+            if tNs == 0 { parts.tNs = tickClock.nowNs() }
+            return publish(&parts, policy: TextPolicy())
+        }
         var status = VT_OK.rawValue
         let guardStatus = Recorder.guarded(session) { slot in
             // The slot's copy of the id: stable while inside the guard, read without retaining.
             parts.session = Bytes(base: slot.idBytes, count: slot.idCount)
             parts.escapeExtra += slot.idEscapeExtra
+            if tNs == 0 { parts.tNs = tickClock.nowNs() &+ slot.meta.clockOffsetNs }
+            parts.unixOffsetNs = slot.meta.unixOffsetNs
             status = publish(&parts, policy: slot.meta.textPolicy)
         }
         return guardStatus != VT_OK.rawValue ? guardStatus : status
@@ -100,21 +106,26 @@ final class EventBus: @unchecked Sendable {
 
     // MARK: - Core events (internal Swift API)
 
-    /// Emit one of the library's own events for a live session. `json` must be a JSON object whose
-    /// transcripts the caller has already treated per the session's TextPolicy (EventText.appendText
-    /// does it). Core events are not rate limited (their rate is bounded by the sessions').
-    /// Cheap no-op when no plugin is loaded. Safe from any thread, inside or outside the process lock
-    /// and inside a session's writer guard.
-    func emitCore(session: vt_session, type: StaticString, json: String, turnID: String? = nil, tNs: UInt64) {
+    /// Emit one of the library's own events for the session in `slot` (live, or being ended under the
+    /// process lock), at `tNs` on its clock (0 = now). `json` must be a JSON object whose transcripts
+    /// the caller has already treated per the session's TextPolicy (EventText.appendText does it).
+    /// Core events are not rate limited (their rate is bounded by the sessions'). Cheap no-op when no
+    /// plugin is loaded. Safe from any thread, inside or outside the process lock and inside a
+    /// session's writer guard.
+    func emitCore(_ slot: SessionSlot, type: StaticString, json: String, turnID: String? = nil, tNs: UInt64) {
         guard hasSinks else { return }
-        _ = Recorder.guarded(session) { slot in
-            emitCore(sessionID: slot.meta.sessionID, type: type, json: json, turnID: turnID, tNs: tNs)
-        }
+        emitCore(sessionID: slot.meta.sessionID, type: type, json: json, turnID: turnID, tNs: slot.meta.resolve(tNs),
+                 unixOffsetNs: slot.meta.unixOffsetNs)
     }
 
-    /// As above, for a session id known without a live handle (e.g. a session that just ended).
-    func emitCore(sessionID: String?, type: StaticString, json: String, turnID: String? = nil, tNs: UInt64) {
-        guard hasSinks else { return }
+    /// As above, for a session id known without a live handle (a session that has ended), or none:
+    /// `tNs` (0 = now) and `unixOffsetNs` are the event's time and anchor. `checked`: the event is
+    /// judged (its size) even with no plugin loaded, and a failure is returned to the caller instead of
+    /// being logged (the trace calls, whose caller chose the event's content).
+    @discardableResult
+    func emitCore(sessionID: String?, type: StaticString, json: String, turnID: String? = nil, tNs: UInt64,
+                  unixOffsetNs: UInt64, checked: Bool = false) -> vt_status {
+        guard hasSinks || checked else { return VT_OK.rawValue }
         var json = json
         var id = sessionID ?? ""
         var turnText = turnID ?? ""
@@ -128,7 +139,7 @@ final class EventBus: @unchecked Sendable {
                     let session = part(idBytes, present: sessionID != nil, max: Int(VT_MAX_SESSION_ID_BYTES))
                     let turn = part(turnBytes, present: turnID != nil, max: Self.maxIDBytes)
                     var parts = EventParts(
-                        tNs: tNs == 0 ? tickClock.nowNs() : tNs, session: session,
+                        tNs: tNs == 0 ? tickClock.nowNs() : tNs, unixOffsetNs: unixOffsetNs, session: session,
                         type: Bytes(base: type.utf8Start, count: type.utf8CodeUnitCount), correlation: nil, turn: turn,
                         payload: Bytes(base: payload.baseAddress ?? anchor.utf8Start, count: payload.count),
                         // Swift strings are valid UTF-8: escapeExtra never answers nil for them.
@@ -138,11 +149,12 @@ final class EventBus: @unchecked Sendable {
                 }
             }
         }
-        if status != VT_OK.rawValue {
+        if status != VT_OK.rawValue && !checked {
             let line = "voicetelemetry: internal event '\(type)' was not emitted: \(String(cString: LastError.get()))\n"
             var bytes = Array(line.utf8)
             bytes.withUnsafeMutableBytes { raw in _ = Glibc.write(2, raw.baseAddress, raw.count) }
         }
+        return status
     }
 
     /// A turn completed (record path: lock-free, no allocation). A full queue loses the event: it is

@@ -14,12 +14,15 @@
 //   16 correlation id bytes UInt16 (absent: 0xFFFF)
 //   18 turn id bytes        UInt16 (absent: 0xFFFF)
 //   20 escapes              UInt32 (1: some id has a byte to escape; 0: the ids go in verbatim)
-//   24 session id, event type, correlation id, turn id, payload: raw bytes, one after the other.
+//   24 unix offset          UInt64 (the wall clock minus the event's clock: timestamp_unix_us)
+//   32 session id, event type, correlation id, turn id, payload: raw bytes, one after the other.
 // Ids are valid UTF-8 (escaped when rendered); the payload is the final, compact `data` object.
 
 /// The checked parts of one event, borrowed from the caller for the duration of the emit.
 struct EventParts {
     var tNs: UInt64
+    /// Wall clock (Unix epoch ns) minus the clock of tNs, wrapping: the event's anchor.
+    var unixOffsetNs: UInt64
     var session: EventBus.Bytes?
     var type: EventBus.Bytes
     var correlation: EventBus.Bytes?
@@ -30,7 +33,7 @@ struct EventParts {
 }
 
 enum EventRecord {
-    static let headerBytes = 24
+    static let headerBytes = 32
     private static let absent: UInt16 = 0xFFFF
 
     private static let head: StaticString = "{\"type_id\":\"core::telemetry/event@1\",\"session_id\":"
@@ -38,11 +41,12 @@ enum EventRecord {
     private static let correlationKey: StaticString = "\",\"correlation_id\":"
     private static let turnKey: StaticString = ",\"turn_id\":"
     private static let timestampKey: StaticString = ",\"timestamp_us\":"
+    private static let unixKey: StaticString = ",\"timestamp_unix_us\":"
     private static let dataKey: StaticString = ",\"data\":"
     private static let tail: StaticString = "}\n"
     private static let fixedBytes = head.utf8CodeUnitCount + typeKey.utf8CodeUnitCount
         + correlationKey.utf8CodeUnitCount + turnKey.utf8CodeUnitCount + timestampKey.utf8CodeUnitCount
-        + dataKey.utf8CodeUnitCount + tail.utf8CodeUnitCount
+        + unixKey.utf8CodeUnitCount + dataKey.utf8CodeUnitCount + tail.utf8CodeUnitCount
 
     // MARK: - Emitting thread
 
@@ -50,7 +54,8 @@ enum EventRecord {
     @inline(__always)
     static func lineLength(_ p: EventParts) -> Int {
         fixedBytes + idLength(p.session) + p.type.count + idLength(p.correlation) + idLength(p.turn)
-            + ByteWriter.decimalDigits(p.tNs / 1000) + p.payload.count + p.escapeExtra
+            + ByteWriter.decimalDigits(p.tNs / 1000) + ByteWriter.decimalDigits((p.tNs &+ p.unixOffsetNs) / 1000)
+            + p.payload.count + p.escapeExtra
     }
 
     /// Bytes of the record `write` makes of these parts.
@@ -72,6 +77,7 @@ enum EventRecord {
         cell.storeBytes(of: lengthField(p.correlation), toByteOffset: 16, as: UInt16.self)
         cell.storeBytes(of: lengthField(p.turn), toByteOffset: 18, as: UInt16.self)
         cell.storeBytes(of: p.escapeExtra == 0 ? 0 : 1, toByteOffset: 20, as: UInt32.self)
+        cell.storeBytes(of: p.unixOffsetNs, toByteOffset: 24, as: UInt64.self)
         var at = cell + headerBytes
         copy(p.session, &at)
         copy(p.type, &at)
@@ -107,6 +113,7 @@ enum EventRecord {
         let correlationCount = record.loadUnaligned(fromByteOffset: 16, as: UInt16.self)
         let turnCount = record.loadUnaligned(fromByteOffset: 18, as: UInt16.self)
         let escapes = record.loadUnaligned(fromByteOffset: 20, as: UInt32.self) != 0
+        let unixOffsetNs = record.loadUnaligned(fromByteOffset: 24, as: UInt64.self)
         var at = (record + headerBytes).assumingMemoryBound(to: UInt8.self)
         out.ascii(head)
         id(&out, &at, sessionCount, escapes: escapes)
@@ -119,6 +126,8 @@ enum EventRecord {
         id(&out, &at, turnCount, escapes: escapes)
         out.ascii(timestampKey)
         out.decimal(tNs / 1000)
+        out.ascii(unixKey)
+        out.decimal((tNs &+ unixOffsetNs) / 1000)
         out.ascii(dataKey)
         out.bytes(at, payloadCount)
         out.ascii(tail)

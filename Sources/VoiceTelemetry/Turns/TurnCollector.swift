@@ -54,7 +54,7 @@ enum TurnCollector {
     static func mark(_ slot: SessionSlot, _ stage: UInt32, _ mark: UInt32, _ tNs: UInt64) {
         let m = slot.turnMemory
         guard m.base != nil else { return }
-        let t = Clock.resolve(tNs)
+        let t = slot.meta.resolve(tNs)
         switch stage {
         case TurnStage.userSpeech:
             if mark == TurnStage.start {
@@ -159,7 +159,7 @@ enum TurnCollector {
     static func firstAudioChunk(_ slot: SessionSlot, bytes: Int, tNs: UInt64) {
         let m = slot.turnMemory
         guard m.base != nil else { return }
-        firstAudio(slot, m, Clock.resolve(tNs), bytesBefore: slot.audioBytes.value() &- UInt64(bytes))
+        firstAudio(slot, m, slot.meta.resolve(tNs), bytesBefore: slot.audioBytes.value() &- UInt64(bytes))
     }
 
     private static func interruption(_ slot: SessionSlot, _ m: TurnMemory, _ t: UInt64) {
@@ -204,7 +204,7 @@ enum TurnCollector {
     static func value(_ slot: SessionSlot, _ key: UInt32, _ v: Double, _ tNs: UInt64) {
         let m = slot.turnMemory
         guard m.base != nil else { return }
-        let t = Clock.resolve(tNs)
+        let t = slot.meta.resolve(tNs)
         let userSide = key <= UInt32(VT_TV_EOU_WAIT_SECONDS.rawValue)
         let b = m.bank(userSide ? m.userIndex : m.curIndex)
         // The ABI bounds each key (seconds <= 1e6, counts < 2^40), but convert only the way a key is
@@ -233,7 +233,7 @@ enum TurnCollector {
     static func usage(_ slot: SessionSlot, stage: UInt32, _ field: (Int) -> Int64, _ tNs: UInt64) {
         let m = slot.turnMemory
         guard m.base != nil else { return }
-        let t = Clock.resolve(tNs)
+        let t = slot.meta.resolve(tNs)
         let c = m.bank(m.curIndex)
         let series = slot.meta.turnSeriesSet
         let stageIndex = TurnSeriesSet.tokenStages.firstIndex(of: stage) ?? 0
@@ -251,7 +251,7 @@ enum TurnCollector {
     static func error(_ slot: SessionSlot, source: UInt32, _ tNs: UInt64) {
         let m = slot.turnMemory
         guard m.base != nil else { return }
-        let t = Clock.resolve(tNs)
+        let t = slot.meta.resolve(tNs)
         let c = m.bank(TurnStage.isUserSide(source) ? m.userIndex : m.curIndex)
         c.add(TurnWord.errors + Int(source) - 1, 1)
         c.touch(t)
@@ -263,7 +263,7 @@ enum TurnCollector {
     static func text(_ slot: SessionSlot, kind: Int, _ bytes: UnsafeBufferPointer<UInt8>, chars: Int, _ tNs: UInt64) {
         let m = slot.turnMemory
         guard m.base != nil else { return }
-        let t = Clock.resolve(tNs)
+        let t = slot.meta.resolve(tNs)
         let bankIndex = kind == 2 ? m.curIndex : m.userIndex
         let b = m.bank(bankIndex)
         var kept = 0
@@ -305,7 +305,7 @@ enum TurnCollector {
     static func fallback(_ slot: SessionSlot, stage: UInt32, kind: UInt32, from: Int, to: Int, reason: Int?, _ tNs: UInt64) {
         let m = slot.turnMemory
         guard m.base != nil else { return }
-        let t = Clock.resolve(tNs)
+        let t = slot.meta.resolve(tNs)
         let c = m.bank(m.curIndex)
         let n = c[TurnWord.fallbackCount].wrappingAdd(1, ordering: .relaxed).oldValue
         if n < UInt64(TurnWord.maxFallbacks) {

@@ -58,13 +58,13 @@ enum TurnJSON {
         return nil
     }
 
-    /// The record at ring position `k` as JSON, with its turn id and end time; nil once a newer turn
-    /// has overwritten it (process lock held).
-    static func record(_ slot: SessionSlot, position k: UInt64) -> (json: TextOutput, turnID: UInt64, endNs: UInt64)? {
+    /// The record at ring position `k` as JSON, with its words and texts; nil once a newer turn has
+    /// overwritten it (process lock held).
+    static func record(_ slot: SessionSlot, position k: UInt64) -> (json: TextOutput, record: Record)? {
         guard slot.turnMemory.base != nil, slot.turnMemory.capacity > 0, let r = read(slot.turnMemory, k) else { return nil }
         var out = TextOutput(reserving: 2048)
         render(&out, r, slot)
-        return (out, r.words[TurnWord.turnID], r.words[TurnWord.endNs])
+        return (out, r)
     }
 
     static func last(_ slot: SessionSlot) -> TextOutput {
