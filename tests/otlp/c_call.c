@@ -5,7 +5,9 @@
  *
  * A session on a scripted clock (start 1 s): user speech 1.0-2.0 s, STT final 2.1 s, LLM 2.1-2.6 s
  * (first token 2.3 s) calling one tool 2.35-2.45 s, TTS first byte 2.5 s, agent speech 2.6-4.0 s.
- * Prints the plugin's statistics as one line: emitted delivered dropped plugin_reported_drops.
+ * With a header of library 1.1's session fields (VT_MAX_METADATA_BYTES defined) the session joins the
+ * caller's trace (traceparent), carries metadata, runs on a media clock and ends at 4.5 s on it.
+ * Prints one line: emitted delivered dropped plugin_reported_drops joined (1: those fields were set).
  */
 #include <stdio.h>
 #include <string.h>
@@ -29,6 +31,11 @@ static int play(void) {
     cfg.labels = labels;
     cfg.n_labels = 1;
     cfg.start_t_ns = 1000 * MS;
+#ifdef VT_MAX_METADATA_BYTES
+    cfg.clock = VT_CLOCK_MEDIA;
+    cfg.metadata_json = "{\"agent_version\":\"2.4.1\",\"locale\":\"de-DE\"}";
+    cfg.traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+#endif
     if (check(vt_create_session(&cfg, &s), "create")) return 1;
     int bad = 0;
     bad |= check(vt_turn_provider(s, VT_STAGE_LLM, "openai", "gpt-4o-mini", 1000 * MS), "provider");
@@ -43,7 +50,11 @@ static int play(void) {
     bad |= check(vt_turn_mark(s, VT_STAGE_LLM, VT_MARK_END, 2600 * MS), "llm end");
     bad |= check(vt_record_audio_out(s, 640, 2600 * MS), "audio");
     bad |= check(vt_turn_mark(s, VT_STAGE_AGENT_SPEECH, VT_MARK_END, 4000 * MS), "agent end");
+#ifdef VT_MAX_METADATA_BYTES
+    bad |= check(vt_end_session_at(s, 4500 * MS), "end");
+#else
     bad |= check(vt_end_session(s), "end");
+#endif
     return bad;
 }
 
@@ -63,9 +74,14 @@ int main(int argc, char **argv) {
     st.struct_size = sizeof st;
     bad |= check(vt_plugin_stats(id, &st), "stats");
     bad |= check(vt_unload_plugin(id), "unload");
-    printf("%llu %llu %llu %llu\n", (unsigned long long)st.emitted, (unsigned long long)st.delivered,
+#ifdef VT_MAX_METADATA_BYTES
+    const int joined = 1;
+#else
+    const int joined = 0;
+#endif
+    printf("%llu %llu %llu %llu %d\n", (unsigned long long)st.emitted, (unsigned long long)st.delivered,
            (unsigned long long)(st.dropped_queue_full + st.dropped_rate_limited + st.dropped_too_large +
                                 st.dropped_plugin + st.dropped_disabled),
-           (unsigned long long)st.plugin_reported_drops);
+           (unsigned long long)st.plugin_reported_drops, joined);
     return bad;
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -33,13 +34,22 @@ def c_call(tmp_path_factory) -> Path:
 def test_c_call_trace(c_call, so, receiver):
     p = subprocess.run([str(c_call), str(so), receiver.endpoint], capture_output=True, text=True, timeout=60)
     assert p.returncode == 0, p.stderr
-    emitted, delivered, dropped, reported = map(int, p.stdout.split())
+    emitted, delivered, dropped, reported, joined = map(int, p.stdout.split())
     assert emitted == delivered == 3 and dropped == reported == 0  # session.start, turn.complete, session.end
     spans = [s for _, s in receiver.spans()]
     root = next(s for s in spans if s.name == "voice_session")
     off = root.start_time_unix_nano - 1000 * MS
     (session,) = tree(spans, off)
     assert session[:2] == ("voice_session", 1000 * MS)
+    if joined:  # library 1.1: the caller's trace, metadata, a media clock anchored to the wall clock
+        assert abs(root.start_time_unix_nano - time.time_ns()) < 30 * 1_000_000_000
+        assert (root.trace_id.hex(), root.parent_span_id.hex()) == ("0af7651916cd43dd8448eb211c80319c",
+                                                                    "b7ad6b7169203331")
+        assert {s.trace_id.hex() for s in spans} == {"0af7651916cd43dd8448eb211c80319c"}
+        assert session[2] == 4500 * MS  # vt_end_session_at on the session's clock
+        a = attrs(root)
+        assert (a["voicetelemetry.metadata.agent_version"], a["voicetelemetry.metadata.locale"],
+                a["voicetelemetry.session.clock"]) == ("2.4.1", "de-DE", "media")
     assert session[3] == [("invoke_agent", 1000 * MS, 4000 * MS, [
         ("user_speech", 1000 * MS, 2000 * MS, []),
         ("chat gpt-4o-mini", 2100 * MS, 2600 * MS, [("time_to_first_token", 2100 * MS, 2300 * MS, [])]),

@@ -96,18 +96,25 @@ def test_anchor_from_envelope_unix_time(receiver, tmp_path):
 
 
 def test_trace_id_from_the_core(receiver, tmp_path):
-    """session.start's trace_id (the id the core shows in the snapshot) is the trace's when there is no
-    traceparent; an invalid one is replaced by a random id."""
+    """session.start's trace_id (the id the core shows in the snapshot) is the trace's, parent_span_id
+    the root's parent; an invalid id is replaced by a random one."""
     h = host(receiver, tmp_path)
     try:
         h.write([start_event("t1", 1_000, trace_id=TRACE), start_event("t2", 1_000, trace_id="xyz"),
-                 envelope("session.end", "t1", 2_000, {}), envelope("session.end", "t2", 2_000, {})])
+                 start_event("t3", 1_000, trace_id=TRACE, parent_span_id=PARENT, clock="media"),
+                 start_event("t4", 1_000, trace_id=None, parent_span_id=PARENT),
+                 envelope("session.end", "t1", 2_000, {}), envelope("session.end", "t2", 2_000, {}),
+                 envelope("session.end", "t3", 2_000, {}), envelope("session.end", "t4", 2_000, {})])
         h.flush()
     finally:
         h.shutdown()
     roots = {attrs(s)["gen_ai.conversation.id"]: s for _, s in receiver.spans()}
     assert roots["t1"].trace_id.hex() == TRACE and roots["t1"].parent_span_id == b""
     assert roots["t2"].trace_id.hex() not in (TRACE, "0" * 32) and len(roots["t2"].trace_id) == 16
+    # the core's form of a joined trace: trace_id and the caller's parent_span_id
+    assert (roots["t3"].trace_id.hex(), roots["t3"].parent_span_id.hex()) == (TRACE, PARENT)
+    assert attrs(roots["t3"])["voicetelemetry.session.clock"] == "media"
+    assert roots["t4"].parent_span_id == b"" and roots["t4"].trace_id.hex() != TRACE  # no trace: no parent
 
 
 def test_anchor_from_own_clocks_and_bad_traceparent(receiver, tmp_path):

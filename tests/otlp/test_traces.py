@@ -54,12 +54,16 @@ def test_cascaded_tree_exact(so, receiver, tmp_path):
     by = {s.name: s for s in mine}
     root, turn = by["voice_session"], by["invoke_agent"]
     assert root.parent_span_id == b"" and turn.parent_span_id == root.span_id
+    start = next(e for e in events if e["event_type"] == "session.start" and e["session_id"] == sid)["data"]
+    clock = {"voicetelemetry.session.clock": start["clock"]} if "clock" in start else {}  # library 1.1
     assert attrs(root) == {
         "gen_ai.conversation.id": "cascaded-1", "voicetelemetry.session.text_policy": "include",
         "voicetelemetry.label.transport": "cascaded", "voicetelemetry.session.interruptions": 0,
         "voicetelemetry.session.audio_bytes_out": 0, "voicetelemetry.session.response_count": 0,
         "voicetelemetry.session.out_of_order_events": 0, "voicetelemetry.session.turns.completed": 1,
-        "voicetelemetry.session.turns.interrupted": 0, "voicetelemetry.session.turns.discarded": 0}
+        "voicetelemetry.session.turns.interrupted": 0, "voicetelemetry.session.turns.discarded": 0, **clock}
+    if "trace_id" in start:  # library 1.1: the trace id the snapshot shows is the trace's
+        assert root.trace_id.hex() == start["trace_id"] and root.parent_span_id == b""
     assert attrs(turn) == {
         "gen_ai.operation.name": "invoke_agent", "gen_ai.conversation.id": "cascaded-1",
         "voicetelemetry.turn.id": 1, "voicetelemetry.turn.outcome": "completed",
@@ -94,6 +98,16 @@ def test_cascaded_tree_exact(so, receiver, tmp_path):
         "gen_ai.provider.name": "cartesia", "gen_ai.request.model": "sonic", "voicetelemetry.tts.ttfb_ns": 140_000_000,
         "voicetelemetry.tts.duration_ns": 640_000_000, "voicetelemetry.tts.characters": 12}
     assert by["chat gpt-4o"].kind == 3 and turn.kind == 1  # CLIENT, INTERNAL
+    # the session's other events (here the core's transcript messages, when it sends them) are events
+    # of the root, their texts under voicetelemetry.pii.*
+    others = [e for e in events if e["session_id"] == sid and e["event_type"] not in
+              ("session.start", "session.end", "turn.complete", "telemetry.health")]
+    pii = lambda k: "voicetelemetry.pii." + k if k in ("text", "transcript", "content") else k  # noqa: E731
+    assert [(e.name, e.time_unix_nano - off, attrs(e)) for e in root.events] == [
+        (e["event_type"], e["timestamp_us"] * 1000,
+         {pii(k): v for k, v in e["data"].items() if v is not None and not isinstance(v, dict)}) for e in others]
+    if others:
+        assert [attrs(e)["voicetelemetry.pii.content"] for e in root.events] == ["What is the weather?", "It is sunny."]
     assert all(s.status.code == 0 for s in mine)
     res = receiver.spans()[0][0]
     ra = attrs(res)

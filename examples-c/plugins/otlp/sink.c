@@ -229,6 +229,17 @@ static void set_anchor(session_state *s, const event *ev) {
     else s->offset_ns = (int64_t)(unix_ns() - mono_ns());
 }
 
+/* The core's trace id for the session (as its snapshot shows it) and the caller's span it joins
+ * (parent_span_id, from the session's traceparent); else 16 random bytes and no parent. */
+static void trace_from_core(otlp *o, session_state *s, const jdoc *d, uint32_t data) {
+    char hex[40];
+    s->has_parent = json_str(d, json_get(d, data, "parent_span_id"), hex, sizeof hex) == 16 &&
+                    parse_hex(hex, s->parent_id, 8) == 0;
+    if (json_str(d, json_get(d, data, "trace_id"), hex, sizeof hex) == 32 && parse_hex(hex, s->trace_id, 16) == 0) return;
+    s->has_parent = 0; /* a parent span without its trace means nothing */
+    if (getrandom(s->trace_id, 16, 0) != 16) rand_bytes(o, s->trace_id, 16);
+}
+
 static session_state *session_begin(otlp *o, const event *ev, int seen) {
     session_state *s = sess_new(o, ev->sid);
     if (!s) return NULL;
@@ -236,12 +247,8 @@ static session_state *session_begin(otlp *o, const event *ev, int seen) {
     char tp[128];
     int ok;
     s->start_seen = seen;
-    if (!seen || json_str(d, json_get(d, ev->data, "traceparent"), tp, sizeof tp) < 0 || parse_traceparent(tp, s) != 0) {
-        s->has_parent = 0;
-        /* the core's own trace id for the session (as its snapshot shows it), else 16 random bytes */
-        if (json_str(d, json_get(d, ev->data, "trace_id"), tp, sizeof tp) != 32 || parse_hex(tp, s->trace_id, 16) != 0)
-            if (getrandom(s->trace_id, 16, 0) != 16) rand_bytes(o, s->trace_id, 16);
-    }
+    if (!seen || json_str(d, json_get(d, ev->data, "traceparent"), tp, sizeof tp) < 0 || parse_traceparent(tp, s) != 0)
+        trace_from_core(o, s, d, ev->data);
     rand_bytes(o, s->span_id, 8);
     s->start_ns = json_get_i64(d, ev->data, "start_ns", &ok);
     if (!ok) s->start_ns = ev->ts_ns;
@@ -252,6 +259,7 @@ static session_state *session_begin(otlp *o, const event *ev, int seen) {
         attrs_add_json(&s->at, "voicetelemetry.metadata.", d, json_get(d, ev->data, "metadata"));
         if (json_str(d, json_get(d, ev->data, "text_policy"), s->text_policy, sizeof s->text_policy) < 0)
             s->text_policy[0] = 0;
+        if (json_str(d, json_get(d, ev->data, "clock"), tp, sizeof tp) > 0) attrs_add_str(&s->at, "voicetelemetry.session.clock", tp);
     }
     return s;
 }

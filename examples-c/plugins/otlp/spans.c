@@ -517,6 +517,19 @@ void spans_session(otlp *o, session_state *s, int64_t end_ns, const jdoc *d, uin
     span_end_dropped(e, STATUS_UNSET, NULL, s->dropped_events);
 }
 
+/* Keys whose values are texts (transcripts, message contents): as the core treats them, plus a
+ * message's content. They go under voicetelemetry.pii.* so a collector can strip them. */
+static int is_text_key(const char *k) {
+    size_t n = strlen(k);
+    static const char *const SUFFIX[] = {"_text", "_transcript", "_content"};
+    if (!strcmp(k, "text") || !strcmp(k, "transcript") || !strcmp(k, "content")) return 1;
+    for (size_t i = 0; i < 3; i++) {
+        size_t m = strlen(SUFFIX[i]);
+        if (n > m && strcmp(k + n - m, SUFFIX[i]) == 0) return 1;
+    }
+    return 0;
+}
+
 /* Another event of the session (usage, interruption, custom types): a span event of its root, with the
  * data's scalar members as attributes (at most 32), kept until the session ends. */
 void spans_session_event(otlp *o, session_state *s, const char *name, int64_t t, const jdoc *d, uint32_t data) {
@@ -534,8 +547,10 @@ void spans_session_event(otlp *o, session_state *s, const char *name, int64_t t,
     event_begin(&e, s, name, t);
     int n = 0;
     for (uint32_t k = json_first(d, data); k && n < 32; k = d->n[k].next, n++) {
-        char key[128];
-        if (json_str(d, k, key, sizeof key) >= 0) kv_json(&e, 3, key, d, json_value(d, k));
+        char key[128], full[160];
+        if (json_str(d, k, key, sizeof key) < 0) continue;
+        snprintf(full, sizeof full, "%s%s", is_text_key(key) ? "voicetelemetry.pii." : "", key);
+        kv_json(&e, 3, full, d, json_value(d, k));
     }
     event_end(&e);
     s->n_events++;
