@@ -239,3 +239,31 @@ def test_every_scenario_turn_is_a_span(so, receiver, tmp_path, path):
         p = parents[s.span_id]
         assert p in turn_ids or parents.get(p) in turn_ids, s.name
     assert len(receiver.spans()) == len(mine)
+
+
+def test_turns_and_metrics_flow_while_the_call_runs(so, receiver, tmp_path):
+    """No flush, the session still open: the turn's spans arrive as it completes, metrics every interval."""
+    S_, M_ = vt.TurnStage, vt.TurnMark
+    with otlp_plugin(so, receiver.endpoint, tmp_path, metrics_interval_ms=150):
+        s = vt.Session(session_id="live-1", labels={"transport": "live"}, start_t_ns=1000)
+        s.turn_mark(S_.USER_SPEECH, M_.START, 1 * S)
+        s.turn_mark(S_.USER_SPEECH, M_.END, 2 * S)
+        s.turn_mark(S_.AGENT_SPEECH, M_.START, 2_400_000_000)
+        s.turn_mark(S_.AGENT_SPEECH, M_.END, 3 * S)
+        assert receiver.wait_for(lambda: any(sp.name == "invoke_agent" for _, sp in receiver.spans()), 5.0)
+        assert not any(sp.name == "voice_session" for _, sp in receiver.spans())  # the call goes on
+
+        def e2e_count():
+            for req in receiver.metric_requests():
+                for m in req.resource_metrics[0].scope_metrics[0].metrics:
+                    if m.name == "voicetelemetry_turn_e2e_latency_seconds":
+                        for p in m.histogram.data_points:
+                            if attrs(p).get("transport") == "live" and p.count == 1:
+                                return True
+            return False
+        assert receiver.wait_for(e2e_count, 5.0)  # a periodic export, not the flush's
+        n = len(receiver.metric_requests())
+        assert receiver.wait_for(lambda: len(receiver.metric_requests()) >= n + 2, 5.0)
+        s.end()
+        vt.flush_events(5.0)
+    assert any(sp.name == "voice_session" for _, sp in receiver.spans())
