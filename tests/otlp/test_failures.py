@@ -155,3 +155,17 @@ def test_unload_with_the_receiver_down_keeps_the_deadline(so, tmp_path):
     assert (st["spans"]["created"], st["spans"]["dropped"], st["spans"]["exported"]) == (10, 10, 0)
     assert st["points"]["created"] == st["points"]["dropped"] > 0 and st["points"]["pending"] == 0
     assert st["events"]["lost"] == 2 and "connect" in st["last_error"]
+
+
+def test_unload_while_a_transfer_hangs_keeps_the_deadline(so, receiver, tmp_path):
+    receiver.default = Reply(hang_s=6.0)
+    with otlp_plugin(so, receiver.endpoint, tmp_path, metrics=False, drain_timeout_ms=1000) as p:
+        play(SCENARIOS / "cascaded.txt")
+        assert receiver.wait_for(lambda: False, 0.5) is False  # the request is in flight, hanging
+        t = time.monotonic()
+        p.unload()
+        took = time.monotonic() - t
+    assert took < 3.0, took  # the transfer is aborted at the deadline, not after its 10 s timeout
+    st = read_stats(tmp_path / "otlp-stats.json")
+    assert (st["spans"]["created"], st["spans"]["dropped"], st["spans"]["pending"]) == (10, 10, 0)
+    assert st["events"]["lost"] == 2
