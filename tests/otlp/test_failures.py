@@ -7,6 +7,8 @@ import contextlib
 import socket
 import time
 
+import pytest
+
 from conftest import SCENARIOS, otlp_plugin, play, read_stats, vt, wait_stats
 from receiver import Receiver, Reply
 
@@ -68,9 +70,10 @@ def test_400_is_dropped_counted_not_retried(so, receiver, tmp_path):
     assert "HTTP 400" in st["last_error"]
 
 
-def test_partial_success_is_counted(so, receiver, tmp_path):
+@pytest.mark.parametrize("protocol", ["http/protobuf", "http/json"])
+def test_partial_success_is_counted(so, receiver, tmp_path, protocol):
     receiver.script["/v1/traces"] = [Reply(200, rejected=3)]
-    with otlp_plugin(so, receiver.endpoint, tmp_path, metrics=False):
+    with otlp_plugin(so, receiver.endpoint, tmp_path, metrics=False, protocol=protocol):
         play(SCENARIOS / "cascaded.txt")
         vt.flush_events(10.0)
     st = read_stats(tmp_path / "otlp-stats.json")
