@@ -24,8 +24,20 @@ import voicetelemetry as vt
 from voicetelemetry import _raw as R
 
 ENVELOPE_KEYS = ["type_id", "session_id", "event_type", "correlation_id", "turn_id",
-                 "timestamp_us", "data"]
+                 "timestamp_us", "timestamp_unix_us", "data"]
 SEC = 1_000_000_000
+
+
+def unix_us_of(snapshot: Dict, t_ns: int) -> int:
+    """An event's timestamp_unix_us at ``t_ns`` on a session's clock: through the anchor its
+    snapshot shows (start_unix_ns at start_ns), as tests/c/check.h's unix_us_of."""
+    return (snapshot["start_unix_ns"] + t_ns - snapshot["start_ns"]) // 1000
+
+
+def process_anchor_us() -> int:
+    """The wall clock minus the monotonic clock, in microseconds: the anchor of events of no session
+    (taken once by the library; the wall clock may have been slewed since, by far less than 50 ms)."""
+    return (time.time_ns() - time.monotonic_ns()) // 1000
 
 
 @pytest.fixture(autouse=True)
@@ -334,24 +346,37 @@ def test_envelope_exact_and_text_redaction(sink):
         vt.emit("stt.result", json.dumps(payload), session=included, t_ns=2_000_000_000)
         vt.emit("app.ping", t_ns=5_000)  # no session, no payload
         vt.emit("app.bytes", b'{"transcript":"abc","x":[true,null]}', t_ns=7_999)
+        snap7, snap8 = redacted.snapshot(), included.snapshot()
     evs = sink.events()
     mine = [e for e in evs if e["event_type"] in ("stt.result", "app.ping", "app.bytes")]
+    # Events of no session are on the process's anchor, which Python can only approximate.
+    anchor_us = process_anchor_us()
+    for e in mine[2:]:
+        assert abs(e["timestamp_unix_us"] - e["timestamp_us"] - anchor_us) < 50_000, e
+    no_session_unix = [e["timestamp_unix_us"] for e in mine[2:]]
     assert mine == [
         {"type_id": vt.EVENT_TYPE_ID, "session_id": 'call-"7"', "event_type": "stt.result",
          "correlation_id": "corr-1", "turn_id": "turn-1", "timestamp_us": 1_234_567,
+         "timestamp_unix_us": unix_us_of(snap7, 1_234_567_890),
          "data": {"text": "[redacted 11 chars]",
                   "nested": {"user_transcript": "[redacted 6 chars]", "n": 1},
                   "context": "kept", "texts": ["kept too"], "agent_text": 7}},
         {"type_id": "core::telemetry/event@1", "session_id": "call-8", "event_type": "stt.result",
          "correlation_id": None, "turn_id": None, "timestamp_us": 2_000_000,
+         "timestamp_unix_us": unix_us_of(snap8, 2_000_000_000),
          "data": {"text": "h\u00e9llo", "nested": {"user_transcript": "secre", "n": 1},
                   "context": "kept", "texts": ["kept too"], "agent_text": 7}},
         {"type_id": "core::telemetry/event@1", "session_id": None, "event_type": "app.ping",
-         "correlation_id": None, "turn_id": None, "timestamp_us": 5, "data": {}},
+         "correlation_id": None, "turn_id": None, "timestamp_us": 5,
+         "timestamp_unix_us": no_session_unix[0], "data": {}},
         {"type_id": "core::telemetry/event@1", "session_id": None, "event_type": "app.bytes",
          "correlation_id": None, "turn_id": None, "timestamp_us": 7,
+         "timestamp_unix_us": no_session_unix[1],
          "data": {"transcript": "[redacted 3 chars]", "x": [True, None]}},
     ]
+    # One process anchor: the two events of no session, 2999 ns apart, are as far apart on the
+    # wall clock (each cut to the microsecond).
+    assert no_session_unix[1] - no_session_unix[0] in (2, 3)
     for e in evs:
         assert list(e) == ENVELOPE_KEYS  # key order as documented
     text = sink.out.read_text("utf-8")

@@ -89,6 +89,11 @@ def test_struct_layouts():
     assert R.vt_session_config.labels.offset == 2 * P
     assert R.vt_session_config.start_t_ns.offset == 4 * P
     assert R.vt_session_config.turn_history.offset == 4 * P + 16
+    # Since 1.1 (offsets as a C compiler lays them out: 52, 56, 64 and 72 bytes on LP64).
+    assert R.vt_session_config.clock.offset == 4 * P + 20
+    assert R.vt_session_config.metadata_json.offset == 4 * P + 24
+    assert R.vt_session_config.traceparent.offset == 5 * P + 24
+    assert sizeof(R.vt_session_config) == 6 * P + 24
     assert sizeof(R.vt_token_usage) == 80 and R.vt_token_usage.input.offset == 8
     assert R.vt_token_usage.output_audio.offset == 72
     # vt_plugin_statistics (offsets as a C compiler lays them out on LP64 and ILP32 alike).
@@ -105,14 +110,37 @@ LOCK_FREE_TURN_CALLS = {"vt_turn_mark", "vt_turn_value", "vt_turn_text", "vt_tur
                         "vt_turn_error"}
 
 
+def _section(title: str) -> str:
+    """The header text of the section whose title starts with ``title`` (up to the next section)."""
+    return re.split(r"\n/\* -{20,}\n \* ", HEADER.split("\n * " + title, 1)[1], maxsplit=1)[0]
+
+
+# Every call of the Traces section takes the library's short internal lock (the section's
+# "Thread-safety" line says so), so it releases the GIL, vt_record_* names included.
+TRACE_CALLS = set(re.findall(r"^vt_status (vt_[a-z_]+)\(", _section("Traces"), re.M))
+
+
 def test_gil_choice():
     """Record calls keep the GIL (PyDLL); calls that may block release it (CDLL)."""
+    assert TRACE_CALLS == {"vt_step_start", "vt_step_end", "vt_record_message",
+                           "vt_record_outcome_reward", "vt_record_event_reward",
+                           "vt_record_outcome_reward_for", "vt_record_event_reward_for"}
     pyapi = ctypes._FUNCFLAG_PYTHONAPI
     for name in FUNCS:
         keeps_gil = bool(getattr(R, name)._flags_ & pyapi)
-        expect = (name.startswith("vt_record_") or name == "vt_now_ns"
-                  or name in LOCK_FREE_TURN_CALLS or name == "vt_emit")
+        expect = ((name.startswith("vt_record_") and name not in TRACE_CALLS)
+                  or name == "vt_now_ns" or name in LOCK_FREE_TURN_CALLS or name == "vt_emit")
         assert keeps_gil == expect, name
+
+
+def test_gil_choice_in_traces_section_follows_header():
+    """The header says the Traces calls take the internal lock: none of them keeps the GIL."""
+    section = _section("Traces")
+    assert "these calls take the short internal lock" in section
+    assert "lock-free" not in section
+    pyapi = ctypes._FUNCFLAG_PYTHONAPI
+    for name in TRACE_CALLS:
+        assert not getattr(R, name)._flags_ & pyapi, name
 
 
 def test_gil_choice_follows_header_lock_free_marks():

@@ -9,12 +9,14 @@ Two handles on the same library are used:
 
 * :data:`lib` (``ctypes.CDLL``) releases the GIL around the call. Used for everything that may
   block: session create/end (internal lock), snapshots, metrics, Prometheus text, the turn calls
-  that take the internal lock (provider, fallback, tool call), the turn JSON readers and the
-  plugin calls other than ``vt_emit`` (load, unload, flush, list, stats, plugin dir, rate limit).
-* :data:`pylib` (``ctypes.PyDLL``) keeps the GIL. Used for the record calls, the lock-free
-  turn-collector calls (``vt_turn_mark/value/text/usage/error``) and ``vt_emit``, which the header
-  promises are lock-free, allocation-free and syscall-free (apart from reading the clock): for them
-  releasing and re-taking the GIL would cost more than the call.
+  that take the internal lock (provider, fallback, tool call), the turn JSON readers, every call
+  of the Traces section (steps, messages, rewards: they take the internal lock, whatever their
+  ``vt_record_`` prefix suggests) and the plugin calls other than ``vt_emit`` (load, unload,
+  flush, list, stats, plugin dir, rate limit).
+* :data:`pylib` (``ctypes.PyDLL``) keeps the GIL. Used for the record calls (``vt_record_usage_at``
+  included), the lock-free turn-collector calls (``vt_turn_mark/value/text/usage/error``) and
+  ``vt_emit``, which the header promises are lock-free, allocation-free and syscall-free (apart
+  from reading the clock): for them releasing and re-taking the GIL would cost more than the call.
 
 Adding a function introduced by a later 1.x header means adding one ``_bind`` line (with the
 prototype comment) to its section; functions newer than the loaded library come back as
@@ -142,7 +144,18 @@ class vt_session_config(Structure):
         ("text_policy", c_uint32),  # VT_TEXT_REDACT (0, default) or VT_TEXT_INCLUDE. Since 1.0
         ("max_text_chars", c_uint32),  # 0 = VT_DEFAULT_MAX_TEXT_CHARS. Since 1.0
         ("turn_history", c_uint32),  # 0 = VT_DEFAULT_TURN_HISTORY, <= VT_MAX_TURN_HISTORY. Since 1.0
+        ("clock", c_uint32),  # a vt_clock: which clock this session's t_ns are on. Since 1.1
+        ("metadata_json", c_char_p),  # NULL or a JSON object, <= VT_MAX_METADATA_BYTES. Since 1.1
+        ("traceparent", c_char_p),  # NULL or a W3C traceparent of the caller. Since 1.1
     ]
+
+
+# enum vt_clock (Since 1.1)
+VT_CLOCK_MONOTONIC = 0  # t_ns are CLOCK_MONOTONIC, as vt_now_ns() (the default)
+VT_CLOCK_MEDIA = 1  # t_ns are the engine's own clock, reading start_t_ns at vt_create_session
+
+#: Longest session metadata, in bytes of compact JSON. Since 1.1.
+VT_MAX_METADATA_BYTES = 2048
 
 
 # enum vt_text_policy
@@ -160,6 +173,9 @@ vt_create_session = _bind(
 
 # vt_status vt_end_session(vt_session s);
 vt_end_session = _bind("vt_end_session", vt_status, (vt_session,))
+
+# vt_status vt_end_session_at(vt_session s, uint64_t t_ns);
+vt_end_session_at = _bind("vt_end_session_at", vt_status, (vt_session, c_uint64))
 
 # ------------------------------------------------------------------------------------------------
 # Record calls (the hot path): lock-free and non-blocking, so bound through PyDLL (GIL kept)
@@ -211,6 +227,11 @@ class vt_usage(Structure):
 
 # vt_status vt_record_usage(vt_session s, const vt_usage *u);
 vt_record_usage = _bind("vt_record_usage", vt_status, (vt_session, POINTER(vt_usage)), keep_gil=True)
+
+# vt_status vt_record_usage_at(vt_session s, const vt_usage *u, uint64_t t_ns);
+vt_record_usage_at = _bind(
+    "vt_record_usage_at", vt_status, (vt_session, POINTER(vt_usage), c_uint64), keep_gil=True
+)
 
 # enum vt_event_kind
 VT_EV_AUDIO_OUT = 1  # value = bytes
@@ -457,6 +478,58 @@ vt_turn_history_json = _bind(
     "vt_turn_history_json",
     vt_status,
     (vt_session, c_size_t, POINTER(c_char), c_size_t, POINTER(c_size_t)),
+)
+
+# ------------------------------------------------------------------------------------------------
+# Traces: steps, messages and rewards
+#
+# Not hot-path calls: each takes the library's short internal lock (header: "these calls take the
+# short internal lock"), so, like the other locking calls, they release the GIL (CDLL) -- the
+# vt_record_* names here included (a plugin thread never waits for the GIL because of them).
+# ------------------------------------------------------------------------------------------------
+
+#: Engine steps open at once in one session. Since 1.1.
+VT_MAX_OPEN_STEPS = 16
+
+# vt_status vt_step_start(vt_session s, const char *step_id, const char *metadata_json, uint64_t t_ns);
+vt_step_start = _bind("vt_step_start", vt_status, (vt_session, c_char_p, c_char_p, c_uint64))
+
+# vt_status vt_step_end(vt_session s, const char *step_id, uint64_t t_ns);
+vt_step_end = _bind("vt_step_end", vt_status, (vt_session, c_char_p, c_uint64))
+
+# vt_status vt_record_message(vt_session s, const char *role, const char *content, const char *metadata_json,
+#                             uint64_t t_ns);
+vt_record_message = _bind(
+    "vt_record_message", vt_status, (vt_session, c_char_p, c_char_p, c_char_p, c_uint64)
+)
+
+# vt_status vt_record_outcome_reward(vt_session s, const char *objective_key, double total_reward,
+#                                    uint32_t achievements_count, const char *annotation_json);
+vt_record_outcome_reward = _bind(
+    "vt_record_outcome_reward", vt_status, (vt_session, c_char_p, c_double, c_uint32, c_char_p)
+)
+
+# vt_status vt_record_event_reward(vt_session s, const char *objective_key, double value, const char *reward_type,
+#                                  const char *source, const char *annotation_json, uint64_t t_ns);
+vt_record_event_reward = _bind(
+    "vt_record_event_reward",
+    vt_status,
+    (vt_session, c_char_p, c_double, c_char_p, c_char_p, c_char_p, c_uint64),
+)
+
+# vt_status vt_record_outcome_reward_for(const char *session_id, const char *objective_key, double total_reward,
+#                                        uint32_t achievements_count, const char *annotation_json);
+vt_record_outcome_reward_for = _bind(
+    "vt_record_outcome_reward_for", vt_status, (c_char_p, c_char_p, c_double, c_uint32, c_char_p)
+)
+
+# vt_status vt_record_event_reward_for(const char *session_id, const char *step_id, const char *objective_key,
+#                                      double value, const char *reward_type, const char *source,
+#                                      const char *annotation_json, uint64_t t_ns);
+vt_record_event_reward_for = _bind(
+    "vt_record_event_reward_for",
+    vt_status,
+    (c_char_p, c_char_p, c_char_p, c_double, c_char_p, c_char_p, c_char_p, c_uint64),
 )
 
 # ------------------------------------------------------------------------------------------------
