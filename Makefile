@@ -21,7 +21,7 @@ VERSION     := $(shell sed -n 's/^\#define VT_VERSION_\(MAJOR\|MINOR\|PATCH\) \(
 CWARN       := -std=c99 -Wall -Wextra -pedantic -Werror
 LINK_BUILD  := -L$(abspath $(LIBDIR)) -lvoicetelemetry -Wl,-rpath,$(abspath $(LIBDIR))
 
-.PHONY: all lib install stage demo test test-swift test-c test-header test-symbols test-python test-go \
+.PHONY: all lib install stage demo test test-swift test-c test-header test-symbols test-docs test-python test-go \
         test-tsan test-readme test-demo plugins bench clean
 
 all: lib
@@ -47,7 +47,7 @@ TEST_PLUGINS  := $(patsubst %,$(BUILD)/tests/plugins/%.so,$(HOSTILE) scripted sc
 
 # Fragments under mk/ (one file per component: mk/<component>.mk) add to PLUGINS and TEST_SUITES; a
 # plugin that links a system library sets it target-specifically: `$(BUILD)/plugins/x.so: PLUGIN_LIBS := -lx`.
-TEST_SUITES   := test-swift test-header test-symbols test-c test-tsan test-python test-go test-readme test-demo
+TEST_SUITES   := test-swift test-header test-symbols test-docs test-c test-tsan test-python test-go test-readme test-demo
 include $(sort $(wildcard mk/*.mk))
 
 plugins: $(PLUGINS)
@@ -125,6 +125,9 @@ test-header: | $(BUILD)
 
 test-symbols: $(LIB)
 	tests/symbols/check_exports.sh $(LIB) include/voicetelemetry.h
+
+test-docs:
+	tests/docs/check_event_schema.sh
 
 C_TESTS := $(patsubst tests/c/%.c,$(BUILD)/tests/%,$(wildcard tests/c/test_*.c))
 

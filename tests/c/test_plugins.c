@@ -731,6 +731,8 @@ TEST(health_events_and_minimal_plugin) {
     CHECK_IDENTITY(id);
     const char *text = slurp(out);
     CHECK_CONTAINS(text, "\"event_type\":\"telemetry.health\"");
+    const char *health = strstr(text, "\"event_type\":\"telemetry.health\"");
+    CHECK(json_u64(health, "timestamp_unix_us") > json_u64(health, "timestamp_us"));   /* the process's anchor */
     CHECK_CONTAINS(text, "\"data\":{\"plugin\":\"scripted\",\"dropped_since_last\":8,\"dropped\":{\"queue_full\":0,"
                          "\"rate_limited\":8,\"too_large\":0,\"plugin\":0,\"disabled\":0}");
     CHECK_STATUS(vt_unload_plugin(id), VT_OK);

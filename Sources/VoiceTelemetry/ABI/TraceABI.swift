@@ -52,7 +52,7 @@ public func vt_step_start(_ s: vt_session, _ step_id: UnsafePointer<CChar>?, _ m
             guard slot.trace.openSteps.count < Int(VT_MAX_OPEN_STEPS) else {
                 throw .limit("\(VT_MAX_OPEN_STEPS) steps are open (VT_MAX_OPEN_STEPS); end one first")
             }
-            try emit(slot, "step.start", TraceEvents.stepStart(id: id, turnNumber: nil, metadata: metadata), tNs: t_ns)
+            try emit(slot, EventTypes.stepStart, TraceEvents.stepStart(id: id, turnNumber: nil, metadata: metadata), tNs: t_ns)
             slot.trace.openSteps.append(id)
             slot.trace.stepsStarted += 1
         }
@@ -76,7 +76,7 @@ public func vt_step_end(_ s: vt_session, _ step_id: UnsafePointer<CChar>?, _ t_n
             let t = slot.meta.resolve(t_ns)
             while slot.trace.openSteps.count > index {
                 let closing = slot.trace.openSteps.removeLast()
-                try emit(slot, "step.end", TraceEvents.stepEnd(id: closing), tNs: t)
+                try emit(slot, EventTypes.stepEnd, TraceEvents.stepEnd(id: closing), tNs: t)
             }
         }
     }
@@ -99,7 +99,7 @@ public func vt_record_message(_ s: vt_session, _ role: UnsafePointer<CChar>?, _ 
                 role: roleText, step: slot.trace.currentStep(slot),
                 content: TraceEvents.Content(text: json ?? text, isJSON: json != nil),
                 chars: text.unicodeScalars.count, truncated: false, policy: slot.meta.textPolicy, metadata: metadata)
-            try emit(slot, "message", payload, tNs: t_ns)
+            try emit(slot, EventTypes.message, payload, tNs: t_ns)
         }
     }
 }
@@ -115,7 +115,7 @@ public func vt_record_outcome_reward(_ s: vt_session, _ objective_key: UnsafePoi
             let slot = try ProcessState.shared.liveSlot(s)
             let payload = TraceEvents.outcomeReward(key: key, total: total, achievements: achievements_count,
                                                     totalSteps: slot.trace.totalSteps(slot), annotation: annotation)
-            try emit(slot, "reward.outcome", payload, tNs: 0)
+            try emit(slot, EventTypes.rewardOutcome, payload, tNs: 0)
         }
     }
 }
@@ -133,7 +133,7 @@ public func vt_record_event_reward(_ s: vt_session, _ objective_key: UnsafePoint
             let slot = try ProcessState.shared.liveSlot(s)
             let payload = TraceEvents.eventReward(key: key, value: checked, rewardType: type, source: from,
                                                   step: slot.trace.currentStep(slot), annotation: annotation)
-            try emit(slot, "reward.event", payload, tNs: t_ns)
+            try emit(slot, EventTypes.rewardEvent, payload, tNs: t_ns)
         }
     }
 }
@@ -155,7 +155,7 @@ public func vt_record_outcome_reward_for(_ session_id: UnsafePointer<CChar>?, _ 
         let key = try traceID(objective_key, "objective_key")
         let total = try finiteValue(total_reward, "total_reward")
         let annotation = try optionalJSON(annotation_json, "annotation_json")
-        try emitFor(session_id, "reward.outcome", TraceEvents.outcomeReward(
+        try emitFor(session_id, EventTypes.rewardOutcome, TraceEvents.outcomeReward(
             key: key, total: total, achievements: achievements_count, totalSteps: nil, annotation: annotation), tNs: 0)
     }
 }
@@ -171,7 +171,7 @@ public func vt_record_event_reward_for(_ session_id: UnsafePointer<CChar>?, _ st
         let checked = try finiteValue(value, "value")
         let type = try optionalText(reward_type, "reward_type"), from = try optionalText(source, "source")
         let annotation = try optionalJSON(annotation_json, "annotation_json")
-        try emitFor(session_id, "reward.event", TraceEvents.eventReward(
+        try emitFor(session_id, EventTypes.rewardEvent, TraceEvents.eventReward(
             key: key, value: checked, rewardType: type, source: from, step: step, annotation: annotation), tNs: t_ns)
     }
 }

@@ -26,7 +26,7 @@ enum CoreEvents {
         out.appendJSONKey("metadata")
         out.append(meta.metadataJSON ?? "null")
         out.append("}")
-        EventBus.shared.emitCore(slot, type: "session.start", json: String(decoding: out.bytes, as: UTF8.self),
+        EventBus.shared.emitCore(slot, type: EventTypes.sessionStart, json: String(decoding: out.bytes, as: UTF8.self),
                                  tNs: meta.startNs)
     }
 
@@ -42,7 +42,7 @@ enum CoreEvents {
                 continue
             }
             let turnID = record[TurnWord.turnID]
-            bus.emitCore(slot, type: "turn.complete", json: String(decoding: json.bytes, as: UTF8.self),
+            bus.emitCore(slot, type: EventTypes.turnComplete, json: String(decoding: json.bytes, as: UTF8.self),
                          turnID: String(turnID), tNs: record[TurnWord.endNs])
             TraceEvents.transcripts(slot, record)
         }
@@ -52,7 +52,7 @@ enum CoreEvents {
     /// as of `atNs` on its clock.
     static func sessionEnded(_ slot: SessionSlot, atNs: UInt64) {
         let snapshot = Snapshot.render(slot, nowNs: atNs)
-        EventBus.shared.emitCore(slot, type: "session.end", json: String(decoding: snapshot.bytes, as: UTF8.self),
+        EventBus.shared.emitCore(slot, type: EventTypes.sessionEnd, json: String(decoding: snapshot.bytes, as: UTF8.self),
                                  tNs: atNs)
     }
 
@@ -62,7 +62,7 @@ enum CoreEvents {
         out.append("{\"interruptions\":")
         out.append(slot.interruptions.value())
         out.append("}")
-        EventBus.shared.emitCore(slot, type: "interruption", json: String(decoding: out.bytes, as: UTF8.self), tNs: tNs)
+        EventBus.shared.emitCore(slot, type: EventTypes.interruption, json: String(decoding: out.bytes, as: UTF8.self), tNs: tNs)
     }
 
     /// Inside the writer guard: the reported fields of one usage report (< 0: not reported), at tNs on
@@ -79,6 +79,6 @@ enum CoreEvents {
             out.append(reported >= 0 ? String(reported) : "null")
         }
         out.append("}")
-        EventBus.shared.emitCore(slot, type: "usage", json: String(decoding: out.bytes, as: UTF8.self), tNs: tNs)
+        EventBus.shared.emitCore(slot, type: EventTypes.usage, json: String(decoding: out.bytes, as: UTF8.self), tNs: tNs)
     }
 }

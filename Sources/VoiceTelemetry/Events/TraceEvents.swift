@@ -116,7 +116,7 @@ enum TraceEvents {
             let json = message(role: kind.role, step: step, content: Content(text: text, isJSON: false),
                                chars: Int(meta & 0xFFFF_FFFF), truncated: (meta >> 62) & 1 != 0,
                                policy: slot.meta.textPolicy, metadata: nil)
-            EventBus.shared.emitCore(slot, type: "message", json: json, tNs: kind.time)
+            EventBus.shared.emitCore(slot, type: EventTypes.message, json: json, turnID: String(record[TurnWord.turnID]), tNs: kind.time)
         }
     }
 }

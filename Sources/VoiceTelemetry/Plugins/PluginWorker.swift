@@ -207,9 +207,12 @@ struct PluginWorker {
         let since = drops &- healthDropsSeen
         healthDropsSeen = drops
         var out = ByteWriter(base: buffer + length, capacity: bufferCapacity - length)
-        out.ascii("{\"type_id\":\"core::telemetry/event@1\",\"session_id\":null,\"event_type\":\"telemetry.health\",")
-        out.ascii("\"correlation_id\":null,\"turn_id\":null,\"timestamp_us\":")
+        out.ascii("{\"type_id\":\"core::telemetry/event@1\",\"session_id\":null,\"event_type\":\"")
+        out.ascii(EventTypes.health)
+        out.ascii("\",\"correlation_id\":null,\"turn_id\":null,\"timestamp_us\":")
         out.decimal(now / 1000)
+        out.ascii(",\"timestamp_unix_us\":")
+        out.decimal((now &+ Clock.processUnixOffsetNs) / 1000)
         out.ascii(",\"data\":{\"plugin\":")
         out.jsonString(plugin.name)
         out.ascii(",\"dropped_since_last\":")
