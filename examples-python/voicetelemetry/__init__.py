@@ -11,8 +11,9 @@ Quick start::
     print(vt.prom_text())
 
 Layers: :mod:`voicetelemetry._raw` mirrors the C header one-to-one (ctypes prototypes, structs,
-constants); this package's top level is the idiomatic API (:class:`Session`, :class:`AudioBatch`,
-the turn-collector enums of :mod:`voicetelemetry.turns`, sink plugins and events of
+constants); this package's top level is the idiomatic API (:class:`Session`, :class:`Clock`,
+:class:`AudioBatch`, the turn-collector enums of :mod:`voicetelemetry.turns`, steps, messages and
+rewards of :mod:`voicetelemetry.trace_calls`, sink plugins and events of
 :mod:`voicetelemetry.plugins`, metric functions, exceptions). The library is found as described in
 :mod:`voicetelemetry._loader` (``$VOICETELEMETRY_LIB`` first).
 """
@@ -61,7 +62,8 @@ from .plugins import (
     set_event_rate_limit,
     set_plugin_dir,
 )
-from .session import AudioBatch, Event, EventKind, Session
+from .session import AudioBatch, Clock, Event, EventKind, Session
+from .trace_calls import MESSAGE_ROLES, record_event_reward_for, record_outcome_reward_for
 from .turns import (
     FallbackKind,
     TextPolicy,
@@ -82,6 +84,7 @@ LIBRARY_PATH: str = raw.LIBRARY_PATH
 __all__ = [
     "raw",
     "Session",
+    "Clock",
     "AudioBatch",
     "Event",
     "EventKind",
@@ -93,6 +96,9 @@ __all__ = [
     "FallbackKind",
     "ToolKind",
     "TurnQuality",
+    "MESSAGE_ROLES",
+    "record_outcome_reward_for",
+    "record_event_reward_for",
     "Plugin",
     "PluginStats",
     "load_plugin",

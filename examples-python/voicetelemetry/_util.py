@@ -6,7 +6,13 @@ import threading
 from typing import Any, Callable, Iterable, List, Mapping, Optional, Tuple, Union
 
 from . import _raw
-from .errors import InternalError, InvalidArgumentError, raise_last_error
+from .errors import (
+    InternalError,
+    InvalidArgumentError,
+    VoiceTelemetryError,
+    error_for_status,
+    raise_last_error,
+)
 
 StrLike = Union[str, bytes]
 Labels = Union[Mapping[str, Optional[str]], Iterable[Tuple[str, Optional[str]]]]
@@ -19,6 +25,15 @@ _MAX_RETRIES = 16
 def invalid(message: str) -> InvalidArgumentError:
     """An :class:`InvalidArgumentError` raised by the binding's own checks (code VT_E_INVALID_ARG)."""
     return InvalidArgumentError(_raw.VT_E_INVALID_ARG, message)
+
+
+def too_old(what: str) -> VoiceTelemetryError:
+    """The error for a feature the loaded library predates (code VT_E_NOT_FOUND: the symbol or the
+    field is not there), e.g. ``too_old("vt_step_start")`` against a 1.0 library."""
+    return error_for_status(
+        _raw.VT_E_NOT_FOUND,
+        f"{what} needs libvoicetelemetry 1.1 or later; the loaded library is "
+        f"{_raw.string(_raw.vt_version_string())}")
 
 
 def cstr(value: Optional[StrLike], what: str) -> Optional[bytes]:

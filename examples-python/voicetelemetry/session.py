@@ -13,12 +13,23 @@ from enum import IntEnum
 from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Union
 
 from . import _raw
-from ._util import Labels, StrLike, as_u64, cstr, invalid, label_array, text_call
+from ._util import Labels, StrLike, as_u64, cstr, invalid, label_array, text_call, too_old
 from .errors import VoiceTelemetryError, error_for_status, raise_last_error
 from .plugins import Payload, _emit_handle
+from .trace_calls import JSONArg, TraceCallsMixin, json_arg
 from .turns import TurnCollectorMixin
 
-__all__ = ["EventKind", "Event", "Session", "AudioBatch"]
+__all__ = ["Clock", "EventKind", "Event", "Session", "AudioBatch"]
+
+
+class Clock(IntEnum):
+    """``enum vt_clock`` (since 1.1): which clock a session's timestamps are on."""
+
+    #: CLOCK_MONOTONIC, as :func:`voicetelemetry.now_ns` and ``time.monotonic_ns()`` (the default).
+    MONOTONIC = _raw.VT_CLOCK_MONOTONIC
+    #: The engine's own clock (e.g. a media clock), which reads ``start_t_ns`` when the session is
+    #: created; "now" (``t_ns = 0``) is ``start_t_ns`` advanced by the monotonic time since then.
+    MEDIA = _raw.VT_CLOCK_MEDIA
 
 
 class EventKind(IntEnum):
@@ -52,6 +63,7 @@ _interruption = _raw.vt_record_interruption
 _turn_start = _raw.vt_record_turn_start
 _turn_complete = _raw.vt_record_turn_complete
 _record_usage = _raw.vt_record_usage
+_record_usage_at = _raw.vt_record_usage_at  # None on a 1.0 library
 _record_batch = _raw.vt_record_batch
 _EVENT_SIZE = sizeof(_raw.vt_event)
 _monotonic_ns = time.monotonic_ns  # CLOCK_MONOTONIC, the clock of vt_now_ns
@@ -61,7 +73,7 @@ def _fail(code: int) -> None:
     raise_last_error(code)
 
 
-class Session(TurnCollectorMixin):
+class Session(TurnCollectorMixin, TraceCallsMixin):
     """One conversation (call, room, connection).
 
     A context manager: ``with Session(...) as s:`` ends the session on exit. :meth:`end` is
@@ -69,12 +81,19 @@ class Session(TurnCollectorMixin):
     library's own answer for an ended handle). A session that is garbage-collected without being
     ended is ended then, with a ``ResourceWarning``.
 
-    All timestamps are CLOCK_MONOTONIC nanoseconds (:func:`voicetelemetry.now_ns`,
-    ``time.monotonic_ns()``) or any clock of your own used consistently; 0 means "now".
+    All timestamps are nanoseconds on the session's clock (``clock``): CLOCK_MONOTONIC
+    (:func:`voicetelemetry.now_ns`, ``time.monotonic_ns()``) by default, or, with
+    ``clock=Clock.MEDIA``, the engine's own clock; 0 means "now" on that clock. The session also
+    keeps the wall clock of its start (snapshot ``start_ns`` / ``start_unix_ns``): an event at
+    ``t_ns`` is at ``start_unix_ns + t_ns - start_ns`` on the wall clock (the envelope's
+    ``timestamp_unix_us``).
     Record calls are thread-safe and keep the GIL (they are lock-free and never block).
     The turn-collector methods (``turn_mark``, ``turn_value``, ``turn_text``, ``turn_usage``,
     ``turn_error``, ``turn_provider``, ``turn_fallback``, ``turn_tool_call``, ``last_turn``,
-    ``turn_history``) come from :class:`~voicetelemetry.turns.TurnCollectorMixin`.
+    ``turn_history``) come from :class:`~voicetelemetry.turns.TurnCollectorMixin`; steps,
+    messages and rewards (``step_start``, ``step_end``, ``step``, ``record_message``,
+    ``record_outcome_reward``, ``record_event_reward``) from
+    :class:`~voicetelemetry.trace_calls.TraceCallsMixin`.
     """
 
     __slots__ = ("_hc", "_handle", "_end_once", "_batches", "_session_id", "__weakref__")
@@ -88,15 +107,26 @@ class Session(TurnCollectorMixin):
         text_policy: int = _raw.VT_TEXT_REDACT,
         max_text_chars: int = 0,
         turn_history: int = 0,
+        clock: int = _raw.VT_CLOCK_MONOTONIC,
+        metadata: JSONArg = None,
+        traceparent: Optional[StrLike] = None,
     ) -> None:
         """Open a session (``vt_create_session``).
 
         session_id: None for a generated id ("vt-" + 16 hex digits).
         labels: mapping (or pairs) of label key -> value, e.g. ``{"transport": "sip"}``.
-        start_t_ns: when the session started; 0 = now.
+        start_t_ns: when the session started, on its clock; 0 = now.
         text_policy, max_text_chars, turn_history: see ``vt_session_config`` (0 = defaults:
         texts redacted, 200 characters, 32 turns kept); text_policy is a
         :class:`~voicetelemetry.TextPolicy`.
+        clock: a :class:`Clock` (since 1.1): MONOTONIC (the default) or MEDIA, the engine's own
+        clock, which reads ``start_t_ns`` now.
+        metadata: a dict describing the session (e.g. the agent's version, the caller's locale),
+        serialised with ``json.dumps``, or JSON object text, or None; at most
+        ``VT_MAX_METADATA_BYTES`` bytes once compact; sent with ``session.start`` (since 1.1).
+        traceparent: a W3C traceparent of the caller (``"00-<32 hex>-<16 hex>-<2 hex>"``): the
+        session joins that trace; None: a random trace id. The snapshot's ``trace_id`` (since 1.1).
+        Raises InvalidArgumentError with the library's message for a bad value of any of these.
         """
         self._end_once: List[int] = []  # non-empty while open; pop() is the atomic "end once"
         self._batches: List[AudioBatch] = []
@@ -116,11 +146,22 @@ class Session(TurnCollectorMixin):
             if v >= 1 << 32:
                 raise invalid(f"{field} must fit in 32 bits, got {v}")
             setattr(cfg, field, v)
+        clk = as_u64(clock, "clock")
+        if clk >= 1 << 32:
+            raise invalid(f"clock must fit in 32 bits, got {clk}")
+        meta = json_arg(metadata, "metadata")
+        parent = cstr(traceparent, "traceparent")
+        if clk or meta is not None or parent is not None:
+            if _raw.VERSION_NUMBER < 1_001_000:  # a 1.0 library would ignore them silently
+                raise too_old("clock, metadata and traceparent")
+            cfg.clock = clk
+            cfg.metadata_json = meta
+            cfg.traceparent = parent
         out = _raw.vt_session(0)
         rc = _raw.vt_create_session(byref(cfg), byref(out))
         if rc:
             raise_last_error(rc)
-        del keep
+        del keep, meta, parent
         self._handle = int(out.value)
         self._hc = c_uint64(self._handle)
         self._session_id: Optional[str] = session_id if isinstance(session_id, str) else None
@@ -145,11 +186,17 @@ class Session(TurnCollectorMixin):
             self._session_id = str(self.snapshot()["session_id"])
         return self._session_id
 
-    def end(self) -> None:
-        """End the session (``vt_end_session``): its counters fold into the process totals.
+    def end(self, t_ns: int = 0) -> None:
+        """End the session: its counters fold into the process totals.
 
-        Pending :class:`AudioBatch` events are flushed first. Calling it again does nothing.
+        t_ns: when it ended, on the session's clock (``vt_end_session_at``, since 1.1): the time
+        of its ``session.end`` event and of its final snapshot (uptime, throughput); 0 = now
+        (``vt_end_session``). Pending :class:`AudioBatch` events are flushed first. Calling it
+        again does nothing.
         """
+        t = as_u64(t_ns, "t_ns")
+        if t and _raw.vt_end_session_at is None:
+            raise too_old("vt_end_session_at")
         try:
             self._end_once.pop()
         except IndexError:
@@ -159,7 +206,7 @@ class Session(TurnCollectorMixin):
                 self._flush_batches(every_thread=True)
         finally:
             self._batches = []
-            rc = _raw.vt_end_session(self._hc)
+            rc = _raw.vt_end_session_at(self._hc, t) if t else _raw.vt_end_session(self._hc)
             if rc:
                 raise_last_error(rc)
 
@@ -299,8 +346,13 @@ class Session(TurnCollectorMixin):
         response: Optional[int] = None,
         cached: Optional[int] = None,
         thoughts: Optional[int] = None,
+        t_ns: int = 0,
     ) -> None:
-        """Token usage as the model reported it; None = not reported (``vt_record_usage``)."""
+        """Token usage as the model reported it; None = not reported (``vt_record_usage``).
+
+        t_ns: when it was reported, on the session's clock (``vt_record_usage_at``, since 1.1):
+        the time of its ``usage`` event; 0 = now.
+        """
         u = _raw.vt_usage()
         u.struct_size = sizeof(_raw.vt_usage)
         for field, value in (("total", total), ("prompt", prompt), ("response", response),
@@ -311,7 +363,13 @@ class Session(TurnCollectorMixin):
                 if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 1 << 63:
                     raise invalid(f"usage {field} must be None or an int in [0, 2**63), got {value!r}")
                 setattr(u, field, value)
-        rc = _record_usage(self._hc, byref(u))
+        if t_ns:
+            t = as_u64(t_ns, "t_ns")
+            if _record_usage_at is None:
+                raise too_old("vt_record_usage_at")
+            rc = _record_usage_at(self._hc, byref(u), t)
+        else:
+            rc = _record_usage(self._hc, byref(u))
         if rc:
             _fail(rc)
 
@@ -390,7 +448,9 @@ class Session(TurnCollectorMixin):
         """The session's statistics as a dict (schema: the header's ``vt_snapshot_json_at``).
 
         ``now_t_ns`` only sets ``uptime_secs`` and the throughput derived from it (0 = now).
-        Values that do not exist yet are None.
+        Values that do not exist yet are None. Since 1.1 it also holds ``start_ns`` (the
+        session's start on its clock), ``start_unix_ns`` (the same moment on the wall clock),
+        ``trace_id`` (32 hex digits) and ``token_totals_saturated``.
         """
         return json.loads(self.snapshot_json(now_t_ns))
 
