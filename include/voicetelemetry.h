@@ -1080,6 +1080,24 @@ typedef uint64_t vt_plugin_id;
  */
 vt_status vt_load_plugin(const char *path, const char *config_json, vt_plugin_id *id_out);
 
+struct vt_plugin_table; /* voicetelemetry_plugin.h */
+
+/**
+ * vt_load_plugin_table -- load a plugin that lives in this process: its table is given directly
+ * instead of being found in a shared object. Everything else is as for vt_load_plugin: the table
+ * is checked the same way, init runs on the calling thread, the plugin gets its own thread, queue,
+ * statistics and metrics, and vt_unload_plugin stops it (nothing is closed). This is how an
+ * application hooks its own code to the events (a callback per event, called off the recording
+ * threads): write a table whose write() hands each line to the callback.
+ *
+ * table: a table as voicetelemetry_plugin.h defines it; it and the callbacks it names must stay valid
+ *        until vt_unload_plugin returns.
+ * Statuses: as vt_load_plugin, without the file checks (VT_E_INVALID_ARG also for a NULL table).
+ * Ownership: config_json is borrowed for the call; the table is borrowed until unload.
+ * Thread-safety: as vt_load_plugin. Since 1.1.
+ */
+vt_status vt_load_plugin_table(const struct vt_plugin_table *table, const char *config_json, vt_plugin_id *id_out);
+
 /**
  * vt_unload_plugin -- stop a plugin: no new events reach it, its queue is drained and flushed
  * (until its drain_timeout_ms; events left then are dropped as "disabled"), its shutdown is called

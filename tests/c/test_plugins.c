@@ -768,6 +768,60 @@ TEST(prom_text_is_lint_clean) {
     CHECK_STATUS(vt_unload_plugin(b), VT_OK);
 }
 
+/* An in-process plugin (vt_load_plugin_table): write() appends each line to `hook_lines`, as an
+ * application's callback would get each event. */
+static char hook_lines[1 << 16];
+static size_t hook_len;
+static int hook_shutdowns;
+
+static int32_t hook_init(const vt_host_api *host, void *host_ctx, const char *config_json, void **state_out,
+                         char *err, size_t err_cap) {
+    (void)host; (void)host_ctx; (void)err; (void)err_cap;
+    *state_out = strstr(config_json, "\"tag\":\"mine\"") ? hook_lines : NULL;
+    return 0;
+}
+
+static int32_t hook_write(void *state, const vt_sink_batch *batch) {
+    if (state != hook_lines || hook_len + batch->len >= sizeof hook_lines) return VT_SINK_DROP;
+    memcpy(hook_lines + hook_len, batch->data, batch->len);
+    hook_len += batch->len;
+    return VT_SINK_OK;
+}
+
+static void hook_shutdown(void *state, uint64_t deadline_ns) {
+    (void)state; (void)deadline_ns;
+    hook_shutdowns++;
+}
+
+TEST(in_process_table_is_a_plugin) {
+    static const vt_plugin_table table = {sizeof(vt_plugin_table), VT_PLUGIN_ABI_MAJOR, VT_PLUGIN_ABI_MINOR,
+                                          "app_hooks", "0.1", hook_init, hook_write, NULL, hook_shutdown};
+    vt_plugin_id id = 0;
+    CHECK_STATUS(vt_load_plugin_table(NULL, NULL, &id), VT_E_INVALID_ARG);
+    CHECK_STATUS(vt_load_plugin_table(&table, NULL, NULL), VT_E_INVALID_ARG);
+    CHECK_STATUS(vt_load_plugin_table(&table, "{\"tag\":\"mine\"}", &id), VT_OK);
+    vt_plugin_id other = 0;
+    CHECK_STATUS(vt_load_plugin_table(&table, NULL, &other), VT_E_PLUGIN);   /* names stay unique */
+    CHECK_CONTAINS(vt_last_error(), "already loaded");
+    vt_plugin_table bad = table;
+    bad.abi_major = 2;
+    bad.name = "bad_hooks";
+    CHECK_STATUS(vt_load_plugin_table(&bad, NULL, &other), VT_E_PLUGIN);
+    CHECK_CONTAINS(vt_last_error(), "'(in-process table)': plugin ABI 2.0 does not match");
+    for (int i = 0; i < 3; i++) CHECK_STATUS(vt_emit(0, "hook.tick", "{\"i\":1}", NULL, NULL, 1000 + i), VT_OK);
+    CHECK_STATUS(vt_flush_events(5000), VT_OK);
+    vt_plugin_statistics st = stats(id);
+    CHECK_STR_EQ(st.name, "app_hooks");
+    CHECK_EQ_U64(st.delivered, 3);
+    CHECK_IDENTITY(id);
+    CHECK_EQ_U64(count_of(hook_lines, "\"event_type\":\"hook.tick\""), 3);
+    CHECK_CONTAINS(hook_lines, "\"timestamp_us\":1,");
+    CHECK_STATUS(vt_unload_plugin(id), VT_OK);
+    CHECK_EQ_U64(hook_shutdowns, 1);
+    CHECK_STATUS(vt_emit(0, "hook.tick", "{}", NULL, NULL, 0), VT_OK);   /* nobody listens any more */
+    CHECK_EQ_U64(count_of(hook_lines, "\"event_type\":\"hook.tick\""), 3);
+}
+
 int main(void) {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/vt_test_plugins_XXXXXX");
     if (!mkdtemp(tmpdir)) {
@@ -790,6 +844,7 @@ int main(void) {
     RUN(retry_forever_and_slow_plugin);
     RUN(health_events_and_minimal_plugin);
     RUN(prom_text_is_lint_clean);
+    RUN(in_process_table_is_a_plugin);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);

@@ -16,6 +16,16 @@ public func vt_load_plugin(_ path: UnsafePointer<CChar>?, _ config_json: UnsafeP
 }
 
 @c @implementation
+public func vt_load_plugin_table(_ table: UnsafePointer<vt_plugin_table>?, _ config_json: UnsafePointer<CChar>?,
+                                 _ id_out: UnsafeMutablePointer<vt_plugin_id>?) -> vt_status {
+    abiCall { () throws(Failure) in
+        guard let id_out else { throw .invalid("id_out is NULL") }
+        guard let table else { throw .invalid("table is NULL") }
+        id_out.pointee = try PluginRegistry.shared.load(table: table, config: config_json)
+    }
+}
+
+@c @implementation
 public func vt_unload_plugin(_ id: vt_plugin_id) -> vt_status {
     if id == 0 { return VT_OK.rawValue }
     return abiCall { () throws(Failure) in try PluginRegistry.shared.unload(id) }

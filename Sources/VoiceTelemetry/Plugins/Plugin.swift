@@ -22,7 +22,8 @@ final class Plugin: @unchecked Sendable {
     let ring: EventRing
     let counters = PluginCounters()
     /// dlopen handle; closed by the registry after the thread has stopped.
-    let library: UnsafeMutableRawPointer
+    /// nil for a plugin given as a table in the host process (vt_load_plugin_table).
+    let library: UnsafeMutableRawPointer?
     let write: PluginWriteFn
     let flush: PluginFlushFn?
     let shutdown: PluginShutdownFn?
@@ -56,7 +57,7 @@ final class Plugin: @unchecked Sendable {
     /// well before the queue is full, and a steady stream costs none.
     let urgentDepth: Int
 
-    init(id: vt_plugin_id, name: String, version: String, settings: PluginSettings, library: UnsafeMutableRawPointer,
+    init(id: vt_plugin_id, name: String, version: String, settings: PluginSettings, library: UnsafeMutableRawPointer?,
          write: PluginWriteFn, flush: PluginFlushFn?, shutdown: PluginShutdownFn?) {
         self.id = id
         self.name = name

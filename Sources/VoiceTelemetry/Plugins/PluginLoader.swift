@@ -85,6 +85,11 @@ enum PluginLoader {
         }
         let entry = unsafeBitCast(symbol, to: vt_plugin_entry_fn.self)
         guard let pointer = entry() else { throw .plugin("'\(path)': the entry point returned NULL") }
+        return try table(pointer, path: path)
+    }
+
+    /// Check a plugin table (from a .so's entry point, or given in-process: `path` names its origin).
+    static func table(_ pointer: UnsafePointer<vt_plugin_table>, path: String) throws(Failure) -> PluginTable {
         let reader = StructReader(pointer)
         guard reader.covers(\vt_plugin_table.abi_major) else {
             throw .plugin("'\(path)': the plugin table is too small (struct_size \(reader.size))")

@@ -32,53 +32,80 @@ final class PluginRegistry: @unchecked Sendable {
     // MARK: - Load
 
     func load(path: String, config: UnsafePointer<CChar>?) throws(Failure) -> vt_plugin_id {
-        let configText: UnsafePointer<CChar>
-        let empty: StaticString = "{}"
-        if let config { configText = config } else {
-            configText = UnsafeRawPointer(empty.utf8Start).assumingMemoryBound(to: CChar.self)
-        }
+        let configText = Self.configText(config)
         let settings = try Self.settings(configText)
         let directory = directoryLock.withLock { $0 }
         try PluginLoader.checkFile(path, allowedDirectory: directory)
         return try lock.withLock { (_: inout Void) throws(Failure) -> vt_plugin_id in
-            guard let slot = bus.slots.first(where: { $0.generation.load(ordering: .relaxed) & 1 == 1 }) else {
-                throw .limit("\(VT_MAX_PLUGINS) plugins are loaded (VT_MAX_PLUGINS); unload one first")
-            }
+            let slot = try freeSlot()
             let library = try PluginLoader.open(path)
-            var keepLibrary = false
-            defer { if !keepLibrary { dlclose(library) } }
-            let table = try PluginLoader.table(of: library, path: path)
-            if let other = loaded.first(where: { $0.name == table.name }) {
-                throw .plugin("a plugin named '\(table.name)' is already loaded (id \(other.id)); names must be unique")
+            do throws(Failure) {
+                let table = try PluginLoader.table(of: library, path: path)
+                return try start(table, library: library, settings: settings, config: configText, in: slot)
+            } catch {
+                dlclose(library)
+                throw error
             }
-            let generation = slot.generation.load(ordering: .relaxed) &+ 1
-            let id = generation << PluginSlot.indexBits | UInt64(slot.index)
-            let plugin = Plugin(id: id, name: table.name, version: table.version, settings: settings, library: library,
-                                write: table.write, flush: table.flush, shutdown: table.shutdown)
-            var state: UnsafeMutableRawPointer?
-            let errorCapacity = 512
-            var errorText = [CChar](repeating: 0, count: errorCapacity)
-            let result = errorText.withUnsafeMutableBufferPointer { buffer in
-                table.initialize(plugin.hostTable, plugin.hostContext, configText, &state, buffer.baseAddress, errorCapacity)
-            }
-            if result != 0 {
-                errorText[errorCapacity - 1] = 0
-                let reason = errorText.withUnsafeBufferPointer { $0.baseAddress.flatMap { String(validatingCString: $0) } }
-                    ?? "(not UTF-8)"
-                throw .plugin("plugin '\(table.name)' failed to initialise (init returned \(result)): \(reason.isEmpty ? "no reason given" : reason)")
-            }
-            plugin.state = state
-            guard PluginWorker.start(plugin) else {
-                table.shutdown?(state, Clock.nowNs())
-                throw .internalError("could not start a thread for plugin '\(table.name)'")
-            }
-            keepLibrary = true
-            loaded.append(plugin)
-            slot.open(plugin, generation: generation)
-            bus.sinkCount.wrappingAdd(1, ordering: .relaxed)
-            bus.liveSlots.bitwiseOr(UInt64(1) << UInt64(slot.index), ordering: .releasing)
-            return id
         }
+    }
+
+    /// A plugin given as a table by the host process itself (no shared object to open or close).
+    func load(table pointer: UnsafePointer<vt_plugin_table>, config: UnsafePointer<CChar>?) throws(Failure) -> vt_plugin_id {
+        let configText = Self.configText(config)
+        let settings = try Self.settings(configText)
+        return try lock.withLock { (_: inout Void) throws(Failure) -> vt_plugin_id in
+            let slot = try freeSlot()
+            let table = try PluginLoader.table(pointer, path: "(in-process table)")
+            return try start(table, library: nil, settings: settings, config: configText, in: slot)
+        }
+    }
+
+    private static func configText(_ config: UnsafePointer<CChar>?) -> UnsafePointer<CChar> {
+        let empty: StaticString = "{}"
+        return config ?? UnsafeRawPointer(empty.utf8Start).assumingMemoryBound(to: CChar.self)
+    }
+
+    /// A free plugin slot (registry lock held).
+    private func freeSlot() throws(Failure) -> PluginSlot {
+        guard let slot = bus.slots.first(where: { $0.generation.load(ordering: .relaxed) & 1 == 1 }) else {
+            throw .limit("\(VT_MAX_PLUGINS) plugins are loaded (VT_MAX_PLUGINS); unload one first")
+        }
+        return slot
+    }
+
+    /// Initialise a checked table's plugin, start its thread and make it live in `slot` (registry
+    /// lock held). On failure nothing is left running; the caller closes the library.
+    private func start(_ table: PluginTable, library: UnsafeMutableRawPointer?, settings: PluginSettings,
+                       config: UnsafePointer<CChar>, in slot: PluginSlot) throws(Failure) -> vt_plugin_id {
+        if let other = loaded.first(where: { $0.name == table.name }) {
+            throw .plugin("a plugin named '\(table.name)' is already loaded (id \(other.id)); names must be unique")
+        }
+        let generation = slot.generation.load(ordering: .relaxed) &+ 1
+        let id = generation << PluginSlot.indexBits | UInt64(slot.index)
+        let plugin = Plugin(id: id, name: table.name, version: table.version, settings: settings, library: library,
+                            write: table.write, flush: table.flush, shutdown: table.shutdown)
+        var state: UnsafeMutableRawPointer?
+        let errorCapacity = 512
+        var errorText = [CChar](repeating: 0, count: errorCapacity)
+        let result = errorText.withUnsafeMutableBufferPointer { buffer in
+            table.initialize(plugin.hostTable, plugin.hostContext, config, &state, buffer.baseAddress, errorCapacity)
+        }
+        if result != 0 {
+            errorText[errorCapacity - 1] = 0
+            let reason = errorText.withUnsafeBufferPointer { $0.baseAddress.flatMap { String(validatingCString: $0) } }
+                ?? "(not UTF-8)"
+            throw .plugin("plugin '\(table.name)' failed to initialise (init returned \(result)): \(reason.isEmpty ? "no reason given" : reason)")
+        }
+        plugin.state = state
+        guard PluginWorker.start(plugin) else {
+            table.shutdown?(state, Clock.nowNs())
+            throw .internalError("could not start a thread for plugin '\(table.name)'")
+        }
+        loaded.append(plugin)
+        slot.open(plugin, generation: generation)
+        bus.sinkCount.wrappingAdd(1, ordering: .relaxed)
+        bus.liveSlots.bitwiseOr(UInt64(1) << UInt64(slot.index), ordering: .releasing)
+        return id
     }
 
     private static func settings(_ config: UnsafePointer<CChar>) throws(Failure) -> PluginSettings {
@@ -118,7 +145,7 @@ final class PluginRegistry: @unchecked Sendable {
             plugin.wake()
             if wait(plugin, until: deadline &+ plugin.settings.unloadGraceNs, for: { plugin.exited.load(ordering: .acquiring) }) {
                 pthread_join(plugin.thread, nil)
-                dlclose(plugin.library)
+                if let library = plugin.library { dlclose(library) }
                 return
             }
             pthread_detach(plugin.thread)
