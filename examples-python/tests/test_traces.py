@@ -97,36 +97,31 @@ def user_turn(s: vt.Session, speech_start: int, speech_end: int, parts_ms) -> No
 
 
 def seed_call(path_plugin) -> Path:
-    """The seed's flow: three turns (the second with a tool call and a barge-in), messages, an
-    engine step, an event reward and an outcome reward."""
+    """The seed's flow through the library's trace calls: a session with metadata, three turns (the
+    second with a tool call inside an engine step, and a barge-in), messages, an event reward, an
+    outcome reward, the end at 10 s, and a grader's outcome reward after the end."""
     path, plugin = path_plugin
-    with vt.Session("seed-py", {"transport": "sip", "provider": "acme"}, SEC,
-                    text_policy=vt.TextPolicy.INCLUDE) as s:
+    with vt.Session("seed-py", {"transport": "sip", "provider": "acme"}, SEC, text_policy=vt.TextPolicy.INCLUDE,
+                    metadata={"customer": "c-17", "experiment": "A"}) as s:
         s.turn_provider(TurnStage.LLM, "openai", "gpt-4o-mini", SEC)
+        s.record_message("system", "You are a helpful agent.", t_ns=1100 * MS)  # before any turn: no step
         user_turn(s, 1200 * MS, 2000 * MS, (100, 150, 200, 80, 20))
-        s.emit("message", {"role": "user", "step_id": "turn-1", "content_type": "text",
-                           "content": "Where is my order?", "chars": 18, "redacted": False, "truncated": False},
-               t_ns=2100 * MS)
-        s.emit("message", {"role": "assistant", "step_id": "turn-1", "content_type": "text",
-                           "content": "Let me check.", "chars": 13, "redacted": False, "truncated": False,
-                           "metadata": {"voice": "ava"}}, t_ns=2550 * MS)
+        s.record_message("user", "Where is my order?", t_ns=2100 * MS)
+        s.record_message("assistant", "Let me check.", metadata={"voice": "ava"}, t_ns=2550 * MS)
+        s.record_event_reward("helpfulness", 0.5, "sparse", "grader-v1", t_ns=3000 * MS)
         s.turn_mark(TurnStage.AGENT_SPEECH, TurnMark.END, 4000 * MS)
-        s.emit("reward.event", {"objective_key": "helpfulness", "value": 0.5, "reward_type": "sparse",
-                                "source": "grader-v1", "step_id": "turn-1", "annotation": None}, t_ns=4000 * MS)
         user_turn(s, 4100 * MS, 4500 * MS, (120, 100, 300, 90, 10))
-        s.emit("step.start", {"step_id": "lookup", "turn_number": 2, "metadata": {"tool": "lookup_order"}},
-               t_ns=4600 * MS)
+        s.step_start("lookup", {"tool": "lookup_order"}, 4600 * MS)
         s.turn_tool_call(ToolKind.FUNCTION, "lookup_order", 4650 * MS, 4950 * MS, True)
-        s.emit("message", {"role": "tool", "step_id": "lookup", "content_type": "json",
-                           "content": {"order": "A-1", "eta_days": 2}, "chars": 31, "redacted": False,
-                           "truncated": False}, t_ns=4955 * MS)
-        s.emit("step.end", {"step_id": "lookup"}, t_ns=4960 * MS)
+        s.record_message("tool", {"order": "A-1", "eta_days": 2}, t_ns=4955 * MS)
+        s.step_end("lookup", 4960 * MS)
         s.record_interruption(6000 * MS)
         s.turn_mark(TurnStage.AGENT_SPEECH, TurnMark.END, 6040 * MS)
         user_turn(s, 6100 * MS, 7000 * MS, (90, 110, 250, 70, 30))
         s.turn_mark(TurnStage.AGENT_SPEECH, TurnMark.END, 9000 * MS)
-        s.emit("reward.outcome", {"objective_key": "resolution", "total_reward": 0.75, "achievements_count": 2,
-                                  "total_steps": 3, "annotation": {"grader": "human"}}, t_ns=9500 * MS)
+        s.record_outcome_reward("resolution", 0.75, 2, {"grader": "llm"})
+        s.end(10 * SEC)
+    vt.record_outcome_reward_for("seed-py", "csat", 4.0, 1, {"grader": "human"})
     vt.flush_events()
     stats = plugin.stats()
     assert (stats.delivered, stats.plugin_reported_drops) == (stats.emitted, 0)
@@ -152,13 +147,15 @@ def test_get_session_returns_the_call(store_writer):
     with TraceStore(path) as store:
         t = store.get_session("seed-py")
         assert store.get_session("no-such-call") is None
-    assert (t.session_id, t.labels, t.text_policy, t.start_us) == (
-        "seed-py", {"provider": "acme", "transport": "sip"}, "include", 1_000_000)
-    assert (t.turn_count, t.turns_interrupted, t.interruptions) == (3, 1, 1)
+    assert (t.session_id, t.labels, t.metadata, t.text_policy, t.clock, len(t.trace_id)) == (
+        "seed-py", {"provider": "acme", "transport": "sip"}, {"customer": "c-17", "experiment": "A"}, "include",
+        "monotonic", 32)
+    assert (t.start_us, t.end_us, t.uptime_secs, t.turn_count, t.turns_interrupted, t.interruptions) == (
+        1_000_000, 10_000_000, 9.0, 3, 1, 1)
     assert t.final_snapshot["session_id"] == "seed-py" and t.final_snapshot["turns"]["interrupted"] == 1
     assert [(s.step_id, s.kind, s.turn_number, s.start_us, s.end_us) for s in t.steps] == [
         ("turn-1", "turn", 1, 1_200_000, 4_000_000), ("turn-2", "turn", 2, 4_100_000, 6_040_000),
-        ("lookup", "engine", 2, 4_600_000, 4_960_000), ("turn-3", "turn", 3, 6_100_000, 9_000_000)]
+        ("lookup", "engine", None, 4_600_000, 4_960_000), ("turn-3", "turn", 3, 6_100_000, 9_000_000)]
     assert t.step("lookup").metadata == {"tool": "lookup_order"}
     assert [(u.turn_number, u.outcome, u.interrupted, u.e2e_ns) for u in t.turns] == [
         (1, "completed", False, 550 * MS), (2, "interrupted", True, 620 * MS), (3, "completed", False, 550 * MS)]
@@ -170,30 +167,32 @@ def test_get_session_returns_the_call(store_writer):
     assert (call.name, call.kind, call.ok, call.step_id, call.duration_ns) == (
         "lookup_order", "function", True, "turn-2", 300 * MS)
     assert t.step("turn-2").turn is t.turns[1]
-    assert [(m.role, m.step_id, m.content) for m in t.messages] == [
-        ("user", "turn-1", "Where is my order?"), ("assistant", "turn-1", "Let me check."),
-        ("tool", "lookup", {"order": "A-1", "eta_days": 2})]
-    assert t.messages[1] == Message(id=t.messages[1].id, event_id=t.messages[1].event_id, session_id="seed-py",
+    assert [(m.role, m.step_id, m.content_type, m.content, m.chars) for m in t.messages] == [
+        ("system", None, "text", "You are a helpful agent.", 24), ("user", "turn-1", "text", "Where is my order?", 18),
+        ("assistant", "turn-1", "text", "Let me check.", 13),
+        ("tool", "lookup", "json", {"order": "A-1", "eta_days": 2}, 28)]
+    assert t.messages[2] == Message(id=t.messages[2].id, event_id=t.messages[2].event_id, session_id="seed-py",
                                     step_id="turn-1", role="assistant", content_type="text", content="Let me check.",
                                     chars=13, redacted=False, truncated=False, metadata={"voice": "ava"},
-                                    t_us=2_550_000, unix_us=t.messages[1].unix_us)
+                                    t_us=2_550_000, unix_us=t.messages[2].unix_us)
     assert [m.role for m in t.step("turn-1").messages] == ["user", "assistant"]
-    assert [(w.objective_key, w.value, w.step_id) for w in t.step("turn-1").event_rewards] == [
-        ("helpfulness", 0.5, "turn-1")]
+    assert [(w.objective_key, w.value, w.reward_type, w.source, w.step_id, w.t_us)
+            for w in t.step("turn-1").event_rewards] == [("helpfulness", 0.5, "sparse", "grader-v1", "turn-1", 3_000_000)]
     assert [(w.objective_key, w.total_reward, w.achievements_count, w.total_steps, w.annotation)
-            for w in t.outcome_rewards] == [("resolution", 0.75, 2, 3, {"grader": "human"})]
+            for w in t.outcome_rewards] == [("resolution", 0.75, 2, 4, {"grader": "llm"}),
+                                            ("csat", 4.0, 1, None, {"grader": "human"})]
     types = sorted(e.event_type for e in t.events)
-    assert types == ["interruption", "message", "message", "message", "reward.event", "reward.outcome",
-                     "session.end", "session.start", "step.end", "step.start", "turn.complete", "turn.complete",
-                     "turn.complete"]
+    assert types == ["interruption", "message", "message", "message", "message", "reward.event", "reward.outcome",
+                     "reward.outcome", "session.end", "session.start", "step.end", "step.start", "turn.complete",
+                     "turn.complete", "turn.complete"]
     assert [e.event_type for e in t.step("turn-2").events] == ["turn.complete"]
-    if t.start_unix_us is not None:  # once events carry timestamp_unix_us: wall = anchor + session clock
-        for s in t.steps:
-            assert (s.start_unix_us, s.end_unix_us) == (t.start_unix_us + s.start_us - t.start_us,
-                                                        t.start_unix_us + s.end_us - t.start_us), s.step_id
-        for m in t.messages:
-            assert m.unix_us == t.start_unix_us + m.t_us - t.start_us
-        assert t.outcome_rewards[0].unix_us == t.start_unix_us + 9_500_000 - t.start_us
+    # the wall clock: the session's anchor plus the session-clock time, exactly
+    assert t.start_unix_us is not None and t.end_unix_us - t.start_unix_us == 9_000_000
+    for s in t.steps:
+        assert (s.start_unix_us, s.end_unix_us) == (t.start_unix_us + s.start_us - t.start_us,
+                                                    t.start_unix_us + s.end_us - t.start_us), s.step_id
+    for m in t.messages + t.event_rewards:
+        assert m.unix_us == t.start_unix_us + m.t_us - t.start_us
 
 
 def test_p95_across_twenty_sessions_in_sql(store_writer):
@@ -240,7 +239,7 @@ def test_delete_session_removes_every_row(store_writer):
             return [store.query(f"SELECT count(*) AS n FROM {t} WHERE session_id = ?", (sid,))[0]["n"]
                     for t in tables]
 
-        assert counts("seed-py") == [1, 4, 3, 13, 3, 1, 1, 1]
+        assert counts("seed-py") == [1, 4, 3, 15, 4, 1, 2, 1]
         assert store.delete_session("seed-py") is True
         assert counts("seed-py") == [0] * 8
         assert store.get_session("seed-py") is None
@@ -278,16 +277,14 @@ def test_waterfall_scales_each_part():
 
 
 def _masked(text: str) -> str:
-    """The CLI's output with what the core does not pin yet masked: the wall-clock start (until
-    events carry timestamp_unix_us) and the uptime (until session.end is dated on the session clock)."""
-    text = re.sub(r"started \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC|start time unknown", "START", text)
-    text = re.sub(r"   \d+\.\d s   ", "   UPTIME   ", text)
-    return text
+    """The CLI's output with the wall-clock start (the machine's clock) masked."""
+    return re.sub(r"started \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", "START", text)
 
 
 SESSION_VIEW = f"""\
-session seed-py   START   UPTIME   text policy include
+session seed-py   START   9.0 s   text policy include
 labels    provider=acme transport=sip
+metadata  {{"customer": "c-17", "experiment": "A"}}
 
 TURN  OUTCOME      E2E ms  STT  EOU  LLM  TTS  RT  REST  LLM PROVIDER  TOOLS
    1  completed       550  100  150  200   80   0    20  openai        -
@@ -301,11 +298,12 @@ S stt  E end of utterance  L llm first token  T tts first byte  R realtime  . re
    3    550 ms |{"S" * 9}{"E" * 11}{"L" * 25}{"T" * 7}{"." * 3}
 
 conversation (seconds since the start, step, role, content):
+   +0.100  -         system     You are a helpful agent.
    +1.100  turn-1    user       Where is my order?
    +1.550  turn-1    assistant  Let me check.
    +3.955  lookup    tool       {{"order":"A-1","eta_days":2}}
 
-4 steps   3 messages   13 events   outcome resolution=0.75   reward helpfulness=0.5 (turn-1)
+4 steps   4 messages   15 events   outcome resolution=0.75   outcome csat=4   reward helpfulness=0.5 (turn-1)
 """
 
 
@@ -320,7 +318,7 @@ def test_cli_prints_a_session_and_the_list(store_writer, capsys, monkeypatch):
     assert out[2].split() == ["SESSION", "STARTED", "(UTC)", "SECONDS", "TURNS", "BARGE-INS", "E2E", "P50", "ms",
                               "E2E", "P95", "ms", "LABELS"]
     row = out[3].split()
-    assert row[0] == "seed-py" and row[-6:] == ["3", "1", "550", "620", "provider=acme", "transport=sip"]
+    assert row[0] == "seed-py" and row[-7:] == ["9.0", "3", "1", "550", "620", "provider=acme", "transport=sip"]
     assert main([str(path), "nobody"]) == 1
     assert capsys.readouterr().err == f"traces: no session 'nobody' in {path}\n"
     assert main([]) == 2
