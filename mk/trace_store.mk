@@ -26,7 +26,7 @@ $(TRACE_DIR)/test_sqlite_sink: tests/trace_store/test_sqlite_sink.c tests/trace_
 
 $(TRACE_DIR)/test_trace_e2e: tests/trace_store/test_trace_e2e.c tests/c/check.h $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CWARN) -D_GNU_SOURCE -O1 -g -Iinclude -Itests/c -o $@ $< $(LINK_BUILD) -lsqlite3 -ldl -lpthread
+	$(CC) $(CWARN) -D_GNU_SOURCE -O1 -g -Iinclude -Itests/c -o $@ $< $(LINK_BUILD) -lsqlite3 -lpthread
 
 test-trace-store: test-trace-store-c test-trace-store-python test-trace-store-go
 

@@ -5,13 +5,11 @@
  * vt_emit under the event types of docs/trace-schema.md, the session ended and the events flushed;
  * then the rows, exactly. No sleeps: vt_flush_events delivers everything before the checks.
  *
- * The second test makes the same kind of call with the library's own trace calls (library 1.1:
- * vt_step_start/end, vt_record_message, the rewards, vt_end_session_at) and the turn collector's
+ * The second test makes the same kind of call with the library's own trace calls (vt_step_start/end,
+ * vt_record_message, the rewards, vt_end_session_at, session metadata) and the turn collector's
  * transcripts, and checks that every wall-clock time is the session's anchor plus its session-clock
- * time. It finds those calls with dlsym, so this file builds against either header; with a 1.0
- * library it says it skipped.
+ * time.
  */
-#include <dlfcn.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <unistd.h>
@@ -164,38 +162,7 @@ TEST(a_call_through_the_library_lands_in_the_tables) {
     unlink(side);
 }
 
-/* ---- the library's own trace calls (1.1) -------------------------------------------------------- */
-
-typedef vt_status (*step_start_fn)(vt_session, const char *, const char *, uint64_t);
-typedef vt_status (*step_end_fn)(vt_session, const char *, uint64_t);
-typedef vt_status (*message_fn)(vt_session, const char *, const char *, const char *, uint64_t);
-typedef vt_status (*outcome_fn)(vt_session, const char *, double, uint32_t, const char *);
-typedef vt_status (*event_reward_fn)(vt_session, const char *, double, const char *, const char *, const char *,
-                                     uint64_t);
-typedef vt_status (*outcome_for_fn)(const char *, const char *, double, uint32_t, const char *);
-typedef vt_status (*end_at_fn)(vt_session, uint64_t);
-
-static struct {
-    step_start_fn step_start;
-    step_end_fn step_end;
-    message_fn message;
-    outcome_fn outcome;
-    event_reward_fn event_reward;
-    outcome_for_fn outcome_for;
-    end_at_fn end_at;
-} v11;
-
-static int find_v11(void) {
-    *(void **)&v11.step_start = dlsym(RTLD_DEFAULT, "vt_step_start");
-    *(void **)&v11.step_end = dlsym(RTLD_DEFAULT, "vt_step_end");
-    *(void **)&v11.message = dlsym(RTLD_DEFAULT, "vt_record_message");
-    *(void **)&v11.outcome = dlsym(RTLD_DEFAULT, "vt_record_outcome_reward");
-    *(void **)&v11.event_reward = dlsym(RTLD_DEFAULT, "vt_record_event_reward");
-    *(void **)&v11.outcome_for = dlsym(RTLD_DEFAULT, "vt_record_outcome_reward_for");
-    *(void **)&v11.end_at = dlsym(RTLD_DEFAULT, "vt_end_session_at");
-    return v11.step_start && v11.step_end && v11.message && v11.outcome && v11.event_reward && v11.outcome_for &&
-           v11.end_at;
-}
+/* ---- the library's own trace calls -------------------------------------------------------------- */
 
 #define SESSION_METADATA "{\"agent\":\"support-v3\",\"locale\":\"en-GB\"}"
 #define TOOL_RESULT "{\"order\":\"A-1\",\"eta_days\":2}"
@@ -210,9 +177,7 @@ static void run_tracer_call(const char *path) {
     cfg.n_labels = 1;
     cfg.start_t_ns = SEC;
     cfg.text_policy = VT_TEXT_INCLUDE;
-#ifdef VT_MAX_METADATA_BYTES /* a header with session metadata (1.1) */
     cfg.metadata_json = SESSION_METADATA;
-#endif
     vt_session s = 0;
     char config[1024];
     snprintf(config, sizeof config, "{\"path\":\"%s\"}", path);
@@ -220,25 +185,25 @@ static void run_tracer_call(const char *path) {
     CHECK_STATUS(vt_load_plugin(SINK, config, &id), VT_OK);
     CHECK_STATUS(vt_create_session(&cfg, &s), VT_OK);
     CHECK_STATUS(vt_turn_provider(s, VT_STAGE_LLM, "openai", "gpt-4o-mini", SEC), VT_OK);
-    CHECK_STATUS(v11.message(s, "system", "You are a helpful agent.", NULL, 1100 * MS), VT_OK); /* no step yet */
+    CHECK_STATUS(vt_record_message(s, "system", "You are a helpful agent.", NULL, 1100 * MS), VT_OK); /* no step yet */
     static const uint64_t t1[5] = {100, 150, 200, 80, 20}, t2[5] = {120, 100, 300, 90, 10}, t3[5] = {90, 110, 250, 70, 30};
     user_turn(s, 1200 * MS, 2000 * MS, t1);
     CHECK_STATUS(vt_turn_text(s, VT_TT_USER_TRANSCRIPT, "Where is my order?", 2100 * MS), VT_OK);
     CHECK_STATUS(vt_turn_text(s, VT_TT_AGENT_RESPONSE, "Let me check.", 2550 * MS), VT_OK);
-    CHECK_STATUS(v11.event_reward(s, "helpfulness", 0.5, "sparse", "grader-v1", NULL, 3000 * MS), VT_OK);
+    CHECK_STATUS(vt_record_event_reward(s, "helpfulness", 0.5, "sparse", "grader-v1", NULL, 3000 * MS), VT_OK);
     CHECK_STATUS(vt_turn_mark(s, VT_STAGE_AGENT_SPEECH, VT_MARK_END, 4000 * MS), VT_OK);
     user_turn(s, 4100 * MS, 4500 * MS, t2);
-    CHECK_STATUS(v11.step_start(s, "lookup", "{\"tool\":\"lookup_order\"}", 4600 * MS), VT_OK);
+    CHECK_STATUS(vt_step_start(s, "lookup", "{\"tool\":\"lookup_order\"}", 4600 * MS), VT_OK);
     CHECK_STATUS(vt_turn_tool_call(s, VT_TOOL_FUNCTION, "lookup_order", 4650 * MS, 4950 * MS, 1), VT_OK);
-    CHECK_STATUS(v11.message(s, "tool", TOOL_RESULT, "{\"tool\":\"lookup_order\"}", 4955 * MS), VT_OK);
-    CHECK_STATUS(v11.step_end(s, "lookup", 4960 * MS), VT_OK);
+    CHECK_STATUS(vt_record_message(s, "tool", TOOL_RESULT, "{\"tool\":\"lookup_order\"}", 4955 * MS), VT_OK);
+    CHECK_STATUS(vt_step_end(s, "lookup", 4960 * MS), VT_OK);
     CHECK_STATUS(vt_record_interruption(s, 6000 * MS), VT_OK);
     CHECK_STATUS(vt_turn_mark(s, VT_STAGE_AGENT_SPEECH, VT_MARK_END, 6040 * MS), VT_OK);
     user_turn(s, 6100 * MS, 7000 * MS, t3);
     CHECK_STATUS(vt_turn_mark(s, VT_STAGE_AGENT_SPEECH, VT_MARK_END, 9000 * MS), VT_OK);
-    CHECK_STATUS(v11.outcome(s, "resolution", 0.75, 2, "{\"grader\":\"llm\"}"), VT_OK);
-    CHECK_STATUS(v11.end_at(s, 10 * SEC), VT_OK);
-    CHECK_STATUS(v11.outcome_for("tracer-1", "csat", 4, 1, "{\"grader\":\"human\"}"), VT_OK); /* a grader, later */
+    CHECK_STATUS(vt_record_outcome_reward(s, "resolution", 0.75, 2, "{\"grader\":\"llm\"}"), VT_OK);
+    CHECK_STATUS(vt_end_session_at(s, 10 * SEC), VT_OK);
+    CHECK_STATUS(vt_record_outcome_reward_for("tracer-1", "csat", 4, 1, "{\"grader\":\"human\"}"), VT_OK); /* a grader, later */
     CHECK_STATUS(vt_flush_events(5000), VT_OK);
     CHECK_STATUS(vt_unload_plugin(id), VT_OK);
 }
@@ -253,9 +218,7 @@ TEST(the_library_trace_calls_land_in_the_tables) {
     CHECK_SAME(q(db, "SELECT session_id || '|' || clock || '|' || length(trace_id) || '|' || start_us || '|' || end_us ||"
                      " '|' || (end_unix_us - start_unix_us) || '|' || turn_count || '|' || interruptions FROM sessions"),
                "tracer-1|monotonic|32|1000000|10000000|9000000|3|1");
-#ifdef VT_MAX_METADATA_BYTES
     CHECK_SAME(q(db, "SELECT metadata FROM sessions"), SESSION_METADATA);
-#endif
     CHECK_SAME(q(db, "SELECT group_concat(r, ';') FROM (SELECT step_id || '|' || kind || '|' ||"
                      " ifnull(turn_number, '-') || '|' || start_us || '|' || end_us || '|' || ifnull(metadata, '-') AS r"
                      " FROM steps ORDER BY start_us)"),
@@ -292,7 +255,6 @@ int main(void) {
         return 2;
     }
     RUN(a_call_through_the_library_lands_in_the_tables);
-    if (find_v11()) RUN(the_library_trace_calls_land_in_the_tables);
-    else printf("skipped the_library_trace_calls_land_in_the_tables: the library has no 1.1 trace calls\n");
+    RUN(the_library_trace_calls_land_in_the_tables);
     return check_summary();
 }
