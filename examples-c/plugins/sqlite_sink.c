@@ -513,7 +513,8 @@ static void load_anchor(sink *s, line *L) {
 
 static int wall_us(sink *s, line *L, int64_t t_ns, int64_t *out) {
     load_anchor(s, L);
-    if (s->anchor_known) *out = floor_div(s->anchor_wall_ns + (t_ns - s->anchor_mono_ns), 1000);
+    if (s->anchor_known) /* as the library stamps timestamp_unix_us (docs/event-schema.md) */
+        *out = floor_div(s->anchor_wall_ns, 1000) + (t_ns - s->anchor_mono_ns) / 1000;
     else if (L->has_unix) *out = floor_div(t_ns, 1000) + (L->unix_us - L->t_us);
     return s->anchor_known || L->has_unix;
 }

@@ -362,6 +362,26 @@ TEST(turn_wall_clock_without_an_anchor_comes_from_its_event) {
     sqlite3_close(db);
 }
 
+TEST(turn_wall_clock_follows_the_library_formula) {
+    test_host h;
+    static batch b;
+    const char *path = tmp("subus.db");
+    turn_spec t = SEED_TURNS[0];
+    t.start = 1200000800; /* 800 ns past a microsecond: the anchor's 789 ns must not carry into it */
+    t.end = 4000000900;
+    CHECK(host_open(&h, SINK, config_for(path)) == 0);
+    b.n = 0;
+    add(&b, "sub-us", "session.start", NULL, START_NS, "{\"labels\":{},\"start_ns\":%llu,\"start_unix_ns\":%lld}",
+        (unsigned long long)START_NS, (long long)WALL0_NS);
+    add(&b, "sub-us", "turn.complete", "1", t.end, "%s", turn_record("sub-us", &t));
+    CHECK_EQ_U64(host_write(&h, b.buf), VT_SINK_OK);
+    host_close(&h);
+    sqlite3 *db = db_open(path); /* start_unix_ns/1000 + (t_ns - start_ns)/1000, as timestamp_unix_us */
+    CHECK_SAME(q(db, "SELECT start_us || '|' || start_unix_us || '|' || end_us || '|' || end_unix_us FROM steps"),
+               "1200000|1764633600323456|4000000|1764633603123456");
+    sqlite3_close(db);
+}
+
 TEST(escaped_text_is_stored_decoded) {
     test_host h;
     static batch b;
@@ -917,6 +937,7 @@ int main(void) {
     RUN(seed_flow_messages_rewards_events);
     RUN(seed_flow_malformed_line_is_counted_and_logged);
     RUN(turn_wall_clock_without_an_anchor_comes_from_its_event);
+    RUN(turn_wall_clock_follows_the_library_formula);
     RUN(escaped_text_is_stored_decoded);
     RUN(every_kind_of_bad_line_is_skipped_and_counted);
     RUN(mutated_lines_are_stored_or_counted);
