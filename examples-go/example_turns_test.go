@@ -74,6 +74,7 @@ func Example_plugins() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	snap, _ := s.Snapshot(0) // StartNs, StartUnixNs: the session's start on its clock and on the wall clock
 	s.Close()
 	if err := vt.FlushEvents(5 * time.Second); err != nil {
 		log.Fatal(err)
@@ -82,12 +83,17 @@ func Example_plugins() {
 	data, _ := os.ReadFile(out)
 	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
 		var e struct {
-			SessionID string `json:"session_id"`
-			EventType string `json:"event_type"`
+			SessionID       string          `json:"session_id"`
+			EventType       string          `json:"event_type"`
+			TurnID          string          `json:"turn_id"`
+			TimestampUs     uint64          `json:"timestamp_us"`      // on the session's clock
+			TimestampUnixUs uint64          `json:"timestamp_unix_us"` // the same moment on the wall clock
+			Data            json.RawMessage `json:"data"`
 		}
 		if json.Unmarshal([]byte(line), &e) == nil && e.SessionID == "call-8" {
 			if e.EventType == "llm.response" {
-				fmt.Println(line)
+				fmt.Println(e.EventType, e.TurnID, e.TimestampUs, string(e.Data))
+				fmt.Println("wall clock = anchor + offset:", e.TimestampUnixUs == (snap.StartUnixNs+2_000_000_000-snap.StartNs)/1000)
 			} else {
 				fmt.Println(e.EventType) // the library's own events
 			}
@@ -97,7 +103,8 @@ func Example_plugins() {
 	fmt.Println("emitted = delivered + dropped + queued:", st.Emitted == st.Delivered+st.Dropped()+st.Queued)
 	// Output:
 	// session.start
-	// {"type_id":"core::telemetry/event@1","session_id":"call-8","event_type":"llm.response","correlation_id":"req-1","turn_id":"1","timestamp_us":2000000,"data":{"model":"gpt-4o","text":"[redacted 12 chars]"}}
+	// llm.response 1 2000000 {"model":"gpt-4o","text":"[redacted 12 chars]"}
+	// wall clock = anchor + offset: true
 	// session.end
 	// emitted = delivered + dropped + queued: true
 }

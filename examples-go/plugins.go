@@ -7,10 +7,16 @@ package voicetelemetry
 // event to a JSON Lines file). Each event is wrapped in the envelope
 //
 //	{"type_id":"core::telemetry/event@1","session_id":"..."|null,"event_type":"...",
-//	 "correlation_id":"..."|null,"turn_id":"..."|null,"timestamp_us":N,"data":{...}}
+//	 "correlation_id":"..."|null,"turn_id":"..."|null,"timestamp_us":N,"timestamp_unix_us":N,
+//	 "data":{...}}
 //
-// While a plugin is loaded the library also emits its own events (session.start, session.end,
-// interruption, usage, telemetry.health). Plugin state is process-global, like the registry.
+// timestamp_us is the event's tNs / 1000 on its session's clock; timestamp_unix_us (since 1.1) the
+// same moment on the wall clock, in microseconds since the Unix epoch, through the session's anchor
+// ((Snapshot.StartUnixNs + tNs - Snapshot.StartNs) / 1000), or for an event of no session through
+// the process's anchor. While a plugin is loaded the library also emits its own events
+// (session.start, session.end, interruption, usage, turn.complete, message, step.start, step.end,
+// reward.outcome, reward.event, telemetry.health). Plugin state is process-global, like the
+// registry.
 
 /*
 #include "vtgo.h"

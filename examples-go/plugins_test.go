@@ -123,13 +123,14 @@ func readLinesOf(t *testing.T, path string) []string {
 }
 
 type envelope struct {
-	TypeID        string          `json:"type_id"`
-	SessionID     *string         `json:"session_id"`
-	EventType     string          `json:"event_type"`
-	CorrelationID *string         `json:"correlation_id"`
-	TurnID        *string         `json:"turn_id"`
-	TimestampUs   uint64          `json:"timestamp_us"`
-	Data          json.RawMessage `json:"data"`
+	TypeID          string          `json:"type_id"`
+	SessionID       *string         `json:"session_id"`
+	EventType       string          `json:"event_type"`
+	CorrelationID   *string         `json:"correlation_id"`
+	TurnID          *string         `json:"turn_id"`
+	TimestampUs     uint64          `json:"timestamp_us"`
+	TimestampUnixUs uint64          `json:"timestamp_unix_us"`
+	Data            json.RawMessage `json:"data"`
 }
 
 func parseEnvelope(t *testing.T, line string) envelope {
@@ -197,6 +198,10 @@ func TestPluginJSONLSinkEvents(t *testing.T) {
 	huge := []byte(`{"a":"` + strings.Repeat("x", MaxEventBytes) + `"}`)
 	wantCode(t, "too large", Emit(nil, "go.big", huge, "", "", 0), ErrLimit, "")
 
+	snapS, err := s.Snapshot(0)
+	mustOK(t, "Snapshot", err)
+	snapInc, err := inc.Snapshot(0)
+	mustOK(t, "Snapshot included", err)
 	mustOK(t, "Close", s.Close())
 	mustOK(t, "Close included", inc.Close())
 	wantCode(t, "Emit on a closed session", s.Emit("go.late", nil, "", "", 0), ErrBadHandle, "")
@@ -209,20 +214,39 @@ func TestPluginJSONLSinkEvents(t *testing.T) {
 		t.Errorf("stats after flush = %+v, %d lines", st, len(lines))
 	}
 
+	// An event of no session is on the process's anchor (wall minus monotonic clock, taken once by
+	// the library), which the test can only approximate: the line's own value, checked to be
+	// within 50 ms of it, goes into the expected line.
+	pingUnix := uint64(0)
+	for _, line := range lines {
+		if e := parseEnvelope(t, line); e.EventType == "go.ping" {
+			pingUnix = e.TimestampUnixUs
+		}
+	}
+	if d := int64(pingUnix) - 5 - processAnchorUs(); d > 50_000 || d < -50_000 {
+		t.Errorf("go.ping timestamp_unix_us %d is %d us off the process's anchor", pingUnix, d)
+	}
 	const head = `{"type_id":"core::telemetry/event@1",`
+	at := func(snap *Snapshot, tNs uint64) string { // the envelope's two times of an event at tNs
+		return fmt.Sprintf(`"timestamp_us":%d,"timestamp_unix_us":%d`, tNs/1000, unixUsOf(snap, tNs))
+	}
+	started := func(snap *Snapshot, labels, policy string) string {
+		return fmt.Sprintf(`"data":{"labels":%s,"text_policy":"%s","clock":"monotonic","start_ns":%d,"start_unix_ns":%d,"trace_id":"%s","parent_span_id":null,"metadata":null}}`,
+			labels, policy, snap.StartNs, snap.StartUnixNs, snap.TraceID)
+	}
 	want := map[string][]string{ // exact lines, per session id ("" = none), in order
 		sid: {
-			head + `"session_id":"` + sid + `","event_type":"session.start","correlation_id":null,"turn_id":null,"timestamp_us":10000000,"data":{"labels":{"transport":"go-events"},"text_policy":"redact"}}`,
-			head + `"session_id":"` + sid + `","event_type":"stt.result","correlation_id":"corr-1","turn_id":"turn-1","timestamp_us":1234567,"data":{"text":"[redacted 11 chars]","nested":{"user_transcript":"[redacted 6 chars]","n":1},"context":"kept","texts":["kept too"]}}`,
-			head + `"session_id":"` + sid + `","event_type":"interruption","correlation_id":null,"turn_id":null,"timestamp_us":11000000,"data":{"interruptions":1}}`,
+			head + `"session_id":"` + sid + `","event_type":"session.start","correlation_id":null,"turn_id":null,` + at(snapS, 10_000_000_000) + `,` + started(snapS, `{"transport":"go-events"}`, "redact"),
+			head + `"session_id":"` + sid + `","event_type":"stt.result","correlation_id":"corr-1","turn_id":"turn-1",` + at(snapS, 1_234_567_890) + `,"data":{"text":"[redacted 11 chars]","nested":{"user_transcript":"[redacted 6 chars]","n":1},"context":"kept","texts":["kept too"]}}`,
+			head + `"session_id":"` + sid + `","event_type":"interruption","correlation_id":null,"turn_id":null,` + at(snapS, 11_000_000_000) + `,"data":{"interruptions":1}}`,
 			"usage", "session.end",
 		},
 		sid + "-inc": {
-			head + `"session_id":"` + sid + `-inc","event_type":"session.start","correlation_id":null,"turn_id":null,"timestamp_us":20000000,"data":{"labels":{},"text_policy":"include"}}`,
-			head + `"session_id":"` + sid + `-inc","event_type":"stt.result","correlation_id":null,"turn_id":null,"timestamp_us":2000000,"data":{"text":"héllo","nested":{"user_transcript":"secre","n":1},"context":"kept","texts":["kept too"]}}`,
+			head + `"session_id":"` + sid + `-inc","event_type":"session.start","correlation_id":null,"turn_id":null,` + at(snapInc, 20_000_000_000) + `,` + started(snapInc, `{}`, "include"),
+			head + `"session_id":"` + sid + `-inc","event_type":"stt.result","correlation_id":null,"turn_id":null,` + at(snapInc, 2_000_000_000) + `,"data":{"text":"héllo","nested":{"user_transcript":"secre","n":1},"context":"kept","texts":["kept too"]}}`,
 			"session.end",
 		},
-		"": {head + `"session_id":null,"event_type":"go.ping","correlation_id":null,"turn_id":null,"timestamp_us":5,"data":{}}`},
+		"": {head + `"session_id":null,"event_type":"go.ping","correlation_id":null,"turn_id":null,"timestamp_us":5,"timestamp_unix_us":` + fmt.Sprint(pingUnix) + `,"data":{}}`},
 	}
 	got := map[string][]string{}
 	for _, line := range lines {

@@ -34,7 +34,8 @@ static inline vtgo_err * vtgo_record_turn_complete(vt_session s, uint64_t t_ns) 
     return vtgo_check(vt_record_turn_complete(s, t_ns));
 }
 static inline vtgo_err * vtgo_record_usage(vt_session s, int64_t total, int64_t prompt,
-                                            int64_t response, int64_t cached, int64_t thoughts) {
+                                            int64_t response, int64_t cached, int64_t thoughts,
+                                            uint64_t t_ns) {
     vt_usage u;
     memset(&u, 0, sizeof u);
     u.struct_size = (uint32_t)sizeof u;
@@ -43,7 +44,7 @@ static inline vtgo_err * vtgo_record_usage(vt_session s, int64_t total, int64_t 
     u.response = response;
     u.cached = cached;
     u.thoughts = thoughts;
-    return vtgo_check(vt_record_usage(s, &u));
+    return vtgo_check(t_ns == 0 ? vt_record_usage(s, &u) : vt_record_usage_at(s, &u, t_ns));
 }
 static inline vtgo_result vtgo_record_batch(vt_session s, const vt_event *events, size_t n) {
     size_t done = 0;
@@ -58,9 +59,10 @@ import (
 	"unsafe"
 )
 
-// Timestamps: every record call takes tNs, CLOCK_MONOTONIC nanoseconds of when the thing happened
-// (NowNs reads that clock), or 0 for "now". One session must use one clock. Durations come from
-// these timestamps only, so scripted timestamps give exact, repeatable numbers.
+// Timestamps: every record call takes tNs, nanoseconds on the session's clock of when the thing
+// happened: CLOCK_MONOTONIC (NowNs reads it) unless the session was opened WithClock(ClockMedia);
+// 0 means "now" on that clock. Durations come from these timestamps only, so scripted timestamps
+// give exact, repeatable numbers.
 //
 // A call the semantics ignore (a second TurnStart, a second TextOut, audio with no response
 // awaited) returns nil. Every record method returns ErrBadHandle after Close.
@@ -157,10 +159,16 @@ func usageField(p *int64) C.int64_t {
 }
 
 // RecordUsage records token usage: each reported field replaces the session's latest value of it
-// and is added to the session's running total of it.
+// and is added to the session's running total of it. Its usage event is stamped now.
 func (s *Session) RecordUsage(u Usage) error {
+	return s.RecordUsageAt(u, 0)
+}
+
+// RecordUsageAt is RecordUsage reported at tNs on the session's clock (0 = now): the time of its
+// usage event. Since 1.1.
+func (s *Session) RecordUsageAt(u Usage, tNs uint64) error {
 	r := C.vtgo_record_usage(C.vt_session(s.h), usageField(u.Total), usageField(u.Prompt),
-		usageField(u.Response), usageField(u.Cached), usageField(u.Thoughts))
+		usageField(u.Response), usageField(u.Cached), usageField(u.Thoughts), C.uint64_t(tNs))
 	runtime.KeepAlive(s)
 	return done(r)
 }

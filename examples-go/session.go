@@ -5,9 +5,11 @@ package voicetelemetry
 /*
 #include "vtgo.h"
 
+// packed: session id, n_labels (key, value) pairs, metadata JSON, traceparent; has_* = 0 passes NULL.
 static vtgo_result vtgo_create_session(const char *packed, int has_id, size_t n_labels,
                                        uint64_t start_t_ns, uint32_t text_policy,
-                                       uint32_t max_text_chars, uint32_t turn_history) {
+                                       uint32_t max_text_chars, uint32_t turn_history,
+                                       uint32_t clock_kind, int has_metadata, int has_traceparent) {
     vt_session_config cfg;
     vt_label labels[VT_MAX_LABELS];
     vt_session s = 0;
@@ -18,19 +20,27 @@ static vtgo_result vtgo_create_session(const char *packed, int has_id, size_t n_
     cfg.struct_size = (uint32_t)sizeof cfg;
     if (has_id) cfg.session_id = p;
     p = vtgo_next(p);
-    vtgo_unpack_labels(p, n_labels, labels);
+    p = vtgo_unpack_labels(p, n_labels, labels);
     cfg.labels = n_labels > 0 ? labels : NULL;
     cfg.n_labels = n_labels;
     cfg.start_t_ns = start_t_ns;
     cfg.text_policy = text_policy;
     cfg.max_text_chars = max_text_chars;
     cfg.turn_history = turn_history;
+    cfg.clock = clock_kind;
+    if (has_metadata) cfg.metadata_json = p;
+    p = vtgo_next(p);
+    if (has_traceparent) cfg.traceparent = p;
     st = vt_create_session(&cfg, &s); // before reading s: argument order is unspecified
     return vtgo_result_of(st, s);
 }
 
 static inline vtgo_err *vtgo_end_session(vt_session s) {
     return vtgo_check(vt_end_session(s));
+}
+
+static inline vtgo_err *vtgo_end_session_at(vt_session s, uint64_t t_ns) {
+    return vtgo_check(vt_end_session_at(s, t_ns));
 }
 */
 import "C"
@@ -60,6 +70,19 @@ const (
 	TextInclude TextPolicy = C.VT_TEXT_INCLUDE // texts are kept, truncated to the max text chars
 )
 
+// Clock says which clock a session's timestamps are on (vt_clock). Since 1.1.
+type Clock uint32
+
+// Values of Clock.
+const (
+	// ClockMonotonic: CLOCK_MONOTONIC, as NowNs (the default).
+	ClockMonotonic Clock = C.VT_CLOCK_MONOTONIC
+	// ClockMedia: the engine's own clock (e.g. a media clock), which reads the start time
+	// (WithStartTime) when the session is created; "now" (tNs = 0) is that start advanced by the
+	// CLOCK_MONOTONIC time since NewSession.
+	ClockMedia Clock = C.VT_CLOCK_MEDIA
+)
+
 type sessionConfig struct {
 	id           *string
 	labels       []string // key, value, key, value, ...
@@ -67,6 +90,9 @@ type sessionConfig struct {
 	textPolicy   TextPolicy
 	maxTextChars uint32
 	turnHistory  uint32
+	clock        Clock
+	metadata     []byte // nil: none
+	traceparent  string // "": none
 	err          error
 }
 
@@ -109,8 +135,28 @@ func WithMaxTextChars(n uint32) Option { return func(c *sessionConfig) { c.maxTe
 // WithTurnHistory sets how many completed turns are kept for reading back (0 = the default).
 func WithTurnHistory(n uint32) Option { return func(c *sessionConfig) { c.turnHistory = n } }
 
-// NewSession opens a session. Errors: ErrInvalidArgument (bad id, labels or option values; the
-// message says which), ErrLimit (MaxSessions sessions are already open).
+// WithClock sets the clock of the session's timestamps (default ClockMonotonic). With ClockMedia
+// the session's clock reads WithStartTime's value (0: NowNs) at NewSession. Since 1.1.
+func WithClock(clock Clock) Option { return func(c *sessionConfig) { c.clock = clock } }
+
+// WithMetadata describes the session (e.g. the agent's version, the caller's locale) with a JSON
+// object, at most MaxMetadataBytes bytes once compact (nil or empty: none). It is sent with the
+// session.start event. Since 1.1.
+func WithMetadata(metadataJSON []byte) Option {
+	metadataJSON = append([]byte(nil), metadataJSON...)
+	return func(c *sessionConfig) { c.metadata = metadataJSON }
+}
+
+// WithTraceparent joins the caller's trace: a W3C traceparent ("00-<32 hex trace id>-<16 hex span
+// id>-<2 hex flags>", lowercase), e.g. the SIP gateway's request. Without it ("") the session gets
+// a random trace id. Either way Snapshot.TraceID shows it. Since 1.1.
+func WithTraceparent(traceparent string) Option {
+	return func(c *sessionConfig) { c.traceparent = traceparent }
+}
+
+// NewSession opens a session. Errors: ErrInvalidArgument (bad id, labels or option values -- an
+// unknown clock, metadata that is not a JSON object or too long, a malformed traceparent; the
+// library's message says which), ErrLimit (MaxSessions sessions are already open).
 func NewSession(opts ...Option) (*Session, error) {
 	var cfg sessionConfig
 	for _, o := range opts {
@@ -128,12 +174,15 @@ func NewSession(opts ...Option) (*Session, error) {
 		p.str("", "")
 	}
 	n := p.pairs(cfg.labels)
+	p.bytes("metadata", cfg.metadata)
+	p.str("traceparent", cfg.traceparent)
 	if p.err != nil {
 		return nil, p.err
 	}
 	r := C.vtgo_create_session((*C.char)(unsafe.Pointer(p.ptr())), hasID, C.size_t(n),
 		C.uint64_t(cfg.startNs), C.uint32_t(cfg.textPolicy), C.uint32_t(cfg.maxTextChars),
-		C.uint32_t(cfg.turnHistory))
+		C.uint32_t(cfg.turnHistory), C.uint32_t(cfg.clock), flag(len(cfg.metadata) > 0),
+		flag(cfg.traceparent != ""))
 	if r.err != nil {
 		return nil, errorOf(r.err)
 	}
@@ -159,14 +208,27 @@ func (s *Session) ID() string { return s.id }
 // It stays valid until Close.
 func (s *Session) Handle() uint64 { return s.h }
 
-// Close ends the session: its counters fold into the process totals and every later call on it
-// returns ErrBadHandle. Close is idempotent: calls after the first return nil.
+// Close ends the session now: its counters fold into the process totals and every later call on
+// it returns ErrBadHandle. Close is idempotent: calls after the first (and after EndAt) return nil.
 func (s *Session) Close() error {
 	if !s.closed.CompareAndSwap(false, true) {
 		return nil
 	}
 	runtime.SetFinalizer(s, nil)
 	if e := C.vtgo_end_session(C.vt_session(s.h)); e != nil {
+		return errorOf(e)
+	}
+	return nil
+}
+
+// EndAt is Close at tNs on the session's clock (0 = now): the time of its session.end event and of
+// its final snapshot (uptime, throughput). Like Close it is idempotent. Since 1.1.
+func (s *Session) EndAt(tNs uint64) error {
+	if !s.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	runtime.SetFinalizer(s, nil)
+	if e := C.vtgo_end_session_at(C.vt_session(s.h), C.uint64_t(tNs)); e != nil {
 		return errorOf(e)
 	}
 	return nil

@@ -66,6 +66,14 @@ type Snapshot struct {
 	// The turn collector's section (see docs/turn-schema.md).
 	Turns SnapshotTurns `json:"turns"`
 
+	// Added in 1.1: the session's start on its clock (StartNs) and the same moment on the wall
+	// clock (StartUnixNs, ns since the Unix epoch): an event at tNs on the session's clock is at
+	// StartUnixNs + tNs - StartNs (its envelope's timestamp_unix_us, in us). TraceID: 32 hex
+	// digits, from WithTraceparent or random.
+	StartNs     uint64 `json:"start_ns"`
+	StartUnixNs uint64 `json:"start_unix_ns"`
+	TraceID     string `json:"trace_id"`
+
 	Raw json.RawMessage `json:"-"`
 }
 

@@ -17,6 +17,7 @@ const (
 	MaxLabels          = int(C.VT_MAX_LABELS)
 	MaxSessionIDBytes  = int(C.VT_MAX_SESSION_ID_BYTES)
 	MaxLabelValueBytes = int(C.VT_MAX_LABEL_VALUE_BYTES)
+	MaxMetadataBytes   = int(C.VT_MAX_METADATA_BYTES) // longest WithMetadata, compact JSON. Since 1.1
 	MaxNameBytes       = int(C.VT_MAX_NAME_BYTES)
 	MaxSeriesPerFamily = int(C.VT_MAX_SERIES_PER_FAMILY)
 	MaxFamilies        = int(C.VT_MAX_FAMILIES)
@@ -40,5 +41,6 @@ func CheckVersion() error {
 	return nil
 }
 
-// NowNs reads CLOCK_MONOTONIC in nanoseconds: the clock that a timestamp of 0 stands for.
+// NowNs reads CLOCK_MONOTONIC in nanoseconds: the clock that a timestamp of 0 stands for on a
+// session with ClockMonotonic (the default); a ClockMedia session's "now" is its own clock.
 func NowNs() uint64 { return uint64(C.vt_now_ns()) }
