@@ -31,6 +31,10 @@ lib: $(LIB) plugins
 # VT_STATIC_SWIFT_RUNTIME: the Swift runtime is linked in, so the fork handlers can reach its
 # thread-id cache (Sources/CForkHooks/fork_hooks.c).
 $(LIB): $(SOURCES)
+	@# SwiftPM does not track the C headers the Swift code imports: a header newer than the last
+	@# build makes a Swift file newer too, so the module is compiled against it.
+	@for h in include/*.h Sources/CShims/*.h; do \
+	    if [ -e $(SWIFT_OUT) ] && [ $$h -nt $(SWIFT_OUT) ]; then touch Sources/VoiceTelemetry/ABI/VersionABI.swift; fi; done
 	$(SWIFT) build -c release -Xswiftc -static-stdlib -Xcc -DVT_STATIC_SWIFT_RUNTIME
 	@mkdir -p $(LIBDIR)
 	cp $(SWIFT_OUT) $@.tmp

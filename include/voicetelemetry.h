@@ -181,7 +181,8 @@ typedef struct vt_session_config {
     uint32_t max_text_chars;  /* longest text kept, in characters; 0 = VT_DEFAULT_MAX_TEXT_CHARS. Since 1.0 */
     uint32_t turn_history;    /* completed turns kept for reading back; 0 = VT_DEFAULT_TURN_HISTORY,
                                  at most VT_MAX_TURN_HISTORY. Since 1.0 */
-    uint32_t clock;           /* a vt_clock: which clock this session's t_ns are on. Since 1.1 */
+    /* Fields of 1.1 start past the 1.0 struct's tail padding (a 1.0 caller's struct_size covers
+       that padding, whose bytes may be anything). */
     const char *metadata_json;/* NULL, or a JSON object describing the session (e.g. the agent's
                                  version, the caller's locale): at most VT_MAX_METADATA_BYTES once
                                  compact; kept and sent with session.start. Since 1.1 */
@@ -189,6 +190,7 @@ typedef struct vt_session_config {
                                  id>-<2 hex flags>") of the caller (e.g. the SIP gateway's request): the
                                  session joins that trace. Otherwise the session gets a random trace
                                  id. Either way it is in the snapshot and session.start. Since 1.1 */
+    uint32_t clock;           /* a vt_clock: which clock this session's t_ns are on. Since 1.1 */
 } vt_session_config;
 
 /** Values of vt_session_config.clock. Since 1.1. */

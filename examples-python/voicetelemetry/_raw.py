@@ -144,9 +144,9 @@ class vt_session_config(Structure):
         ("text_policy", c_uint32),  # VT_TEXT_REDACT (0, default) or VT_TEXT_INCLUDE. Since 1.0
         ("max_text_chars", c_uint32),  # 0 = VT_DEFAULT_MAX_TEXT_CHARS. Since 1.0
         ("turn_history", c_uint32),  # 0 = VT_DEFAULT_TURN_HISTORY, <= VT_MAX_TURN_HISTORY. Since 1.0
-        ("clock", c_uint32),  # a vt_clock: which clock this session's t_ns are on. Since 1.1
         ("metadata_json", c_char_p),  # NULL or a JSON object, <= VT_MAX_METADATA_BYTES. Since 1.1
         ("traceparent", c_char_p),  # NULL or a W3C traceparent of the caller. Since 1.1
+        ("clock", c_uint32),  # a vt_clock: which clock this session's t_ns are on. Since 1.1
     ]
 
 

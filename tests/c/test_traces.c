@@ -4,6 +4,7 @@
  * Traces; docs/event-schema.md).
  */
 #include <inttypes.h>
+#include <stddef.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -324,6 +325,35 @@ TEST(a_message_too_long_for_an_event_is_refused) {
     CHECK_STATUS(vt_end_session(s), VT_OK);
 }
 
+/* A 1.0 caller's struct ends where the 1.1 fields begin; the 4 bytes of tail padding after
+ * turn_history, which its struct_size covers, may hold anything (here 0xAB, like every byte past
+ * its struct). The 1.1 fields start past them, so the session gets their defaults. */
+TEST(a_1_0_caller_with_garbage_in_its_padding_gets_the_defaults) {
+    vt_session_config c;
+    memset(&c, 0xAB, sizeof c);
+    c.struct_size = (uint32_t)offsetof(vt_session_config, metadata_json);
+    c.session_id = "old-caller";
+    c.labels = NULL;
+    c.n_labels = 0;
+    c.start_t_ns = 0;
+    c.text_policy = VT_TEXT_REDACT;
+    c.max_text_chars = 0;
+    c.turn_history = 0;
+    CHECK_EQ_U64(offsetof(vt_session_config, metadata_json), 56);   /* sizeof the 1.0 struct on LP64 */
+    vt_session s = 0;
+    CHECK_STATUS(vt_create_session(&c, &s), VT_OK);
+    char path[512];
+    vt_plugin_id id = load_sink("old", path, sizeof path);
+    CHECK_STATUS(vt_end_session(s), VT_OK);
+    CHECK_CONTAINS(event_line(read_back(id, path), "session.end", 0), "\"session_id\":\"old-caller\"");
+    CHECK_STATUS(vt_create_session(&c, &s), VT_OK);
+    char json[65536];
+    size_t len;
+    CHECK_STATUS(vt_snapshot_json(s, json, sizeof json, &len), VT_OK);
+    CHECK(json_u64(json, "start_ns") <= vt_now_ns());   /* on the monotonic clock */
+    CHECK_STATUS(vt_end_session(s), VT_OK);
+}
+
 int main(void) {
     CHECK(mkdtemp(dir) != NULL);
     RUN(every_event_of_a_media_clock_session_is_on_its_clock);
@@ -332,6 +362,7 @@ int main(void) {
     RUN(messages_follow_the_text_policy);
     RUN(bad_trace_arguments_are_refused_with_a_reason);
     RUN(a_message_too_long_for_an_event_is_refused);
+    RUN(a_1_0_caller_with_garbage_in_its_padding_gets_the_defaults);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     CHECK(system(cmd) == 0);
