@@ -108,3 +108,74 @@ func Example_plugins() {
 	// session.end
 	// emitted = delivered + dropped + queued: true
 }
+
+// The README's steps, messages and rewards example (TestReadmeTurnAndPluginExamples keeps the two
+// identical).
+func Example_traces() {
+	dir, err := os.MkdirTemp("", "vt-example")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	out := filepath.Join(dir, "events.jsonl")
+	id, err := vt.LoadPlugin("../build/plugins/jsonl_sink.so", `{"path": "`+out+`"}`)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer vt.UnloadPlugin(id)
+
+	// The engine's media clock reads 1 s when the call starts; every timestamp below is on it.
+	const ms = 1_000_000
+	s, err := vt.NewSession(vt.WithSessionID("call-9"), vt.WithClock(vt.ClockMedia), vt.WithStartTime(1000*ms),
+		vt.WithTextPolicy(vt.TextInclude), vt.WithMetadata([]byte(`{"agent":"support-bot","version":3}`)),
+		vt.WithTraceparent("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	_ = s.StepStart("lookup", []byte(`{"tool":"orders"}`), 1100*ms)
+	_ = s.RecordMessage(vt.RoleTool, `{"order":42,"status":"shipped"}`, nil, 1200*ms) // a JSON object: kept as JSON
+	_ = s.StepEnd("lookup", 1300*ms)
+	_ = s.RecordMessage(vt.RoleAssistant, "It has shipped.", nil, 1400*ms)
+	_ = s.RecordEventReward("helpfulness", 0.5, "sparse", "llm_judge", nil, 1500*ms)
+	_ = s.RecordOutcomeReward("resolved", 1, 1, []byte(`{"why":"order found"}`)) // stamped now
+	snap, _ := s.Snapshot(0)
+	fmt.Println("trace", snap.TraceID)
+	_ = s.EndAt(60_000 * ms) // the call ended at 60 s on its clock
+	// A grader that runs later scores the call by its id (tNs on CLOCK_MONOTONIC, 0 = now).
+	_ = vt.RecordEventRewardFor("call-9", "lookup", "accuracy", 1, "human", "", nil, 0)
+	if err := vt.FlushEvents(5 * time.Second); err != nil {
+		log.Fatal(err)
+	}
+
+	data, _ := os.ReadFile(out)
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var e struct {
+			SessionID   string          `json:"session_id"`
+			EventType   string          `json:"event_type"`
+			TimestampUs uint64          `json:"timestamp_us"`
+			Data        json.RawMessage `json:"data"`
+		}
+		if json.Unmarshal([]byte(line), &e) != nil || e.SessionID != "call-9" {
+			continue
+		}
+		switch e.EventType {
+		case "session.start", "session.end":
+			fmt.Println(e.EventType, e.TimestampUs)
+		case "reward.outcome", "reward.event":
+			fmt.Println(e.EventType, string(e.Data))
+		default:
+			fmt.Println(e.EventType, e.TimestampUs, string(e.Data))
+		}
+	}
+	// Output:
+	// trace 0af7651916cd43dd8448eb211c80319c
+	// session.start 1000000
+	// step.start 1100000 {"step_id":"lookup","turn_number":null,"metadata":{"tool":"orders"}}
+	// message 1200000 {"role":"tool","step_id":"lookup","content_type":"json","content":{"order":42,"status":"shipped"},"chars":31,"redacted":false,"truncated":false,"metadata":null}
+	// step.end 1300000 {"step_id":"lookup"}
+	// message 1400000 {"role":"assistant","step_id":null,"content_type":"text","content":"It has shipped.","chars":15,"redacted":false,"truncated":false,"metadata":null}
+	// reward.event {"objective_key":"helpfulness","value":0.5,"reward_type":"sparse","source":"llm_judge","step_id":null,"annotation":null}
+	// reward.outcome {"objective_key":"resolved","total_reward":1,"achievements_count":1,"total_steps":1,"annotation":{"why":"order found"}}
+	// session.end 60000000
+	// reward.event {"objective_key":"accuracy","value":1,"reward_type":"human","source":null,"step_id":"lookup","annotation":null}
+}

@@ -63,8 +63,8 @@ func TestReadmeQuickStartIsTheExample(t *testing.T) {
 	}
 }
 
-// The README's turn and plugin programs are the bodies of Example_turns and Example_plugins, with
-// their output and imports.
+// The README's turn, plugin and trace programs are the bodies of Example_turns, Example_plugins and
+// Example_traces, with their output and imports.
 func TestReadmeTurnAndPluginExamples(t *testing.T) {
 	readme, err := os.ReadFile("README.md")
 	mustOK(t, "read README.md", err)
@@ -73,6 +73,7 @@ func TestReadmeTurnAndPluginExamples(t *testing.T) {
 	for _, c := range []struct{ section, example string }{
 		{"### Turns", "Example_turns"},
 		{"### Events and sink plugins", "Example_plugins"},
+		{"### Steps, messages, rewards and the session's clock", "Example_traces"},
 	} {
 		sec := between(t, string(readme), c.section, "\n### ", "README.md")
 		program := between(t, sec, "```go\n", "\n```", "README.md "+c.section)
