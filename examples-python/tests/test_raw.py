@@ -89,11 +89,14 @@ def test_struct_layouts():
     assert R.vt_session_config.labels.offset == 2 * P
     assert R.vt_session_config.start_t_ns.offset == 4 * P
     assert R.vt_session_config.turn_history.offset == 4 * P + 16
-    # Since 1.1 (offsets as a C compiler lays them out: 52, 56, 64 and 72 bytes on LP64).
-    assert R.vt_session_config.clock.offset == 4 * P + 20
+    # Since 1.1 (offsets as a C compiler lays them out: 56, 64, 72 and 80 bytes on LP64). The 1.1
+    # fields start past the 1.0 struct (its tail padding after turn_history included, which a 1.0
+    # caller's struct_size covers and may hold anything).
     assert R.vt_session_config.metadata_json.offset == 4 * P + 24
     assert R.vt_session_config.traceparent.offset == 5 * P + 24
-    assert sizeof(R.vt_session_config) == 6 * P + 24
+    assert R.vt_session_config.clock.offset == 6 * P + 24
+    if P == 8:
+        assert sizeof(R.vt_session_config) == 80
     assert sizeof(R.vt_token_usage) == 80 and R.vt_token_usage.input.offset == 8
     assert R.vt_token_usage.output_audio.offset == 72
     # vt_plugin_statistics (offsets as a C compiler lays them out on LP64 and ILP32 alike).
@@ -159,7 +162,7 @@ def test_gil_choice_in_plugin_section_follows_header():
     section = HEADER.split(" * Events and sink plugins", 1)[1]
     pyapi = ctypes._FUNCFLAG_PYTHONAPI
     docs = re.findall(r"/\*\*((?:(?!\*/).)*)\*/\s*vt_status (vt_[a-z_]+)\(", section, re.S)
-    assert len(docs) == 8
+    assert len(docs) == 9  # vt_load_plugin_table since 1.1
     for doc, name in docs:
         assert bool(getattr(R, name)._flags_ & pyapi) == ("lock-free" in doc), name
 
@@ -267,3 +270,9 @@ def test_usage_and_batch_error_paths():
         R.vt_end_session(out)
     assert R.vt_record_audio_out(out, 1, 0) == R.VT_E_BAD_HANDLE
     assert R.vt_record_vad_start(0, 0) == R.VT_E_BAD_HANDLE
+
+
+def test_load_plugin_table_refuses_a_null_table():
+    pid = R.vt_plugin_id(0)
+    assert R.vt_load_plugin_table(None, None, byref(pid)) == R.VT_E_INVALID_ARG
+    assert R.string(R.vt_last_error()) and pid.value == 0

@@ -583,6 +583,15 @@ vt_load_plugin = _bind(
     "vt_load_plugin", vt_status, (c_char_p, c_char_p, POINTER(vt_plugin_id))
 )
 
+# vt_status vt_load_plugin_table(const struct vt_plugin_table *table, const char *config_json, vt_plugin_id *id_out);
+#: Since 1.1. ``table`` is a ``struct vt_plugin_table`` of voicetelemetry_plugin.h (not mirrored
+#: here: pass its address); it and its callbacks must stay alive until vt_unload_plugin returns.
+#: Releases the GIL like vt_load_plugin: the plugin's init runs on the calling thread, and a table
+#: made of ctypes callbacks takes the GIL back in them.
+vt_load_plugin_table = _bind(
+    "vt_load_plugin_table", vt_status, (c_void_p, c_char_p, POINTER(vt_plugin_id))
+)
+
 # vt_status vt_unload_plugin(vt_plugin_id id);
 vt_unload_plugin = _bind("vt_unload_plugin", vt_status, (vt_plugin_id,))
 
