@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import time
 from pathlib import Path
 from typing import Any, Dict, List
@@ -362,3 +363,36 @@ def test_audio_batch_is_applied_before_a_trace_call(sink):
             s.record_message("assistant", "hello", t_ns=2 * SEC + 400 * MS)  # ... applied first
             assert len(b) == 0
         assert s.snapshot()["last_response_latency_ms"] == 300
+
+
+# ---- the README's section, run with the sink loaded ------------------------------------------------
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def test_readme_traces_block_runs_and_its_events_are_as_shown(sink, monkeypatch, capsys):
+    """README "Steps, messages, rewards and the session's clock": the block runs as written, prints
+    what it promises, and the sink gets the events the README lists (data fragments around "…")."""
+    text = README.read_text("utf-8")
+    section = text.split("## Steps, messages, rewards and the session's clock", 1)[1].split("\n## ", 1)[0]
+    code, rest = section.split("```python\n", 1)[1].split("\n```\n", 1)
+    shown = re.search(r"```\n(.*?)```", rest, re.S).group(1)  # the next block: the events
+    exec(compile(code, str(README), "exec"), {"__name__": "__readme__"})
+    printed = capsys.readouterr().out.splitlines()
+    for line in code.splitlines():
+        if "# -> " in line:
+            assert line.split("# -> ", 1)[1].strip() in printed
+    evs = sink.events("call-9")  # flushed: every line is in the file
+    mine = [line for line in sink.out.read_text("utf-8").splitlines()
+            if json.loads(line)["session_id"] == "call-9"]
+    want = [line.split(None, 1) for line in shown.strip().splitlines()]
+    assert [e["event_type"] for e in evs] == [t for t, _ in want]
+    for line, (event_type, data) in zip(mine, want):
+        got = line[line.index(',"data":') + 8:-1]
+        parts = data.split("\u2026")
+        assert got.startswith(parts[0]) and got.endswith(parts[-1]), (event_type, got)
+        at = 0
+        for part in parts:
+            at = got.find(part, at)
+            assert at >= 0, (event_type, part, got)
+            at += len(part)
