@@ -14,6 +14,7 @@ TEST_SUITES += test-asan test-fuzz test-abi
 .PHONY: test-asan test-fuzz test-abi fuzz fuzz-build soak abi-baseline
 
 REL_CC       ?= clang
+comma        := ,
 REL_RESDIR    = $(shell $(REL_CC) -print-resource-dir)/lib/linux
 
 # ---- AddressSanitizer build and the C suite -----------------------------------------------------------
@@ -27,8 +28,11 @@ ASAN_TESTS   := $(patsubst tests/c/%.c,$(BUILD)/asan/%,$(wildcard tests/c/test_*
 ASAN_ENV     := ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1:halt_on_error=1 \
                 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
+# SwiftPM stops when a source changes during the build (a shared working tree): try up to three times.
+swift_build_retry = for try in 1 2 3; do $(SWIFT) build $(1) && break; [ $$try != 3 ] || exit 1; sleep 5; done
+
 asan-lib:
-	$(SWIFT) build -c debug -Xswiftc -sanitize=address --scratch-path .build-asan
+	$(call swift_build_retry,-c debug -Xswiftc -sanitize=address --scratch-path .build-asan)
 .PHONY: asan-lib
 
 $(BUILD)/asan/%: tests/c/%.c tests/c/check.h asan-lib
@@ -41,3 +45,67 @@ $(BUILD)/asan/%: tests/c/%.c tests/c/check.h asan-lib
 test-asan: $(ASAN_TESTS) $(PLUGINS) $(TEST_PLUGINS)
 	$(ASAN_ENV) VT_ROBUST_CALLS=10000 tests/c/run_all.sh $(ASAN_TESTS)
 	@echo "asan: the C suite is clean under AddressSanitizer (library and tests) and UBSan (tests)"
+
+# ---- libFuzzer targets ------------------------------------------------------------------------------
+# The library is built with ASan and edge coverage (swiftc -sanitize-coverage; trace-cmp left out: on
+# JSON-scanning code it costs more executions than the comparisons it reveals, and the dictionaries in
+# fuzz/dict give the tokens). Targets link libFuzzer and the static ASan runtime (the shared one cannot
+# come first in the library list of a libFuzzer binary); UBSan instruments the targets' own C code.
+FUZZ_LIBDIR   := .build-fuzz/release
+FUZZ_TARGETS  := emit metrics session turn batch output sequence
+FUZZ_BINS     := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
+FUZZ_CFLAGS   := -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -O1 -g -fuse-ld=bfd \
+                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Iinclude -Ifuzz \
+                 -DFUZZ_PLUGIN_DIR='"$(abspath $(BUILD)/fuzz)"'
+FUZZ_SECONDS      ?= 300
+FUZZ_TEST_SECONDS ?= 15
+# SWIFT_BACKTRACE=enable=no: the Swift runtime's crash handler would otherwise copy thread stacks on an
+# abort and ASan would report those reads instead of the finding.
+FUZZ_ENV      := SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0:halt_on_error=1:allocator_may_return_null=1 \
+                 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+fuzz-lib:
+	$(call swift_build_retry,-c release -Xswiftc -sanitize=address \
+	    -Xswiftc -sanitize-coverage=edge$(comma)inline-8bit-counters$(comma)pc-table --scratch-path .build-fuzz)
+.PHONY: fuzz-lib
+
+$(BUILD)/fuzz/check_sink.so: fuzz/check_sink.c fuzz/json_check.h include/voicetelemetry_plugin.h
+	@mkdir -p $(dir $@)
+	$(CC) $(PLUGIN_CFLAGS) -Ifuzz -o $@ $<
+
+$(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_util.h fuzz/json_check.h include/voicetelemetry.h fuzz-lib
+	@mkdir -p $(dir $@)
+	$(REL_CC) $(FUZZ_CFLAGS) -o $@ $< -L$(abspath $(FUZZ_LIBDIR)) -lvoicetelemetry \
+	    -Wl,-rpath,$(abspath $(FUZZ_LIBDIR)) -lpthread -lm
+
+fuzz-build: $(FUZZ_BINS) $(BUILD)/fuzz/check_sink.so
+
+define rel_nl
+
+
+endef
+
+# One target: $(1) name, $(2) seconds, $(3) working corpus (new inputs go there; the committed seeds in
+# fuzz/corpus/<name> are read too). Prints the execution count; a finding fails the run and leaves
+# the input in $(BUILD)/fuzz/artifacts/.
+define run_fuzz
+	@mkdir -p $(3) $(BUILD)/fuzz/artifacts
+	@echo "fuzz_$(1): $(2) s"
+	@cd . && $(FUZZ_ENV) nice -n 19 $(BUILD)/fuzz/fuzz_$(1) -max_total_time=$(2) $(if $(FUZZ_RUNS),-runs=$(FUZZ_RUNS)) \
+	    -print_final_stats=1 -timeout=20 -rss_limit_mb=4096 -max_len=$(if $(filter emit,$(1)),16384,4096) \
+	    $(if $(wildcard fuzz/dict/$(1).dict),-dict=fuzz/dict/$(1).dict) \
+	    -artifact_prefix=$(BUILD)/fuzz/artifacts/$(1)- $(3) fuzz/corpus/$(1) > $(BUILD)/fuzz/$(1).log 2>&1 \
+	    || { tail -n 60 $(BUILD)/fuzz/$(1).log; echo "fuzz_$(1): FINDING (log: $(BUILD)/fuzz/$(1).log)"; exit 1; }
+	@grep -E '^stat::(number_of_executed_units|average_exec_per_sec)' $(BUILD)/fuzz/$(1).log | sed 's/^/  fuzz_$(1) /'
+endef
+
+# A campaign: FUZZ_SECONDS per target (FUZZ_RUNS caps the executions), one target at a time, nice 19;
+# the working corpora stay in $(BUILD)/fuzz/corpus for the next campaign.
+fuzz: fuzz-build
+	$(foreach t,$(FUZZ_TARGETS),$(call run_fuzz,$(t),$(FUZZ_SECONDS),$(BUILD)/fuzz/corpus/$(t))$(rel_nl))
+
+# In make test: each target for FUZZ_TEST_SECONDS from the committed seeds only (a fresh corpus each time).
+test-fuzz: fuzz-build
+	@rm -rf $(BUILD)/fuzz/test-corpus
+	$(foreach t,$(FUZZ_TARGETS),$(call run_fuzz,$(t),$(FUZZ_TEST_SECONDS),$(BUILD)/fuzz/test-corpus/$(t))$(rel_nl))
+	@echo "fuzz: every target ran $(FUZZ_TEST_SECONDS) s without a finding"
