@@ -636,7 +636,7 @@ static vt_status create_random(int th, rng *r, vt_session *out, int *cfg_valid) 
  * The random driver: one random call of one function per step.
  * --------------------------------------------------------------------------------------------- */
 
-#define N_FUNCS 38
+#define N_FUNCS 42
 static const char *const metric_names[] = {"rb_c0_total", "rb_c1_total", "rb_g0", "rb_g1", "rb_h0", "rb_h1",
                                            "rb_lat_seconds", "voicetelemetry_turns_total",
                                            "voicetelemetry_turn_e2e_latency_seconds"};
@@ -1030,6 +1030,60 @@ static void random_call_(int th, rng *r, uint64_t *clock, char *mem, int with_li
             note(th, "vt_unload_plugin(%llu)", (unsigned long long)id);
             verdict(th, vt_unload_plugin(id), S_OK | S_NF | S_PLG, 0);
         }
+        break;
+    }
+    case 37: {   /* steps */
+        char mutated[512];
+        str id = below(r, 3) ? (str){below(r, 2) ? "step-a" : "turn-1", "step"} : any_string(r);
+        str meta = below(r, 2) ? (str){mutate_json(r, mutated, sizeof mutated), "<mutated>"} : any_string(r);
+        note(th, "vt_step_start(%llu, %.60s, %.100s, %llu)", (unsigned long long)s, id.label, meta.label,
+             (unsigned long long)t);
+        arm();
+        verdict(th, vt_step_start(s, id.s, meta.s, t), S_OK | S_INV | S_BAD | S_LIM, 0);
+        note(th, "vt_step_end(%llu, %.60s, %llu)", (unsigned long long)s, id.label, (unsigned long long)t);
+        arm();
+        verdict(th, vt_step_end(s, id.s, t), S_OK | S_INV | S_BAD | S_NF, 0);
+        break;
+    }
+    case 38: {   /* messages */
+        static const char *const roles[] = {"user", "assistant", "system", "tool", "robot", NULL};
+        char mutated[512];
+        const char *role = below(r, 4) ? PICK(r, roles) : any_string(r).s;
+        str content = below(r, 2) ? (str){mutate_json(r, mutated, sizeof mutated), "<mutated>"} : any_string(r);
+        str meta = any_string(r);
+        note(th, "vt_record_message(%llu, %.20s, %.100s, %.60s, %llu)", (unsigned long long)s, role ? role : "NULL",
+             content.label, meta.label, (unsigned long long)t);
+        arm();
+        verdict(th, vt_record_message(s, role, content.s, meta.s, t), S_OK | S_INV | S_BAD | S_LIM, 0);
+        break;
+    }
+    case 39: {   /* rewards of a live session */
+        char mutated[512];
+        str key = any_string(r), annotation = below(r, 2) ? (str){mutate_json(r, mutated, sizeof mutated), "<mutated>"} : any_string(r);
+        double v = any_double(r);
+        note(th, "vt_record_outcome_reward(%llu, %.60s, %g, ..., %.100s)", (unsigned long long)s, key.label, v, annotation.label);
+        arm();
+        verdict(th, vt_record_outcome_reward(s, key.s, v, any_u32(r), annotation.s), S_OK | S_INV | S_BAD | S_LIM, 0);
+        str type = any_string(r), source = any_string(r);
+        note(th, "vt_record_event_reward(%llu, %.60s, %g, %.40s, %.40s, %.100s, %llu)", (unsigned long long)s, key.label,
+             v, type.label, source.label, annotation.label, (unsigned long long)t);
+        arm();
+        verdict(th, vt_record_event_reward(s, key.s, v, type.s, source.s, annotation.s, t), S_OK | S_INV | S_BAD | S_LIM, 0);
+        break;
+    }
+    case 40: {   /* rewards by session id; usage dated */
+        str id = any_string(r), key = any_string(r), step = any_string(r);
+        double v = any_double(r);
+        note(th, "vt_record_outcome_reward_for(%.60s, %.60s, %g, ...)", id.label, key.label, v);
+        arm();
+        verdict(th, vt_record_outcome_reward_for(id.s, key.s, v, any_u32(r), NULL), S_OK | S_INV | S_LIM, 0);
+        note(th, "vt_record_event_reward_for(%.60s, %.60s, %.60s, %g, ...)", id.label, step.label, key.label, v);
+        arm();
+        verdict(th, vt_record_event_reward_for(id.s, step.s, key.s, v, NULL, NULL, NULL, t), S_OK | S_INV | S_LIM, 0);
+        vt_usage u = {sizeof u, any_i64(r), any_i64(r), -1, -1, -1};
+        note(th, "vt_record_usage_at(%llu, u, %llu) total %lld", (unsigned long long)s, (unsigned long long)t, (long long)u.total);
+        arm();
+        verdict(th, vt_record_usage_at(s, &u, t), S_OK | S_INV | S_BAD, 0);
         break;
     }
     default: {
