@@ -138,6 +138,22 @@ def test_end_and_usage_at_pin_their_events_on_a_monotonic_session(sink):
     assert evs[0]["data"]["clock"] == "monotonic"
 
 
+def test_audio_batch_stamps_now_on_a_media_clock():
+    """An AudioBatch stamps the first chunk after a flush with "now" on the session's clock: on a
+    media clock that starts at 1 s, not CLOCK_MONOTONIC (which would be a latency of the machine's
+    uptime, or out of order)."""
+    with vt.Session(start_t_ns=1 * SEC, clock=vt.Clock.MEDIA) as s:
+        s.record_vad_end()  # now on the media clock: 1 s and a little
+        with s.audio_batch() as b:
+            b.append(640)
+            b.add(vt.EventKind.TEXT_SEND)
+            b.extend_audio([320, 320])
+        snap = s.snapshot()
+    assert snap["out_of_order_events"] == 0
+    assert snap["response_count"] == 1 and 0 <= snap["last_response_latency_ms"] < 1000
+    assert snap["audio_chunks_out"] == 3
+
+
 # ---- steps, messages, rewards ----------------------------------------------------------------------
 
 
@@ -346,6 +362,30 @@ def test_bad_trace_arguments_raise_with_the_library_message():
         s.record_message("user", "late")
     with pytest.raises(vt.BadHandleError):
         s.record_outcome_reward("late", 1)
+
+
+def test_against_a_1_0_library_the_new_calls_raise_not_found(monkeypatch):
+    """Functions newer than the loaded library are None in the raw layer; the idiomatic calls say
+    so (NotFoundError) instead of crashing, and a 1.0 library is never handed 1.1 fields it would
+    silently ignore."""
+    import voicetelemetry.session as session_module
+
+    with vt.Session() as s:
+        monkeypatch.setattr(R, "vt_step_start", None)
+        monkeypatch.setattr(R, "vt_end_session_at", None)
+        monkeypatch.setattr(session_module, "_record_usage_at", None)
+        with pytest.raises(vt.NotFoundError, match="vt_step_start needs libvoicetelemetry 1.1"):
+            s.step_start("a")
+        with pytest.raises(vt.NotFoundError, match="vt_record_usage_at needs"):
+            s.record_usage(total=1, t_ns=5)
+        s.record_usage(total=1)  # vt_record_usage is there
+        with pytest.raises(vt.NotFoundError, match="vt_end_session_at needs"):
+            s.end(t_ns=5)
+        assert not s.ended
+    monkeypatch.setattr(R, "VERSION_NUMBER", 1_000_000)
+    with pytest.raises(vt.NotFoundError, match="clock, metadata and traceparent need"):
+        vt.Session(clock=vt.Clock.MEDIA)
+    vt.Session().end()  # without them a 1.0 library would do
 
 
 def test_a_message_too_long_for_an_event_is_refused():

@@ -14,9 +14,13 @@ file named by its config's ``"path"``::
         print(sink.stats().delivered)
 
 Every event is wrapped in the envelope ``{"type_id": "core::telemetry/event@1", "session_id",
-"event_type", "correlation_id", "turn_id", "timestamp_us", "data"}``. While at least one plugin is
+"event_type", "correlation_id", "turn_id", "timestamp_us", "timestamp_unix_us", "data"}``
+(``timestamp_us``: ``t_ns // 1000`` on the session's clock; ``timestamp_unix_us``, since 1.1: the
+same moment on the wall clock, through the session's anchor -- snapshot ``start_unix_ns`` at
+``start_ns`` -- or, for an event of no session, the process's). While at least one plugin is
 loaded the library also emits its own events (``session.start``, ``session.end`` with the final
-snapshot, ``interruption``, ``usage``, ``turn.complete``, ``telemetry.health``). Texts in payloads
+snapshot, ``interruption``, ``usage``, ``turn.complete``, ``telemetry.health``, and the steps,
+messages and rewards of :mod:`voicetelemetry.trace_calls`). Texts in payloads
 (keys ``text``/``transcript``/``*_text``/``*_transcript``) are redacted or truncated per the
 session's :class:`~voicetelemetry.TextPolicy` before any plugin sees them.
 
@@ -129,8 +133,8 @@ def emit(
         into the envelope and its text policy applies. None: no session (``session_id`` null,
         texts redacted).
     correlation_id, turn_id: at most 128 bytes of UTF-8, or None (null in the envelope).
-    t_ns: when it happened (CLOCK_MONOTONIC ns, 0 = now); the envelope's ``timestamp_us`` is
-        ``t_ns // 1000``.
+    t_ns: when it happened, on the session's clock (CLOCK_MONOTONIC ns for an event of no
+        session), 0 = now; the envelope's ``timestamp_us`` is ``t_ns // 1000``.
 
     An event dropped by the rate limit or a full queue is not an error (it is counted in
     :class:`PluginStats`). Raises InvalidArgumentError (bad event_type, payload not a JSON object,

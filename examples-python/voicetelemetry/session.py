@@ -10,7 +10,7 @@ import warnings
 from array import array
 from ctypes import byref, c_size_t, c_uint64, sizeof
 from enum import IntEnum
-from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Union
+from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence, Union
 
 from . import _raw
 from ._util import Labels, StrLike, as_u64, cstr, invalid, label_array, text_call, too_old
@@ -96,7 +96,7 @@ class Session(TurnCollectorMixin, TraceCallsMixin):
     :class:`~voicetelemetry.trace_calls.TraceCallsMixin`.
     """
 
-    __slots__ = ("_hc", "_handle", "_end_once", "_batches", "_session_id", "__weakref__")
+    __slots__ = ("_hc", "_handle", "_end_once", "_batches", "_session_id", "_now_ns", "__weakref__")
 
     def __init__(
         self,
@@ -130,6 +130,7 @@ class Session(TurnCollectorMixin, TraceCallsMixin):
         """
         self._end_once: List[int] = []  # non-empty while open; pop() is the atomic "end once"
         self._batches: List[AudioBatch] = []
+        self._now_ns: Callable[[], int] = _monotonic_ns
         self._handle = 0
         self._hc = c_uint64(0)
         sid = cstr(session_id, "session_id")
@@ -158,10 +159,17 @@ class Session(TurnCollectorMixin, TraceCallsMixin):
             cfg.metadata_json = meta
             cfg.traceparent = parent
         out = _raw.vt_session(0)
+        created_ns = _monotonic_ns()
         rc = _raw.vt_create_session(byref(cfg), byref(out))
         if rc:
             raise_last_error(rc)
         del keep, meta, parent
+        if clk == _raw.VT_CLOCK_MEDIA and cfg.start_t_ns:
+            # The media clock read start_t_ns at its creation and advances with CLOCK_MONOTONIC:
+            # "now" on it, for AudioBatch's stamps (within the create call's duration of the
+            # library's own "now"; start_t_ns = 0 makes it CLOCK_MONOTONIC itself).
+            offset = cfg.start_t_ns - created_ns
+            self._now_ns = lambda: _monotonic_ns() + offset
         self._handle = int(out.value)
         self._hc = c_uint64(self._handle)
         self._session_id: Optional[str] = session_id if isinstance(session_id, str) else None
@@ -489,8 +497,10 @@ class AudioBatch:
 
     Timestamps: an event with ``t_ns == 0`` means "now" *when the batch is applied*. Only the first
     audio chunk after a vad_end closes a latency, so the batch stamps the first audio event after
-    each flush (and after a non-audio event) with ``time.monotonic_ns()`` (the library's clock)
-    itself; later chunks keep 0. Pass explicit ``t_ns`` values when you have a media clock.
+    each flush (and after a non-audio event) with "now" on the session's clock itself
+    (``time.monotonic_ns()``; for a :attr:`Clock.MEDIA` session, its start advanced by the
+    monotonic time since its creation, as the library counts it); later chunks keep 0. Passing
+    explicit ``t_ns`` values from the engine's media clock is more exact still.
 
     Not thread-safe: use one batch per producing thread (the thread that creates it).
     """
@@ -531,7 +541,7 @@ class AudioBatch:
         if self._stamp:
             self._stamp = False
             if not t_ns:
-                t_ns = _monotonic_ns()
+                t_ns = self._session._now_ns()
         q = self._q
         q += (_AUDIO_SLOT, nbytes, t_ns)
         if len(q) >= self._limit:
@@ -548,7 +558,7 @@ class AudioBatch:
             self.append(value, t_ns)
             return
         if not t_ns:
-            t_ns = _monotonic_ns()
+            t_ns = self._session._now_ns()
         self._stamp = True
         q = self._q
         q += (_slot0(kind), value, t_ns)
@@ -580,7 +590,7 @@ class AudioBatch:
             else:
                 mv[2:end:3] = _kind_template(0, cap)[:m]
                 if off == 0:
-                    mv[2] = _monotonic_ns()
+                    mv[2] = self._session._now_ns()
             self._submit(m)
         self._stamp = True
         return n
