@@ -109,3 +109,20 @@ test-fuzz: fuzz-build
 	@rm -rf $(BUILD)/fuzz/test-corpus
 	$(foreach t,$(FUZZ_TARGETS),$(call run_fuzz,$(t),$(FUZZ_TEST_SECONDS),$(BUILD)/fuzz/test-corpus/$(t))$(rel_nl))
 	@echo "fuzz: every target ran $(FUZZ_TEST_SECONDS) s without a finding"
+
+# ---- ABI baseline (abi/) -------------------------------------------------------------------------------
+# abi/libvoicetelemetry.abi and abi/plugin.abi: the 1.0 ABI (headers of commit 4edbf3d, kept in abi/1.0),
+# as abidw sees a -g probe built from them (abi/gen_probe.py says why not the Swift library itself).
+# test-abi: the committed baseline is what abi/1.0 gives; include/ keeps it (additions pass); the release
+# library exports every 1.0 function; and the self-test shows what fails and what passes.
+test-abi: | $(LIB)
+	abi/check.sh baseline $(BUILD)/abi/baseline > $(BUILD)/abi-baseline.log 2>&1 || { cat $(BUILD)/abi-baseline.log; exit 1; }
+	abidiff $(BUILD)/abi/baseline/libvoicetelemetry.abi abi/libvoicetelemetry.abi
+	abidiff $(BUILD)/abi/baseline/plugin.abi abi/plugin.abi
+	abi/check.sh check $(BUILD)/abi/check $(LIB)
+	abi/check.sh selftest $(BUILD)/abi/selftest
+
+# Rewrites the committed baseline from abi/1.0 (only for a new major version's baseline).
+abi-baseline:
+	abi/check.sh baseline $(BUILD)/abi/baseline
+	cp $(BUILD)/abi/baseline/libvoicetelemetry.abi $(BUILD)/abi/baseline/plugin.abi abi/

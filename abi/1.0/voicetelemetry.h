@@ -1,0 +1,1009 @@
+/*
+ * voicetelemetry.h -- the C ABI of libvoicetelemetry.
+ *
+ * This header is the contract. If something is not declared here it is not API.
+ *
+ * STABILITY PROMISE
+ *   Within major version 1, functions, status codes, enum values and struct fields are only ever
+ *   ADDED, never changed or removed. A changed behaviour gets a new name (as sqlite3_prepare_v2 did).
+ *   Structs that cross the boundary start with `struct_size` and only grow at their end: set
+ *   `struct_size = sizeof(the struct)` as your header knows it; the library reads only the fields
+ *   your size covers and treats the rest as zero ("default"). Arrays of structs are passed together
+ *   with the element size for the same reason.
+ *
+ * STATUSES
+ *   Every function that can fail returns a vt_status: VT_OK (0) or a negative code. New codes may
+ *   be added in a minor version; treat any unknown negative value as an error. vt_status_str() gives
+ *   static text for a code; vt_last_error() gives the detail message of the calling thread's last
+ *   failing call. No argument value crashes or aborts the host: NULL pointers, made-up or ended
+ *   handles, invalid UTF-8 and absurd lengths all return an error status with a message.
+ *
+ * TIME
+ *   Every record call takes `uint64_t t_ns`: CLOCK_MONOTONIC nanoseconds of when the thing happened
+ *   (an engine may pass its media clock, as long as one session uses one clock). 0 means "now"
+ *   (the library reads CLOCK_MONOTONIC). vt_now_ns() reads the same clock. Durations are computed
+ *   from these timestamps only, so scripted timestamps give exact, repeatable numbers.
+ *
+ * BUFFERS
+ *   Functions that produce text (vt_snapshot_json, vt_prom_text) follow snprintf: when the text fits
+ *   in `cap` bytes including its NUL they write it, NUL-terminated, and set *len_out to its length
+ *   without the NUL. Otherwise they write nothing useful, return VT_E_BUFFER_TOO_SMALL and set
+ *   *len_out to the same length, so a buffer of *len_out + 1 bytes fits (unless the text grows in
+ *   between: call again). `buf` may be NULL when `cap` is 0, to ask for the length.
+ *
+ * THREADS
+ *   Every function is thread-safe. Record calls may come from many threads at once while other
+ *   threads read snapshots and the Prometheus text. Record calls take no lock, allocate nothing and
+ *   make no system call except reading the clock when t_ns == 0.
+ *
+ * STRINGS
+ *   Strings passed in are NUL-terminated UTF-8, borrowed for the duration of the call only (the
+ *   library copies what it keeps). Strings returned are owned by the library; their lifetime is
+ *   stated per function. Never free them.
+ */
+#ifndef VOICETELEMETRY_H
+#define VOICETELEMETRY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------------------------------
+ * Version
+ * --------------------------------------------------------------------------------------------- */
+
+#define VT_VERSION_MAJOR 1
+#define VT_VERSION_MINOR 0
+#define VT_VERSION_PATCH 0
+/** The version this header describes, as one number: major * 1000000 + minor * 1000 + patch. */
+#define VT_VERSION_NUMBER (VT_VERSION_MAJOR * 1000000 + VT_VERSION_MINOR * 1000 + VT_VERSION_PATCH)
+
+/**
+ * vt_version_number -- the version of the library actually loaded.
+ *
+ * Returns major * 1000000 + minor * 1000 + patch (1.0.0 -> 1000000). Compare with
+ * VT_VERSION_NUMBER to detect a program running against a different library than it was
+ * compiled with: any 1.x library serves a program compiled against 1.y for y <= x.
+ * Thread-safety: any thread. Since 1.0.
+ */
+uint32_t vt_version_number(void);
+
+/**
+ * vt_version_string -- the loaded library's version as text, e.g. "1.0.0".
+ *
+ * Ownership: static storage, valid for the life of the process; do not free.
+ * Thread-safety: any thread. Since 1.0.
+ */
+const char *vt_version_string(void);
+
+/* ------------------------------------------------------------------------------------------------
+ * Statuses and errors
+ * --------------------------------------------------------------------------------------------- */
+
+/** Result of a call: VT_OK or one of the negative vt_status_code values. */
+typedef int32_t vt_status;
+
+enum vt_status_code {
+    VT_OK = 0,                   /* success */
+    VT_E_INVALID_ARG = -1,       /* an argument is NULL, malformed, out of range or not valid UTF-8 */
+    VT_E_BAD_HANDLE = -2,        /* the handle is 0, made up, or names a session that has ended */
+    VT_E_BUFFER_TOO_SMALL = -3,  /* the output does not fit: *len_out says how many bytes it needs */
+    VT_E_LIMIT = -4,             /* a documented limit is reached (open sessions, series, families) */
+    VT_E_ORDER = -5,             /* the call is valid but not at this point (e.g. buckets after use) */
+    VT_E_INTERNAL = -6,          /* a bug in the library; the message says where */
+    VT_E_NOT_FOUND = -7,         /* a named thing does not exist (plugin file or symbol, plugin id) */
+    VT_E_PLUGIN = -8,            /* a plugin was refused or failed (ABI mismatch, init failure) */
+    VT_E_PERMISSION = -9         /* refused for safety (e.g. a world-writable plugin file) */
+};
+
+/**
+ * vt_status_str -- static, human-readable text for a status code ("ok", "invalid argument", ...).
+ *
+ * Unknown codes give "unknown status". Ownership: static storage; do not free.
+ * Thread-safety: any thread. Since 1.0.
+ */
+const char *vt_status_str(vt_status status);
+
+/**
+ * vt_last_error -- detail message of the last call that failed on the calling thread.
+ *
+ * Returns "" when no call on this thread has failed yet. Successful calls do not clear it.
+ * Ownership: thread-local storage owned by the library; valid until the next failing call on the
+ * same thread or until the thread exits. Copy it if you need it longer.
+ * Thread-safety: any thread (each thread sees its own message). Since 1.0.
+ */
+const char *vt_last_error(void);
+
+/* ------------------------------------------------------------------------------------------------
+ * Clock
+ * --------------------------------------------------------------------------------------------- */
+
+/**
+ * vt_now_ns -- CLOCK_MONOTONIC in nanoseconds: the clock that t_ns == 0 stands for.
+ *
+ * Thread-safety: any thread. Since 1.0.
+ */
+uint64_t vt_now_ns(void);
+
+/* ------------------------------------------------------------------------------------------------
+ * Sessions
+ *
+ * A session is one conversation (call, room, connection). Its handle is a 64-bit number; 0 is never
+ * a valid handle. At most VT_MAX_SESSIONS sessions are open at once; vt_create_session beyond that
+ * returns VT_E_LIMIT until a session ends. A handle of an ended session (or any made-up value)
+ * gives VT_E_BAD_HANDLE from every call, never undefined behaviour. A handle value comes back only
+ * after 2^43 sessions have been created in the same internal slot (slots are reused oldest-free
+ * first).
+ * --------------------------------------------------------------------------------------------- */
+
+/** Maximum number of sessions open at the same time. */
+#define VT_MAX_SESSIONS 65536
+/** Maximum number of labels of one session or one metric call. */
+#define VT_MAX_LABELS 16
+/** Maximum length in bytes of a session id. */
+#define VT_MAX_SESSION_ID_BYTES 128
+/** Maximum length in bytes of a label value (keys follow the metric-name limit below). */
+#define VT_MAX_LABEL_VALUE_BYTES 256
+
+typedef uint64_t vt_session;
+
+/** A label: key (a Prometheus label name, [a-zA-Z_][a-zA-Z0-9_]*) and a UTF-8 value. */
+typedef struct vt_label {
+    const char *key;
+    const char *value; /* NULL or "" means "absent": the label is left out, never exported empty */
+} vt_label;
+
+/** Options of a new session. Zero-initialise, set struct_size, fill what you need. */
+typedef struct vt_session_config {
+    uint32_t struct_size;     /* sizeof(vt_session_config); fields are only appended */
+    const char *session_id;   /* NULL: a unique id is generated ("vt-" + 16 hex digits) */
+    const vt_label *labels;   /* e.g. transport=sip, provider=..., model=...; may be NULL if 0 */
+    size_t n_labels;          /* at most VT_MAX_LABELS; keys must be distinct */
+    uint64_t start_t_ns;      /* when the session started (clock as for t_ns); 0 = now. Since 1.0 */
+    uint32_t text_policy;     /* what happens to texts (transcripts) before anyone reads them:
+                                 VT_TEXT_REDACT (0, the default) keeps only their length;
+                                 VT_TEXT_INCLUDE keeps them, truncated to max_text_chars. Since 1.0 */
+    uint32_t max_text_chars;  /* longest text kept, in characters; 0 = VT_DEFAULT_MAX_TEXT_CHARS. Since 1.0 */
+    uint32_t turn_history;    /* completed turns kept for reading back; 0 = VT_DEFAULT_TURN_HISTORY,
+                                 at most VT_MAX_TURN_HISTORY. Since 1.0 */
+} vt_session_config;
+
+/** Values of vt_session_config.text_policy. */
+enum vt_text_policy {
+    VT_TEXT_REDACT = 0,  /* texts are replaced by their length (the default) */
+    VT_TEXT_INCLUDE = 1  /* texts are kept, truncated to max_text_chars */
+};
+#define VT_DEFAULT_MAX_TEXT_CHARS 200
+#define VT_DEFAULT_TURN_HISTORY 32
+#define VT_MAX_TURN_HISTORY 1024
+
+/**
+ * vt_create_session -- open a session.
+ *
+ * cfg: NULL for defaults (generated id, no labels, started now). cfg->struct_size must be at least
+ *      offsetof(vt_session_config, labels); fields beyond it are taken as zero.
+ * out: receives the new handle (never 0). Untouched on error.
+ * Statuses: VT_OK; VT_E_INVALID_ARG (out NULL, struct_size too small, id empty/too long/not UTF-8,
+ *           too many labels, bad or duplicate label key, value too long or not UTF-8, unknown
+ *           text_policy, turn_history above VT_MAX_TURN_HISTORY);
+ *           VT_E_LIMIT (VT_MAX_SESSIONS already open).
+ * Ownership: everything in cfg is copied; cfg may be freed when the call returns.
+ * Session labels whose keys are registered for a built-in process metric (default: `transport`)
+ * label that metric's series (see vt_register_labels). The session id is never a metric label.
+ * Thread-safety: any thread; takes a short internal lock (not a hot-path call). Since 1.0.
+ */
+vt_status vt_create_session(const vt_session_config *cfg, vt_session *out);
+
+/**
+ * vt_end_session -- end a session: its counters fold into the process totals, its handle dies.
+ *
+ * s: the session; 0 is a harmless no-op returning VT_OK.
+ * Statuses: VT_OK; VT_E_BAD_HANDLE (made up or already ended).
+ * A record call racing vt_end_session on another thread is, for each counter it touches, either
+ * counted on the ending session (and so in the process totals) or rejected with VT_E_BAD_HANDLE;
+ * it is never attributed to another session and never crashes. Process counters stay exact.
+ * Thread-safety: any thread. Since 1.0.
+ */
+vt_status vt_end_session(vt_session s);
+
+/* ------------------------------------------------------------------------------------------------
+ * Record calls (the hot path)
+ *
+ * All of them: s must be an open session (else VT_E_BAD_HANDLE); t_ns as described under TIME.
+ * A call that the semantics ignore (a second turn_start, a second text_out, audio with no response
+ * awaited) returns VT_OK: it is not an error. A latency whose end is earlier than its start
+ * (out-of-order timestamps) is not recorded; it is counted in the snapshot's
+ * `out_of_order_events`, never clamped. Thread-safety: any thread, lock-free, no allocation,
+ * no system call except the clock read for t_ns == 0. Since 1.0.
+ * --------------------------------------------------------------------------------------------- */
+
+/**
+ * vt_record_audio_out -- one chunk of agent audio was sent: counts one chunk and `bytes` bytes.
+ *
+ * The first chunk after a vt_record_vad_end closes one response latency (vad_end -> this chunk);
+ * later chunks do not, until the next vad_end.
+ * Racing vt_end_session: VT_OK means the chunk and its bytes were counted on the ending session;
+ * VT_E_BAD_HANDLE means its bytes were not (the chunk count, a separate atomic, may have been).
+ * Statuses: VT_OK; VT_E_BAD_HANDLE; VT_E_INVALID_ARG (bytes above 2^40, 1 TiB, in one chunk);
+ *           VT_E_LIMIT (the chunk would take the session past 2^43 bytes, 8 TiB: not counted).
+ * s: an open session; bytes: the chunk's size; t_ns: when it was sent (0 = now; the clock is read
+ * only when the chunk closes a response latency).
+ * Thread-safety: any thread; lock-free, no allocation, no system call but that clock read.
+ * Since 1.0.
+ */
+vt_status vt_record_audio_out(vt_session s, size_t bytes, uint64_t t_ns);
+
+/**
+ * vt_record_vad_start -- the user started speaking. Counted; cancels a response latency that is
+ * still awaited (the user is talking again, so the next vad_end restarts the measurement).
+ * Statuses: VT_OK; VT_E_BAD_HANDLE.
+ * s: an open session; t_ns: when it happened (0 = now). Nothing is borrowed beyond the call.
+ * Thread-safety: any thread; lock-free, no allocation, no system call but the clock for t_ns == 0.
+ * Since 1.0.
+ */
+vt_status vt_record_vad_start(vt_session s, uint64_t t_ns);
+
+/**
+ * vt_record_vad_end -- the user stopped speaking: a response is now awaited from t_ns. A later
+ * vad_end before the response replaces the start (the latest end of speech counts).
+ * Statuses: VT_OK; VT_E_BAD_HANDLE.
+ * s: an open session; t_ns: when it happened (0 = now). Nothing is borrowed beyond the call.
+ * Thread-safety: any thread; lock-free, no allocation, no system call but the clock for t_ns == 0.
+ * Since 1.0.
+ */
+vt_status vt_record_vad_end(vt_session s, uint64_t t_ns);
+
+/**
+ * vt_record_text_send -- the user sent a text message: a text response is awaited from t_ns
+ * (a later text_send before the response replaces the start).
+ * Statuses: VT_OK; VT_E_BAD_HANDLE.
+ * s: an open session; t_ns: when it happened (0 = now). Nothing is borrowed beyond the call.
+ * Thread-safety: any thread; lock-free, no allocation, no system call but the clock for t_ns == 0.
+ * Since 1.0.
+ */
+vt_status vt_record_text_send(vt_session s, uint64_t t_ns);
+
+/**
+ * vt_record_text_out -- the model produced text. The first text_out after a text_send closes one
+ * text-response latency; later ones are ignored until the next text_send.
+ * Statuses: VT_OK; VT_E_BAD_HANDLE.
+ * s: an open session; t_ns: when it happened (0 = now). Nothing is borrowed beyond the call.
+ * Thread-safety: any thread; lock-free, no allocation, no system call but the clock for t_ns == 0.
+ * Since 1.0.
+ */
+vt_status vt_record_text_out(vt_session s, uint64_t t_ns);
+
+/**
+ * vt_record_interruption -- the user interrupted the agent (barge-in). Counted.
+ * Statuses: VT_OK; VT_E_BAD_HANDLE.
+ * s: an open session; t_ns: when it happened (0 = now). Nothing is borrowed beyond the call.
+ * Thread-safety: any thread; lock-free, no allocation, no system call but the clock for t_ns == 0.
+ * Since 1.0.
+ */
+vt_status vt_record_interruption(vt_session s, uint64_t t_ns);
+
+/**
+ * vt_record_turn_start -- a turn began (e.g. the model started responding). The first call of a
+ * turn wins; further calls before vt_record_turn_complete are ignored.
+ * Statuses: VT_OK; VT_E_BAD_HANDLE.
+ * s: an open session; t_ns: when it happened (0 = now). Nothing is borrowed beyond the call.
+ * Thread-safety: any thread; lock-free, no allocation, no system call but the clock for t_ns == 0.
+ * Since 1.0.
+ */
+vt_status vt_record_turn_start(vt_session s, uint64_t t_ns);
+
+/**
+ * vt_record_turn_complete -- the open turn completed: records its duration (turn_start -> t_ns)
+ * and counts one turn. Without an open turn the call is ignored.
+ * Statuses: VT_OK; VT_E_BAD_HANDLE.
+ * s: an open session; t_ns: when it happened (0 = now). Nothing is borrowed beyond the call.
+ * Thread-safety: any thread; lock-free, no allocation, no system call but the clock for t_ns == 0.
+ * Since 1.0.
+ */
+vt_status vt_record_turn_complete(vt_session s, uint64_t t_ns);
+
+/** Token usage as a model reported it. A field < 0 means "not reported". */
+typedef struct vt_usage {
+    uint32_t struct_size; /* sizeof(vt_usage) */
+    int64_t total;
+    int64_t prompt;
+    int64_t response;
+    int64_t cached;
+    int64_t thoughts;
+} vt_usage;
+
+/**
+ * vt_record_usage -- token usage reported by the model.
+ *
+ * Each reported field (>= 0) replaces the session's latest value of that field and is added to
+ * the session's running total of it; unreported fields (< 0) keep their latest value.
+ * u: borrowed for the call; u->struct_size must cover at least `total`; reported fields must be
+ *    below 2^40 (so the running totals cannot overflow).
+ * Statuses: VT_OK; VT_E_BAD_HANDLE; VT_E_INVALID_ARG (u NULL, struct_size too small, a field of
+ *           2^40 or more: nothing of the report is recorded).
+ * Thread-safety: any thread; lock-free, no allocation, no system call. Since 1.0.
+ */
+vt_status vt_record_usage(vt_session s, const vt_usage *u);
+
+/** Kinds of event for vt_record_batch. Values are stable; new kinds are only added. */
+enum vt_event_kind {
+    VT_EV_AUDIO_OUT = 1,       /* value = bytes */
+    VT_EV_VAD_START = 2,
+    VT_EV_VAD_END = 3,
+    VT_EV_TEXT_SEND = 4,
+    VT_EV_TEXT_OUT = 5,
+    VT_EV_INTERRUPTION = 6,
+    VT_EV_TURN_START = 7,
+    VT_EV_TURN_COMPLETE = 8
+};
+
+/** One event of a batch: the arguments of one record call. */
+typedef struct vt_event {
+    uint32_t kind;     /* a vt_event_kind */
+    uint32_t reserved; /* set to 0 */
+    uint64_t value;    /* VT_EV_AUDIO_OUT: bytes; others: ignored (set 0) */
+    uint64_t t_ns;     /* as for the record calls; 0 = now */
+} vt_event;
+
+/**
+ * vt_record_batch -- apply many record calls to one session in one crossing.
+ *
+ * For bindings whose foreign call costs far more than a record (Python, Go): per-frame audio can
+ * be collected and recorded in one call. Events are applied in array order, with exactly the
+ * semantics of the single calls.
+ * events: array of n elements of event_size bytes each (pass sizeof(vt_event)); may be NULL if n 0.
+ * n_done: if not NULL, receives the number of events applied (all of them on VT_OK; on an error,
+ *         the index of the event that failed, all before it having been applied).
+ * Statuses: VT_OK; VT_E_BAD_HANDLE; VT_E_INVALID_ARG (events NULL with n > 0, event_size smaller
+ *           than the fields through t_ns, n * event_size beyond the address space, an unknown kind
+ *           or an audio event's bytes above 2^40: the message names the index); VT_E_LIMIT (an
+ *           audio event would take the session past 2^43 bytes).
+ * Thread-safety, cost: as the record calls (lock-free, no allocation). Since 1.0.
+ */
+vt_status vt_record_batch(vt_session s, const vt_event *events, size_t n, size_t event_size,
+                          size_t *n_done);
+
+/* ------------------------------------------------------------------------------------------------
+ * Session snapshot
+ * --------------------------------------------------------------------------------------------- */
+
+/**
+ * vt_snapshot_json -- the session's statistics as one JSON object, as of now (schema in README,
+ * "Snapshot"). Exactly vt_snapshot_json_at(s, 0, buf, cap, len_out): see it for the fields.
+ * buf/cap/len_out: see BUFFERS; the text is written into the caller's buffer, nothing to free.
+ * Statuses: VT_OK; VT_E_BAD_HANDLE; VT_E_BUFFER_TOO_SMALL; VT_E_INVALID_ARG (len_out NULL, or buf
+ *           NULL with cap > 0).
+ * Thread-safety: any thread, concurrently with record calls (takes the short internal lock).
+ * Since 1.0.
+ */
+vt_status vt_snapshot_json(vt_session s, char *buf, size_t cap, size_t *len_out);
+
+/**
+ * vt_snapshot_json_at -- the session's statistics as of `now_t_ns` (0 = now).
+ *
+ * now_t_ns only sets `uptime_secs` (now - session start) and the throughput derived from it, so
+ * that scripted sessions give exact snapshots.
+ * The JSON always parses: ids and label values are escaped. Fields: schema_version (1), session_id,
+ * labels, the rs-adk-compatible top-level fields (uptime_secs, audio_chunks_out, audio_bytes_out,
+ * audio_throughput_kbps, interruptions, last/avg/min/max_response_latency_ms, response_count,
+ * avg_turn_duration_ms, total/prompt/response/cached_content/thoughts_token_count), and objects
+ * with count, sum, min, max, last, avg, p50, p90, p95, p99 for response_latency_ms,
+ * text_response_latency_ms and turn_duration_ms. A value that does not exist yet is null.
+ * Readers must ignore keys they do not know: fields are only added within schema version 1.
+ * Per-session quantiles have at most 6.25% relative error (for values of at least 1 us).
+ * buf/cap/len_out: see BUFFERS. len_out must not be NULL.
+ * Statuses: VT_OK; VT_E_BAD_HANDLE; VT_E_BUFFER_TOO_SMALL; VT_E_INVALID_ARG (len_out NULL, or buf
+ *           NULL with cap > 0).
+ * Thread-safety: any thread, concurrently with record calls (values are read atomically one by
+ * one, so a snapshot taken during recording is a consistent-enough view, not a transaction).
+ * Since 1.0.
+ */
+vt_status vt_snapshot_json_at(vt_session s, uint64_t now_t_ns, char *buf, size_t cap,
+                              size_t *len_out);
+
+/* ------------------------------------------------------------------------------------------------
+ * Process metrics and Prometheus exposition
+ *
+ * A process-wide registry of metric families. Names follow Prometheus: [a-zA-Z_:][a-zA-Z0-9_:]*,
+ * at most VT_MAX_NAME_BYTES bytes; counter names end in `_total`, other names must not end in
+ * `_total`, `_count`, `_sum`, `_bucket` or `_quantiles` (so the output stays lint-clean and no
+ * two families collide). Names starting with
+ * `voicetelemetry_` are the library's own: they can be configured (vt_register_labels,
+ * vt_set_buckets) but not written. A family's type is fixed by its first use; `help` is required
+ * (non-empty) on first use and may be NULL afterwards: only the call that creates the family reads
+ * it, later help texts are ignored.
+ *
+ * Labels: keys as above (not `le` or `quantile`, not starting with `__`), values UTF-8 of at most
+ * VT_MAX_LABEL_VALUE_BYTES; a NULL or empty value means the label is absent. Keys not registered
+ * for the metric (vt_register_labels) are dropped and counted in
+ * voicetelemetry_metrics_unknown_label_total{metric=...}. Each family holds at most
+ * VT_MAX_SERIES_PER_FAMILY series; values for further label sets are dropped, counted in
+ * voicetelemetry_metrics_series_dropped_total{metric=...}, and the call returns VT_E_LIMIT.
+ * At most VT_MAX_FAMILIES families exist.
+ *
+ * Latency families (vt_observe and the built-in *_seconds histograms) are exposed twice: as a
+ * Prometheus histogram (cumulative `le` buckets; aggregate across processes with
+ * histogram_quantile) and as a summary named <name>_quantiles with quantiles 0.5, 0.9, 0.95, 0.99
+ * (NaN while empty) computed from a log-linear histogram with at most 2% relative error.
+ * Default buckets (seconds): .005 .01 .025 .05 .075 .1 .15 .2 .25 .3 .4 .5 .6 .75 1 1.25 1.5 2 2.5
+ * 3 4 5 7.5 10 and +Inf.
+ * --------------------------------------------------------------------------------------------- */
+
+/** Maximum length in bytes of a metric name or label key. */
+#define VT_MAX_NAME_BYTES 200
+/** Maximum number of series of one metric family. */
+#define VT_MAX_SERIES_PER_FAMILY 2000
+/** Maximum number of metric families (the library's own included). */
+#define VT_MAX_FAMILIES 1024
+/** Maximum number of explicit bucket bounds of a histogram. */
+#define VT_MAX_BUCKETS 64
+
+/**
+ * vt_counter_add -- add v to a counter series (created at 0 on first use).
+ *
+ * v < 0 is ignored (counters only go up) and returns VT_OK; NaN or infinite v: VT_E_INVALID_ARG.
+ * labels: n_labels entries, may be NULL if n_labels is 0; borrowed for the call.
+ * Statuses: VT_OK; VT_E_INVALID_ARG (bad name, name/type conflict, missing help on first use,
+ *           bad label); VT_E_LIMIT (series or family limit; the value is dropped and counted).
+ * Thread-safety: any thread (short internal lock). Since 1.0.
+ */
+vt_status vt_counter_add(const char *name, const char *help, const vt_label *labels,
+                         size_t n_labels, double v);
+
+/**
+ * vt_gauge_set -- set a gauge series to v (created on first use).
+ *
+ * name, help, labels, n_labels: as for vt_counter_add (borrowed for the call); v: any finite value.
+ * Statuses: VT_OK; VT_E_INVALID_ARG (bad name, name/type conflict, missing help on first use, bad
+ *           label, v NaN or infinite); VT_E_LIMIT (series or family limit; dropped and counted).
+ * Thread-safety: any thread (short internal lock). Since 1.0.
+ */
+vt_status vt_gauge_set(const char *name, const char *help, const vt_label *labels,
+                       size_t n_labels, double v);
+
+/**
+ * vt_gauge_add -- add v (may be negative) to a gauge series (created at 0 on first use).
+ *
+ * name, help, labels, n_labels: as for vt_counter_add (borrowed for the call); v: any finite value.
+ * Statuses: VT_OK; VT_E_INVALID_ARG (bad name, name/type conflict, missing help on first use, bad
+ *           label, v NaN or infinite); VT_E_LIMIT (series or family limit; dropped and counted).
+ * Thread-safety: any thread (short internal lock). Since 1.0.
+ */
+vt_status vt_gauge_add(const char *name, const char *help, const vt_label *labels,
+                       size_t n_labels, double v);
+
+/**
+ * vt_observe -- record one sample of a latency-style family (histogram + `_quantiles` summary).
+ *
+ * v must be finite and >= 0 (a negative latency is a bug upstream: VT_E_INVALID_ARG). Use base
+ * units (seconds, bytes). Quantiles keep 2% relative error for v in [1e-9, 1.8e10].
+ * name, help, labels, n_labels: as for vt_counter_add (borrowed for the call); the family's buckets
+ * are fixed by its first observation (see vt_set_buckets).
+ * Statuses: VT_OK; VT_E_INVALID_ARG (bad name, name/type conflict, missing help on first use, bad
+ *           label, v negative, NaN or infinite); VT_E_LIMIT (series or family limit; dropped and
+ *           counted).
+ * Thread-safety: any thread (short internal lock). Since 1.0.
+ */
+vt_status vt_observe(const char *name, const char *help, const vt_label *labels,
+                     size_t n_labels, double v);
+
+/**
+ * vt_register_labels -- declare the label keys a metric accepts (calling again replaces them).
+ *
+ * Values with other keys keep their series but lose those labels; each dropped key is counted in
+ * voicetelemetry_metrics_unknown_label_total{metric=...}. A metric never registered accepts any
+ * valid keys. For the built-in session metrics (voicetelemetry_*) the keys choose which session
+ * labels label their series (default: transport); a change applies to sessions created after it.
+ * The metric need not exist yet. keys: n_keys valid, distinct label keys (n_keys may be 0: no
+ * labels); borrowed for the call.
+ * Statuses: VT_OK; VT_E_INVALID_ARG (bad name or key, too many keys, keys NULL with n_keys > 0);
+ *           VT_E_LIMIT (family limit).
+ * Thread-safety: any thread. Since 1.0.
+ */
+vt_status vt_register_labels(const char *name, const char *const *keys, size_t n_keys);
+
+/**
+ * vt_set_buckets -- choose the histogram bucket upper bounds of a latency family.
+ *
+ * upper_bounds: n finite values in strictly increasing order (1 <= n <= VT_MAX_BUCKETS); +Inf is
+ * implicit. Must be called before the family's first observation (built-ins: before the first
+ * session is created). Statuses: VT_OK; VT_E_INVALID_ARG (bad name, bad bounds, not a histogram
+ * family); VT_E_ORDER (the family already has observations); VT_E_LIMIT (family limit).
+ * Thread-safety: any thread. Since 1.0.
+ */
+vt_status vt_set_buckets(const char *name, const double *upper_bounds, size_t n);
+
+/**
+ * vt_prom_text -- every metric of the process in Prometheus text exposition format 0.0.4.
+ *
+ * One HELP and TYPE line per family, families and series in a stable order, label keys sorted,
+ * label values and help escaped. Includes the built-in session families:
+ * voicetelemetry_sessions_active (gauge), voicetelemetry_sessions_total,
+ * voicetelemetry_audio_out_bytes_total, voicetelemetry_audio_out_chunks_total,
+ * voicetelemetry_interruptions_total, voicetelemetry_turns_total (counters, live sessions
+ * included), voicetelemetry_response_latency_seconds, voicetelemetry_text_response_latency_seconds,
+ * voicetelemetry_turn_duration_seconds (histograms + _quantiles summaries), and the registry's own
+ * voicetelemetry_metrics_unknown_label_total and voicetelemetry_metrics_series_dropped_total.
+ * buf/cap/len_out: see BUFFERS (serve with Content-Type: text/plain; version=0.0.4).
+ * Statuses: VT_OK; VT_E_BUFFER_TOO_SMALL; VT_E_INVALID_ARG (len_out NULL, buf NULL with cap > 0).
+ * Thread-safety: any thread, concurrently with everything else. Since 1.0.
+ */
+vt_status vt_prom_text(char *buf, size_t cap, size_t *len_out);
+
+/* ------------------------------------------------------------------------------------------------
+ * Turn collector
+ *
+ * A turn is one user utterance and the agent's answer to it. The library assembles turns from
+ * stage events, all timed on the session's one clock (see TIME), and keeps the last
+ * vt_session_config.turn_history completed turns as JSON records (schema: docs/turn-schema.md).
+ *
+ * Assembly:
+ * - A turn opens with its first event (normally VT_STAGE_USER_SPEECH START). It completes when the
+ *   agent's speech ends (VT_STAGE_AGENT_SPEECH END), on vt_record_turn_complete, at vt_end_session,
+ *   or when the next user turn's answer begins (see below). Each recorded turn gets a turn_id
+ *   1, 2, 3, ... per session.
+ * - User speech that starts while the agent is speaking belongs to the NEXT turn: it and the
+ *   STT/EOU events after it are carried there. The current turn is "interrupted" if a barge-in is
+ *   reported (vt_record_interruption, VT_STAGE_INTERRUPTION, or a false interruption ESCALATED);
+ *   it completes at the agent's speech end or, failing that, when an agent-side event of the next
+ *   answer arrives (LLM/TTS/realtime START, agent speech START, first audio out).
+ *   A false interruption RESUMED drops the speech that caused it (it was no user turn).
+ * - A turn with no meaningful latency (no STT, EOU, LLM, TTS, realtime or end-to-end latency) is
+ *   discarded (counted, not kept); its user-speech start carries into the next turn.
+ * - End-to-end latency: from the anchor, the user's speech end (VT_STAGE_USER_SPEECH END; without
+ *   VAD, the STT FINAL mark, else the EOU END mark; the record names the anchor used) to the
+ *   agent's first audio (VT_STAGE_AGENT_SPEECH START, or the first vt_record_audio_out after a
+ *   vt_record_vad_end). Its breakdown (stt, eou, llm_ttft, tts_ttfb, realtime, remainder) adds up
+ *   to it exactly, in integer nanoseconds.
+ * - Missing, out-of-order or implausible timestamps set quality flags on the turn (VT_TQ_*);
+ *   values are never clamped: a latency that cannot be computed honestly is null.
+ *
+ * Existing record calls feed the collector: vt_record_vad_start = USER_SPEECH START,
+ * vt_record_vad_end = USER_SPEECH END, vt_record_interruption = INTERRUPTION, the first
+ * vt_record_audio_out after a vad_end = AGENT_SPEECH START, vt_record_turn_complete completes the
+ * turn. Other vt_record_audio_out calls do nothing here; the audio bytes they count between the
+ * agent's first audio and the end of its speech (or the barge-in) are the turn's audio_bytes_sent.
+ *
+ * Calls marked "lock-free" follow the rules of the record calls (no lock, no allocation, no system
+ * call except the clock for t_ns == 0). A turn that completes inside such a call is recorded in a
+ * fixed-size slot of the history ring (about 1-3 us); JSON is rendered only when read. Calls that
+ * carry names (providers, tools, fallbacks) take the short internal lock like vt_counter_add.
+ * Events of one session recorded from several threads at the same moment of a turn boundary may
+ * land in either turn.
+ * --------------------------------------------------------------------------------------------- */
+
+/** Texts longer than this many characters are truncated whatever max_text_chars says. */
+#define VT_TURN_MAX_TEXT_CHARS 4096
+/** Tool calls and fallbacks kept per turn (more are counted, not kept). */
+#define VT_TURN_MAX_TOOL_CALLS 8
+#define VT_TURN_MAX_FALLBACKS 4
+/** Maximum length in bytes of a provider, model, tool name or fallback reason. */
+#define VT_TURN_MAX_NAME_BYTES 128
+
+/** Stages of a turn. Values are stable; new stages are only added. */
+enum vt_turn_stage {
+    VT_STAGE_USER_SPEECH = 1,        /* VAD: START, END */
+    VT_STAGE_STT = 2,                /* START, INTERIM, PREFLIGHT, FINAL */
+    VT_STAGE_EOU = 3,                /* end-of-utterance detection: START, END */
+    VT_STAGE_LLM = 4,                /* START, FIRST (first token), END */
+    VT_STAGE_TTS = 5,                /* START, FIRST (first audio byte), END */
+    VT_STAGE_AGENT_SPEECH = 6,       /* START (first audio played to the user), END */
+    VT_STAGE_KNOWLEDGE_BASE = 7,     /* retrieval: START, END */
+    VT_STAGE_REALTIME = 8,           /* speech-to-speech model: START, FIRST (first audio), END */
+    VT_STAGE_INTERRUPTION = 9,       /* barge-in: START (same as vt_record_interruption) */
+    VT_STAGE_FALSE_INTERRUPTION = 10,/* START (agent paused), RESUMED, ESCALATED */
+    VT_STAGE_BACKGROUND_AUDIO = 11,  /* START, END */
+    VT_STAGE_THINKING_AUDIO = 12,    /* START, END */
+    VT_STAGE_TOOL = 13               /* only as an error source or fallback stage */
+};
+
+/** Marks of a stage (which marks a stage accepts is listed with the stage). */
+enum vt_turn_mark {
+    VT_MARK_START = 1,
+    VT_MARK_END = 2,
+    VT_MARK_FIRST = 3,     /* first token / first byte / first audio */
+    VT_MARK_INTERIM = 4,   /* STT interim result */
+    VT_MARK_PREFLIGHT = 5, /* STT preflight (early final) transcript */
+    VT_MARK_FINAL = 6,     /* STT final transcript */
+    VT_MARK_RESUMED = 7,   /* false interruption: the agent resumed */
+    VT_MARK_ESCALATED = 8  /* false interruption: it became a real interruption */
+};
+
+/**
+ * vt_turn_mark -- a stage of the current turn reached a mark at t_ns.
+ *
+ * stage, mark: a valid pair (see vt_turn_stage). START, FIRST, INTERIM and PREFLIGHT keep the
+ * first time of the turn; END and FINAL keep the last. AGENT_SPEECH END completes the turn.
+ * Statuses: VT_OK; VT_E_BAD_HANDLE; VT_E_INVALID_ARG (unknown stage or mark, or a pair the stage
+ *           does not have).
+ * Thread-safety: any thread, lock-free. Since 1.0.
+ */
+vt_status vt_turn_mark(vt_session s, uint32_t stage, uint32_t mark, uint64_t t_ns);
+
+/** Keys of vt_turn_value. */
+enum vt_turn_value_key {
+    VT_TV_STT_CONFIDENCE = 1,               /* 0..1, of the final transcript (sets) */
+    VT_TV_STT_AUDIO_SECONDS = 2,            /* audio the STT processed for the turn (sets) */
+    VT_TV_EOU_PROBABILITY = 3,              /* 0..1, end-of-utterance probability (sets) */
+    VT_TV_EOU_WAIT_SECONDS = 4,             /* time waited for more speech (adds) */
+    VT_TV_TTS_CHARACTERS = 5,               /* characters sent to TTS (adds) */
+    VT_TV_TTS_CHARACTERS_PLAYED = 6,        /* of those, characters played before the end (sets) */
+    VT_TV_TTS_AUDIO_BYTES = 7,              /* audio bytes the TTS produced (adds) */
+    VT_TV_FALSE_INTERRUPTION_PAUSE_SECONDS = 8, /* how long the agent paused (sets) */
+    VT_TV_FALSE_INTERRUPTION_WORDS = 9      /* words the user said in it (sets) */
+};
+
+/**
+ * vt_turn_value -- a numeric fact of the current turn.
+ *
+ * value: finite and >= 0; probabilities and confidences at most 1; seconds at most 1e6; counts
+ *        (characters, bytes, words) whole numbers below 2^40. t_ns dates the fact (it may open
+ *        the turn); 0 = now.
+ * Statuses: VT_OK; VT_E_BAD_HANDLE; VT_E_INVALID_ARG (unknown key, value out of range).
+ * Thread-safety: any thread, lock-free. Since 1.0.
+ */
+vt_status vt_turn_value(vt_session s, uint32_t key, double value, uint64_t t_ns);
+
+/** Kinds of vt_turn_text. */
+enum vt_turn_text_kind {
+    VT_TT_USER_TRANSCRIPT = 1, /* the final transcript of the user's speech (replaces) */
+    VT_TT_STT_PREFLIGHT = 2,   /* a preflight transcript (replaces) */
+    VT_TT_AGENT_RESPONSE = 3   /* the agent's response text (replaces) */
+};
+
+/**
+ * vt_turn_text -- a text of the current turn, subject to the session's text policy.
+ *
+ * With VT_TEXT_REDACT (the default) only the text's length in characters is kept; with
+ * VT_TEXT_INCLUDE the text is kept, truncated to max_text_chars (and VT_TURN_MAX_TEXT_CHARS)
+ * characters on a character boundary. The record shows chars (full length) and truncated.
+ * text: NUL-terminated UTF-8 of at most 1 MiB, borrowed for the call.
+ * Statuses: VT_OK; VT_E_BAD_HANDLE; VT_E_INVALID_ARG (unknown kind, text NULL, too long, not UTF-8).
+ * Thread-safety: any thread, lock-free (the text is copied into memory reserved at session
+ * creation). Since 1.0.
+ */
+vt_status vt_turn_text(vt_session s, uint32_t kind, const char *text, uint64_t t_ns);
+
+/** Token usage of one model call, by type and modality. A field < 0 means "not reported". */
+typedef struct vt_token_usage {
+    uint32_t struct_size;   /* sizeof(vt_token_usage); fields are only appended */
+    int64_t input;          /* prompt / input tokens */
+    int64_t output;         /* completion / output tokens */
+    int64_t cached_input;   /* input tokens served from a cache */
+    int64_t reasoning;      /* reasoning / thoughts tokens */
+    int64_t input_text;     /* modality breakdown (realtime models) */
+    int64_t input_audio;
+    int64_t input_image;
+    int64_t output_text;
+    int64_t output_audio;
+} vt_token_usage;
+
+/**
+ * vt_turn_usage -- token usage of a model call in the current turn (adds to the turn's totals and
+ * to the process counters voicetelemetry_turn_tokens_total and
+ * voicetelemetry_turn_modality_tokens_total).
+ *
+ * stage: VT_STAGE_LLM, VT_STAGE_REALTIME, VT_STAGE_STT or VT_STAGE_TTS (who used the tokens).
+ * u: borrowed for the call; u->struct_size must cover at least `input`; fields beyond it are
+ *    "not reported". Reported fields must be below 2^40.
+ * Statuses: VT_OK; VT_E_BAD_HANDLE; VT_E_INVALID_ARG (u NULL, struct_size too small, bad stage,
+ *           a field too large).
+ * Thread-safety: any thread, lock-free. Since 1.0.
+ */
+vt_status vt_turn_usage(vt_session s, uint32_t stage, const vt_token_usage *u, uint64_t t_ns);
+
+/**
+ * vt_turn_error -- an error of `source` (a vt_turn_stage) in the current turn. Counted in the turn
+ * and in voicetelemetry_turn_errors_total{source}. The message is not kept (it may hold user data).
+ * Statuses: VT_OK; VT_E_BAD_HANDLE; VT_E_INVALID_ARG (unknown source).
+ * Thread-safety: any thread, lock-free. Since 1.0.
+ */
+vt_status vt_turn_error(vt_session s, uint32_t source, uint64_t t_ns);
+
+/**
+ * vt_turn_provider -- the provider and model serving `stage` (STT, EOU, LLM, TTS, REALTIME) from
+ * now on in this session; shown on each turn's stage.
+ *
+ * provider: non-empty UTF-8 name; model: NULL or "" for none; each at most VT_TURN_MAX_NAME_BYTES.
+ * At most 4096 distinct names are kept per process; later new names show as "other".
+ * Statuses: VT_OK; VT_E_BAD_HANDLE; VT_E_INVALID_ARG (bad stage, name NULL/empty/too long/not UTF-8).
+ * Thread-safety: any thread; takes the short internal lock (not a hot-path call). Since 1.0.
+ */
+vt_status vt_turn_provider(vt_session s, uint32_t stage, const char *provider, const char *model,
+                           uint64_t t_ns);
+
+/** Kinds of vt_turn_fallback. */
+enum vt_fallback_kind {
+    VT_FALLBACK_SWITCH = 1,  /* moved from a failing provider to another */
+    VT_FALLBACK_RECOVERY = 2 /* moved back to the recovered provider */
+};
+
+/**
+ * vt_turn_fallback -- `stage` switched provider from `from` to `to` because of `reason`.
+ *
+ * The turn keeps up to VT_TURN_MAX_FALLBACKS of them; the process counts all in
+ * voicetelemetry_turn_fallbacks_total{stage,kind,from,to} (reason is kept in the turn only).
+ * from, to: non-empty names; reason: NULL or "" for none; each at most VT_TURN_MAX_NAME_BYTES.
+ * The provider of the stage becomes `to` (model none).
+ * Statuses: VT_OK; VT_E_BAD_HANDLE; VT_E_INVALID_ARG (bad stage or kind, bad name);
+ *           VT_E_LIMIT (the counter's series limit: the turn still records it).
+ * Thread-safety: any thread; takes the short internal lock. Since 1.0.
+ */
+vt_status vt_turn_fallback(vt_session s, uint32_t stage, uint32_t kind, const char *from,
+                           const char *to, const char *reason, uint64_t t_ns);
+
+/** Kinds of vt_turn_tool_call. */
+enum vt_tool_kind {
+    VT_TOOL_FUNCTION = 1, /* a function tool */
+    VT_TOOL_MCP = 2       /* an MCP server tool */
+};
+
+/**
+ * vt_turn_tool_call -- a tool call of the current turn, reported when it finished.
+ *
+ * name: non-empty, at most VT_TURN_MAX_NAME_BYTES; start_t_ns/end_t_ns its start and end
+ * (0 = now; end before start sets the out-of-order flag and leaves duration null); ok: 1 success,
+ * 0 error. Counted in voicetelemetry_turn_tool_calls_total{tool,kind,outcome}.
+ * Statuses: VT_OK; VT_E_BAD_HANDLE; VT_E_INVALID_ARG (bad kind, bad name, ok not 0 or 1);
+ *           VT_E_LIMIT (the counter's series limit: the turn still records it).
+ * Thread-safety: any thread; takes the short internal lock. Since 1.0.
+ */
+vt_status vt_turn_tool_call(vt_session s, uint32_t kind, const char *name, uint64_t start_t_ns,
+                            uint64_t end_t_ns, int32_t ok);
+
+/** Quality flags of a turn record (bit values; the record also lists their names). */
+enum vt_turn_quality {
+    VT_TQ_NO_VAD = 1,          /* no user speech end: the e2e anchor fell back to STT/EOU */
+    VT_TQ_NO_ANCHOR = 2,       /* no anchor at all: no e2e latency */
+    VT_TQ_NO_AGENT_AUDIO = 4,  /* no first agent audio: no e2e latency */
+    VT_TQ_OUT_OF_ORDER = 8,    /* an end before its start (that latency is null) */
+    VT_TQ_IMPLAUSIBLE = 16,    /* a latency above 120 s (kept, but not fed to the histograms) */
+    VT_TQ_MISSING_START = 32,  /* a stage has an end/first mark without its start */
+    VT_TQ_OVERLAP = 64         /* a stage ended before the stage before it on the path (its
+                                  breakdown part is 0: it ran in parallel, e.g. preemptive LLM) */
+};
+
+/**
+ * vt_turn_last_json -- the last completed (not discarded) turn of the session as one JSON object,
+ * or `null` when there is none yet. Schema: docs/turn-schema.md (schema_version 1).
+ * buf/cap/len_out: see BUFFERS. len_out must not be NULL.
+ * Statuses: VT_OK; VT_E_BAD_HANDLE; VT_E_BUFFER_TOO_SMALL; VT_E_INVALID_ARG (len_out NULL, or buf
+ *           NULL with cap > 0).
+ * Thread-safety: any thread, concurrently with record calls. Since 1.0.
+ */
+vt_status vt_turn_last_json(vt_session s, char *buf, size_t cap, size_t *len_out);
+
+/**
+ * vt_turn_history_json -- the last `max_turns` completed turns (0 = all kept, at most
+ * turn_history) as a JSON array, oldest first, of the objects vt_turn_last_json gives ([] when
+ * there are none).
+ * buf/cap/len_out: see BUFFERS; the text is written into the caller's buffer, nothing to free.
+ * Statuses: VT_OK; VT_E_BAD_HANDLE; VT_E_BUFFER_TOO_SMALL; VT_E_INVALID_ARG (len_out NULL, or buf
+ *           NULL with cap > 0).
+ * Thread-safety: any thread, concurrently with record calls. Since 1.0.
+ */
+vt_status vt_turn_history_json(vt_session s, size_t max_turns, char *buf, size_t cap,
+                               size_t *len_out);
+
+/* ------------------------------------------------------------------------------------------------
+ * Events and sink plugins
+ *
+ * Events are JSON objects sent to sink plugins (shared objects written against
+ * voicetelemetry_plugin.h: a file, a database, a collector). Each is wrapped in the envelope
+ *   {"type_id":"core::telemetry/event@1","session_id":"..."|null,"event_type":"...",
+ *    "correlation_id":"..."|null,"turn_id":"..."|null,"timestamp_us":N,"data":{...}}
+ * (timestamp_us: the event's t_ns / 1000) and delivered as one JSON Lines line. Readers must ignore
+ * keys they do not know.
+ *
+ * The library emits its own events while at least one plugin is loaded (otherwise they cost
+ * nothing): `session.start` (data: labels, start), `session.end` (data: the final snapshot, as
+ * vt_snapshot_json), `interruption` (data: the session's count so far), `usage` (data: the
+ * reported fields, null if not reported), `turn.complete` (the turn record, as vt_turn_last_json;
+ * turn_id is the record's turn_id) and, per plugin, `telemetry.health` (see below). A turn that
+ * completes inside a record call is only queued there (lock-free); its record is rendered and
+ * emitted by a plugin thread within milliseconds, by vt_flush_events, or at the latest by
+ * vt_end_session (before that session's session.end).
+ *
+ * Texts: in the payload of an event of a session, every string value whose key is "text" or
+ * "transcript" or ends in "_text" or "_transcript" is treated as a transcript and rewritten per the
+ * session's text_policy before any plugin sees it: VT_TEXT_REDACT (the default, and for session 0)
+ * replaces it with "[redacted N chars]"; VT_TEXT_INCLUDE truncates it to max_text_chars characters.
+ *
+ * Delivery: each plugin has its own thread and a bounded queue of events (each at most
+ * VT_MAX_EVENT_BYTES, envelope and newline included). Emitting checks the event and copies its parts
+ * into the queue of every loaded plugin: it never calls a plugin, never blocks, never allocates; the
+ * plugin's thread wraps them in the envelope. When a queue is full
+ * its oldest event is dropped (reason "queue_full"), so a stalled plugin loses its oldest events and
+ * delays nobody. The thread takes events in batches: an event waits at most about 2 ms before its
+ * batch is taken (less under load, or on vt_flush_events), and emitting wakes the thread only when
+ * a queue is half full. The thread hands batches to the plugin's write(); RETRY re-delivers the same batch
+ * with capped exponential backoff (1 ms doubling to 1 s), DROP drops it (reason "plugin"), FATAL
+ * disables the plugin (reason "disabled" for the batch and everything after; an error is logged).
+ *
+ * Rate limit: each event type may be emitted at most vt_set_event_rate_limit() times per second of
+ * event time (default VT_DEFAULT_EVENT_RATE_LIMIT per type; windows are whole seconds of t_ns);
+ * the excess is dropped (reason "rate_limited") for every plugin. The library's own events are not
+ * rate limited (their rate is bounded by the sessions').
+ *
+ * Accounting, per plugin: emitted = delivered + dropped (queue_full + rate_limited + too_large +
+ * plugin + disabled) + queued, exact whenever no emit is in progress (e.g. after
+ * vt_flush_events). While events of a plugin are dropped, its thread sends it a
+ * `telemetry.health` event at most every health interval (default 5 s) with its drop counts.
+ * The same numbers are in vt_prom_text: voicetelemetry_plugin_events_emitted_total,
+ * voicetelemetry_plugin_events_delivered_total, voicetelemetry_plugin_events_dropped_total{reason},
+ * voicetelemetry_plugin_retries_total, voicetelemetry_plugin_queue_depth and
+ * voicetelemetry_plugin_disabled, each labelled plugin=<name>.
+ * --------------------------------------------------------------------------------------------- */
+
+/** Longest event (envelope and trailing newline included) a queue cell holds. */
+#define VT_MAX_EVENT_BYTES 4064
+/** Longest event_type, in bytes ([A-Za-z0-9_.:/-]). */
+#define VT_MAX_EVENT_TYPE_BYTES 64
+/** Longest correlation_id or turn_id, in bytes. */
+#define VT_MAX_EVENT_ID_BYTES 128
+/** Default per-event-type rate limit (events per second). */
+#define VT_DEFAULT_EVENT_RATE_LIMIT 100
+/** Most plugins loaded at the same time. */
+#define VT_MAX_PLUGINS 16
+/** Default and largest queue capacity of a plugin, in slots of VT_PLUGIN_QUEUE_SLOT_BYTES (a
+ *  capacity is rounded up to a power of two, at least 16). An event takes one slot per
+ *  VT_PLUGIN_QUEUE_SLOT_BYTES of its parts (payload, event type, ids and 24 bytes of header):
+ *  typically one, so the capacity is the number of events the queue holds; a larger event takes
+ *  several (one of VT_MAX_EVENT_BYTES, 16). */
+#define VT_DEFAULT_PLUGIN_QUEUE 1024
+#define VT_MAX_PLUGIN_QUEUE 16384
+#define VT_PLUGIN_QUEUE_SLOT_BYTES 256
+
+/**
+ * vt_emit -- send one event to every loaded plugin.
+ *
+ * s: the session the event belongs to (its id goes into the envelope and its text_policy applies);
+ *    0 for an event of no session (session_id null, texts redacted).
+ * event_type: 1..VT_MAX_EVENT_TYPE_BYTES bytes of [A-Za-z0-9_.:/-], e.g. "llm.response".
+ * json_payload: a JSON object (strict RFC 8259, UTF-8, nesting at most 64 deep); NULL means {}.
+ * correlation_id, turn_id: UTF-8 of at most VT_MAX_EVENT_ID_BYTES, or NULL (null in the envelope).
+ * t_ns: when it happened, as for record calls (0 = now: where the kernel keeps CLOCK_MONOTONIC on
+ *       the CPU's time-stamp counter, read from that counter on a line the library recalibrates
+ *       against vt_now_ns() every 20 ms: within a microsecond of it).
+ * Statuses: VT_OK (queued for every plugin, or dropped by the rate limit or a full queue and
+ *           counted: emitting is best effort); VT_E_INVALID_ARG (bad event_type, payload not a valid
+ *           JSON object, bad id: nothing is forwarded); VT_E_BAD_HANDLE (s not 0 and not open);
+ *           VT_E_LIMIT (the event is longer than VT_MAX_EVENT_BYTES: not forwarded, counted as
+ *           dropped "too_large" for every plugin).
+ * Payload validation happens even when no plugin is loaded.
+ * Ownership: all strings borrowed for the call (the event is copied).
+ * Thread-safety: any thread; lock-free, no allocation, no system call (except the clock for
+ * t_ns == 0 where there is no time-stamp counter to read, and, rarely, waking a plugin thread when
+ * a queue is half full). Since 1.0.
+ */
+vt_status vt_emit(vt_session s, const char *event_type, const char *json_payload,
+                  const char *correlation_id, const char *turn_id, uint64_t t_ns);
+
+/**
+ * vt_set_event_rate_limit -- events per second allowed per event type (0 = unlimited).
+ *
+ * Applies from the next emit on; the default is VT_DEFAULT_EVENT_RATE_LIMIT. At most 1000000.
+ * Statuses: VT_OK; VT_E_INVALID_ARG (above 1000000).
+ * Thread-safety: any thread. Since 1.0.
+ */
+vt_status vt_set_event_rate_limit(uint32_t per_second);
+
+/**
+ * vt_set_plugin_dir -- allow plugins only from inside this directory (NULL: from anywhere).
+ *
+ * The directory and later plugin paths are resolved (realpath) before the comparison, so ".." and
+ * symbolic links do not get around it. Plugins already loaded stay loaded.
+ * Statuses: VT_OK; VT_E_INVALID_ARG (not UTF-8, longer than 4095 bytes); VT_E_NOT_FOUND (the
+ *           directory does not exist).
+ * Ownership: copied. Thread-safety: any thread. Since 1.0.
+ */
+vt_status vt_set_plugin_dir(const char *dir);
+
+/** A loaded plugin's id; 0 is never valid. An id is not reused after its plugin is unloaded. */
+typedef uint64_t vt_plugin_id;
+
+/**
+ * vt_load_plugin -- load a sink plugin, initialise it and start its thread.
+ *
+ * path: the .so file. It must exist, be a regular file, not be world-writable and belong to the
+ *       effective user or to root; with vt_set_plugin_dir it must resolve inside that directory.
+ * config_json: a JSON object passed to the plugin's init (NULL means {}). The host reads its own
+ *       keys from it, all optional: "queue_capacity" (slots: events of up to
+ *       VT_PLUGIN_QUEUE_SLOT_BYTES; default VT_DEFAULT_PLUGIN_QUEUE, at most VT_MAX_PLUGIN_QUEUE), "drain_timeout_ms" (unload's drain deadline, default 2000),
+ *       "unload_grace_ms" (how much longer unload waits for a plugin stuck in a callback, default
+ *       5000), "health_interval_ms" (default 5000), "max_batch_events" (default 256, at most 4096).
+ * id_out: receives the plugin's id.
+ * Statuses: VT_OK; VT_E_INVALID_ARG (NULL path or id_out, not UTF-8, config not a JSON object,
+ *           bad host key value); VT_E_NOT_FOUND (no such file; the entry symbol
+ *           VT_PLUGIN_ENTRY_SYMBOL is missing); VT_E_PERMISSION (world-writable, owned by another
+ *           user, outside the plugin directory); VT_E_PLUGIN (not a loadable shared object, entry
+ *           returned NULL, table too small, ABI major mismatch, bad or duplicate name, NULL required
+ *           callback, init failed: the message includes the plugin's own error text);
+ *           VT_E_LIMIT (VT_MAX_PLUGINS loaded); VT_E_INTERNAL (no thread could be started).
+ *           The message of every refusal says why.
+ * Ownership: path and config_json are borrowed for the call.
+ * Thread-safety: any thread; load, unload and flush are serialised with each other (init of the
+ * plugin runs on the calling thread). Since 1.0.
+ */
+vt_status vt_load_plugin(const char *path, const char *config_json, vt_plugin_id *id_out);
+
+/**
+ * vt_unload_plugin -- stop a plugin: no new events reach it, its queue is drained and flushed
+ * (until its drain_timeout_ms; events left then are dropped as "disabled"), its shutdown is called
+ * and the shared object is closed.
+ *
+ * id: 0 is a harmless no-op returning VT_OK.
+ * Statuses: VT_OK; VT_E_NOT_FOUND (no such loaded plugin); VT_E_PLUGIN (the plugin's thread did not
+ *           stop within its unload_grace_ms after the deadline, e.g. stuck in write: it is left
+ *           running detached, its code stays mapped, and its shutdown runs whenever it returns;
+ *           the id is gone all the same).
+ * Thread-safety: any thread; may block up to the drain deadline plus the grace. Since 1.0.
+ */
+vt_status vt_unload_plugin(vt_plugin_id id);
+
+/**
+ * vt_list_plugins -- the ids of the loaded plugins, oldest first.
+ *
+ * ids: room for cap ids (may be NULL when cap is 0). n_out: receives how many are loaded.
+ * Statuses: VT_OK; VT_E_BUFFER_TOO_SMALL (more than cap are loaded: the first cap are written);
+ *           VT_E_INVALID_ARG (n_out NULL, ids NULL with cap > 0).
+ * Thread-safety: any thread. Since 1.0.
+ */
+vt_status vt_list_plugins(vt_plugin_id *ids, size_t cap, size_t *n_out);
+
+/** Statistics of a plugin. Zero-initialise and set struct_size. */
+typedef struct vt_plugin_statistics {
+    uint32_t struct_size;          /* sizeof(vt_plugin_statistics); fields are only appended */
+    uint32_t disabled;             /* 1 once the plugin returned FATAL */
+    vt_plugin_id id;
+    char name[64];                 /* the plugin's name, NUL-terminated */
+    char version[32];              /* its version text (truncated), "" if none */
+    uint64_t emitted;              /* events offered to this plugin */
+    uint64_t delivered;            /* events in batches the plugin accepted (OK) */
+    uint64_t dropped_queue_full;   /* oldest events pushed out of a full queue */
+    uint64_t dropped_rate_limited; /* events over their type's rate limit */
+    uint64_t dropped_too_large;    /* events longer than VT_MAX_EVENT_BYTES */
+    uint64_t dropped_plugin;       /* events in batches the plugin answered DROP */
+    uint64_t dropped_disabled;     /* events after (and in the batch of) a FATAL, or left at unload */
+    uint64_t queued;               /* events in the queue or in the batch being delivered */
+    uint64_t retries;              /* RETRY answers */
+    uint64_t batches;              /* write() calls that returned OK */
+    uint64_t health_events;        /* telemetry.health events sent (not counted in emitted) */
+    uint64_t plugin_reported_drops;/* counted by the plugin through its host table's count_drop */
+    uint32_t queue_capacity;       /* slots of the queue (see VT_DEFAULT_PLUGIN_QUEUE) */
+    uint32_t reserved;
+    char last_error[256];          /* the latest error logged for this plugin, "" if none */
+} vt_plugin_statistics;
+
+/**
+ * vt_plugin_stats -- read a plugin's statistics.
+ *
+ * out: out->struct_size must cover at least `id`; only the fields it covers are written.
+ * Counters are read one by one; the accounting identity (see above) holds exactly when no emit is
+ * in progress.
+ * Statuses: VT_OK; VT_E_INVALID_ARG (out NULL, struct_size too small); VT_E_NOT_FOUND (no such
+ *           loaded plugin).
+ * Thread-safety: any thread. Since 1.0.
+ */
+vt_status vt_plugin_stats(vt_plugin_id id, vt_plugin_statistics *out);
+
+/**
+ * vt_flush_events -- deliver every event emitted before the call and flush every plugin.
+ *
+ * Waits until each plugin's thread has handed all events queued at the call to write() (retries
+ * included) and the plugin's flush() returned, or until timeout_ms passed.
+ * Statuses: VT_OK; VT_E_LIMIT (timeout_ms passed before every plugin was flushed; the message names
+ *           the first such plugin. Disabled plugins count as flushed.)
+ * Thread-safety: any thread (serialised with load and unload); blocks. Since 1.0.
+ */
+vt_status vt_flush_events(uint32_t timeout_ms);
+
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VOICETELEMETRY_H */
