@@ -20,11 +20,12 @@ TRACE_GO_ENV := GO111MODULE=off GOFLAGS= GOPATH=$(TRACE_GOPATH):/usr/share/gocod
 
 .PHONY: test-trace-store test-trace-store-c test-trace-store-python test-trace-store-go
 
-$(TRACE_DIR)/test_sqlite_sink: tests/trace_store/test_sqlite_sink.c tests/trace_store/host.h tests/c/check.h
+$(TRACE_DIR)/test_sqlite_sink: tests/trace_store/test_sqlite_sink.c tests/trace_store/host.h tests/c/check.h \
+    include/voicetelemetry.h include/voicetelemetry_plugin.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CWARN) -D_GNU_SOURCE -O1 -g -Iinclude -Itests/c -o $@ $< -ldl -lsqlite3
 
-$(TRACE_DIR)/test_trace_e2e: tests/trace_store/test_trace_e2e.c tests/c/check.h $(LIB)
+$(TRACE_DIR)/test_trace_e2e: tests/trace_store/test_trace_e2e.c tests/c/check.h include/voicetelemetry.h $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CWARN) -D_GNU_SOURCE -O1 -g -Iinclude -Itests/c -o $@ $< $(LINK_BUILD) -lsqlite3 -lpthread
 
