@@ -95,14 +95,20 @@ enum Snapshot {
         out.append(slot.outOfOrder.value())
         out.appendJSONKey("turns")
         TurnJSON.snapshotSection(&out, slot)   // Turns/TurnJSON.swift
+        anchor(&out, meta)
+        out.append("}")
+        return out
+    }
+
+    /// The session's anchors, `"start_ns":…,"start_unix_ns":…,"trace_id":"…"` after a comma: in the
+    /// snapshot and in session.start.
+    static func anchor(_ out: inout TextOutput, _ meta: SessionMeta) {
         out.appendJSONKey("start_ns")
         out.append(meta.startNs)
         out.appendJSONKey("start_unix_ns")
         out.append(meta.startUnixNs)
         out.appendJSONKey("trace_id")
         out.appendJSONString(meta.traceID)
-        out.append("}")
-        return out
     }
 
     private static func ms(_ ns: Double?) -> Double? { ns.map { $0 / 1e6 } }

@@ -15,12 +15,7 @@ enum CoreEvents {
         out.append(meta.textPolicy.include ? "\"include\"" : "\"redact\"")
         out.append(",\"clock\":")
         out.append(meta.mediaClock ? "\"media\"" : "\"monotonic\"")
-        out.appendJSONKey("start_ns")
-        out.append(meta.startNs)
-        out.appendJSONKey("start_unix_ns")
-        out.append(meta.startUnixNs)
-        out.appendJSONKey("trace_id")
-        out.appendJSONString(meta.traceID)
+        Snapshot.anchor(&out, meta)
         out.appendJSONKey("parent_span_id")
         if let parent = meta.parentSpanID { out.appendJSONString(parent) } else { out.append("null") }
         out.appendJSONKey("metadata")
