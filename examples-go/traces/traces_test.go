@@ -79,27 +79,32 @@ func emit(t *testing.T, s *vt.Session, typ string, tNs uint64, payload string) {
 	must(t, s.Emit(typ, []byte(payload), "", "", tNs))
 }
 
-// seedCall is the seed's flow: three turns (the second with a tool call and a barge-in),
-// messages, an engine step, an event reward and an outcome reward.
+// seedCall is the seed's flow through the library's trace calls: a session with metadata, three
+// turns (the second with a tool call inside an engine step, and a barge-in), messages, an event
+// reward, an outcome reward, the end at 10 s, and a grader's outcome reward after the end.
 func seedCall(t *testing.T) {
 	s, err := vt.NewSession(vt.WithSessionID("seed-go"), vt.WithLabels(map[string]string{"transport": "sip"}),
-		vt.WithStartTime(sec), vt.WithTextPolicy(vt.TextInclude))
+		vt.WithStartTime(sec), vt.WithTextPolicy(vt.TextInclude),
+		vt.WithMetadata([]byte(`{"customer":"c-17","experiment":"A"}`)))
 	must(t, err)
 	must(t, s.TurnProvider(vt.StageLLM, "openai", "gpt-4o-mini", sec))
+	must(t, s.RecordMessage("system", "You are a helpful agent.", nil, 1100*ms)) // before any turn: no step
 	userTurn(t, s, 1200*ms, 2000*ms, [5]uint64{100, 150, 200, 80, 20})
-	emit(t, s, "message", 2100*ms, `{"role":"user","step_id":"turn-1","content_type":"text","content":"Where is my order?","chars":18,"redacted":false,"truncated":false}`)
+	must(t, s.RecordMessage("user", "Where is my order?", nil, 2100*ms))
+	must(t, s.RecordEventReward("helpfulness", 0.5, "sparse", "grader-v1", nil, 3000*ms))
 	must(t, s.TurnMark(vt.StageAgentSpeech, vt.MarkEnd, 4000*ms))
-	emit(t, s, "reward.event", 4000*ms, `{"objective_key":"helpfulness","value":0.5,"reward_type":"sparse","source":"grader-v1","step_id":"turn-1","annotation":null}`)
 	userTurn(t, s, 4100*ms, 4500*ms, [5]uint64{120, 100, 300, 90, 10})
-	emit(t, s, "step.start", 4600*ms, `{"step_id":"lookup","turn_number":2,"metadata":{"tool":"lookup_order"}}`)
+	must(t, s.StepStart("lookup", []byte(`{"tool":"lookup_order"}`), 4600*ms))
 	must(t, s.TurnToolCall(vt.ToolFunction, "lookup_order", 4650*ms, 4950*ms, true))
-	emit(t, s, "step.end", 4960*ms, `{"step_id":"lookup"}`)
+	must(t, s.RecordMessage("tool", `{"order":"A-1","eta_days":2}`, nil, 4955*ms))
+	must(t, s.StepEnd("lookup", 4960*ms))
 	must(t, s.RecordInterruption(6000*ms))
 	must(t, s.TurnMark(vt.StageAgentSpeech, vt.MarkEnd, 6040*ms))
 	userTurn(t, s, 6100*ms, 7000*ms, [5]uint64{90, 110, 250, 70, 30})
 	must(t, s.TurnMark(vt.StageAgentSpeech, vt.MarkEnd, 9000*ms))
-	emit(t, s, "reward.outcome", 9500*ms, `{"objective_key":"resolution","total_reward":0.75,"achievements_count":2,"total_steps":3,"annotation":{"grader":"human"}}`)
-	must(t, s.Close())
+	must(t, s.RecordOutcomeReward("resolution", 0.75, 2, []byte(`{"grader":"llm"}`)))
+	must(t, s.EndAt(10*sec))
+	must(t, vt.RecordOutcomeRewardFor("seed-go", "csat", 4, 1, []byte(`{"grader":"human"}`)))
 }
 
 func open(t *testing.T, path string) *traces.Store {
@@ -137,15 +142,17 @@ func TestGetSessionReturnsTheCall(t *testing.T) {
 	store := open(t, writeStore(t, seedCall))
 	tr, err := store.GetSession("seed-go")
 	must(t, err)
-	same(t, "session", []any{tr.SessionID, tr.Labels, sv(tr.TextPolicy), v(tr.StartUs), v(tr.TurnCount),
-		v(tr.TurnsInterrupted), v(tr.Interruptions)},
-		[]any{"seed-go", map[string]string{"transport": "sip"}, "include", int64(1_000_000), int64(3), int64(1), int64(1)})
+	same(t, "session", []any{tr.SessionID, tr.Labels, string(tr.Metadata), sv(tr.TextPolicy), sv(tr.Clock),
+		len(*tr.TraceID), v(tr.StartUs), v(tr.EndUs), *tr.UptimeSecs, v(tr.TurnCount), v(tr.TurnsInterrupted),
+		v(tr.Interruptions)},
+		[]any{"seed-go", map[string]string{"transport": "sip"}, `{"customer":"c-17","experiment":"A"}`, "include",
+			"monotonic", 32, int64(1_000_000), int64(10_000_000), 9.0, int64(3), int64(1), int64(1)})
 	var steps []string
 	for _, s := range tr.Steps {
 		steps = append(steps, fmt.Sprintf("%s|%s|%v|%v|%v", s.StepID, s.Kind, v(s.TurnNumber), v(s.StartUs), v(s.EndUs)))
 	}
 	same(t, "steps", steps, []string{"turn-1|turn|1|1200000|4000000", "turn-2|turn|2|4100000|6040000",
-		"lookup|engine|2|4600000|4960000", "turn-3|turn|3|6100000|9000000"})
+		"lookup|engine|<nil>|4600000|4960000", "turn-3|turn|3|6100000|9000000"})
 	same(t, "lookup metadata", string(tr.Step("lookup").Metadata), `{"tool":"lookup_order"}`)
 	var turns []string
 	for _, u := range tr.Turns {
@@ -162,26 +169,33 @@ func TestGetSessionReturnsTheCall(t *testing.T) {
 	same(t, "tool call", []any{sv(c.Name), sv(c.Kind), *c.OK, c.StepID, v(c.DurationNs)},
 		[]any{"lookup_order", "function", true, "turn-2", int64(300_000_000)})
 	same(t, "turn-2's step has its turn", tr.Step("turn-2").Turn == tr.Turns[1], true)
-	m := tr.Step("turn-1").Messages
-	same(t, "messages", []any{len(tr.Messages), m[0].Role, sv(m[0].Content), v(m[0].Chars), v(m[0].TUs)},
-		[]any{1, "user", "Where is my order?", int64(18), int64(2_100_000)})
-	w := tr.Step("turn-1").EventRewards[0]
-	same(t, "event reward", []any{w.ObjectiveKey, *w.Value, sv(w.RewardType), sv(w.Source)},
-		[]any{"helpfulness", 0.5, "sparse", "grader-v1"})
-	o := tr.OutcomeRewards[0]
-	same(t, "outcome reward", []any{len(tr.OutcomeRewards), o.ObjectiveKey, *o.TotalReward, v(o.AchievementsCount),
-		v(o.TotalSteps), string(o.Annotation)}, []any{1, "resolution", 0.75, int64(2), int64(3), `{"grader":"human"}`})
-	var types []string
-	for _, e := range tr.Events {
-		types = append(types, e.EventType)
+	var messages []string
+	for _, m := range tr.Messages {
+		messages = append(messages, fmt.Sprintf("%s|%v|%s|%s|%d|%d", m.Role, sv(m.StepID), sv(m.ContentType),
+			sv(m.Content), v(m.Chars), v(m.TUs)))
 	}
-	same(t, "events", len(types), 11)
+	same(t, "messages", messages, []string{"system|<nil>|text|You are a helpful agent.|24|1100000",
+		"user|turn-1|text|Where is my order?|18|2100000", `tool|lookup|json|{"order":"A-1","eta_days":2}|28|4955000`})
+	w := tr.Step("turn-1").EventRewards[0]
+	same(t, "event reward", []any{w.ObjectiveKey, *w.Value, sv(w.RewardType), sv(w.Source), v(w.TUs)},
+		[]any{"helpfulness", 0.5, "sparse", "grader-v1", int64(3_000_000)})
+	var outcomes []string
+	for _, o := range tr.OutcomeRewards {
+		outcomes = append(outcomes, fmt.Sprintf("%s|%v|%v|%v|%s", o.ObjectiveKey, *o.TotalReward,
+			v(o.AchievementsCount), v(o.TotalSteps), o.Annotation))
+	}
+	same(t, "outcome rewards", outcomes, []string{`resolution|0.75|2|4|{"grader":"llm"}`,
+		`csat|4|1|<nil>|{"grader":"human"}`})
+	same(t, "events", len(tr.Events), 14)
 	same(t, "turn-2's events", len(tr.Step("turn-2").Events), 1)
-	if tr.StartUnixUs != nil { // once events carry timestamp_unix_us: wall = anchor + session clock
-		for _, s := range tr.Steps {
-			same(t, "wall clock of "+s.StepID, []any{v(s.StartUnixUs), v(s.EndUnixUs)},
-				[]any{*tr.StartUnixUs + *s.StartUs - *tr.StartUs, *tr.StartUnixUs + *s.EndUs - *tr.StartUs})
-		}
+	// the wall clock: the session's anchor plus the session-clock time, exactly
+	same(t, "wall-clock span", *tr.EndUnixUs-*tr.StartUnixUs, int64(9_000_000))
+	for _, s := range tr.Steps {
+		same(t, "wall clock of "+s.StepID, []any{v(s.StartUnixUs), v(s.EndUnixUs)},
+			[]any{*tr.StartUnixUs + *s.StartUs - *tr.StartUs, *tr.StartUnixUs + *s.EndUs - *tr.StartUs})
+	}
+	for _, m := range tr.Messages {
+		same(t, "wall clock of a "+m.Role+" message", v(m.UnixUs), *tr.StartUnixUs+*m.TUs-*tr.StartUs)
 	}
 	missing, err := store.GetSession("nobody")
 	same(t, "missing session", []any{missing == nil, err}, []any{true, nil})
