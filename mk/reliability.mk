@@ -126,3 +126,12 @@ test-abi: | $(LIB)
 abi-baseline:
 	abi/check.sh baseline $(BUILD)/abi/baseline
 	cp $(BUILD)/abi/baseline/libvoicetelemetry.abi $(BUILD)/abi/baseline/plugin.abi abi/
+
+# ---- soak (not in make test) ------------------------------------------------------------------------
+SOAK_ENV ?=
+$(BUILD)/soak/soak: tests/soak/soak.c | $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CWARN) -D_GNU_SOURCE -O2 -g -Iinclude -o $@ $< $(LINK_BUILD) -lpthread
+
+soak: $(BUILD)/soak/soak $(PLUGINS) $(BUILD)/tests/plugins/scripted.so
+	$(SOAK_ENV) nice -n 19 $(BUILD)/soak/soak
