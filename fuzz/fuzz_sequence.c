@@ -7,7 +7,7 @@
  *   - each open session's snapshot parses and its counts equal the calls made: audio_chunks_out,
  *     audio_bytes_out, interruptions (vt_record_interruption and VT_STAGE_INTERRUPTION START),
  *     vad_starts, vad_ends, text_sends, usage_reports and the token totals;
- *   - over the whole process (checked every 256 inputs, and at exit of each check the Prometheus text
+ *   - over the whole process (checked every 1024 inputs, and at exit of each check the Prometheus text
  *     must pass the structural check): voicetelemetry_sessions_total equals the sessions created,
  *     voicetelemetry_sessions_active the sessions open, voicetelemetry_audio_out_chunks_total,
  *     voicetelemetry_audio_out_bytes_total and voicetelemetry_interruptions_total the calls made
@@ -249,7 +249,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     for (int i = 0; i < SLOTS; i++)
         if (m[i].open) check_session(i);
-    if (++inputs % 256 == 0) check_process();
+    if (++inputs % 1024 == 0) check_process();
     fz_release(&f);
     return 0;
 }

@@ -58,7 +58,7 @@ FUZZ_CFLAGS   := -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -O1 -g -fuse-ld=bf
                  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Iinclude -Ifuzz \
                  -DFUZZ_PLUGIN_DIR='"$(abspath $(BUILD)/fuzz)"'
 FUZZ_SECONDS      ?= 300
-FUZZ_TEST_SECONDS ?= 15
+FUZZ_TEST_SECONDS ?= 12
 # SWIFT_BACKTRACE=enable=no: the Swift runtime's crash handler would otherwise copy thread stacks on an
 # abort and ASan would report those reads instead of the finding.
 FUZZ_ENV      := SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0:halt_on_error=1:allocator_may_return_null=1 \
