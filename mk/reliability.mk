@@ -58,7 +58,7 @@ FUZZ_CFLAGS   := -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -O1 -g -fuse-ld=bf
                  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Iinclude -Ifuzz \
                  -DFUZZ_PLUGIN_DIR='"$(abspath $(BUILD)/fuzz)"'
 FUZZ_SECONDS      ?= 300
-FUZZ_TEST_SECONDS ?= 12
+FUZZ_TEST_SECONDS ?= 10
 # SWIFT_BACKTRACE=enable=no: the Swift runtime's crash handler would otherwise copy thread stacks on an
 # abort and ASan would report those reads instead of the finding.
 FUZZ_ENV      := SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0:halt_on_error=1:allocator_may_return_null=1 \
@@ -86,28 +86,28 @@ define rel_nl
 endef
 
 # One target: $(1) name, $(2) seconds, $(3) working corpus (new inputs go there; the committed seeds in
-# fuzz/corpus/<name> are read too). Prints the execution count; a finding fails the run and leaves
-# the input in $(BUILD)/fuzz/artifacts/.
+# fuzz/corpus/<name> are read too), $(4) log file. Prints the execution count; a finding fails the run
+# and leaves the input in $(BUILD)/fuzz/artifacts/.
 define run_fuzz
 	@mkdir -p $(3) $(BUILD)/fuzz/artifacts
 	@echo "fuzz_$(1): $(2) s"
 	@cd . && $(FUZZ_ENV) nice -n 19 $(BUILD)/fuzz/fuzz_$(1) -max_total_time=$(2) $(if $(FUZZ_RUNS),-runs=$(FUZZ_RUNS)) \
 	    -print_final_stats=1 -timeout=20 -rss_limit_mb=4096 -max_len=$(if $(filter emit,$(1)),16384,4096) \
 	    $(if $(wildcard fuzz/dict/$(1).dict),-dict=fuzz/dict/$(1).dict) \
-	    -artifact_prefix=$(BUILD)/fuzz/artifacts/$(1)- $(3) fuzz/corpus/$(1) > $(BUILD)/fuzz/$(1).log 2>&1 \
-	    || { tail -n 60 $(BUILD)/fuzz/$(1).log; echo "fuzz_$(1): FINDING (log: $(BUILD)/fuzz/$(1).log)"; exit 1; }
-	@grep -E '^stat::(number_of_executed_units|average_exec_per_sec)' $(BUILD)/fuzz/$(1).log | sed 's/^/  fuzz_$(1) /'
+	    -artifact_prefix=$(BUILD)/fuzz/artifacts/$(1)- $(3) fuzz/corpus/$(1) > $(4) 2>&1 \
+	    || { tail -n 60 $(4); echo "fuzz_$(1): FINDING (log: $(4))"; exit 1; }
+	@grep -aE '^stat::(number_of_executed_units|average_exec_per_sec)' $(4) | sed 's/^/  fuzz_$(1) /'
 endef
 
 # A campaign: FUZZ_SECONDS per target (FUZZ_RUNS caps the executions), one target at a time, nice 19;
 # the working corpora stay in $(BUILD)/fuzz/corpus for the next campaign.
 fuzz: fuzz-build
-	$(foreach t,$(FUZZ_TARGETS),$(call run_fuzz,$(t),$(FUZZ_SECONDS),$(BUILD)/fuzz/corpus/$(t))$(rel_nl))
+	$(foreach t,$(FUZZ_TARGETS),$(call run_fuzz,$(t),$(FUZZ_SECONDS),$(BUILD)/fuzz/corpus/$(t),$(BUILD)/fuzz/$(t).log)$(rel_nl))
 
 # In make test: each target for FUZZ_TEST_SECONDS from the committed seeds only (a fresh corpus each time).
 test-fuzz: fuzz-build
 	@rm -rf $(BUILD)/fuzz/test-corpus
-	$(foreach t,$(FUZZ_TARGETS),$(call run_fuzz,$(t),$(FUZZ_TEST_SECONDS),$(BUILD)/fuzz/test-corpus/$(t))$(rel_nl))
+	$(foreach t,$(FUZZ_TARGETS),$(call run_fuzz,$(t),$(FUZZ_TEST_SECONDS),$(BUILD)/fuzz/test-corpus/$(t),$(BUILD)/fuzz/test-$(t).log)$(rel_nl))
 	@echo "fuzz: every target ran $(FUZZ_TEST_SECONDS) s without a finding"
 
 # ---- ABI baseline (abi/) -------------------------------------------------------------------------------
