@@ -95,7 +95,9 @@ static unsigned long long lines_of(const char *path) {
     return n;
 }
 
-/* flush, check the accounting identity, unload; returns delivered + health events */
+static uint64_t sum_emitted, sum_delivered, sum_dropped;
+
+/* flush, check the accounting identity (and the jsonl file's lines), unload */
 static void unload_checked(vt_plugin_id id, const char *file) {
     if (vt_flush_events(10000) != VT_OK) FAIL("flush: %s", vt_last_error());
     vt_plugin_statistics st;
@@ -106,6 +108,9 @@ static void unload_checked(vt_plugin_id id, const char *file) {
     if (st.emitted != st.delivered + dropped + st.queued || st.queued != 0)
         FAIL("plugin %s: emitted %" PRIu64 " != delivered %" PRIu64 " + dropped %" PRIu64 " + queued %" PRIu64, st.name,
              st.emitted, st.delivered, dropped, st.queued);
+    sum_emitted += st.emitted;
+    sum_delivered += st.delivered;
+    sum_dropped += dropped;
     if (vt_unload_plugin(id) != VT_OK) FAIL("unload %s: %s", st.name, vt_last_error());
     if (file) {
         unsigned long long lines = lines_of(file);
@@ -206,6 +211,8 @@ int main(void) {
     printf("soak: done: %lu sessions, %lu chunks, %lu jsonl reloads, %lu scripted load/unload cycles in %.1f s; "
            "after unloading: fds %ld (before: %ld), threads %ld (before: %ld), sessions_active %.0f\n",
            created, chunks, reloads, second_cycles, el, fds, fds0, threads, threads0, active);
+    printf("soak: plugins, summed over every load: emitted %" PRIu64 " = delivered %" PRIu64 " + dropped %" PRIu64 "\n",
+           sum_emitted, sum_delivered, sum_dropped);
     if (fds != fds0 || threads != threads0) FAIL("fds or threads leaked");
     if (active != 0) FAIL("sessions_active %.0f after ending every session", active);
     if (el > max_s) FAIL("took %.0f s, bound %.0f s", el, max_s);
