@@ -218,13 +218,13 @@ func TestStepsMessagesAndRewardsReachTheSink(t *testing.T) {
 	mustOK(t, "mark", s.TurnMark(StageAgentSpeech, MarkStart, 3400*msec))
 	mustOK(t, "text", s.TurnText(TextAgentResponse, "it has shipped", 3400*msec))
 	mustOK(t, "mark", s.TurnMark(StageAgentSpeech, MarkEnd, 5*sec))
-	mustOK(t, "RecordOutcomeReward", s.RecordOutcomeReward("resolved", 1, 2, []byte(`{"why":"order found"}`)))
+	mustOK(t, "RecordOutcomeReward", s.RecordOutcomeReward("resolved", 1, 2, []byte(`{"why":"order found"}`), 0))
 	snap := mustSnapshot(t, s)
 	if snap.TraceID != "0af7651916cd43dd8448eb211c80319c" {
 		t.Errorf("trace_id %q", snap.TraceID)
 	}
 	mustOK(t, "EndAt", s.EndAt(6*sec))
-	mustOK(t, "RecordOutcomeRewardFor", RecordOutcomeRewardFor(sid, "csat", 4.5, 0, nil))
+	mustOK(t, "RecordOutcomeRewardFor", RecordOutcomeRewardFor(sid, "csat", 4.5, 0, nil, 0))
 	mustOK(t, "RecordEventRewardFor", RecordEventRewardFor(sid, "turn-1", "accuracy", 1, "human", "", nil, 0))
 	evs := sessionEvents(t, out, sid)
 
@@ -359,16 +359,16 @@ func TestBadTraceArgumentsAreRefusedWithTheLibraryMessage(t *testing.T) {
 	mustOK(t, "StepStart one-more", s.StepStart("one-more", nil, 0))
 	wantCode(t, "unknown role", s.RecordMessage("robot", "hi", nil, 0), ErrInvalidArgument, "role 'robot'")
 	wantCode(t, "content not UTF-8", s.RecordMessage(RoleUser, "\xff", nil, 0), ErrInvalidArgument, "")
-	wantCode(t, "NaN reward", s.RecordOutcomeReward("k", math.NaN(), 0, nil), ErrInvalidArgument, "")
+	wantCode(t, "NaN reward", s.RecordOutcomeReward("k", math.NaN(), 0, nil, 0), ErrInvalidArgument, "")
 	wantCode(t, "empty key", s.RecordEventReward("", 1, "", "", nil, 0), ErrInvalidArgument, "")
 	wantCode(t, "bad annotation", s.RecordEventReward("k", 1, "", "", []byte(`[1]`), 0), ErrInvalidArgument, "")
-	wantCode(t, "empty session id", RecordOutcomeRewardFor("", "k", 1, 0, nil), ErrInvalidArgument, "")
+	wantCode(t, "empty session id", RecordOutcomeRewardFor("", "k", 1, 0, nil, 0), ErrInvalidArgument, "")
 	wantCode(t, "long session id", RecordEventRewardFor(strings.Repeat("x", MaxSessionIDBytes+1), "", "k", 1, "", "", nil, 0),
 		ErrInvalidArgument, "")
 	mustOK(t, "Close", s.Close())
 	wantCode(t, "step after Close", s.StepStart("late", nil, 0), ErrBadHandle, "")
 	wantCode(t, "message after Close", s.RecordMessage(RoleUser, "late", nil, 0), ErrBadHandle, "")
-	wantCode(t, "reward after Close", s.RecordOutcomeReward("late", 1, 0, nil), ErrBadHandle, "")
+	wantCode(t, "reward after Close", s.RecordOutcomeReward("late", 1, 0, nil, 0), ErrBadHandle, "")
 	wantCode(t, "step end after Close", s.StepEnd("one-more", 0), ErrBadHandle, "")
 }
 

@@ -137,7 +137,7 @@ func Example_traces() {
 	_ = s.StepEnd("lookup", 1300*ms)
 	_ = s.RecordMessage(vt.RoleAssistant, "It has shipped.", nil, 1400*ms)
 	_ = s.RecordEventReward("helpfulness", 0.5, "sparse", "llm_judge", nil, 1500*ms)
-	_ = s.RecordOutcomeReward("resolved", 1, 1, []byte(`{"why":"order found"}`)) // stamped now
+	_ = s.RecordOutcomeReward("resolved", 1, 1, []byte(`{"why":"order found"}`), 0) // 0: now
 	snap, _ := s.Snapshot(0)
 	fmt.Println("trace", snap.TraceID)
 	_ = s.EndAt(60_000 * ms) // the call ended at 60 s on its clock

@@ -42,6 +42,10 @@ static inline vtgo_err *vtgo_end_session(vt_session s) {
 static inline vtgo_err *vtgo_end_session_at(vt_session s, uint64_t t_ns) {
     return vtgo_check(vt_end_session_at(s, t_ns));
 }
+
+static inline vtgo_err *vtgo_session_now_ns(vt_session s, uint64_t *now) {
+    return vtgo_check(vt_session_now_ns(s, now));
+}
 */
 import "C"
 
@@ -232,6 +236,19 @@ func (s *Session) EndAt(tNs uint64) error {
 		return errorOf(e)
 	}
 	return nil
+}
+
+// NowNs is now on the session's clock (vt_session_now_ns): what tNs = 0 stands for in its calls
+// (NowNs() for a monotonic session; for a ClockMedia one, its start advanced by the monotonic time
+// since it was created). Errors: ErrBadHandle. Since 1.1.
+func (s *Session) NowNs() (uint64, error) {
+	var now C.uint64_t
+	e := C.vtgo_session_now_ns(C.vt_session(s.h), &now)
+	runtime.KeepAlive(s)
+	if e != nil {
+		return 0, errorOf(e)
+	}
+	return uint64(now), nil
 }
 
 // finalize is the safety net for a Session dropped without Close.

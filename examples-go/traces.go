@@ -40,10 +40,11 @@ static inline vtgo_err *vtgo_record_message(vt_session s, const char *packed, in
 }
 // packed: objective key, annotation (NULL unless has_annotation).
 static inline vtgo_err *vtgo_record_outcome_reward(vt_session s, const char *packed, double total_reward,
-                                                   uint32_t achievements_count, int has_annotation) {
+                                                   uint32_t achievements_count, int has_annotation,
+                                                   uint64_t t_ns) {
     const char *annotation = vtgo_next(packed);
     return vtgo_check(vt_record_outcome_reward(s, packed, total_reward, achievements_count,
-                                               has_annotation ? annotation : NULL));
+                                               has_annotation ? annotation : NULL, t_ns));
 }
 // packed: objective key, reward type, source, annotation; has_* = 0 passes NULL.
 static inline vtgo_err *vtgo_record_event_reward(vt_session s, const char *packed, double value,
@@ -58,11 +59,12 @@ static inline vtgo_err *vtgo_record_event_reward(vt_session s, const char *packe
 }
 // packed: session id, objective key, annotation (NULL unless has_annotation).
 static inline vtgo_err *vtgo_record_outcome_reward_for(const char *packed, double total_reward,
-                                                       uint32_t achievements_count, int has_annotation) {
+                                                       uint32_t achievements_count, int has_annotation,
+                                                       uint64_t t_ns) {
     const char *key = vtgo_next(packed);
     const char *annotation = vtgo_next(key);
     return vtgo_check(vt_record_outcome_reward_for(packed, key, total_reward, achievements_count,
-                                                   has_annotation ? annotation : NULL));
+                                                   has_annotation ? annotation : NULL, t_ns));
 }
 // packed: session id, step id, objective key, reward type, source, annotation; has_* = 0: NULL.
 static inline vtgo_err *vtgo_record_event_reward_for(const char *packed, int has_step, double value,
@@ -152,12 +154,13 @@ func (s *Session) RecordMessage(role, content string, metadataJSON []byte, tNs u
 }
 
 // RecordOutcomeReward records the score of the whole session on one objective (event
-// reward.outcome, stamped now): totalReward (finite), achievementsCount, and the session's step
-// count so far (turns recorded plus engine steps started) as total_steps. annotationJSON: a JSON
-// object (e.g. the grader's reasons), nil for none. Errors: ErrInvalidArgument (bad key, non-finite
-// reward, bad JSON), ErrLimit (the event would not fit), ErrBadHandle. Since 1.1.
+// reward.outcome, at tNs on the session's clock, 0 = now): totalReward (finite), achievementsCount,
+// and the session's step count so far (turns recorded plus engine steps started) as total_steps.
+// annotationJSON: a JSON object (e.g. the grader's reasons), nil for none. Errors:
+// ErrInvalidArgument (bad key, non-finite reward, bad JSON), ErrLimit (the event would not fit),
+// ErrBadHandle. Since 1.1.
 func (s *Session) RecordOutcomeReward(objectiveKey string, totalReward float64, achievementsCount uint32,
-	annotationJSON []byte) error {
+	annotationJSON []byte, tNs uint64) error {
 	var p packed
 	p.str("objective key", objectiveKey)
 	p.bytes("annotation", annotationJSON)
@@ -165,7 +168,7 @@ func (s *Session) RecordOutcomeReward(objectiveKey string, totalReward float64, 
 		return p.err
 	}
 	r := C.vtgo_record_outcome_reward(C.vt_session(s.h), (*C.char)(unsafe.Pointer(p.ptr())),
-		C.double(totalReward), C.uint32_t(achievementsCount), flag(len(annotationJSON) > 0))
+		C.double(totalReward), C.uint32_t(achievementsCount), flag(len(annotationJSON) > 0), C.uint64_t(tNs))
 	runtime.KeepAlive(s)
 	return done(r)
 }
@@ -190,11 +193,11 @@ func (s *Session) RecordEventReward(objectiveKey string, value float64, rewardTy
 }
 
 // RecordOutcomeRewardFor is RecordOutcomeReward for a session known by its id, typically one that
-// has ended (a grader that runs later). The event carries that session id; its time is now on
-// CLOCK_MONOTONIC (the wall clock through the process's anchor); its total_steps is null.
-// ErrInvalidArgument also for a bad session id (no handle is involved). Since 1.1.
+// has ended (a grader that runs later). The event carries that session id; its time is tNs on
+// CLOCK_MONOTONIC (NowNs; 0 = now; the wall clock through the process's anchor); its total_steps
+// is null. ErrInvalidArgument also for a bad session id (no handle is involved). Since 1.1.
 func RecordOutcomeRewardFor(sessionID, objectiveKey string, totalReward float64, achievementsCount uint32,
-	annotationJSON []byte) error {
+	annotationJSON []byte, tNs uint64) error {
 	var p packed
 	p.str("session id", sessionID)
 	p.str("objective key", objectiveKey)
@@ -203,7 +206,7 @@ func RecordOutcomeRewardFor(sessionID, objectiveKey string, totalReward float64,
 		return p.err
 	}
 	return done(C.vtgo_record_outcome_reward_for((*C.char)(unsafe.Pointer(p.ptr())), C.double(totalReward),
-		C.uint32_t(achievementsCount), flag(len(annotationJSON) > 0)))
+		C.uint32_t(achievementsCount), flag(len(annotationJSON) > 0), C.uint64_t(tNs)))
 }
 
 // RecordEventRewardFor is RecordEventReward for a session known by its id: the step is given

@@ -244,6 +244,15 @@ vt_status vt_create_session(const vt_session_config *cfg, vt_session *out);
 vt_status vt_end_session(vt_session s);
 
 /**
+ * vt_session_now_ns -- now on the session's clock: what t_ns = 0 stands for in its calls
+ * (vt_now_ns() for a session on CLOCK_MONOTONIC; for one on VT_CLOCK_MEDIA, its start_t_ns advanced
+ * by the CLOCK_MONOTONIC time since vt_create_session).
+ * now_out: receives it. Statuses: VT_OK; VT_E_BAD_HANDLE; VT_E_INVALID_ARG (now_out NULL).
+ * Thread-safety: any thread; lock-free. Since 1.1.
+ */
+vt_status vt_session_now_ns(vt_session s, uint64_t *now_out);
+
+/**
  * vt_end_session_at -- vt_end_session, at t_ns on the session's clock (0 = now): the time of its
  * session.end event and of its final snapshot (uptime, throughput).
  *
@@ -895,14 +904,15 @@ vt_status vt_record_message(vt_session s, const char *role, const char *content,
 
 /**
  * vt_record_outcome_reward -- the score of the whole session on one objective (event
- * `reward.outcome`): total_reward (finite), achievements_count, and the session's step count so far
- * (turns recorded plus engine steps started) as total_steps.
+ * `reward.outcome`, at t_ns on the session's clock, 0 = now): total_reward (finite),
+ * achievements_count, and the session's step count so far (turns recorded plus engine steps
+ * started) as total_steps.
  * annotation_json: NULL or a JSON object (e.g. the grader's reasons).
  * Statuses: VT_OK; VT_E_BAD_HANDLE; VT_E_INVALID_ARG (bad key, non-finite reward, bad JSON);
  *           VT_E_LIMIT (the event would not fit). Since 1.1.
  */
 vt_status vt_record_outcome_reward(vt_session s, const char *objective_key, double total_reward,
-                                   uint32_t achievements_count, const char *annotation_json);
+                                   uint32_t achievements_count, const char *annotation_json, uint64_t t_ns);
 
 /**
  * vt_record_event_reward -- the score of one moment on one objective (event `reward.event`), in the
@@ -914,14 +924,14 @@ vt_status vt_record_event_reward(vt_session s, const char *objective_key, double
 
 /**
  * vt_record_outcome_reward_for, vt_record_event_reward_for -- the same for a session known by its id
- * (typically one that has ended: a grader that runs later). The events carry that session_id; their
- * time is now (CLOCK_MONOTONIC; the wall clock through the process's anchor) for the outcome, t_ns
- * on CLOCK_MONOTONIC (0 = now) for the event reward, whose step_id is given (NULL: none).
- * total_steps of the outcome is null. Statuses: as above, VT_E_INVALID_ARG for a bad session_id;
- * no handle is involved. Since 1.1.
+ * (typically one that has ended: a grader that runs later). The events carry that session_id; with
+ * no session there is no session clock: their t_ns is on CLOCK_MONOTONIC (0 = now), their wall
+ * clock through the process's anchor. The event reward's step_id is given (NULL: none); the
+ * outcome's total_steps is null. Statuses: as above, VT_E_INVALID_ARG for a bad session_id; no
+ * handle is involved. Since 1.1.
  */
 vt_status vt_record_outcome_reward_for(const char *session_id, const char *objective_key, double total_reward,
-                                       uint32_t achievements_count, const char *annotation_json);
+                                       uint32_t achievements_count, const char *annotation_json, uint64_t t_ns);
 vt_status vt_record_event_reward_for(const char *session_id, const char *step_id, const char *objective_key,
                                      double value, const char *reward_type, const char *source,
                                      const char *annotation_json, uint64_t t_ns);

@@ -104,7 +104,7 @@ func seedCall(t *testing.T) {
 	must(t, s.TurnMark(vt.StageAgentSpeech, vt.MarkEnd, 9000*ms))
 	must(t, s.RecordOutcomeReward("resolution", 0.75, 2, []byte(`{"grader":"llm"}`)))
 	must(t, s.EndAt(10*sec))
-	must(t, vt.RecordOutcomeRewardFor("seed-go", "csat", 4, 1, []byte(`{"grader":"human"}`)))
+	must(t, vt.RecordOutcomeRewardFor("seed-go", "csat", 4, 1, []byte(`{"grader":"human"}`), 0))
 }
 
 func open(t *testing.T, path string) *traces.Store {

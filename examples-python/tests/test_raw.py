@@ -132,7 +132,7 @@ def test_gil_choice():
     for name in FUNCS:
         keeps_gil = bool(getattr(R, name)._flags_ & pyapi)
         expect = ((name.startswith("vt_record_") and name not in TRACE_CALLS)
-                  or name == "vt_now_ns" or name in LOCK_FREE_TURN_CALLS or name == "vt_emit")
+                  or name in ("vt_now_ns", "vt_session_now_ns", "vt_emit") or name in LOCK_FREE_TURN_CALLS)
         assert keeps_gil == expect, name
 
 

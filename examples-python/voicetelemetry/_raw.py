@@ -174,6 +174,9 @@ vt_create_session = _bind(
 # vt_status vt_end_session(vt_session s);
 vt_end_session = _bind("vt_end_session", vt_status, (vt_session,))
 
+# vt_status vt_session_now_ns(vt_session s, uint64_t *now_out);
+vt_session_now_ns = _bind("vt_session_now_ns", vt_status, (vt_session, POINTER(c_uint64)), keep_gil=True)
+
 # vt_status vt_end_session_at(vt_session s, uint64_t t_ns);
 vt_end_session_at = _bind("vt_end_session_at", vt_status, (vt_session, c_uint64))
 
@@ -504,9 +507,9 @@ vt_record_message = _bind(
 )
 
 # vt_status vt_record_outcome_reward(vt_session s, const char *objective_key, double total_reward,
-#                                    uint32_t achievements_count, const char *annotation_json);
+#                                    uint32_t achievements_count, const char *annotation_json, uint64_t t_ns);
 vt_record_outcome_reward = _bind(
-    "vt_record_outcome_reward", vt_status, (vt_session, c_char_p, c_double, c_uint32, c_char_p)
+    "vt_record_outcome_reward", vt_status, (vt_session, c_char_p, c_double, c_uint32, c_char_p, c_uint64)
 )
 
 # vt_status vt_record_event_reward(vt_session s, const char *objective_key, double value, const char *reward_type,
@@ -518,9 +521,9 @@ vt_record_event_reward = _bind(
 )
 
 # vt_status vt_record_outcome_reward_for(const char *session_id, const char *objective_key, double total_reward,
-#                                        uint32_t achievements_count, const char *annotation_json);
+#                                        uint32_t achievements_count, const char *annotation_json, uint64_t t_ns);
 vt_record_outcome_reward_for = _bind(
-    "vt_record_outcome_reward_for", vt_status, (c_char_p, c_char_p, c_double, c_uint32, c_char_p)
+    "vt_record_outcome_reward_for", vt_status, (c_char_p, c_char_p, c_double, c_uint32, c_char_p, c_uint64)
 )
 
 # vt_status vt_record_event_reward_for(const char *session_id, const char *step_id, const char *objective_key,

@@ -159,16 +159,20 @@ class Session(TurnCollectorMixin, TraceCallsMixin):
             cfg.metadata_json = meta
             cfg.traceparent = parent
         out = _raw.vt_session(0)
-        created_ns = _monotonic_ns()
         rc = _raw.vt_create_session(byref(cfg), byref(out))
         if rc:
             raise_last_error(rc)
         del keep, meta, parent
-        if clk == _raw.VT_CLOCK_MEDIA and cfg.start_t_ns:
-            # The media clock read start_t_ns at its creation and advances with CLOCK_MONOTONIC:
-            # "now" on it, for AudioBatch's stamps (within the create call's duration of the
-            # library's own "now"; start_t_ns = 0 makes it CLOCK_MONOTONIC itself).
-            offset = cfg.start_t_ns - created_ns
+        if clk == _raw.VT_CLOCK_MEDIA:
+            # The media clock advances with CLOCK_MONOTONIC from start_t_ns: "now" on it, for
+            # AudioBatch's stamps, is CLOCK_MONOTONIC plus the offset the library reports (read
+            # right after the monotonic clock: at most the call's duration off).
+            before = _monotonic_ns()
+            now = c_uint64(0)
+            rc = _raw.vt_session_now_ns(out, byref(now))
+            if rc:
+                raise_last_error(rc)
+            offset = now.value - before
             self._now_ns = lambda: _monotonic_ns() + offset
         self._handle = int(out.value)
         self._hc = c_uint64(self._handle)
@@ -444,6 +448,16 @@ class Session(TurnCollectorMixin, TraceCallsMixin):
         _emit_handle(self._hc, event_type, payload, correlation_id, turn_id, t_ns)
 
     # -- snapshot -----------------------------------------------------------------------------
+
+    def now_ns(self) -> int:
+        """Now on the session's clock (``vt_session_now_ns``): what ``t_ns = 0`` stands for in its
+        calls -- :func:`voicetelemetry.now_ns` for a monotonic session; for a :attr:`Clock.MEDIA`
+        session, its start advanced by the monotonic time since it was created."""
+        now = c_uint64(0)
+        rc = _raw.vt_session_now_ns(self._hc, byref(now))
+        if rc:
+            raise_last_error(rc)
+        return int(now.value)
 
     def snapshot_json(self, now_t_ns: int = 0) -> str:
         """The session's statistics as JSON text (``vt_snapshot_json_at``); 0 = now."""

@@ -192,11 +192,12 @@ class TraceCallsMixin:
             raise_last_error(rc)
 
     def record_outcome_reward(self, objective_key: StrLike, total_reward: float,
-                              achievements_count: int = 0, annotation: JSONArg = None) -> None:
+                              achievements_count: int = 0, annotation: JSONArg = None, t_ns: int = 0) -> None:
         """The score of the whole session on one objective (``vt_record_outcome_reward``, event
         ``reward.outcome``): ``total_reward`` (finite), ``achievements_count``, and the session's
-        step count so far (turns recorded plus engine steps started) as ``total_steps``. Its time
-        is now. annotation: a dict or JSON object text (e.g. the grader's reasons), or None.
+        step count so far (turns recorded plus engine steps started) as ``total_steps``, at t_ns on
+        the session's clock (0 = now). annotation: a dict or JSON object text (e.g. the grader's
+        reasons), or None.
         """
         key = cstr(objective_key, "objective_key")
         value = as_float(total_reward, "total_reward")
@@ -204,7 +205,7 @@ class TraceCallsMixin:
         ann = json_arg(annotation, "annotation")
         if self._batches:
             self._flush_batches()
-        rc = _fn("vt_record_outcome_reward")(self._hc, key, value, n, ann)
+        rc = _fn("vt_record_outcome_reward")(self._hc, key, value, n, ann, as_u64(t_ns, "t_ns"))
         if rc:
             raise_last_error(rc)
 
@@ -231,10 +232,11 @@ class TraceCallsMixin:
 
 
 def record_outcome_reward_for(session_id: StrLike, objective_key: StrLike, total_reward: float,
-                              achievements_count: int = 0, annotation: JSONArg = None) -> None:
+                              achievements_count: int = 0, annotation: JSONArg = None, t_ns: int = 0) -> None:
     """:meth:`Session.record_outcome_reward` for a session known by its id, typically one that has
     ended (a grader that runs later): ``vt_record_outcome_reward_for``. The event carries that
-    session_id; its time is now (CLOCK_MONOTONIC, the wall clock through the process's anchor);
+    session_id; its time is t_ns on CLOCK_MONOTONIC (0 = now; the wall clock through the process's
+    anchor);
     its ``total_steps`` is null. InvalidArgumentError for a bad session_id (no handle is involved,
     so no BadHandleError).
     """
@@ -243,7 +245,7 @@ def record_outcome_reward_for(session_id: StrLike, objective_key: StrLike, total
     value = as_float(total_reward, "total_reward")
     n = _u32(achievements_count, "achievements_count")
     ann = json_arg(annotation, "annotation")
-    rc = _fn("vt_record_outcome_reward_for")(sid, key, value, n, ann)
+    rc = _fn("vt_record_outcome_reward_for")(sid, key, value, n, ann, as_u64(t_ns, "t_ns"))
     if rc:
         raise_last_error(rc)
 

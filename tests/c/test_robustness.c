@@ -1063,7 +1063,7 @@ static void random_call_(int th, rng *r, uint64_t *clock, char *mem, int with_li
         double v = any_double(r);
         note(th, "vt_record_outcome_reward(%llu, %.60s, %g, ..., %.100s)", (unsigned long long)s, key.label, v, annotation.label);
         arm();
-        verdict(th, vt_record_outcome_reward(s, key.s, v, any_u32(r), annotation.s), S_OK | S_INV | S_BAD | S_LIM, 0);
+        verdict(th, vt_record_outcome_reward(s, key.s, v, any_u32(r), annotation.s, t), S_OK | S_INV | S_BAD | S_LIM, 0);
         str type = any_string(r), source = any_string(r);
         note(th, "vt_record_event_reward(%llu, %.60s, %g, %.40s, %.40s, %.100s, %llu)", (unsigned long long)s, key.label,
              v, type.label, source.label, annotation.label, (unsigned long long)t);
@@ -1076,7 +1076,7 @@ static void random_call_(int th, rng *r, uint64_t *clock, char *mem, int with_li
         double v = any_double(r);
         note(th, "vt_record_outcome_reward_for(%.60s, %.60s, %g, ...)", id.label, key.label, v);
         arm();
-        verdict(th, vt_record_outcome_reward_for(id.s, key.s, v, any_u32(r), NULL), S_OK | S_INV | S_LIM, 0);
+        verdict(th, vt_record_outcome_reward_for(id.s, key.s, v, any_u32(r), NULL, t), S_OK | S_INV | S_LIM, 0);
         note(th, "vt_record_event_reward_for(%.60s, %.60s, %.60s, %g, ...)", id.label, step.label, key.label, v);
         arm();
         verdict(th, vt_record_event_reward_for(id.s, step.s, key.s, v, NULL, NULL, NULL, t), S_OK | S_INV | S_LIM, 0);

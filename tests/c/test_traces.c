@@ -96,15 +96,19 @@ TEST(every_event_of_a_media_clock_session_is_on_its_clock) {
     CHECK_STATUS(vt_record_interruption(s, 4 * SEC), VT_OK);
     vt_usage u = {sizeof u, 30, 20, 10, -1, -1};
     CHECK_STATUS(vt_record_usage_at(s, &u, 5 * SEC), VT_OK);
-    uint64_t before_ns = mono_ns();
+    uint64_t before_ns = mono_ns(), session_now = 0;
+    CHECK_STATUS(vt_session_now_ns(s, &session_now), VT_OK);
     CHECK_STATUS(vt_record_usage(s, &u), VT_OK);   /* now, on the session's clock */
     uint64_t after_ns = mono_ns();
+    CHECK(session_now >= 1 * SEC + before_ns - created_after_ns && session_now <= 1 * SEC + after_ns - created_before_ns);
     char json[65536];
     size_t len;
     CHECK_STATUS(vt_snapshot_json(s, json, sizeof json, &len), VT_OK);
     uint64_t start_unix_ns = json_u64(json, "start_unix_ns");
     CHECK_EQ_U64(json_u64(json, "start_ns"), 1 * SEC);
     CHECK_STATUS(vt_end_session_at(s, 40 * SEC), VT_OK);
+    CHECK_STATUS(vt_session_now_ns(s, &session_now), VT_E_BAD_HANDLE);
+    CHECK_STATUS(vt_session_now_ns(0, NULL), VT_E_INVALID_ARG);
     const char *text = read_back(id, path);
 
     struct { const char *type; int n; uint64_t t_ns; } expected[] = {
@@ -179,13 +183,13 @@ TEST(steps_messages_and_rewards_reach_the_sinks) {
     CHECK_STATUS(vt_turn_mark(s, VT_STAGE_AGENT_SPEECH, VT_MARK_START, 3400 * MS), VT_OK);
     CHECK_STATUS(vt_turn_text(s, VT_TT_AGENT_RESPONSE, "it has shipped", 3400 * MS), VT_OK);
     CHECK_STATUS(vt_turn_mark(s, VT_STAGE_AGENT_SPEECH, VT_MARK_END, 5 * SEC), VT_OK);
-    CHECK_STATUS(vt_record_outcome_reward(s, "resolved", 1, 2, "{\"why\":\"order found\"}"), VT_OK);
+    CHECK_STATUS(vt_record_outcome_reward(s, "resolved", 1, 2, "{\"why\":\"order found\"}", 5500 * MS), VT_OK);
     char json[65536];
     size_t len;
     CHECK_STATUS(vt_snapshot_json(s, json, sizeof json, &len), VT_OK);
     CHECK_CONTAINS(json, "\"trace_id\":\"0af7651916cd43dd8448eb211c80319c\"");
     CHECK_STATUS(vt_end_session_at(s, 6 * SEC), VT_OK);
-    CHECK_STATUS(vt_record_outcome_reward_for("trace-1", "csat", 4.5, 0, NULL), VT_OK);
+    CHECK_STATUS(vt_record_outcome_reward_for("trace-1", "csat", 4.5, 0, NULL, 0), VT_OK);
     CHECK_STATUS(vt_record_event_reward_for("trace-1", "turn-1", "accuracy", 1, "human", NULL, NULL, 0), VT_OK);
     const char *text = read_back(id, path);
 
@@ -210,6 +214,7 @@ TEST(steps_messages_and_rewards_reach_the_sinks) {
     CHECK_STR_EQ(data_of(event_line(text, "reward.event", 0)),
                  "{\"objective_key\":\"helpfulness\",\"value\":0.5,\"reward_type\":\"sparse\",\"source\":\"llm_judge\","
                  "\"step_id\":\"turn-1\",\"annotation\":null}");
+    CHECK_CONTAINS(event_line(text, "reward.outcome", 0), "\"timestamp_us\":5500000,");
     CHECK_STR_EQ(data_of(event_line(text, "reward.outcome", 0)),
                  "{\"objective_key\":\"resolved\",\"total_reward\":1,\"achievements_count\":2,\"total_steps\":3,"
                  "\"annotation\":{\"why\":\"order found\"}}");
@@ -307,10 +312,10 @@ TEST(bad_trace_arguments_are_refused_with_a_reason) {
     CHECK_CONTAINS(vt_last_error(), "role 'robot'");
     CHECK_STATUS(vt_record_message(s, "user", NULL, NULL, 0), VT_E_INVALID_ARG);
     CHECK_STATUS(vt_record_message(s, "user", "\xff", NULL, 0), VT_E_INVALID_ARG);
-    CHECK_STATUS(vt_record_outcome_reward(s, "k", 0.0 / 0.0, 0, NULL), VT_E_INVALID_ARG);
+    CHECK_STATUS(vt_record_outcome_reward(s, "k", 0.0 / 0.0, 0, NULL, 0), VT_E_INVALID_ARG);
     CHECK_STATUS(vt_record_event_reward(s, "", 1, NULL, NULL, NULL, 0), VT_E_INVALID_ARG);
-    CHECK_STATUS(vt_record_outcome_reward_for("", "k", 1, 0, NULL), VT_E_INVALID_ARG);
-    CHECK_STATUS(vt_record_outcome_reward_for(NULL, "k", 1, 0, NULL), VT_E_INVALID_ARG);
+    CHECK_STATUS(vt_record_outcome_reward_for("", "k", 1, 0, NULL, 0), VT_E_INVALID_ARG);
+    CHECK_STATUS(vt_record_outcome_reward_for(NULL, "k", 1, 0, NULL, 0), VT_E_INVALID_ARG);
     CHECK_STATUS(vt_end_session(s), VT_OK);
     CHECK_STATUS(vt_step_start(s, "late", NULL, 0), VT_E_BAD_HANDLE);
     CHECK_STATUS(vt_record_message(s, "user", "late", NULL, 0), VT_E_BAD_HANDLE);

@@ -201,9 +201,9 @@ static void run_tracer_call(const char *path) {
     CHECK_STATUS(vt_turn_mark(s, VT_STAGE_AGENT_SPEECH, VT_MARK_END, 6040 * MS), VT_OK);
     user_turn(s, 6100 * MS, 7000 * MS, t3);
     CHECK_STATUS(vt_turn_mark(s, VT_STAGE_AGENT_SPEECH, VT_MARK_END, 9000 * MS), VT_OK);
-    CHECK_STATUS(vt_record_outcome_reward(s, "resolution", 0.75, 2, "{\"grader\":\"llm\"}"), VT_OK);
+    CHECK_STATUS(vt_record_outcome_reward(s, "resolution", 0.75, 2, "{\"grader\":\"llm\"}", 0), VT_OK);
     CHECK_STATUS(vt_end_session_at(s, 10 * SEC), VT_OK);
-    CHECK_STATUS(vt_record_outcome_reward_for("tracer-1", "csat", 4, 1, "{\"grader\":\"human\"}"), VT_OK); /* a grader, later */
+    CHECK_STATUS(vt_record_outcome_reward_for("tracer-1", "csat", 4, 1, "{\"grader\":\"human\"}", 0), VT_OK); /* a grader, later */
     CHECK_STATUS(vt_flush_events(5000), VT_OK);
     CHECK_STATUS(vt_unload_plugin(id), VT_OK);
 }

@@ -16,6 +16,12 @@ public func vt_end_session(_ s: vt_session) -> vt_status {
 }
 
 @c @implementation
+public func vt_session_now_ns(_ s: vt_session, _ now_out: UnsafeMutablePointer<UInt64>?) -> vt_status {
+    guard let now_out else { return fail(.invalid("now_out is NULL")) }
+    return Recorder.guarded(s) { now_out.pointee = $0.meta.now() }
+}
+
+@c @implementation
 public func vt_end_session_at(_ s: vt_session, _ t_ns: UInt64) -> vt_status {
     if s == 0 { return VT_OK.rawValue }
     return abiCall { () throws(Failure) in try ProcessState.shared.endSession(s, atNs: t_ns) }

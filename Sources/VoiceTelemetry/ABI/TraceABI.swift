@@ -106,7 +106,8 @@ public func vt_record_message(_ s: vt_session, _ role: UnsafePointer<CChar>?, _ 
 
 @c @implementation
 public func vt_record_outcome_reward(_ s: vt_session, _ objective_key: UnsafePointer<CChar>?, _ total_reward: Double,
-                                     _ achievements_count: UInt32, _ annotation_json: UnsafePointer<CChar>?) -> vt_status {
+                                     _ achievements_count: UInt32, _ annotation_json: UnsafePointer<CChar>?,
+                                     _ t_ns: UInt64) -> vt_status {
     abiCall { () throws(Failure) in
         let key = try traceID(objective_key, "objective_key")
         let total = try finiteValue(total_reward, "total_reward")
@@ -115,7 +116,7 @@ public func vt_record_outcome_reward(_ s: vt_session, _ objective_key: UnsafePoi
             let slot = try ProcessState.shared.liveSlot(s)
             let payload = TraceEvents.outcomeReward(key: key, total: total, achievements: achievements_count,
                                                     totalSteps: slot.trace.totalSteps(slot), annotation: annotation)
-            try emit(slot, EventTypes.rewardOutcome, payload, tNs: 0)
+            try emit(slot, EventTypes.rewardOutcome, payload, tNs: t_ns)
         }
     }
 }
@@ -150,13 +151,13 @@ private func emitFor(_ sessionID: UnsafePointer<CChar>?, _ type: StaticString, _
 @c @implementation
 public func vt_record_outcome_reward_for(_ session_id: UnsafePointer<CChar>?, _ objective_key: UnsafePointer<CChar>?,
                                          _ total_reward: Double, _ achievements_count: UInt32,
-                                         _ annotation_json: UnsafePointer<CChar>?) -> vt_status {
+                                         _ annotation_json: UnsafePointer<CChar>?, _ t_ns: UInt64) -> vt_status {
     abiCall { () throws(Failure) in
         let key = try traceID(objective_key, "objective_key")
         let total = try finiteValue(total_reward, "total_reward")
         let annotation = try optionalJSON(annotation_json, "annotation_json")
         try emitFor(session_id, EventTypes.rewardOutcome, TraceEvents.outcomeReward(
-            key: key, total: total, achievements: achievements_count, totalSteps: nil, annotation: annotation), tNs: 0)
+            key: key, total: total, achievements: achievements_count, totalSteps: nil, annotation: annotation), tNs: t_ns)
     }
 }
 
