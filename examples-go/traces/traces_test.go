@@ -102,7 +102,7 @@ func seedCall(t *testing.T) {
 	must(t, s.TurnMark(vt.StageAgentSpeech, vt.MarkEnd, 6040*ms))
 	userTurn(t, s, 6100*ms, 7000*ms, [5]uint64{90, 110, 250, 70, 30})
 	must(t, s.TurnMark(vt.StageAgentSpeech, vt.MarkEnd, 9000*ms))
-	must(t, s.RecordOutcomeReward("resolution", 0.75, 2, []byte(`{"grader":"llm"}`)))
+	must(t, s.RecordOutcomeReward("resolution", 0.75, 2, []byte(`{"grader":"llm"}`), 9500*ms))
 	must(t, s.EndAt(10*sec))
 	must(t, vt.RecordOutcomeRewardFor("seed-go", "csat", 4, 1, []byte(`{"grader":"human"}`), 0))
 }
@@ -186,6 +186,9 @@ func TestGetSessionReturnsTheCall(t *testing.T) {
 	}
 	same(t, "outcome rewards", outcomes, []string{`resolution|0.75|2|4|{"grader":"llm"}`,
 		`csat|4|1|<nil>|{"grader":"human"}`})
+	o := tr.OutcomeRewards[0]
+	same(t, "the session's outcome reward, dated", []any{v(o.TUs), v(o.UnixUs)},
+		[]any{int64(9_500_000), *tr.StartUnixUs + 9_500_000 - *tr.StartUs})
 	same(t, "events", len(tr.Events), 14)
 	same(t, "turn-2's events", len(tr.Step("turn-2").Events), 1)
 	// the wall clock: the session's anchor plus the session-clock time, exactly

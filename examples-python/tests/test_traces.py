@@ -119,7 +119,7 @@ def seed_call(path_plugin) -> Path:
         s.turn_mark(TurnStage.AGENT_SPEECH, TurnMark.END, 6040 * MS)
         user_turn(s, 6100 * MS, 7000 * MS, (90, 110, 250, 70, 30))
         s.turn_mark(TurnStage.AGENT_SPEECH, TurnMark.END, 9000 * MS)
-        s.record_outcome_reward("resolution", 0.75, 2, {"grader": "llm"})
+        s.record_outcome_reward("resolution", 0.75, 2, {"grader": "llm"}, t_ns=9500 * MS)
         s.end(10 * SEC)
     vt.record_outcome_reward_for("seed-py", "csat", 4.0, 1, {"grader": "human"})
     vt.flush_events()
@@ -191,8 +191,9 @@ def test_get_session_returns_the_call(store_writer):
     for s in t.steps:
         assert (s.start_unix_us, s.end_unix_us) == (t.start_unix_us + s.start_us - t.start_us,
                                                     t.start_unix_us + s.end_us - t.start_us), s.step_id
-    for m in t.messages + t.event_rewards:
+    for m in t.messages + t.event_rewards + t.outcome_rewards[:1]:
         assert m.unix_us == t.start_unix_us + m.t_us - t.start_us
+    assert t.outcome_rewards[0].t_us == 9_500_000
 
 
 def test_p95_across_twenty_sessions_in_sql(store_writer):

@@ -201,7 +201,7 @@ static void run_tracer_call(const char *path) {
     CHECK_STATUS(vt_turn_mark(s, VT_STAGE_AGENT_SPEECH, VT_MARK_END, 6040 * MS), VT_OK);
     user_turn(s, 6100 * MS, 7000 * MS, t3);
     CHECK_STATUS(vt_turn_mark(s, VT_STAGE_AGENT_SPEECH, VT_MARK_END, 9000 * MS), VT_OK);
-    CHECK_STATUS(vt_record_outcome_reward(s, "resolution", 0.75, 2, "{\"grader\":\"llm\"}", 0), VT_OK);
+    CHECK_STATUS(vt_record_outcome_reward(s, "resolution", 0.75, 2, "{\"grader\":\"llm\"}", 9500 * MS), VT_OK);
     CHECK_STATUS(vt_end_session_at(s, 10 * SEC), VT_OK);
     CHECK_STATUS(vt_record_outcome_reward_for("tracer-1", "csat", 4, 1, "{\"grader\":\"human\"}", 0), VT_OK); /* a grader, later */
     CHECK_STATUS(vt_flush_events(5000), VT_OK);
@@ -231,15 +231,17 @@ TEST(the_library_trace_calls_land_in_the_tables) {
     CHECK_SAME(q(db, "SELECT group_concat(objective_key || '=' || value || '@' || step_id || '@' || t_us, ';')"
                      " FROM event_rewards"), "helpfulness=0.5@turn-1@3000000");
     CHECK_SAME(q(db, "SELECT group_concat(r, ';') FROM (SELECT objective_key || '|' || total_reward || '|' ||"
-                     " achievements_count || '|' || ifnull(total_steps, '-') || '|' || annotation AS r"
+                     " achievements_count || '|' || ifnull(total_steps, '-') || '|' || annotation ||"
+                     " CASE WHEN total_steps IS NULL THEN '' ELSE '|' || t_us END AS r"
                      " FROM outcome_rewards ORDER BY id)"),
-               "resolution|0.75|2|4|{\"grader\":\"llm\"};csat|4.0|1|-|{\"grader\":\"human\"}");
+               "resolution|0.75|2|4|{\"grader\":\"llm\"}|9500000;csat|4.0|1|-|{\"grader\":\"human\"}");
     /* wall clock = the session's anchor + session-clock time, for every row dated on its clock */
     CHECK_SAME(q(db, "SELECT count(*) FROM steps, sessions s WHERE steps.start_unix_us - s.start_unix_us !="
                      " steps.start_us - s.start_us OR steps.end_unix_us - s.start_unix_us != steps.end_us - s.start_us"),
                "0");
     CHECK_SAME(q(db, "SELECT count(*) || '|' || sum(e.unix_us - s.start_unix_us = e.t_us - s.start_us) FROM events e,"
-                     " sessions s WHERE e.event_type != 'reward.outcome'"), "13|13");
+                     " sessions s WHERE json_extract(e.data, '$.total_steps') IS NOT NULL OR"
+                     " e.event_type != 'reward.outcome'"), "14|14"); /* all but the grader's (process clock) */
     sqlite3_close(db);
     unlink(path);
     char side[300];
