@@ -21,7 +21,9 @@ from importlib.metadata import version
 
 import pytest
 
-pytest.importorskip("livekit.agents", reason="pip install 'examples-python[livekit]'")
+from _frameworks import require  # noqa: E402
+
+require("livekit.agents", "livekit")
 
 from livekit.agents import AgentSession  # noqa: E402
 from livekit.agents.llm import ChatMessage, FunctionCall, FunctionCallOutput  # noqa: E402

@@ -23,7 +23,9 @@ from importlib.metadata import version
 
 import pytest
 
-pipecat = pytest.importorskip("pipecat", reason="pip install 'examples-python[pipecat]'")
+from _frameworks import require  # noqa: E402
+
+require("pipecat", "pipecat")
 
 from pipecat.clocks.base_clock import BaseClock  # noqa: E402
 from pipecat.frames.frames import (  # noqa: E402

@@ -11,5 +11,6 @@ Importing this package imports neither framework; each submodule imports its own
 from __future__ import annotations
 
 from ._common import MetricsServer, serve_metrics
+from ._session import IntegrationSession
 
-__all__ = ["MetricsServer", "serve_metrics"]
+__all__ = ["IntegrationSession", "MetricsServer", "serve_metrics"]

@@ -77,9 +77,10 @@ from pipecat.metrics.metrics import (
 )
 from pipecat.observers.base_observer import BaseObserver, FramePushed
 
-from .. import Clock, Session, TextPolicy, ToolKind, TurnMark, TurnStage, TurnTextKind, TurnValueKey
+from .. import Clock, TextPolicy, ToolKind, TurnMark, TurnStage, TurnTextKind, TurnValueKey
 from .. import counter_add, observe, register_labels
 from ._common import guarded, merged_labels
+from ._session import IntegrationSession
 
 __all__ = ["VoiceTelemetryObserver", "TTFB_HISTOGRAM", "INTERRUPTED_TTFB_COUNTER"]
 
@@ -161,10 +162,8 @@ class VoiceTelemetryObserver(BaseObserver):
                                     max_text_chars=max_text_chars, turn_history=turn_history,
                                     metadata=dict(metadata) if metadata else None)
         self._emit_metrics = emit_metrics_events
-        self.session: Optional[Session] = None
+        self.session: Optional[IntegrationSession] = None
         self.refused: Dict[str, int] = {}
-        self.final_snapshot: Optional[Dict[str, Any]] = None
-        self._final_turns: Optional[List[Dict[str, Any]]] = None
         self._ended = False
         # per-run state
         self._vad_turn = False        # the current user turn's speech came from VAD frames
@@ -210,9 +209,12 @@ class VoiceTelemetryObserver(BaseObserver):
     @property
     def turns(self) -> List[Dict[str, Any]]:
         """The session's turn records, oldest first (kept after the session ended)."""
-        if self._final_turns is not None:
-            return self._final_turns
         return self.session.turn_history() if self.session is not None else []
+
+    @property
+    def final_snapshot(self) -> Optional[Dict[str, Any]]:
+        """The session's snapshot at its end (None while it runs)."""
+        return self.session.final_snapshot if self.session is not None else None
 
     # -- Pipecat hooks -----------------------------------------------------------------------
 
@@ -250,7 +252,7 @@ class VoiceTelemetryObserver(BaseObserver):
         return handler
 
     def _open(self, t: int) -> None:
-        self.session = Session(labels=self._labels, clock=Clock.MEDIA, start_t_ns=t,
+        self.session = IntegrationSession(labels=self._labels, clock=Clock.MEDIA, start_t_ns=t,
                                **self._session_kwargs)
 
     def _call(self, what: str, *args: Any, **kwargs: Any) -> Any:
@@ -451,10 +453,5 @@ class VoiceTelemetryObserver(BaseObserver):
         if self._ended or self.session is None:
             return
         self._ended = True
-        s = self.session
-        if t:
-            # Close the turn at the end's time: its record is complete before it is read.
-            guarded(self.refused, "record_turn_complete", s.record_turn_complete, t)
-        self._final_turns = guarded(self.refused, "turn_history", s.turn_history) or []
-        self.final_snapshot = guarded(self.refused, "snapshot", s.snapshot, t)
-        guarded(self.refused, "end", s.end, t)
+        # IntegrationSession.end completes the open turn at t and keeps the records readable.
+        guarded(self.refused, "end", self.session.end, t)
