@@ -164,7 +164,7 @@ test-tsan: $(PLUGINS) $(TEST_PLUGINS)
 	    $(BUILD)/tsan/test_robustness
 
 test-python: $(LIB) $(PLUGINS) $(TEST_PLUGINS)
-	VOICETELEMETRY_LIB=$(abspath $(LIB)) $(PYTHON) -m pytest -q examples-python/tests
+	VOICETELEMETRY_LIB=$(abspath $(LIB)) $(PYTHON) -m pytest -q examples-python/tests --ignore=examples-python/tests/integrations
 
 test-go: $(LIB) $(PLUGINS) $(TEST_PLUGINS)
 	cd examples-go && GOFLAGS=-mod=mod GOPROXY=off $(GO) vet ./... && \
