@@ -14,7 +14,8 @@ Layers: :mod:`voicetelemetry._raw` mirrors the C header one-to-one (ctypes proto
 constants); this package's top level is the idiomatic API (:class:`Session`, :class:`Clock`,
 :class:`AudioBatch`, the turn-collector enums of :mod:`voicetelemetry.turns`, steps, messages and
 rewards of :mod:`voicetelemetry.trace_calls`, sink plugins and events of
-:mod:`voicetelemetry.plugins`, metric functions, exceptions). The library is found as described in
+:mod:`voicetelemetry.plugins`, in-process callbacks on the events of :mod:`voicetelemetry.hooks`,
+metric functions, exceptions). The library is found as described in
 :mod:`voicetelemetry._loader` (``$VOICETELEMETRY_LIB`` first).
 """
 from __future__ import annotations
@@ -38,6 +39,7 @@ from .errors import (
     VoiceTelemetryError,
     error_for_status,
 )
+from .hooks import ALL_EVENTS, HookCallback, Hooks
 from .metrics import (
     PROM_CONTENT_TYPE,
     counter_add,
@@ -108,6 +110,9 @@ __all__ = [
     "set_event_rate_limit",
     "set_plugin_dir",
     "EVENT_TYPE_ID",
+    "Hooks",
+    "HookCallback",
+    "ALL_EVENTS",
     "counter_add",
     "gauge_set",
     "gauge_add",

@@ -587,13 +587,103 @@ vt_load_plugin = _bind(
 )
 
 # vt_status vt_load_plugin_table(const struct vt_plugin_table *table, const char *config_json, vt_plugin_id *id_out);
-#: Since 1.1. ``table`` is a ``struct vt_plugin_table`` of voicetelemetry_plugin.h (not mirrored
-#: here: pass its address); it and its callbacks must stay alive until vt_unload_plugin returns.
+#: Since 1.1. ``table`` is a ``struct vt_plugin_table`` of voicetelemetry_plugin.h (mirrored below:
+#: pass ``ctypes.addressof(table)``); it and its callbacks must stay alive until vt_unload_plugin returns.
 #: Releases the GIL like vt_load_plugin: the plugin's init runs on the calling thread, and a table
 #: made of ctypes callbacks takes the GIL back in them.
 vt_load_plugin_table = _bind(
     "vt_load_plugin_table", vt_status, (c_void_p, c_char_p, POINTER(vt_plugin_id))
 )
+
+# -- voicetelemetry_plugin.h: what an in-process plugin (vt_load_plugin_table) is made of ---------
+# Mirrored here (not in the header above) for the hooks of voicetelemetry.hooks: a table of
+# CFUNCTYPE callbacks the plugin's own thread calls (ctypes takes the GIL for each call). Keep the
+# table and its callback objects alive until vt_unload_plugin has returned.
+
+#: The plugin ABI these structs mirror (voicetelemetry_plugin.h).
+VT_PLUGIN_ABI_MAJOR = 1
+VT_PLUGIN_ABI_MINOR = 0
+
+# enum vt_sink_result (what write() returns; anything else counts as VT_SINK_FATAL)
+VT_SINK_OK = 0
+VT_SINK_RETRY = 1
+VT_SINK_DROP = 2
+VT_SINK_FATAL = 3
+
+# enum vt_log_level
+VT_LOG_ERROR = 0
+VT_LOG_WARN = 1
+VT_LOG_INFO = 2
+VT_LOG_DEBUG = 3
+
+
+class vt_sink_batch(Structure):
+    """One batch handed to write(); borrowed for the call (copy what you keep)."""
+
+    _fields_ = [
+        ("struct_size", c_uint32),  # sizeof(vt_sink_batch) as the host knows it
+        ("n_events", c_uint32),  # lines in data (>= 1)
+        ("data", c_void_p),  # JSON Lines, each ending in '\n'; NOT NUL-terminated: read len bytes
+        ("len", c_size_t),  # bytes in data
+        ("sequence", c_uint64),  # per plugin: 1 for the first batch, +1 per new batch
+        ("dropped_before", c_uint64),  # events of this plugin dropped since the previous batch
+        ("attempt", c_uint32),  # 1 on first delivery, 2 on the first retry, ...
+        ("reserved", c_uint32),
+    ]
+
+
+class vt_host_api(Structure):
+    """What the host offers a plugin (passed to init; valid until shutdown returns)."""
+
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("abi_major", c_uint32),
+        ("abi_minor", c_uint32),
+        ("reserved", c_uint32),
+        # void (*log)(void *host_ctx, int32_t level, const char *message);
+        ("log", ctypes.CFUNCTYPE(None, c_void_p, c_int32, c_char_p)),
+        # uint64_t (*now_ns)(void *host_ctx);
+        ("now_ns", ctypes.CFUNCTYPE(c_uint64, c_void_p)),
+        # void (*count_drop)(void *host_ctx, uint64_t n);
+        ("count_drop", ctypes.CFUNCTYPE(None, c_void_p, c_uint64)),
+        # int32_t (*prom_text)(void *host_ctx, char *buf, size_t cap, size_t *len_out);
+        ("prom_text", ctypes.CFUNCTYPE(c_int32, c_void_p, POINTER(c_char), c_size_t, POINTER(c_size_t))),
+        # int32_t (*snapshot_json)(void *host_ctx, uint64_t session, char *buf, size_t cap, size_t *len_out);
+        ("snapshot_json",
+         ctypes.CFUNCTYPE(c_int32, c_void_p, c_uint64, POINTER(c_char), c_size_t, POINTER(c_size_t))),
+    ]
+
+
+# int32_t (*init)(const vt_host_api *host, void *host_ctx, const char *config_json, void **state_out,
+#                 char *err, size_t err_cap);
+vt_plugin_init_fn = ctypes.CFUNCTYPE(
+    c_int32, POINTER(vt_host_api), c_void_p, c_char_p, POINTER(c_void_p), POINTER(c_char), c_size_t
+)
+# int32_t (*write)(void *state, const vt_sink_batch *batch);
+vt_plugin_write_fn = ctypes.CFUNCTYPE(c_int32, c_void_p, POINTER(vt_sink_batch))
+# int32_t (*flush)(void *state, uint64_t deadline_ns);
+vt_plugin_flush_fn = ctypes.CFUNCTYPE(c_int32, c_void_p, c_uint64)
+# void (*shutdown)(void *state, uint64_t deadline_ns);
+vt_plugin_shutdown_fn = ctypes.CFUNCTYPE(None, c_void_p, c_uint64)
+
+
+class vt_plugin_table(Structure):
+    """A plugin's table. For vt_load_plugin_table: ``struct_size = ctypes.sizeof(vt_plugin_table)``,
+    ``abi_major = VT_PLUGIN_ABI_MAJOR``, a name of 1-63 bytes of ``[A-Za-z0-9_.-]``, init and write;
+    pass ``ctypes.addressof(table)``. A NULL (None) flush or shutdown is absent."""
+
+    _fields_ = [
+        ("struct_size", c_uint32),  # sizeof(vt_plugin_table) as the plugin knows it
+        ("abi_major", c_uint32),  # VT_PLUGIN_ABI_MAJOR
+        ("abi_minor", c_uint32),  # VT_PLUGIN_ABI_MINOR
+        ("name", c_char_p),  # unique among loaded plugins; labels its metrics
+        ("version", c_char_p),  # may be NULL
+        ("init", vt_plugin_init_fn),
+        ("write", vt_plugin_write_fn),
+        ("flush", vt_plugin_flush_fn),  # may be NULL
+        ("shutdown", vt_plugin_shutdown_fn),  # may be NULL
+    ]
+
 
 # vt_status vt_unload_plugin(vt_plugin_id id);
 vt_unload_plugin = _bind("vt_unload_plugin", vt_status, (vt_plugin_id,))
