@@ -1,9 +1,9 @@
 """``instrument()`` on a real LiveKit ``AgentSession``, driven through its own event emitter.
 
-LiveKit Agents 1.8 runs an AgentSession only inside a job with a room (or a console with audio
-devices) and with STT/LLM/TTS/VAD plugins that need provider credentials; its ``testing`` module
-only fakes the job context, not the media. So this test takes the route the issue allows: a real
-``AgentSession`` instance (not started) emits LiveKit's real event classes (``voice.events``) carrying
+LiveKit Agents 1.8 runs a VOICE AgentSession (VAD, STT, TTS, audio in and out) only inside a job
+with a room, or a console with audio devices; offline it runs typed input and text output
+(test_livekit_session.py does that with a real run). For the voice turns this test takes the route
+the issue allows: a real ``AgentSession`` instance (not started) emits LiveKit's real event classes (``voice.events``) carrying
 its real ``ChatMessage`` / ``MetricsReport`` / ``LLMMetrics`` / ``TTSMetrics`` / ``FunctionCall``
 objects, in the order and with the fields a running session emits them. Nothing of LiveKit's is
 mocked; only the moments are scripted: every ``created_at`` and metrics stamp is
@@ -16,6 +16,7 @@ e2e_latency reads 181.35 s) with a false interruption (resumed) during the answe
 """
 from __future__ import annotations
 
+import asyncio
 import json
 from importlib.metadata import version
 
@@ -168,11 +169,15 @@ def play(sc):
 
 def test_three_turns_exact(tmp_path, jsonl_sink_so):
     events_file = tmp_path / "events.jsonl"
-    with vt.load_plugin(str(jsonl_sink_so), {"path": str(events_file)}):
+    async def run():    # an AgentSession is made inside an event loop, as LiveKit makes it
         agent_session = AgentSession()
         vs = instrument(agent_session, session_id="livekit-3turns", wall_anchor=WALL,
                         labels={"transport": "scripted"}, text_policy=vt.TextPolicy.INCLUDE)
         play(Script(agent_session))
+        return vs
+
+    with vt.load_plugin(str(jsonl_sink_so), {"path": str(events_file)}):
+        vs = asyncio.run(asyncio.wait_for(run(), 30))
         vt.flush_events(timeout_s=5.0)
     assert vs.ended and vs.refused == {}
     t1, t2, t3 = vs.turn_history()
@@ -237,11 +242,14 @@ def test_three_turns_exact(tmp_path, jsonl_sink_so):
 
 
 def test_close_ends_and_detaches():
-    agent_session = AgentSession()
-    vs = instrument(agent_session, wall_anchor=WALL)
-    agent_session.emit("close", CloseEvent(reason=CloseReason.USER_INITIATED, created_at=w(10)))
-    assert vs.ended and vs.turn_history() == [] and vs.final_snapshot is not None
-    # later events of that AgentSession reach no handler of ours
-    agent_session.emit("user_state_changed", UserStateChangedEvent(
-        old_state="listening", new_state="speaking", created_at=w(20)))
-    assert vs.refused == {}
+    async def run():
+        agent_session = AgentSession()
+        vs = instrument(agent_session, wall_anchor=WALL)
+        agent_session.emit("close", CloseEvent(reason=CloseReason.USER_INITIATED, created_at=w(10)))
+        assert vs.ended and vs.turn_history() == [] and vs.final_snapshot is not None
+        # later events of that AgentSession reach no handler of ours
+        agent_session.emit("user_state_changed", UserStateChangedEvent(
+            old_state="listening", new_state="speaking", created_at=w(20)))
+        assert vs.refused == {}
+
+    asyncio.run(asyncio.wait_for(run(), 30))

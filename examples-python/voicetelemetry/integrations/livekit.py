@@ -264,10 +264,16 @@ class _Adapter:
             self.apply(self.pending)
             self.pending = []
         m = msg.metrics or {}
+        calls: List[Tuple[int, int, Callable[..., Any], tuple, dict]] = []
+        if m.get("started_speaking_at") is None and m.get("stopped_speaking_at") is None and \
+                self.user_speaking_at is None and self.final_at is None:
+            # Typed input (session.run / generate_reply(user_input=...)): no speech, no STT; the
+            # user's turn ended when LiveKit committed it (the anchor is eou_end).
+            self.vs_text_turn(msg, committed)
+            return
         start, stop = self._checked_span("user", m, committed,
                                          (self.user_speaking_at, self.user_listening_at or committed))
         final = self.final_at if self.final_at is not None else committed
-        calls: List[Tuple[int, int, Callable[..., Any], tuple, dict]] = []
 
         def add(t: Optional[int], fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
             if t is not None:
@@ -289,6 +295,16 @@ class _Adapter:
             add(final, s.turn_value, TurnValueKey.STT_CONFIDENCE, conf, final)
         self.apply(calls)
         self.user_lk = {k: m.get(k) for k in ("transcription_delay", "end_of_turn_delay")}
+        self.first_interim_at = self.final_at = None
+        if self.user_listening_at is not None:
+            self.user_speaking_at = self.user_listening_at = None
+        self.llm_requests = []
+
+    def vs_text_turn(self, msg: Any, committed: int) -> None:
+        self.call("turn_mark", _S.EOU, _M.END, committed)
+        if msg.text_content:
+            self.call("turn_text", TurnTextKind.USER_TRANSCRIPT, msg.text_content, committed)
+        self.user_lk = {}
         self.first_interim_at = self.final_at = None
         self.llm_requests = []
 
