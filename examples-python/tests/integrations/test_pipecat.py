@@ -31,7 +31,9 @@ from pipecat.clocks.base_clock import BaseClock  # noqa: E402
 from pipecat.frames.frames import (  # noqa: E402
     BotStartedSpeakingFrame,
     BotStoppedSpeakingFrame,
+    CancelFrame,
     EndFrame,
+    ErrorFrame,
     FunctionCallInProgressFrame,
     FunctionCallResultFrame,
     InterimTranscriptionFrame,
@@ -246,7 +248,7 @@ async def drain(task):
         await proxy.queue.join()
 
 
-async def run_three_turns(observer, end_ms=12000):
+async def run_three_turns(observer, end_ms=12000, script=script, end_frame=EndFrame):
     clock = ScriptedClock(500 * MS)
     procs = (Input(), ScriptedSTT(), ScriptedLLM(), ScriptedTTS(), Output())
     ublo = UserBotLatencyObserver(time_source=clock.seconds)
@@ -273,7 +275,10 @@ async def run_three_turns(observer, end_ms=12000):
             await proc.push_frame(make(), direction)
             await drain(task)
         clock.now = end_ms * MS
-        await task.queue_frame(EndFrame())
+        if end_frame is EndFrame:
+            await task.queue_frame(EndFrame())
+        else:
+            await task.cancel()
 
     await asyncio.wait_for(asyncio.gather(runner.run(), drive()), RUN_TIMEOUT_S)
     return ublo_latencies
@@ -372,3 +377,46 @@ def _sample(text, name):
     """The sum of a family's samples over its label sets."""
     return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
                if line.startswith(name + " ") or line.startswith(name + "{"))
+
+
+def script_server_vad(p, clock):
+    """One turn of an STT with its own VAD (Pipecat #4927): user turn frames but no VAD frames,
+    an LLM error, and the run is cancelled, not ended."""
+    inp, stt, llm, tts, out = p
+    return [
+        (1000, inp, UserStartedSpeakingFrame),
+        (1900, stt, lambda: transcript("hello")),
+        (2000, inp, UserStoppedSpeakingFrame),
+        (2100, llm, LLMFullResponseStartFrame),
+        (2300, llm, lambda: ErrorFrame(error="rate limited", processor=llm)),
+        (2400, llm, lambda: LLMTextFrame(text="Hi.")),
+        (2450, llm, LLMFullResponseEndFrame),
+        (2500, tts, TTSStartedFrame),
+        (2600, tts, audio),
+        (2700, out, BotStartedSpeakingFrame),
+        (3000, tts, TTSStoppedFrame),
+        (3300, out, BotStoppedSpeakingFrame),
+        (3500, inp, UserStartedSpeakingFrame),        # a second turn, open when the run is cancelled
+        (3900, stt, lambda: transcript("bye")),
+        (4000, inp, UserStoppedSpeakingFrame),
+        (4100, llm, LLMFullResponseStartFrame),
+    ]
+
+
+def test_server_side_vad_error_and_cancel():
+    observer = VoiceTelemetryObserver(session_id="pipecat-server-vad")
+    ublo = asyncio.run(run_three_turns(observer, end_ms=5000, script=script_server_vad,
+                                       end_frame=CancelFrame))
+    assert observer.refused == {}
+    t1, t2 = observer.turns
+    # anchored on the user turn's end, as no VAD frame came; Pipecat's own observer measured nothing
+    assert (t1["user_speech"]["start_ns"], t1["user_speech"]["end_ns"]) == (1000 * MS, 2000 * MS)
+    assert t1["anchor"] == "user_speech_end" and t1["e2e_latency_ns"] == 700 * MS
+    assert t1["stt"]["final_ns"] == 1900 * MS and t1["eou"]["end_ns"] is None
+    assert t1["errors"] == {"llm": 1}
+    assert ublo == []
+    # the open turn completed at the CancelFrame's push, and the session ended there
+    assert t2["completed_by"] == "turn_complete" and t2["end_ns"] == 5000 * MS
+    assert t2["llm"]["start_ns"] == 4100 * MS and t2["e2e_latency_ns"] is None
+    assert t2["stt"]["final_ns"] == 3900 * MS
+    assert observer.session.ended
