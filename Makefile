@@ -145,19 +145,20 @@ test-c: $(C_TESTS) $(PLUGINS) $(TEST_PLUGINS)
 # The plugin stress test again, against a ThreadSanitizer build of the library (own scratch path).
 TSAN_CC     ?= clang
 TSAN_LIBDIR := .build-tsan/debug
-test-tsan: $(PLUGINS) $(TEST_PLUGINS)
+.PHONY: tsan-lib
+tsan-lib:
 	$(SWIFT) build -c debug -Xswiftc -sanitize=thread --scratch-path .build-tsan
-	@mkdir -p $(BUILD)/tsan
+
+# One link rule for every C test against the TSan library (tsan-lib is phony: they are relinked each run).
+$(BUILD)/tsan/%: tests/c/%.c tests/c/check.h tsan-lib
+	@mkdir -p $(dir $@)
 	$(TSAN_CC) -std=c99 -Wall -Wextra -D_GNU_SOURCE -O1 -g -fsanitize=thread -shared-libsan -Iinclude -Itests/c \
-	    -o $(BUILD)/tsan/test_plugins_stress tests/c/test_plugins_stress.c \
-	    -L$(abspath $(TSAN_LIBDIR)) -lvoicetelemetry -Wl,-rpath,$(abspath $(TSAN_LIBDIR)) \
+	    -o $@ $< -L$(abspath $(TSAN_LIBDIR)) -lvoicetelemetry -Wl,-rpath,$(abspath $(TSAN_LIBDIR)) \
 	    -Wl,-rpath,$$($(TSAN_CC) -print-resource-dir)/lib/linux -lpthread -lm
+
+test-tsan: $(BUILD)/tsan/test_plugins_stress $(BUILD)/tsan/test_robustness $(PLUGINS) $(TEST_PLUGINS)
 	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(abspath tests/c/tsan.supp)" \
 	    VT_STRESS_SECONDS=4 $(BUILD)/tsan/test_plugins_stress
-	$(TSAN_CC) -std=c99 -Wall -Wextra -D_GNU_SOURCE -O1 -g -fsanitize=thread -shared-libsan -Iinclude -Itests/c \
-	    -o $(BUILD)/tsan/test_robustness tests/c/test_robustness.c \
-	    -L$(abspath $(TSAN_LIBDIR)) -lvoicetelemetry -Wl,-rpath,$(abspath $(TSAN_LIBDIR)) \
-	    -Wl,-rpath,$$($(TSAN_CC) -print-resource-dir)/lib/linux -lpthread -lm
 	@# The robustness driver against the debug build too: debug-only traps (e.g. misaligned loads),
 	@# and races, in fewer calls than the release run makes.
 	TSAN_OPTIONS="halt_on_error=1 suppressions=$(abspath tests/c/tsan.supp)" VT_ROBUST_CALLS=8000 \
