@@ -354,7 +354,8 @@ def test_three_turns_exact(tmp_path, jsonl_sink_so):
     # VAD stop - stop_secs -> BotStartedSpeaking, our anchor -> first agent audio).
     assert ublo == pytest.approx([t["e2e_latency_ns"] / 1e9 for t in turns], abs=1e-9)
 
-    # the session ended at the EndFrame's push; events went to the loaded sink
+    # the session started at the StartFrame's push and ended at the EndFrame's; events went to the sink
+    assert observer.final_snapshot["start_ns"] == 500 * MS
     assert observer.final_snapshot["turns"]["completed"] == 2
     assert observer.final_snapshot["turns"]["interrupted"] == 1
     events = [json.loads(line) for line in events_file.read_text().splitlines()]

@@ -59,6 +59,7 @@ from pipecat.frames.frames import (
     LLMFullResponseStartFrame,
     LLMTextFrame,
     MetricsFrame,
+    StartFrame,
     TranscriptionFrame,
     TTSAudioRawFrame,
     TTSStartedFrame,
@@ -136,7 +137,7 @@ class VoiceTelemetryObserver(BaseObserver):
     emit_metrics_events: send each Pipecat ``MetricsFrame`` datum as a ``pipecat.metrics`` event
     (to the loaded sink plugins).
 
-    The session is created at the first frame pushed (the pipeline clock is running then) and ended
+    The session is created at the ``StartFrame``'s push (the pipeline clock is running then) and ended
     at the ``EndFrame``/``CancelFrame`` (or at the observer's cleanup). Read ``session`` while it
     runs; ``turns`` (the turn records, oldest first) and ``final_snapshot`` stay readable after it
     ended. Calls the core refuses are counted in ``refused`` (by call), never raised into the
@@ -202,6 +203,7 @@ class VoiceTelemetryObserver(BaseObserver):
             ErrorFrame: self._error,
             EndFrame: self._end,
             CancelFrame: self._end,
+            StartFrame: self._start,    # opens the session at the pipeline's start
         }
 
     # -- reading -----------------------------------------------------------------------------
@@ -284,6 +286,9 @@ class VoiceTelemetryObserver(BaseObserver):
         name = type(source).__name__ if source is not None else "unknown"
         self._call("turn_provider", stage, name, model, t)
 
+    def _start(self, f: Any, t: int, d: FramePushed) -> None:
+        pass
+
     # user speech
     def _vad_start(self, f: Any, t: int, d: FramePushed) -> None:
         start = t - int(round(f.start_secs * _NS))
@@ -328,6 +333,8 @@ class VoiceTelemetryObserver(BaseObserver):
         self._provider(_S.LLM, d.source, t)
         self._transcript = []
         self._llm_open, self._llm_first = True, False
+        # a new request: a cut one that never reported its TTFB must not flag this one's
+        self._interrupted_before_first.pop(_S.LLM, None)
         self._mark(_S.LLM, _M.START, t)
 
     def _llm_text(self, f: Any, t: int, d: FramePushed) -> None:
@@ -353,6 +360,7 @@ class VoiceTelemetryObserver(BaseObserver):
         self._provider(_S.TTS, d.source, t)
         if not self._tts_open:
             self._tts_open, self._tts_first = True, False
+            self._interrupted_before_first.pop(_S.TTS, None)
         self._mark(_S.TTS, _M.START, t)
 
     def _tts_audio(self, f: Any, t: int, d: FramePushed) -> None:
