@@ -253,3 +253,27 @@ def test_close_ends_and_detaches():
         assert vs.refused == {}
 
     asyncio.run(asyncio.wait_for(run(), 30))
+
+
+def test_without_metrics_collected():
+    """metrics_collected is deprecated in LiveKit: the stages then come from ChatMessage.metrics."""
+    async def run():
+        sc = Script(AgentSession())
+        vs = instrument(sc.s, wall_anchor=WALL)
+        sc.user(1000, "speaking")
+        sc.user(1800, "listening")
+        sc.transcript(1900, "hi")
+        sc.item(2000, "user", "hi", {"started_speaking_at": w(950), "stopped_speaking_at": w(1600)})
+        sc.agent(2100, "thinking")
+        sc.agent(2800, "speaking")
+        sc.agent(3500, "listening")
+        sc.item(3500, "assistant", "Hello.", {"started_speaking_at": w(2800), "stopped_speaking_at": w(3500),
+                                               "llm_node_ttft": 0.4, "tts_node_ttfb": 0.2})
+        return vs.last_turn()
+
+    t = asyncio.run(asyncio.wait_for(run(), 30))
+    assert t["llm"]["start_ns"] == T(2100) and t["llm"]["ttft_ns"] == 400 * MS
+    assert t["tts"]["start_ns"] == T(2500) and t["tts"]["ttfb_ns"] == 200 * MS
+    assert t["e2e_latency_ns"] == 1200 * MS
+    assert t["e2e_breakdown_ns"] == {"stt_ns": 300 * MS, "eou_ns": 100 * MS, "llm_ttft_ns": 500 * MS,
+                                     "tts_ttfb_ns": 200 * MS, "realtime_ns": 0, "remainder_ns": 100 * MS}

@@ -32,7 +32,9 @@ from the adapter's own observations (the final ``user_input_transcribed`` and th
 * ``metrics_collected`` ``LLMMetrics``: llm START = ``timestamp - duration``, END = ``timestamp``,
   FIRST = START + ``ttft`` of the request that produced the speech (after a tool call, the reply's
   request); tokens by stage llm; provider and model from its metadata. ``TTSMetrics``: tts
-  START/FIRST (``ttfb``)/END and characters. ``STTMetrics``: the stt provider.
+  START/FIRST (``ttfb``)/END and characters. ``STTMetrics``: the stt provider. Without them
+  (``metrics_collected`` is deprecated in LiveKit), the assistant message's ``llm_node_ttft`` from the
+  agent's ``thinking`` state and ``tts_node_ttfb`` from that first token.
 * ``function_tools_executed``: a tool call per call (``created_at`` of the call and of its output,
   ``ok = not is_error``).
 * assistant ``ChatMessage``: agent_speech START/END (its metrics, checked as above); when
@@ -103,6 +105,8 @@ class _Adapter:
         self.agent_speaking_at: Optional[int] = None
         self.agent_stopped_at: Optional[int] = None
         self.barge_in_at: Optional[int] = None
+        self.thinking_at: Optional[int] = None
+        self.tts_seen = False
         self.pending: List[Tuple[int, int, Callable[..., Any], tuple, dict]] = []
         self.llm_requests: List[Tuple[int, int, int]] = []   # (start, first, end)
         self.user_lk: Dict[str, Any] = {}
@@ -153,6 +157,8 @@ class _Adapter:
 
     def on_agent_state_changed(self, ev: Any) -> None:
         t = self.t(ev.created_at)
+        if ev.new_state == "thinking" and self.thinking_at is None:
+            self.thinking_at = t
         if ev.new_state == "speaking":
             self.agent_speaking = True
             self.agent_speaking_at = t
@@ -193,6 +199,7 @@ class _Adapter:
                        cached_input=m.prompt_cached_tokens or None,
                        reasoning=getattr(m, "reasoning_tokens", 0) or None, t_ns=end)
         elif isinstance(m, TTSMetrics):
+            self.tts_seen = True
             end = self.t(m.timestamp)
             start = self.t(m.timestamp - m.duration)
             self.provider(_S.TTS, provider, model, start)
@@ -322,6 +329,18 @@ class _Adapter:
             first = spoken[-1][1]
             if first is not None:
                 items.append((first, 0, s.turn_mark, (_S.LLM, _M.FIRST, first), {}))
+        elif self.thinking_at is not None and isinstance(m.get("llm_node_ttft"), (int, float)):
+            # No LLMMetrics (metrics_collected is deprecated in LiveKit): the llm node runs from
+            # the agent's "thinking" state; its first token llm_node_ttft later.
+            t0 = self.thinking_at
+            first = t0 + round(m["llm_node_ttft"] * 1e6) * 1000
+            items.append((t0, 0, s.turn_mark, (_S.LLM, _M.START, t0), {}))
+            items.append((first, 0, s.turn_mark, (_S.LLM, _M.FIRST, first), {}))
+            if not self.tts_seen and isinstance(m.get("tts_node_ttfb"), (int, float)):
+                # tts_node_ttfb runs from the first text the TTS received: the LLM's first token
+                ttfb = first + round(m["tts_node_ttfb"] * 1e6) * 1000
+                items.append((first, 1, s.turn_mark, (_S.TTS, _M.START, first), {}))
+                items.append((ttfb, 0, s.turn_mark, (_S.TTS, _M.FIRST, ttfb), {}))
         if start is not None:
             items.append((start, 0, s.turn_mark, (_S.AGENT_SPEECH, _M.START, start), {}))
         if msg.interrupted:
@@ -349,7 +368,8 @@ class _Adapter:
         s.framework_turns.append(lk)
         self.call("emit", "livekit.turn_metrics", lk,
                   turn_id=str(lk["turn_id"]) if lk["turn_id"] is not None else None, t_ns=end)
-        self.barge_in_at = None
+        self.barge_in_at = self.thinking_at = None
+        self.tts_seen = False
         self.llm_requests = []
         self.user_lk = {}
 
