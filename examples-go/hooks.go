@@ -11,13 +11,14 @@ package voicetelemetry
 // registered for every event ("*"), higher priority first, equal priorities in registration order.
 
 /*
+#include <pthread.h>
 #include <stdio.h>
 #include "vtgo.h"
 #include "voicetelemetry_plugin.h"
 
 // The Go side (exported below). Declared with the C types cgo gives their Go signatures.
 extern uintptr_t vtgoHooksInit(void);
-extern int32_t vtgoHooksWrite(uintptr_t handle, char* data, size_t n);
+extern int32_t vtgoHooksWrite(uintptr_t handle, char* data, size_t n, uintptr_t thread);
 extern void vtgoHooksShutdown(uintptr_t handle);
 
 static int32_t vtgo_hooks_init(const vt_host_api *host, void *host_ctx, const char *config_json,
@@ -33,8 +34,11 @@ static int32_t vtgo_hooks_init(const vt_host_api *host, void *host_ctx, const ch
 }
 
 static int32_t vtgo_hooks_write(void *state, const vt_sink_batch *batch) {
-    return vtgoHooksWrite((uintptr_t)state, (char *)batch->data, batch->len);
+    return vtgoHooksWrite((uintptr_t)state, (char *)batch->data, batch->len, (uintptr_t)pthread_self());
 }
+
+// The calling thread, as vtgo_hooks_write passes it (a hook runs on the thread that called it).
+static inline uintptr_t vtgo_hooks_self(void) { return (uintptr_t)pthread_self(); }
 
 static void vtgo_hooks_shutdown(void *state, uint64_t deadline_ns) {
     (void)deadline_ns;
@@ -109,8 +113,9 @@ type hookEntry struct {
 // Hooks run one at a time on the plugin's own thread: the recording goroutines never wait for
 // them (a slow hook fills the hooks' queue, which then drops its oldest events: see Stats). A hook
 // that panics is recovered, logged and counted (Errors); the others still run, and the event still
-// counts as delivered. A hook must not Close its own Hooks or call FlushEvents: both wait for the
-// thread the hook runs on (Close would return ErrPlugin after the unload grace time).
+// counts as delivered. A hook may read Stats, ID and the like, but must not call FlushEvents, load
+// or unload plugins (they wait for the plugins' threads, the hook's own included, or for a lock an
+// unload holds while it waits for them); Close from one of its own hooks returns ErrInvalidArgument.
 type Hooks struct {
 	name string
 
@@ -122,9 +127,10 @@ type Hooks struct {
 	seq     uint64
 	order   map[string][]func(HookEvent) // call order per event type, rebuilt after a change
 
-	id     PluginID
+	id     atomic.Uint64 // the PluginID while loaded, else 0 (atomic: a hook may read it during Close)
 	handle uintptr
 	table  *C.vt_plugin_table
+	thread atomic.Uintptr // the plugin's thread (pthread_self), once it delivered a batch
 
 	errors    atomic.Uint64
 	events    atomic.Uint64
@@ -241,11 +247,7 @@ func (h *Hooks) callbacks(eventType string) []func(HookEvent) {
 func (h *Hooks) Name() string { return h.name }
 
 // ID is the plugin's id while loaded, else 0.
-func (h *Hooks) ID() PluginID {
-	h.life.Lock()
-	defer h.life.Unlock()
-	return h.id
-}
+func (h *Hooks) ID() PluginID { return PluginID(h.id.Load()) }
 
 // Loaded reports whether the hooks are loaded (between Load and Close).
 func (h *Hooks) Loaded() bool { return h.ID() != 0 }
@@ -291,8 +293,8 @@ func (h *Hooks) LoadWithConfig(configJSON string) error {
 	}
 	h.life.Lock()
 	defer h.life.Unlock()
-	if h.id != 0 {
-		return invalidf("hooks %q are loaded already (plugin %d)", h.name, h.id)
+	if id := h.id.Load(); id != 0 {
+		return invalidf("hooks %q are loaded already (plugin %d)", h.name, id)
 	}
 	if h.table != nil {
 		return &Error{Code: StatusPlugin, Message: fmt.Sprintf("hooks %q could not be unloaded; make new ones", h.name)}
@@ -318,21 +320,25 @@ func (h *Hooks) LoadWithConfig(configJSON string) error {
 		C.free(unsafe.Pointer(table))
 		return errorOf(r.err)
 	}
-	h.id, h.handle, h.table = PluginID(r.value), handle, table
+	h.handle, h.table = handle, table
+	h.id.Store(uint64(r.value))
 	return nil
 }
 
 // Close unloads the hooks: no new events reach them; those queued are still delivered (up to the
 // config's "drain_timeout_ms"), then the thread stops. Calling it again does nothing. ErrPlugin:
 // the thread did not stop in time (the hooks are unloaded all the same and ignore anything later).
+// ErrInvalidArgument: called from one of these hooks (unload would wait for the hook's own thread).
 func (h *Hooks) Close() error {
+	if t := h.thread.Load(); t != 0 && uintptr(C.vtgo_hooks_self()) == t {
+		return invalidf("a hook cannot close its own hooks %q (unload waits for the thread the hook runs on)", h.name)
+	}
 	h.life.Lock()
 	defer h.life.Unlock()
-	if h.id == 0 {
+	id := PluginID(h.id.Swap(0))
+	if id == 0 {
 		return nil
 	}
-	id := h.id
-	h.id = 0
 	err := UnloadPlugin(id)
 	h.stopped.Store(true)
 	if errors.Is(err, ErrPlugin) {
@@ -391,11 +397,12 @@ func vtgoHooksInit() C.uintptr_t {
 }
 
 //export vtgoHooksWrite
-func vtgoHooksWrite(handle C.uintptr_t, data *C.char, n C.size_t) C.int32_t {
+func vtgoHooksWrite(handle C.uintptr_t, data *C.char, n C.size_t, thread C.uintptr_t) C.int32_t {
 	h := hooksOf(handle)
 	if h == nil || h.stopped.Load() || n == 0 {
 		return C.int32_t(C.VT_SINK_OK)
 	}
+	h.thread.Store(uintptr(thread))
 	batch := C.GoBytes(unsafe.Pointer(data), C.int(n))
 	for len(batch) > 0 {
 		line := batch

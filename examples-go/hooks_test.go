@@ -325,6 +325,30 @@ func TestHooksRecordingNeverWaitsForASlowHook(t *testing.T) {
 	}
 }
 
+// A hook may read its hooks' state; Close from a hook is refused at once (unload would wait for the
+// hook's own thread) and the hooks stay loaded.
+func TestHooksCloseFromAHookIsRefused(t *testing.T) {
+	h := vt.NewHooks("gotest_self_close")
+	var closeErr error
+	var id vt.PluginID
+	var st vt.PluginStatistics
+	var stErr error
+	h.On("app.close", 0, func(vt.HookEvent) {
+		id = h.ID()
+		st, stErr = h.Stats()
+		closeErr = h.Close()
+	})
+	loadHooks(t, h, "")
+	hooksOK(t, "Emit", vt.Emit(nil, "app.close", nil, "", "", 0))
+	hooksFlush(t)
+	if !errors.Is(closeErr, vt.ErrInvalidArgument) || !strings.Contains(closeErr.Error(), "cannot close its own hooks") {
+		t.Errorf("Close from a hook: %v", closeErr)
+	}
+	if id != h.ID() || !h.Loaded() || stErr != nil || st.Name != "gotest_self_close" || st.Emitted != 1 {
+		t.Errorf("from the hook: id %d (now %d), stats %+v, %v", id, h.ID(), st, stErr)
+	}
+}
+
 // Registering, unregistering and emitting from many goroutines while the hooks run (go test -race).
 func TestHooksConcurrentRegistrationAndEmit(t *testing.T) {
 	h := vt.NewHooks("gotest_concurrent")

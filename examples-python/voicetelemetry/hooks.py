@@ -25,8 +25,10 @@ still counts as delivered.
 
 Threads: callbacks run one at a time on the plugin's thread, which takes the GIL for each batch of
 events; the recording threads never wait for them (a slow callback fills the hooks' queue, which
-then drops its oldest events: see :meth:`Hooks.stats`). A callback must not close its own hooks
-or call :func:`~voicetelemetry.flush_events` (both wait for the thread the callback runs on).
+then drops its oldest events: see :meth:`Hooks.stats`). A callback may read statistics, but must
+not call :func:`~voicetelemetry.flush_events` or load or unload plugins: they wait for the plugins'
+threads (the callback's own included) or for a lock an unload holds while it waits for them.
+Closing its own hooks from a callback raises RuntimeError at once.
 Registering and unregistering are allowed at any time, from any thread. A loaded :class:`Hooks`
 stays loaded until :meth:`Hooks.close` (dropping the object does not unload it); what is still
 loaded when the interpreter exits is closed by an :mod:`atexit` handler, before Python stops
