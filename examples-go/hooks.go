@@ -341,6 +341,7 @@ func (h *Hooks) Close() error {
 	}
 	err := UnloadPlugin(id)
 	h.stopped.Store(true)
+	h.thread.Store(0) // that thread has ended: its id may be reused by another
 	if errors.Is(err, ErrPlugin) {
 		return err // its thread may still call: the table and the handle stay (never freed)
 	}
