@@ -66,6 +66,7 @@ from .plugins import (
 )
 from .session import AudioBatch, Clock, Event, EventKind, Session
 from .trace_calls import MESSAGE_ROLES, record_event_reward_for, record_outcome_reward_for
+from .traces import SessionTrace, TraceStore
 from .turns import (
     FallbackKind,
     TextPolicy,
@@ -78,13 +79,15 @@ from .turns import (
 )
 
 #: The Python package's own version (follows the C ABI it was written for).
-__version__ = "1.0.0"
+__version__ = "1.1.0"
 
 #: Where the native library was loaded from.
 LIBRARY_PATH: str = raw.LIBRARY_PATH
 
 __all__ = [
     "raw",
+    "TraceStore",
+    "SessionTrace",
     "Session",
     "Clock",
     "AudioBatch",
