@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 from importlib.metadata import version
+from pathlib import Path
 
 import pytest
 
@@ -76,6 +77,7 @@ from voicetelemetry.integrations.pipecat import (  # noqa: E402
 )
 
 MS = 1_000_000
+REPO_ROOT = Path(__file__).resolve().parents[3]
 DOWN, UP = FrameDirection.DOWNSTREAM, FrameDirection.UPSTREAM
 RUN_TIMEOUT_S = 60
 
@@ -421,3 +423,28 @@ def test_server_side_vad_error_and_cancel():
     assert t2["llm"]["start_ns"] == 4100 * MS and t2["e2e_latency_ns"] is None
     assert t2["stt"]["final_ns"] == 3900 * MS
     assert observer.session.ended
+
+
+def test_sqlite_sink_unchanged(tmp_path):
+    """The trace store's SQLite sink takes the observer's session as any other: its turns table has
+    the three records, with the stage values and providers, and our pipecat.metrics events."""
+    import sqlite3
+
+    so = REPO_ROOT / "build" / "plugins" / "sqlite_sink.so"
+    if not so.is_file():
+        pytest.skip("build/plugins/sqlite_sink.so is not built (make plugins)")
+    db = tmp_path / "traces.db"
+    with vt.load_plugin(str(so), {"path": str(db)}):
+        observer = VoiceTelemetryObserver(session_id="pipecat-sqlite")
+        asyncio.run(run_three_turns(observer))
+        vt.flush_events(timeout_s=10.0)
+    con = sqlite3.connect(db)
+    rows = con.execute("SELECT turn_number, outcome, e2e_ns, llm_ttft_ns, tts_ttfb_ns, llm_provider, "
+                       "tool_calls_total FROM turns WHERE session_id = 'pipecat-sqlite' "
+                       "ORDER BY turn_number").fetchall()
+    assert rows == [(1, "completed", 1200 * MS, 350 * MS, 250 * MS, "ScriptedLLM", 0),
+                    (2, "interrupted", 2000 * MS, 1100 * MS, 100 * MS, "ScriptedLLM", 1),
+                    (3, "completed", 1000 * MS, 300 * MS, 150 * MS, "ScriptedLLM", 0)]
+    (n,) = con.execute("SELECT count(*) FROM events WHERE session_id = 'pipecat-sqlite' "
+                       "AND event_type = 'pipecat.metrics'").fetchone()
+    assert n == 4
