@@ -168,19 +168,25 @@ def transcript(text):
 
 
 def script(p, clock):
-    """(ms, processor, frame[, direction]) in push order: three turns (plain, tool call, barge-in)."""
+    """(ms, processor, frame[, direction]) in push order: three turns (plain, tool call, barge-in).
+    Turn 1 pushes the frames Pipecat broadcasts (VAD, user turn, interruption) one copy each way."""
     inp, stt, llm, tts, out = p
     S = clock.seconds
     return [
         # turn 1: plain -- speech 800..1800 (VAD start_secs/stop_secs 0.2)
         (1000, inp, lambda: VADUserStartedSpeakingFrame(start_secs=0.2, timestamp=S())),
+        (1000, inp, lambda: VADUserStartedSpeakingFrame(start_secs=0.2, timestamp=S()), UP),
         (1050, inp, UserStartedSpeakingFrame),
+        (1050, inp, UserStartedSpeakingFrame, UP),
         (1060, inp, InterruptionFrame),               # Pipecat interrupts at every user start
+        (1060, inp, InterruptionFrame, UP),
         (1500, stt, lambda: InterimTranscriptionFrame(text="what's", user_id="u", timestamp="")),
         (2000, inp, lambda: VADUserStoppedSpeakingFrame(stop_secs=0.2, timestamp=S())),
+        (2000, inp, lambda: VADUserStoppedSpeakingFrame(stop_secs=0.2, timestamp=S()), UP),
         (2100, stt, lambda: transcript("what's the weather")),
         (2150, stt, lambda: ttfb("stt", 0.3)),
         (2200, inp, UserStoppedSpeakingFrame),
+        (2210, inp, UserStoppedSpeakingFrame, UP),    # a later copy must not move the eou end
         (2250, llm, LLMFullResponseStartFrame),
         (2600, llm, lambda: LLMTextFrame(text="It is")),
         (2650, llm, lambda: ttfb("llm", 0.35, "scripted-llm-1")),

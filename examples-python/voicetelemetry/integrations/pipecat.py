@@ -6,7 +6,8 @@ Two lines::
     task = PipelineTask(pipeline, observers=[VoiceTelemetryObserver(labels={"transport": "daily"})])
 
 No processor is added to the pipeline: the observer sees each frame once, when it is first pushed
-(``observe_every_push=False``), with the pipeline clock's timestamp of that push
+(``observe_every_push=False``; of a frame Pipecat broadcasts, one copy each way, the second copy
+changes nothing), with the pipeline clock's timestamp of that push
 (``FramePushed.timestamp``, ns). The observer's :class:`~voicetelemetry.Session` is on
 ``Clock.MEDIA`` and its ``t_ns`` ARE the pipeline clock's ns (a timestamp of 0, before the clock
 starts, is taken as 1: 0 means "now" to the core), so every stage of a turn is measured between two
@@ -18,11 +19,11 @@ What maps to what (``docs/turn-schema.md`` for the record):
 frame (first push)                        turn collector
 ========================================  ==========================================================
 VADUserStartedSpeakingFrame               user_speech START at push - ``start_secs``; stt START there
-VADUserStoppedSpeakingFrame               user_speech END at push - ``stop_secs`` (the e2e anchor);
-                                          eou START there
+VADUserStoppedSpeakingFrame               user_speech END at push - ``stop_secs`` (the e2e anchor)
 UserStartedSpeakingFrame                  user_speech START (+ stt START) when no VAD frame came
-UserStoppedSpeakingFrame                  eou END (turn released); user_speech END when no VAD frame
-                                          came (server-side-VAD STT: Pipecat #4927)
+UserStoppedSpeakingFrame                  eou START at the last speech end, END here (turn released);
+                                          user_speech END when no VAD frame came (server-side-VAD
+                                          STT: Pipecat #4927)
 InterimTranscriptionFrame / Transcription stt INTERIM / FINAL; user transcript; stt provider
 LLMFullResponseStartFrame / first LLMText llm START / FIRST; LLMFullResponseEndFrame llm END
 TTSStartedFrame / first TTSAudioRawFrame  tts START / FIRST (+ audio bytes); TTSStoppedFrame END
@@ -168,6 +169,9 @@ class VoiceTelemetryObserver(BaseObserver):
         self._ended = False
         # per-run state
         self._vad_turn = False        # the current user turn's speech came from VAD frames
+        self._vad_speaking = False    # between VAD started and stopped
+        self._user_turn = False       # between user turn started and stopped
+        self._speech_end: Optional[int] = None   # the last VAD speech end (push - stop_secs)
         self._bot_speaking = False
         self._llm_open = False
         self._llm_first = False
@@ -289,30 +293,42 @@ class VoiceTelemetryObserver(BaseObserver):
     def _start(self, f: Any, t: int, d: FramePushed) -> None:
         pass
 
-    # user speech
+    # user speech. Pipecat broadcasts these frames (one copy each way): the state drops the copy.
     def _vad_start(self, f: Any, t: int, d: FramePushed) -> None:
+        if self._vad_speaking:
+            return
+        self._vad_speaking = self._vad_turn = True
         start = t - int(round(f.start_secs * _NS))
-        self._vad_turn = True
         self._mark(_S.USER_SPEECH, _M.START, start)
         self._mark(_S.STT, _M.START, start)
 
     def _vad_stop(self, f: Any, t: int, d: FramePushed) -> None:
-        end = t - int(round(f.stop_secs * _NS))
-        self._vad_turn = True
-        self._mark(_S.USER_SPEECH, _M.END, end)
-        self._mark(_S.EOU, _M.START, end)
+        if not self._vad_speaking:
+            return
+        self._vad_speaking = False
+        self._speech_end = t - int(round(f.stop_secs * _NS))
+        self._mark(_S.USER_SPEECH, _M.END, self._speech_end)
 
     def _user_start(self, f: Any, t: int, d: FramePushed) -> None:
+        if self._user_turn:
+            return
+        self._user_turn = True
         if not self._vad_turn:
             self._mark(_S.USER_SPEECH, _M.START, t)
             self._mark(_S.STT, _M.START, t)
 
     def _user_stop(self, f: Any, t: int, d: FramePushed) -> None:
-        if self._vad_turn:
+        if not self._user_turn:
+            return
+        self._user_turn = False
+        if self._vad_turn and self._speech_end is not None:
+            # end of utterance: from the last speech end to the turn's release
+            self._mark(_S.EOU, _M.START, self._speech_end)
             self._mark(_S.EOU, _M.END, t)
-        else:
+        elif not self._vad_turn:
             self._mark(_S.USER_SPEECH, _M.END, t)
         self._vad_turn = False
+        self._speech_end = None
 
     # STT
     def _interim(self, f: Any, t: int, d: FramePushed) -> None:
