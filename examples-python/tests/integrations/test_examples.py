@@ -7,13 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from _frameworks import require
 
 REPO = Path(__file__).resolve().parents[3]
 APPS = REPO / "examples-python" / "integrations"
-
 
 def run(app, *args):
     env = dict(os.environ)
@@ -23,7 +20,6 @@ def run(app, *args):
     assert p.returncode == 0, p.stderr[-3000:]
     return p.stdout
 
-
 def test_pipecat_app(jsonl_sink_so):
     require("pipecat", "pipecat")
     out = run("pipecat_app.py", "--scale", "0.2", "--sink", str(jsonl_sink_so))
@@ -32,7 +28,6 @@ def test_pipecat_app(jsonl_sink_so):
     assert "tools ['get_forecast']" in out
     assert 'voicetelemetry_turn_e2e_latency_seconds_count{transport="offline"}' in out
     assert "'turn.complete'" in out and "'session.end'" in out
-
 
 def test_livekit_app():
     require("livekit.agents", "livekit")

@@ -20,7 +20,6 @@ import asyncio
 import json
 from importlib.metadata import version
 
-import pytest
 
 from _frameworks import require  # noqa: E402
 
