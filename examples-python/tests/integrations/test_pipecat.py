@@ -454,3 +454,49 @@ def test_sqlite_sink_unchanged(tmp_path):
     (n,) = con.execute("SELECT count(*) FROM events WHERE session_id = 'pipecat-sqlite' "
                        "AND event_type = 'pipecat.metrics'").fetchone()
     assert n == 4
+
+
+def test_otlp_sink_unchanged(tmp_path):
+    """otlp_sink.so exports the observer's session as any other: one invoke_agent span per turn with
+    our e2e, the tool call's span, and our pipecat.metrics events on the session's root span. The
+    receiver is the OTLP suite's loopback one (tests/otlp/receiver.py)."""
+    so = REPO_ROOT / "build" / "plugins" / "otlp_sink.so"
+    if not so.is_file():
+        pytest.skip("build/plugins/otlp_sink.so is not built (make plugins)")
+    import os
+    import sys
+
+    sys.path.insert(0, str(REPO_ROOT / "tests" / "otlp"))
+    from receiver import Receiver
+
+    os.environ["NO_PROXY"] = ",".join(filter(None, ["127.0.0.1", os.environ.get("NO_PROXY", "")]))
+    receiver = Receiver().start()
+    try:
+        p = vt.load_plugin(str(so), {"endpoint": receiver.endpoint, "metrics_interval_ms": 0})
+        try:
+            observer = VoiceTelemetryObserver(session_id="pipecat-otlp")
+            asyncio.run(run_three_turns(observer))
+        finally:
+            p.unload()      # drains: every span is sent before it returns
+        spans = [s for _, s in receiver.spans()]
+    finally:
+        receiver.stop()
+    assert not receiver.errors, receiver.errors
+
+    def attr(span, key):
+        for kv in span.attributes:
+            if kv.key == key:
+                v = kv.value
+                return getattr(v, v.WhichOneof("value"))
+        return None
+
+    roots = [s for s in spans if s.name == "voice_session"
+             and attr(s, "gen_ai.conversation.id") == "pipecat-otlp"]
+    assert len(roots) == 1
+    mine = [s for s in spans if s.trace_id == roots[0].trace_id]
+    turns = sorted((s for s in mine if s.name == "invoke_agent"),
+                   key=lambda s: attr(s, "voicetelemetry.turn.id"))
+    assert [attr(s, "voicetelemetry.turn.e2e_latency_ns") for s in turns] == [1200 * MS, 2000 * MS, 1000 * MS]
+    assert [attr(s, "voicetelemetry.turn.outcome") for s in turns] == ["completed", "interrupted", "completed"]
+    assert sum(1 for s in mine if s.name == "execute_tool get_weather") == 1
+    assert sum(1 for e in roots[0].events if e.name == "pipecat.metrics") == 4
