@@ -19,20 +19,23 @@ REL_RESDIR    = $(shell $(REL_CC) -print-resource-dir)/lib/linux
 
 # ---- AddressSanitizer build and the C suite -----------------------------------------------------------
 # swiftc offers -sanitize=address (and thread, fuzzer) but no UndefinedBehaviorSanitizer on this target,
-# so UBSan instruments the C side only; the Swift side keeps its own overflow and bounds traps (debug build).
-ASAN_LIBDIR  := .build-asan/debug
+# so UBSan instruments the C side only; the Swift side keeps its own overflow and bounds traps, which -O
+# keeps too. The library is built optimised: a debug Swift build under ASan ran the suite 10x slower
+# (test_core 54 s against 5 s of CPU); the debug build's asserts run in test-tsan.
+ASAN_LIBDIR  := .build-asan/release
 ASAN_CFLAGS  := -std=c99 -Wall -Wextra -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer \
                 -fsanitize=address,undefined -fno-sanitize-recover=undefined -shared-libsan
 ASAN_TESTS   := $(patsubst tests/c/%.c,$(BUILD)/asan/%,$(wildcard tests/c/test_*.c))
-# Leak checking stays on: the suite ends its sessions and unloads its plugins.
-ASAN_ENV     := ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1:halt_on_error=1 \
+# Leak checking stays on: the suite ends its sessions and unloads its plugins. (strict_string_checks is
+# left off: it made test_core 8x slower, 41 s against 5 s of CPU.)
+ASAN_ENV     := ASAN_OPTIONS=detect_leaks=1:detect_stack_use_after_return=1:halt_on_error=1 \
                 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 # SwiftPM stops when a source changes during the build (a shared working tree): try up to three times.
 swift_build_retry = for try in 1 2 3; do $(SWIFT) build $(1) && break; [ $$try != 3 ] || exit 1; sleep 5; done
 
 asan-lib:
-	$(call swift_build_retry,-c debug -Xswiftc -sanitize=address --scratch-path .build-asan)
+	$(call swift_build_retry,-c release -Xswiftc -sanitize=address --scratch-path .build-asan)
 .PHONY: asan-lib
 
 $(BUILD)/asan/%: tests/c/%.c tests/c/check.h asan-lib
@@ -41,9 +44,9 @@ $(BUILD)/asan/%: tests/c/%.c tests/c/check.h asan-lib
 	    -L$(abspath $(ASAN_LIBDIR)) -lvoicetelemetry -Wl,-rpath,$(abspath $(ASAN_LIBDIR)) \
 	    -Wl,-rpath,$(REL_RESDIR) -lpthread -lm
 
-# VT_ROBUST_CALLS: the random-call driver makes 10000 calls per seed (100000 by default) under ASan.
+# VT_ROBUST_CALLS: the random-call driver makes 20000 calls per seed (100000 by default) under ASan.
 test-asan: $(ASAN_TESTS) $(PLUGINS) $(TEST_PLUGINS)
-	$(ASAN_ENV) VT_ROBUST_CALLS=10000 tests/c/run_all.sh $(ASAN_TESTS)
+	$(ASAN_ENV) VT_ROBUST_CALLS=20000 tests/c/run_all.sh $(ASAN_TESTS)
 	@echo "asan: the C suite is clean under AddressSanitizer (library and tests) and UBSan (tests)"
 
 # ---- libFuzzer targets ------------------------------------------------------------------------------
