@@ -4,6 +4,7 @@ that hangs. Accounting is checked in the plugin's stats file and in the host's p
 from __future__ import annotations
 
 import contextlib
+import email.utils
 import socket
 import time
 
@@ -50,6 +51,21 @@ def test_429_retry_after_is_honoured(so, receiver, tmp_path):
     assert [q.status for q in reqs][:2] == [429, 200] and {q.status for q in reqs[2:]} <= {200}
     gap = reqs[1].t - reqs[0].t
     assert 1.0 <= gap < 2.5, gap  # not the 50 ms first backoff: the one second the receiver asked for
+    assert len(span_ids(receiver)) == CASCADED_SPANS
+
+
+def test_429_retry_after_as_an_http_date_is_honoured(so, receiver, tmp_path):
+    # RFC 9110's other form: a date, three whole seconds ahead (so the wait is between 2 and 3 s,
+    # whatever fraction of a second has passed when the reply is read).
+    when = email.utils.formatdate(int(time.time()) + 3, usegmt=True)
+    receiver.script["/v1/traces"] = [Reply(429, {"Retry-After": when})]
+    with otlp_plugin(so, receiver.endpoint, tmp_path, metrics=False):
+        play(SCENARIOS / "cascaded.txt")
+        vt.flush_events(10.0)
+    reqs = receiver.traces_requests()
+    assert [q.status for q in reqs][:2] == [429, 200]
+    gap = reqs[1].t - reqs[0].t
+    assert 1.5 <= gap < 4.0, gap
     assert len(span_ids(receiver)) == CASCADED_SPANS
 
 

@@ -86,6 +86,19 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg) {
     return len;
 }
 
+/* A Retry-After value (RFC 9110: delay-seconds or an HTTP-date) as a wait in ms from `now`, at most an
+ * hour; -1 when it is neither. A date in the past means: now. */
+long retry_after_ms(const char *value, time_t now) {
+    char *end;
+    long s = strtol(value, &end, 10);
+    while (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n') end++;
+    if (end != value && *end == '\0' && s >= 0) return s > 3600 ? 3600000 : s * 1000;
+    time_t at = curl_getdate(value, NULL);
+    if (at < 0) return -1;
+    double wait = difftime(at, now);
+    return wait <= 0 ? 0 : wait > 3600 ? 3600000 : (long)(wait * 1000);
+}
+
 static size_t on_header(char *p, size_t size, size_t n, void *arg) {
     response *rs = arg;
     size_t len = size * n;
@@ -94,9 +107,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg) {
         size_t k = len - 12 < sizeof tmp - 1 ? len - 12 : sizeof tmp - 1;
         memcpy(tmp, p + 12, k);
         tmp[k] = 0;
-        char *end;
-        long s = strtol(tmp, &end, 10);
-        if (end != tmp && s >= 0) rs->retry_after_ms = s > 3600 ? 3600000 : s * 1000;
+        rs->retry_after_ms = retry_after_ms(tmp, time(NULL));
     }
     return len;
 }

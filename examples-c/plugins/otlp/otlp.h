@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "voicetelemetry_plugin.h"
 
@@ -262,5 +263,6 @@ void export_enqueue(otlp *o, int signal, buf *body, uint64_t items, uint64_t eve
 int export_wait_idle(otlp *o, uint64_t deadline_ns);
 void export_stop(otlp *o, uint64_t deadline_ns);
 void stats_write(otlp *o, int final, int log);
+long retry_after_ms(const char *value, time_t now); /* -1: neither delay-seconds nor an HTTP-date */
 
 #endif
