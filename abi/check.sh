@@ -104,7 +104,8 @@ reorder-fields|voicetelemetry.h|fail|/^    const char \*session_id;   \/\*/{h;d}
 renumber-enumerator|voicetelemetry.h|fail|s/VT_E_LIMIT = -4,/VT_E_LIMIT = -40,/
 append-field-no-size|voicetelemetry.h|fail|s/^    const char \*value; \/\* NULL or "" means.*$/&\n    int appended;/
 add-function|voicetelemetry.h|pass|APPEND:vt_status vt_new_function(vt_session s, const char *name);
-append-field|voicetelemetry.h|pass|s/^                                 at most VT_MAX_TURN_HISTORY. Since 1.0 \*\/$/&\n    uint32_t appended_field;/
+append-field|voicetelemetry.h|pass|s/^                                 at most VT_MAX_TURN_HISTORY. Since 1.0 \*\/$/&\n    const char *appended_field;/
+append-field-into-padding|voicetelemetry.h|fail|s/^                                 at most VT_MAX_TURN_HISTORY. Since 1.0 \*\/$/&\n    uint32_t appended_field;/
 add-enum-and-enumerator|voicetelemetry.h|pass|s/^    VT_EV_TURN_COMPLETE = 8$/    VT_EV_TURN_COMPLETE = 8,\n    VT_EV_NEW_KIND = 9/
 plugin-insert-field|voicetelemetry_plugin.h|fail|s/^    uint32_t reserved;$/    uint32_t reserved;\n    void *inserted;/
 plugin-remove-field|voicetelemetry_plugin.h|fail|/^    void (\*count_drop)/d

@@ -5,7 +5,8 @@ abi/appended.suppr lets abidiff accept a struct_size struct that gained fields a
 libabigail type suppression hides every change of a matched type (a retyped or reordered field too).
 So after a run that only the suppression made pass, this compares the two abidw files directly: for
 each matched struct, the old (name, bit offset, type) list of data members must be a prefix of the new
-one. Exit 1 with the differing struct otherwise.
+one, and each appended member starts at or past the old struct's size (not in its tail padding). Exit
+1 with the differing struct otherwise.
 """
 import re
 import sys
@@ -74,6 +75,15 @@ def main():
                     print("struct %s: member %d was %s, is %s (fields may only be appended)" % (name, i, o, n))
                     break
             bad = 1
+            continue
+        # An appended field must also start at or past the old struct's size: an old caller's
+        # struct_size covers the old tail padding, whose bytes may hold anything.
+        old_size = int(cls.get("size-in-bits") or 0)
+        for (field, offset, _) in new[len(old):]:
+            if offset is not None and int(offset) < old_size:
+                print("struct %s: appended member %s starts at bit %s, inside the old struct's %d bits "
+                      "(its tail padding: an old caller's struct_size covers it)" % (name, field, offset, old_size))
+                bad = 1
     sys.exit(bad)
 
 
