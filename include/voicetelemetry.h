@@ -27,7 +27,7 @@
  *   every event a plugin receives carries its time on that wall clock too (timestamp_unix_us).
  *
  * BUFFERS
- *   Functions that produce text (vt_snapshot_json, vt_prom_text) follow snprintf: when the text fits
+ *   Functions that produce text (vt_snapshot_json, vt_prom_text, ...) follow snprintf: when the text fits
  *   in `cap` bytes including its NUL they write it, NUL-terminated, and set *len_out to its length
  *   without the NUL. Otherwise they write nothing useful, return VT_E_BUFFER_TOO_SMALL and set
  *   *len_out to the same length, so a buffer of *len_out + 1 bytes fits (unless the text grows in
@@ -68,7 +68,7 @@ extern "C" {
  * --------------------------------------------------------------------------------------------- */
 
 #define VT_VERSION_MAJOR 1
-#define VT_VERSION_MINOR 1
+#define VT_VERSION_MINOR 2
 #define VT_VERSION_PATCH 0
 /** The version this header describes, as one number: major * 1000000 + minor * 1000 + patch. */
 #define VT_VERSION_NUMBER (VT_VERSION_MAJOR * 1000000 + VT_VERSION_MINOR * 1000 + VT_VERSION_PATCH)
@@ -259,6 +259,31 @@ vt_status vt_session_now_ns(vt_session s, uint64_t *now_out);
  * Statuses, ownership, thread-safety: as vt_end_session (s = 0 is a no-op). Since 1.1.
  */
 vt_status vt_end_session_at(vt_session s, uint64_t t_ns);
+
+/**
+ * vt_sessions_json -- the open sessions, as a JSON array, oldest first, of objects:
+ *   {"session_id", "labels": {key: value, ...}, "start_unix_ns", "uptime_ns" (now on the session's
+ *    clock minus its start), "turns_completed", "turns_interrupted", "last_e2e_ns" (the latest
+ *    completed turn's end-to-end latency; null until there is one), "trace_id"}
+ * ([] when none is open). For a live list of calls (a dashboard, an admin endpoint); a session's
+ * details come from vt_session_find and then vt_snapshot_json or vt_turn_history_json.
+ * buf/cap/len_out: see BUFFERS. Sessions open and end while this runs: each entry is one session's
+ * state at one moment, and a second call (for a larger buffer) may list a different set.
+ * Statuses: VT_OK; VT_E_BUFFER_TOO_SMALL; VT_E_INVALID_ARG (len_out NULL, or buf NULL with cap > 0).
+ * Thread-safety: any thread, concurrently with record calls (takes the short internal lock). Since 1.2.
+ */
+vt_status vt_sessions_json(char *buf, size_t cap, size_t *len_out);
+
+/**
+ * vt_session_find -- the handle of the open session whose id is `session_id` (the newest, if
+ * several open sessions share the id).
+ * out: receives the handle; untouched on error. The handle may end at any moment (another thread
+ * calling vt_end_session): calls with it then return VT_E_BAD_HANDLE, as for any ended session.
+ * Statuses: VT_OK; VT_E_NOT_FOUND (no open session has that id); VT_E_INVALID_ARG (session_id NULL,
+ *           empty, longer than VT_MAX_SESSION_ID_BYTES or not UTF-8; out NULL).
+ * Thread-safety: any thread (takes the short internal lock). Since 1.2.
+ */
+vt_status vt_session_find(const char *session_id, vt_session *out);
 
 /* ------------------------------------------------------------------------------------------------
  * Record calls (the hot path)
@@ -593,6 +618,38 @@ vt_status vt_set_buckets(const char *name, const double *upper_bounds, size_t n)
  * Thread-safety: any thread, concurrently with everything else. Since 1.0.
  */
 vt_status vt_prom_text(char *buf, size_t cap, size_t *len_out);
+
+/** Exposition formats of vt_prom_text_as. Since 1.2. */
+enum vt_exposition_format {
+    VT_FORMAT_PROMETHEUS = 0,  /* text format 0.0.4, exactly vt_prom_text's text; serve with
+                                  Content-Type: text/plain; version=0.0.4; charset=utf-8 */
+    VT_FORMAT_OPENMETRICS = 1  /* OpenMetrics 1.0.0 text; serve with Content-Type:
+                                  application/openmetrics-text; version=1.0.0; charset=utf-8 */
+};
+
+/**
+ * vt_prom_text_as -- every metric of the process in the exposition format `format`.
+ *
+ * VT_FORMAT_PROMETHEUS gives vt_prom_text's text. VT_FORMAT_OPENMETRICS gives the same families,
+ * series and values as OpenMetrics 1.0.0:
+ *   - a counter family (its name ends in `_total`) is named without that suffix in its HELP, TYPE
+ *     and UNIT lines; its samples keep it;
+ *   - families whose name ends in `_seconds` or `_bytes` (before `_total`) have a `# UNIT` line;
+ *   - HELP texts escape `"` as well as backslash and line feed;
+ *   - the turn collector's latency histograms (voicetelemetry_turn_stt_latency_seconds, _eou_delay_,
+ *     _llm_ttft_, _llm_duration_, _tts_ttfb_, _e2e_latency_, _barge_in_latency_seconds) carry an
+ *     exemplar on each bucket a turn landed in: the latest such turn, as
+ *     {session_id="...",turn_id="N",trace_id="<32 hex digits>"} with its value (seconds) and the
+ *     wall-clock time of the turn's end (seconds since the Unix epoch, millisecond precision).
+ *     OpenMetrics allows 128 characters of exemplar labels: a session id too long for that is left
+ *     out (turn_id and trace_id stay). Exemplars outlive their session;
+ *   - the text ends with "# EOF\n".
+ * buf/cap/len_out: see BUFFERS.
+ * Statuses: VT_OK; VT_E_BUFFER_TOO_SMALL; VT_E_INVALID_ARG (unknown format, len_out NULL, buf NULL
+ *           with cap > 0).
+ * Thread-safety: any thread, concurrently with everything else. Since 1.2.
+ */
+vt_status vt_prom_text_as(uint32_t format, char *buf, size_t cap, size_t *len_out);
 
 /* ------------------------------------------------------------------------------------------------
  * Turn collector

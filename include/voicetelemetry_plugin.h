@@ -61,7 +61,7 @@ extern "C" {
 #endif
 
 #define VT_PLUGIN_ABI_MAJOR 1
-#define VT_PLUGIN_ABI_MINOR 0
+#define VT_PLUGIN_ABI_MINOR 1
 
 /** Name of the one symbol a plugin exports (a function returning its table). */
 #define VT_PLUGIN_ENTRY_SYMBOL "voicetelemetry_sink_plugin_v1"
@@ -135,6 +135,22 @@ typedef struct vt_host_api {
 
     /** A session's snapshot JSON (as vt_snapshot_json; `session` is a vt_session handle). */
     int32_t (*snapshot_json)(void *host_ctx, uint64_t session, char *buf, size_t cap, size_t *len_out);
+
+    /* Since ABI 1.1 (library 1.2): what an exporter serving the process needs (an HTTP endpoint). */
+
+    /** The process's metrics in a vt_exposition_format (as vt_prom_text_as). */
+    int32_t (*prom_text_as)(void *host_ctx, uint32_t format, char *buf, size_t cap, size_t *len_out);
+
+    /** The open sessions as a JSON array (as vt_sessions_json). */
+    int32_t (*sessions_json)(void *host_ctx, char *buf, size_t cap, size_t *len_out);
+
+    /** The handle of the open session with this id (as vt_session_find: VT_OK, VT_E_NOT_FOUND,
+     *  VT_E_INVALID_ARG). */
+    int32_t (*session_find)(void *host_ctx, const char *session_id, uint64_t *session_out);
+
+    /** A session's latest completed turns as a JSON array (as vt_turn_history_json). */
+    int32_t (*turn_history_json)(void *host_ctx, uint64_t session, size_t max_turns, char *buf, size_t cap,
+                                 size_t *len_out);
 } vt_host_api;
 
 /**

@@ -205,7 +205,7 @@ def test_set_buckets(uname):
 def test_now_and_version():
     a = vt.now_ns()
     assert vt.now_ns() >= a > 0
-    assert vt.version() == "1.1.0" and vt.version_number() == 1_001_000
+    assert vt.version() == "1.2.0" and vt.version_number() == 1_002_000
 
 
 # -- property tests -------------------------------------------------------------------------------

@@ -169,7 +169,7 @@ def test_gil_choice_in_plugin_section_follows_header():
 
 def test_version_and_strings():
     assert R.vt_version_number() == vt.version_number() >= 1_000_000
-    assert R.string(R.vt_version_string()) == vt.version() == "1.1.0"
+    assert R.string(R.vt_version_string()) == vt.version() == "1.2.0"
     assert R.string(R.vt_status_str(R.VT_OK)) == "ok"
     assert R.string(R.vt_status_str(-12345)) == "unknown status"
 

@@ -79,7 +79,7 @@ from .turns import (
 )
 
 #: The Python package's own version (follows the C ABI it was written for).
-__version__ = "1.1.0"
+__version__ = "1.2.0"
 
 #: Where the native library was loaded from.
 LIBRARY_PATH: str = raw.LIBRARY_PATH

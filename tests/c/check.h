@@ -18,6 +18,11 @@
 
 #include "voicetelemetry.h"
 
+/* "major.minor.patch" of the header the test was compiled with. */
+#define VERSION_STR_(x) #x
+#define VERSION_STR(x) VERSION_STR_(x)
+#define VERSION_TEXT VERSION_STR(VT_VERSION_MAJOR) "." VERSION_STR(VT_VERSION_MINOR) "." VERSION_STR(VT_VERSION_PATCH)
+
 static unsigned long check_passed_count;
 static unsigned long check_failed_count;
 static const char *check_current_test = "";

@@ -148,7 +148,7 @@ TEST(load_refusals) {
     expect_refusal(tmpdir, NULL, VT_E_PLUGIN, "not a regular file");
     expect_refusal(TP "no_entry.so", NULL, VT_E_NOT_FOUND, "voicetelemetry_sink_plugin_v1");
     expect_refusal(TP "null_entry.so", NULL, VT_E_PLUGIN, "returned NULL");
-    expect_refusal(TP "wrong_abi.so", NULL, VT_E_PLUGIN, "ABI 2.0 does not match");
+    expect_refusal(TP "wrong_abi.so", NULL, VT_E_PLUGIN, "ABI 2." VERSION_STR(VT_PLUGIN_ABI_MINOR) " does not match");
     expect_refusal(TP "small_table.so", NULL, VT_E_PLUGIN, "too small");
     expect_refusal(TP "null_write.so", NULL, VT_E_PLUGIN, "required callback write is NULL");
     expect_refusal(TP "null_init.so", NULL, VT_E_PLUGIN, "required callback init is NULL");
@@ -807,7 +807,7 @@ TEST(in_process_table_is_a_plugin) {
     bad.abi_major = 2;
     bad.name = "bad_hooks";
     CHECK_STATUS(vt_load_plugin_table(&bad, NULL, &other), VT_E_PLUGIN);
-    CHECK_CONTAINS(vt_last_error(), "'(in-process table)': plugin ABI 2.0 does not match");
+    CHECK_CONTAINS(vt_last_error(), "'(in-process table)': plugin ABI 2." VERSION_STR(VT_PLUGIN_ABI_MINOR) " does not match");
     for (int i = 0; i < 3; i++) CHECK_STATUS(vt_emit(0, "hook.tick", "{\"i\":1}", NULL, NULL, 1000 + i), VT_OK);
     CHECK_STATUS(vt_flush_events(5000), VT_OK);
     vt_plugin_statistics st = stats(id);

@@ -636,7 +636,7 @@ static vt_status create_random(int th, rng *r, vt_session *out, int *cfg_valid) 
  * The random driver: one random call of one function per step.
  * --------------------------------------------------------------------------------------------- */
 
-#define N_FUNCS 42
+#define N_FUNCS 43
 static const char *const metric_names[] = {"rb_c0_total", "rb_c1_total", "rb_g0", "rb_g1", "rb_h0", "rb_h1",
                                            "rb_lat_seconds", "voicetelemetry_turns_total",
                                            "voicetelemetry_turn_e2e_latency_seconds"};
@@ -705,7 +705,7 @@ static void random_call_(int th, rng *r, uint64_t *clock, char *mem, int with_li
         const char *text = vt_status_str(code);
         if (!text || !text[0]) failure(th, "vt_status_str gave NULL or empty text");
         const char *v = vt_version_string();
-        if (!v || strcmp(v, "1.1.0") != 0) failure(th, "vt_version_string");
+        if (!v || strcmp(v, VERSION_TEXT) != 0) failure(th, "vt_version_string");
         if (vt_version_number() != VT_VERSION_NUMBER) failure(th, "vt_version_number");
         if (vt_now_ns() == 0) failure(th, "vt_now_ns is 0");
         if (!vt_last_error()) failure(th, "vt_last_error is NULL");
@@ -1086,6 +1086,29 @@ static void random_call_(int th, rng *r, uint64_t *clock, char *mem, int with_li
         verdict(th, vt_record_usage_at(s, &u, t), S_OK | S_INV | S_BAD, 0);
         break;
     }
+    case 41: {   /* 1.2: the exposition in a chosen format, the open sessions, a session by id */
+        uint32_t format = below(r, 4) ? below(r, 2) : any_u32(r);
+        pick_buf(r, &b, mem);
+        if (below(r, 10) == 0) {
+            note(th, "vt_prom_text_as(%u, %s, len_out %s)", format, b.label, b.len_out ? "set" : "NULL");
+            arm();
+            st = vt_prom_text_as(format, b.buf, b.cap, b.len_out);
+            verdict(th, st, format <= 1 ? S_OK | S_BUF | S_INV : S_INV, 0);
+            check_buf(th, st, &b, OUT_PROM);
+        } else {
+            note(th, "vt_sessions_json(%s, len_out %s)", b.label, b.len_out ? "set" : "NULL");
+            arm();
+            st = vt_sessions_json(b.buf, b.cap, b.len_out);
+            verdict(th, st, S_OK | S_BUF | S_INV, 0);
+            check_buf(th, st, &b, OUT_JSON);
+        }
+        str id = any_string(r);
+        vt_session found = 0;
+        note(th, "vt_session_find(%.60s)", id.label);
+        arm();
+        verdict(th, vt_session_find(id.s, below(r, 8) ? &found : NULL), S_OK | S_NF | S_INV, 0);
+        break;
+    }
     default: {
         vt_plugin_id id = below(r, 2) ? any_u64(r) : below(r, 100);
         uint32_t timeout = below(r, 2) ? 0 : below(r, 20);
@@ -1171,7 +1194,7 @@ static long long json_u(const char *json, const char *key) {
 static void edges_meta_and_sessions(void) {
     /* Version, statuses. */
     CHECK(vt_version_number() == VT_VERSION_NUMBER);
-    CHECK_STR_EQ(vt_version_string(), "1.1.0");
+    CHECK_STR_EQ(vt_version_string(), VERSION_TEXT);
     const vt_status unknown[] = {1, 2, -10, -11, 100, INT32_MAX, INT32_MIN, INT32_MIN + 1};
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++)
         CHECK_STR_EQ(vt_status_str(unknown[i]), "unknown status");

@@ -128,3 +128,15 @@ public func vt_prom_text(_ buf: UnsafeMutablePointer<CChar>?, _ cap: Int, _ len_
         try ProcessState.shared.promText().deliver(to: buf, capacity: cap, length: len_out)
     }
 }
+
+@c @implementation
+public func vt_prom_text_as(_ format: UInt32, _ buf: UnsafeMutablePointer<CChar>?, _ cap: Int,
+                            _ len_out: UnsafeMutablePointer<Int>?) -> vt_status {
+    abiCall { () throws(Failure) in
+        guard let chosen = ExpositionFormat(rawValue: format) else {
+            throw .invalid("format \(format) is not a vt_exposition_format (0 Prometheus text, 1 OpenMetrics)")
+        }
+        guard len_out != nil else { throw .invalid("len_out is NULL") }
+        try ProcessState.shared.promText(chosen).deliver(to: buf, capacity: cap, length: len_out)
+    }
+}

@@ -134,3 +134,21 @@ struct TraceContext {
         return String(repeating: "0", count: digits - text.count) + text
     }
 }
+
+@c @implementation
+public func vt_sessions_json(_ buf: UnsafeMutablePointer<CChar>?, _ cap: Int, _ len_out: UnsafeMutablePointer<Int>?) -> vt_status {
+    abiCall { () throws(Failure) in
+        guard len_out != nil else { throw .invalid("len_out is NULL") }
+        try ProcessState.shared.sessionsJSON().deliver(to: buf, capacity: cap, length: len_out)
+    }
+}
+
+@c @implementation
+public func vt_session_find(_ session_id: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<vt_session>?) -> vt_status {
+    abiCall { () throws(Failure) in
+        let id = try Inputs.string(session_id, what: "session_id", maxBytes: Int(VT_MAX_SESSION_ID_BYTES))
+        guard !id.isEmpty else { throw .invalid("session_id is empty") }
+        guard let out else { throw .invalid("out is NULL") }
+        out.pointee = try ProcessState.shared.findSession(id)
+    }
+}

@@ -14,6 +14,10 @@ struct Failure: Error {
     static func limit(_ message: String) -> Failure { Failure(status: VT_E_LIMIT.rawValue, message: message) }
     static func order(_ message: String) -> Failure { Failure(status: VT_E_ORDER.rawValue, message: message) }
     static func bufferTooSmall(_ message: String) -> Failure { Failure(status: VT_E_BUFFER_TOO_SMALL.rawValue, message: message) }
+    static func notFound(_ message: String) -> Failure { Failure(status: VT_E_NOT_FOUND.rawValue, message: message) }
+    static func plugin(_ message: String) -> Failure { Failure(status: VT_E_PLUGIN.rawValue, message: message) }
+    static func permission(_ message: String) -> Failure { Failure(status: VT_E_PERMISSION.rawValue, message: message) }
+    static func internalError(_ message: String) -> Failure { Failure(status: VT_E_INTERNAL.rawValue, message: message) }
 }
 
 /// Static text of every status, in one place.

@@ -10,6 +10,7 @@ final class ProcessState: @unchecked Sendable {
     private let lock = Lock<Void>(())
     private let registry = Registry()
     private var idSerial: UInt64 = 0
+    private var openSerial: UInt64 = 0
     private let idKey: UInt64 = {
         var generator = SystemRandomNumberGenerator()
         return generator.next()
@@ -41,6 +42,9 @@ final class ProcessState: @unchecked Sendable {
             let trace = config.trace ?? TraceContext()
             meta.traceID = trace.traceID
             meta.parentSpanID = trace.parentSpanID
+            meta.exemplarKey = ExemplarKey(sessionID: meta.sessionID, traceID: meta.traceID)
+            openSerial &+= 1
+            meta.serial = openSerial
             for family in registry.sessionFamilies {
                 if let measure = family.measure {
                     meta.measureSeries[measure] = registry.sessionSeries(family, sessionLabels: labels)
@@ -115,7 +119,7 @@ final class ProcessState: @unchecked Sendable {
 
     // MARK: - Exposition
 
-    func promText() -> TextOutput {
+    func promText(_ format: ExpositionFormat = .prometheus) -> TextOutput {
         (try? locked { (registry) -> TextOutput in
             for family in registry.sessionFamilies { for series in family.series { series.liveScratch = 0 } }
             sessions.forEachLive { slot in
@@ -123,8 +127,9 @@ final class ProcessState: @unchecked Sendable {
                     series.liveScratch &+= slot.counterValue(measure)
                 }
             }
-            var text = PromText.render(registry)
-            PluginMetrics.render(into: &text)
+            var text = PromText.render(registry, format: format)
+            PluginMetrics.render(into: &text, format: format)
+            if format == .openMetrics { text.append("# EOF\n") }
             return text
         }) ?? TextOutput()
     }

@@ -29,6 +29,10 @@ struct SessionMeta {
     /// 32 lowercase hex digits; the caller's span (16 hex digits) when a traceparent joined a trace.
     var traceID = ""
     var parentSpanID: String?
+    /// The session id and trace id as the exemplars of its turns carry them (Metrics/Exemplars.swift).
+    var exemplarKey = ExemplarKey()
+    /// Creation order among sessions (vt_sessions_json lists oldest first; vt_session_find takes the newest).
+    var serial: UInt64 = 0
     var textPolicy = TextPolicy()
     var turnHistory = Int(VT_DEFAULT_TURN_HISTORY)
     /// The built-in series this session feeds, resolved at creation.

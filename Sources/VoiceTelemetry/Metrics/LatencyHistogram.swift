@@ -8,6 +8,8 @@ final class LatencyHistogram: @unchecked Sendable {
     static let layout = LogLinearLayout(subBits: 5, unitShift: 0, maxValueBits: 64)
 
     let bounds: [Double]
+    /// The latest turn per bucket (bounds.count + 1 slots), for the turn collector's families only.
+    let exemplars: ExemplarSlots?
     private let boundCounts: UnsafeMutablePointer<Atomic<UInt64>>   // bounds.count + 1 (last: +Inf)
     private let fine: UnsafeMutablePointer<Atomic<UInt64>>
     private let sumBits = Atomic<UInt64>(0.0.bitPattern)
@@ -15,8 +17,9 @@ final class LatencyHistogram: @unchecked Sendable {
     private let minBits = Atomic<UInt64>(Double.infinity.bitPattern)
     private let maxBits = Atomic<UInt64>(0.0.bitPattern)
 
-    init(bounds: [Double]) {
+    init(bounds: [Double], exemplars: Bool = false) {
         self.bounds = bounds
+        self.exemplars = exemplars ? ExemplarSlots(buckets: bounds.count + 1) : nil
         boundCounts = .allocate(capacity: bounds.count + 1)
         for i in 0...bounds.count { (boundCounts + i).initialize(to: Atomic(0)) }
         fine = .allocate(capacity: Self.layout.bucketCount)
@@ -29,8 +32,10 @@ final class LatencyHistogram: @unchecked Sendable {
     }
 
     /// One sample: `value` in the family's unit (>= 0, finite), `nanoUnits` = value * 1e9 for the
-    /// quantile histogram (callers with integer nanoseconds pass them directly).
-    func observe(_ value: Double, nanoUnits: UInt64) {
+    /// quantile histogram (callers with integer nanoseconds pass them directly). Returns the index of
+    /// the `le` bucket it landed in (bounds.count for +Inf).
+    @discardableResult
+    func observe(_ value: Double, nanoUnits: UInt64) -> Int {
         var lo = 0
         var hi = bounds.count
         while lo < hi {   // first bound >= value ("le")
@@ -42,6 +47,7 @@ final class LatencyHistogram: @unchecked Sendable {
         sumBits.addToDouble(value)
         minBits.storeMinimum(value.bitPattern)
         maxBits.storeMaximum(value.bitPattern)
+        return lo
     }
 
     static func nanoUnits(_ value: Double) -> UInt64 {

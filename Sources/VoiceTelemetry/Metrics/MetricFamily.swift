@@ -32,10 +32,10 @@ final class Series: @unchecked Sendable {
     /// Session-derived families: the live sessions' part, summed during one scrape (registry lock held).
     var liveScratch: UInt64 = 0
 
-    init(labels: [Label], histogramBounds: [Double]?) {
+    init(labels: [Label], histogramBounds: [Double]?, exemplars: Bool = false) {
         self.labels = labels
         renderedLabels = Self.render(labels)
-        histogram = histogramBounds.map { LatencyHistogram(bounds: $0) }
+        histogram = histogramBounds.map { LatencyHistogram(bounds: $0, exemplars: exemplars) }
     }
 
     /// Labels in exposition syntax, keys sorted; `extra` (le, quantile) is merged in at its sorted place.
@@ -74,10 +74,14 @@ final class MetricFamily: @unchecked Sendable {
     let measure: SessionMeasure?
     /// Histogram bounds; fixed once the family has a series.
     var bounds: [Double]
+    /// Its series keep an exemplar per bucket (the turn collector's latency histograms).
+    let exemplars: Bool
     private(set) var seriesByKey: [String: Series] = [:]
     private(set) var series: [Series] = []
 
-    init(name: String, help: String, kind: MetricKind, measure: SessionMeasure? = nil, bounds: [Double]) {
+    init(name: String, help: String, kind: MetricKind, measure: SessionMeasure? = nil, bounds: [Double],
+         exemplars: Bool = false) {
+        self.exemplars = exemplars
         self.name = name
         self.help = help
         self.kind = kind
@@ -88,7 +92,7 @@ final class MetricFamily: @unchecked Sendable {
     func existingSeries(_ key: String) -> Series? { seriesByKey[key] }
 
     func addSeries(_ labels: [Label], key: String) -> Series {
-        let created = Series(labels: labels, histogramBounds: kind == .histogram ? bounds : nil)
+        let created = Series(labels: labels, histogramBounds: kind == .histogram ? bounds : nil, exemplars: exemplars)
         seriesByKey[key] = created
         series.append(created)
         return created

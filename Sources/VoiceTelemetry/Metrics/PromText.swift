@@ -1,17 +1,29 @@
-// PromText: the registry in Prometheus text exposition format 0.0.4. Families sorted by name, one HELP
-// and TYPE each; series sorted by their labels; label keys sorted (le and quantile included).
-// A latency family is written as a histogram and then as a summary named <name>_quantiles.
+// PromText: the registry as exposition text, in Prometheus text format 0.0.4 or OpenMetrics 1.0.0.
+// Families sorted by name, one HELP and TYPE each; series sorted by their labels; label keys sorted
+// (le and quantile included). A latency family is written as a histogram and then as a summary named
+// <name>_quantiles. OpenMetrics differs only in: counter families named without `_total` (their
+// samples keep it), `# UNIT` for *_seconds and *_bytes families, HELP escaping of `"`, exemplars on
+// the turn histograms' buckets, and the closing `# EOF` (written by ProcessState after every part).
+
+enum ExpositionFormat: UInt32 {
+    case prometheus = 0, openMetrics = 1
+}
+
+enum ExpositionType: String {
+    case counter, gauge, histogram, summary
+}
 
 enum PromText {
     static let quantileLabels = ["0.5", "0.9", "0.95", "0.99"]
 
-    static func render(_ registry: Registry) -> TextOutput {
+    static func render(_ registry: Registry, format: ExpositionFormat) -> TextOutput {
         var out = TextOutput(reserving: 16 * 1024)
         for family in registry.families.values.sorted(by: { $0.name < $1.name }) {
             let series = family.series.sorted { $0.renderedLabels < $1.renderedLabels }
-            header(&out, name: family.name, help: family.help, type: family.kind.typeName)
             switch family.kind {
             case .counter, .gauge:
+                header(&out, name: family.name, help: family.help, type: family.kind == .counter ? .counter : .gauge,
+                       format: format)
                 for s in series {
                     sample(&out, family.name, s.renderedLabels)
                     if let measure = family.measure {
@@ -23,26 +35,38 @@ enum PromText {
                     out.append("\n")
                 }
             case .histogram:
-                histogram(&out, family, series)
+                header(&out, name: family.name, help: family.help, type: .histogram, format: format)
+                histogram(&out, family, series, exemplars: format == .openMetrics)
                 header(&out, name: family.name + "_quantiles",
                        help: family.help + " Quantiles (0.5, 0.9, 0.95, 0.99) over the process lifetime.",
-                       type: "summary")
+                       type: .summary, format: format)
                 summary(&out, family, series)
             }
         }
         return out
     }
 
-    private static func header(_ out: inout TextOutput, name: String, help: String, type: StaticString) {
+    /// HELP and TYPE (and in OpenMetrics UNIT) of a family.
+    static func header(_ out: inout TextOutput, name: String, help: String, type: ExpositionType,
+                       format: ExpositionFormat) {
+        var family = name
+        if format == .openMetrics && type == .counter && family.hasSuffix("_total") { family.removeLast(6) }
         out.append("# HELP ")
-        out.append(name)
+        out.append(family)
         out.append(" ")
-        out.appendPromHelp(help)
+        if format == .openMetrics { out.appendPromLabelValue(help) } else { out.appendPromHelp(help) }
         out.append("\n# TYPE ")
-        out.append(name)
+        out.append(family)
         out.append(" ")
-        out.append(type)
+        out.append(type.rawValue)
         out.append("\n")
+        if format == .openMetrics, let unit = ["seconds", "bytes"].first(where: { family.hasSuffix("_" + $0) }) {
+            out.append("# UNIT ")
+            out.append(family)
+            out.append(" ")
+            out.append(unit)
+            out.append("\n")
+        }
     }
 
     private static func sample(_ out: inout TextOutput, _ name: String, _ labels: String) {
@@ -55,20 +79,19 @@ enum PromText {
         out.append(" ")
     }
 
-    private static func histogram(_ out: inout TextOutput, _ family: MetricFamily, _ series: [Series]) {
+    private static func histogram(_ out: inout TextOutput, _ family: MetricFamily, _ series: [Series], exemplars: Bool) {
         for s in series {
             guard let h = s.histogram else { continue }
             let cumulative = h.cumulativeCounts()
-            for (i, bound) in h.bounds.enumerated() {
-                let le = Label(key: "le", value: TextOutput.promNumber(bound))
+            let slots = exemplars ? h.exemplars : nil
+            for i in 0...h.bounds.count {
+                let le = Label(key: "le", value: i < h.bounds.count ? TextOutput.promNumber(h.bounds[i]) : "+Inf")
                 sample(&out, family.name + "_bucket", Series.render(s.labels, extra: le))
                 out.append(cumulative[i])
+                if let e = slots?.read(bucket: i) { exemplar(&out, e) }
                 out.append("\n")
             }
             let total = cumulative[h.bounds.count]
-            sample(&out, family.name + "_bucket", Series.render(s.labels, extra: Label(key: "le", value: "+Inf")))
-            out.append(total)
-            out.append("\n")
             sample(&out, family.name + "_sum", s.renderedLabels)
             out.appendPromValue(h.sum)
             out.append("\n")
@@ -76,6 +99,37 @@ enum PromText {
             out.append(total)
             out.append("\n")
         }
+    }
+
+    /// ` # {session_id="…",turn_id="N",trace_id="…"} value timestamp`. The labels may hold 128
+    /// characters in all: a session id that does not fit is left out.
+    private static func exemplar(_ out: inout TextOutput, _ e: Exemplar) {
+        let id = String(decoding: e.sessionID, as: UTF8.self)
+        let turn = String(e.turnID)
+        let trace = hex16(e.traceHi) + hex16(e.traceLo)
+        let fixed = "turn_id".count + turn.count + "trace_id".count + trace.count
+        out.append(" # {")
+        if fixed + "session_id".count + id.unicodeScalars.count <= 128 {
+            out.append("session_id=\"")
+            out.appendPromLabelValue(id)
+            out.append("\",")
+        }
+        out.append("turn_id=\"")
+        out.append(turn)
+        out.append("\",trace_id=\"")
+        out.append(trace)
+        out.append("\"} ")
+        out.appendPromValue(e.value)
+        out.append(" ")
+        out.append(e.unixNs / 1_000_000_000)
+        out.append(".")
+        let millis = String(e.unixNs / 1_000_000 % 1000)
+        out.append(String(repeating: "0", count: 3 - millis.count) + millis)
+    }
+
+    private static func hex16(_ word: UInt64) -> String {
+        let digits = String(word, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
     }
 
     private static func summary(_ out: inout TextOutput, _ family: MetricFamily, _ series: [Series]) {

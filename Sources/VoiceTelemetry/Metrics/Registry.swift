@@ -52,7 +52,8 @@ final class Registry: @unchecked Sendable {
             registeredKeys[f.name] = ["transport"]
         }
         for spec in TurnFamilies.specs {   // the turn collector's families (Turns/TurnFamilies.swift)
-            families[spec.name] = family(spec.name, spec.help, spec.kind)
+            families[spec.name] = MetricFamily(name: spec.name, help: spec.help, kind: spec.kind, bounds: Self.defaultBounds,
+                                               exemplars: spec.kind == .histogram)
             registeredKeys[spec.name] = ["transport"]
         }
     }

@@ -27,6 +27,10 @@ enum PluginHost {
         }
         t.prom_text = { _, buf, cap, len in vt_prom_text(buf, cap, len) }
         t.snapshot_json = { _, session, buf, cap, len in vt_snapshot_json(session, buf, cap, len) }
+        t.prom_text_as = { _, format, buf, cap, len in vt_prom_text_as(format, buf, cap, len) }
+        t.sessions_json = { _, buf, cap, len in vt_sessions_json(buf, cap, len) }
+        t.session_find = { _, id, out in vt_session_find(id, out) }
+        t.turn_history_json = { _, session, max, buf, cap, len in vt_turn_history_json(session, max, buf, cap, len) }
         return t
     }
 

@@ -6,13 +6,6 @@ import CVoiceTelemetry
 import Glibc
 #endif
 
-extension Failure {
-    static func notFound(_ message: String) -> Failure { Failure(status: VT_E_NOT_FOUND.rawValue, message: message) }
-    static func plugin(_ message: String) -> Failure { Failure(status: VT_E_PLUGIN.rawValue, message: message) }
-    static func permission(_ message: String) -> Failure { Failure(status: VT_E_PERMISSION.rawValue, message: message) }
-    static func internalError(_ message: String) -> Failure { Failure(status: VT_E_INTERNAL.rawValue, message: message) }
-}
-
 typealias PluginInitFn = @convention(c) (UnsafePointer<vt_host_api>?, UnsafeMutableRawPointer?, UnsafePointer<CChar>?,
                                           UnsafeMutablePointer<UnsafeMutableRawPointer?>?, UnsafeMutablePointer<CChar>?, Int) -> Int32
 

@@ -8,17 +8,17 @@ enum PluginMetrics {
         let stats: vt_plugin_statistics
     }
 
-    static func render(into out: inout TextOutput) {
+    static func render(into out: inout TextOutput, format: ExpositionFormat) {
         var rows: [Row] = []
         for slot in EventBus.shared.slots {
             if let row = slot.withPlugin({ Row(name: $0.name, stats: PluginStatsReader.read($0)) }) { rows.append(row) }
         }
         guard !rows.isEmpty else { return }
         rows.sort { $0.name < $1.name }
-        family(&out, "voicetelemetry_plugin_events_emitted_total", "Events offered to a sink plugin.", "counter", rows) { $0.emitted }
-        family(&out, "voicetelemetry_plugin_events_delivered_total", "Events a sink plugin accepted.", "counter", rows) { $0.delivered }
-        out.append("# HELP voicetelemetry_plugin_events_dropped_total Events of a sink plugin dropped, by reason.\n")
-        out.append("# TYPE voicetelemetry_plugin_events_dropped_total counter\n")
+        family(&out, format, "voicetelemetry_plugin_events_emitted_total", "Events offered to a sink plugin.", .counter, rows) { $0.emitted }
+        family(&out, format, "voicetelemetry_plugin_events_delivered_total", "Events a sink plugin accepted.", .counter, rows) { $0.delivered }
+        PromText.header(&out, name: "voicetelemetry_plugin_events_dropped_total",
+                        help: "Events of a sink plugin dropped, by reason.", type: .counter, format: format)
         let reasons: [(StaticString, (vt_plugin_statistics) -> UInt64)] = [
             ("disabled", { $0.dropped_disabled }), ("plugin", { $0.dropped_plugin }),
             ("queue_full", { $0.dropped_queue_full }), ("rate_limited", { $0.dropped_rate_limited }),
@@ -35,24 +35,16 @@ enum PluginMetrics {
                 out.append("\n")
             }
         }
-        family(&out, "voicetelemetry_plugin_retries_total", "RETRY answers of a sink plugin.", "counter", rows) { $0.retries }
-        family(&out, "voicetelemetry_plugin_queue_depth", "Events waiting for a sink plugin (queue and batch in flight).",
-               "gauge", rows) { $0.queued }
-        family(&out, "voicetelemetry_plugin_disabled", "1 if the sink plugin was disabled by a FATAL answer.", "gauge",
+        family(&out, format, "voicetelemetry_plugin_retries_total", "RETRY answers of a sink plugin.", .counter, rows) { $0.retries }
+        family(&out, format, "voicetelemetry_plugin_queue_depth", "Events waiting for a sink plugin (queue and batch in flight).",
+               .gauge, rows) { $0.queued }
+        family(&out, format, "voicetelemetry_plugin_disabled", "1 if the sink plugin was disabled by a FATAL answer.", .gauge,
                rows) { UInt64($0.disabled) }
     }
 
-    private static func family(_ out: inout TextOutput, _ name: StaticString, _ help: StaticString, _ type: StaticString,
-                               _ rows: [Row], _ value: (vt_plugin_statistics) -> UInt64) {
-        out.append("# HELP ")
-        out.append(name)
-        out.append(" ")
-        out.append(help)
-        out.append("\n# TYPE ")
-        out.append(name)
-        out.append(" ")
-        out.append(type)
-        out.append("\n")
+    private static func family(_ out: inout TextOutput, _ format: ExpositionFormat, _ name: String, _ help: String,
+                               _ type: ExpositionType, _ rows: [Row], _ value: (vt_plugin_statistics) -> UInt64) {
+        PromText.header(&out, name: name, help: help, type: type, format: format)
         for row in rows {
             out.append(name)
             out.append("{plugin=\"")

@@ -417,8 +417,10 @@ enum TurnCollector {
             case 5: value = d.e2e
             default: value = d.bargeIn
             }
-            guard let ns = value, ns <= TurnDerived.implausibleNs else { continue }
-            series.histograms[i]?.histogram?.observe(Double(ns) / 1e9, nanoUnits: ns)
+            guard let ns = value, ns <= TurnDerived.implausibleNs, let h = series.histograms[i]?.histogram else { continue }
+            let bucket = h.observe(Double(ns) / 1e9, nanoUnits: ns)
+            h.exemplars?.offer(bucket: bucket, key: slot.meta.exemplarKey, turnID: w[TurnWord.turnID],
+                               value: Double(ns) / 1e9, unixNs: w[TurnWord.endNs] &+ slot.meta.unixOffsetNs)
         }
     }
 }
