@@ -1,0 +1,32 @@
+# http_exporter.so: the process's own HTTP endpoint (docs/http.md) -- /metrics, the JSON API of open
+# sessions and turns, Server-Sent Events, /healthz and the dashboard page, served from the plugin's
+# own threads. Sources under examples-c/plugins/http/ (one .so; the page is embedded at build time).
+#
+#   make test-http   the pytest suite (tests/http) against engine processes loading the plugin
+#   make serve       the demo engine playing calls until Ctrl-C, with the endpoint up
+HTTP_DIR      := examples-c/plugins/http
+HTTP_SOURCES  := $(wildcard $(HTTP_DIR)/*.c)
+HTTP_EXPORTER := $(BUILD)/plugins/http_exporter.so
+HTTP_PAGE     := $(HTTP_DIR)/dashboard.html
+PLUGINS       += $(HTTP_EXPORTER)
+TEST_SUITES   += test-http
+
+$(HTTP_EXPORTER): PLUGIN_LIBS := -lz -lpthread
+$(HTTP_EXPORTER): $(HTTP_SOURCES) $(HTTP_DIR)/http.h $(HTTP_PAGE) examples-c/plugins/json_mini.h \
+    include/voicetelemetry_plugin.h
+	@mkdir -p $(dir $@)
+	$(CC) $(PLUGIN_CFLAGS) -std=c11 -D_GNU_SOURCE -DHX_DASHBOARD_PATH='"$(abspath $(HTTP_PAGE))"' \
+	    -o $@ $(HTTP_SOURCES) $(PLUGIN_LIBS)
+
+.PHONY: test-http http-exporter serve
+http-exporter: $(HTTP_EXPORTER)
+
+test-http: $(LIB) $(HTTP_EXPORTER)
+	test "$$(nm -D --defined-only $(HTTP_EXPORTER) | awk '{print $$3}')" = voicetelemetry_sink_plugin_v1
+	VOICETELEMETRY_LIB=$(abspath $(LIB)) HTTP_EXPORTER=$(abspath $(HTTP_EXPORTER)) \
+	    $(PYTHON) -m pytest -q -p no:cacheprovider tests/http
+
+# The demo engine (built against the installed copy, like make demo) in its serve mode.
+SERVE_LISTEN ?= 127.0.0.1:9464
+serve: $(BUILD)/voice_engine
+	./$(BUILD)/voice_engine --serve $(STAGE)/lib/voicetelemetry/plugins/http_exporter.so $(SERVE_LISTEN)
