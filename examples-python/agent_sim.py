@@ -6,9 +6,10 @@ answers 300-900 ms after the end of speech with 20 ms frames of 16 kHz 16-bit mo
 bytes), reports token usage, and completes the turn; one turn per call has a barge-in. Audio frames
 go through an AudioBatch (one foreign call per batch, not per frame).
 
-Prometheus metrics are served on 127.0.0.1 at /metrics (the standard library's http.server) while
-the simulation runs. The program ends by itself after --duration seconds (the turns in progress
-finish first) and prints each session's snapshot.
+Prometheus metrics are served on 127.0.0.1 at /metrics while the simulation runs, by the binding's
+http.server handler (voicetelemetry.MetricsHandler: text 0.0.4 or OpenMetrics as Accept asks, gzip,
+HEAD, 405 for other methods). The program ends by itself after --duration seconds (the turns in
+progress finish first) and prints each session's snapshot.
 
     python3 agent_sim.py --duration 5 --port 9464
     curl http://127.0.0.1:9464/metrics
@@ -23,7 +24,7 @@ import random
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Dict, List
 
@@ -37,26 +38,8 @@ FRAME_BYTES = 640  # 20 ms of 16 kHz, 16-bit mono
 FRAME_S = 0.020
 
 
-class MetricsHandler(BaseHTTPRequestHandler):
-    """Serves vt.prom_text() at /metrics."""
-
-    def do_GET(self) -> None:  # noqa: N802 (http.server naming)
-        if self.path.split("?", 1)[0] != "/metrics":
-            self.send_error(404, "try /metrics")
-            return
-        body = vt.prom_text().encode("utf-8")
-        self.send_response(200)
-        self.send_header("Content-Type", vt.PROM_CONTENT_TYPE)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, fmt: str, *args: object) -> None:
-        pass  # keep stdout for the simulation
-
-
 def start_metrics_server(port: int) -> ThreadingHTTPServer:
-    server = ThreadingHTTPServer(("127.0.0.1", port), MetricsHandler)
+    server = ThreadingHTTPServer(("127.0.0.1", port), vt.MetricsHandler)
     threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
     return server
 

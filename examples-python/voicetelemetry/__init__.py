@@ -15,7 +15,9 @@ constants); this package's top level is the idiomatic API (:class:`Session`, :cl
 :class:`AudioBatch`, the turn-collector enums of :mod:`voicetelemetry.turns`, steps, messages and
 rewards of :mod:`voicetelemetry.trace_calls`, sink plugins and events of
 :mod:`voicetelemetry.plugins`, in-process callbacks on the events of :mod:`voicetelemetry.hooks`,
-metric functions, exceptions). The library is found as described in
+metric functions, the open sessions of :mod:`voicetelemetry.sessions`, the ``/metrics`` WSGI app
+and ``http.server`` handler of :mod:`voicetelemetry.exposition`, the HTTP endpoint plugin of
+:mod:`voicetelemetry.http_exporter` (:func:`serve`), exceptions). The library is found as described in
 :mod:`voicetelemetry._loader` (``$VOICETELEMETRY_LIB`` first).
 """
 from __future__ import annotations
@@ -40,14 +42,22 @@ from .errors import (
     error_for_status,
 )
 from .hooks import ALL_EVENTS, HookCallback, Hooks
+from .exposition import MetricsHandler, MetricsResponse, metrics_response, metrics_wsgi_app
+from .http_exporter import HTTPExporter, find_plugin, serve
 from .metrics import (
+    FORMAT_OPENMETRICS,
+    FORMAT_PROMETHEUS,
+    OPENMETRICS_CONTENT_TYPE,
     PROM_CONTENT_TYPE,
+    ExpositionFormat,
+    content_type,
     counter_add,
     gauge_add,
     gauge_set,
     now_ns,
     observe,
     prom_text,
+    prom_text_as,
     register_labels,
     set_buckets,
     version,
@@ -65,6 +75,7 @@ from .plugins import (
     set_plugin_dir,
 )
 from .session import AudioBatch, Clock, Event, EventKind, Session
+from .sessions import find_session, sessions, sessions_json
 from .trace_calls import MESSAGE_ROLES, record_event_reward_for, record_outcome_reward_for
 from .traces import SessionTrace, TraceStore
 from .turns import (
@@ -124,6 +135,22 @@ __all__ = [
     "set_buckets",
     "prom_text",
     "PROM_CONTENT_TYPE",
+    "prom_text_as",
+    "ExpositionFormat",
+    "FORMAT_PROMETHEUS",
+    "FORMAT_OPENMETRICS",
+    "OPENMETRICS_CONTENT_TYPE",
+    "content_type",
+    "sessions",
+    "sessions_json",
+    "find_session",
+    "metrics_response",
+    "MetricsResponse",
+    "metrics_wsgi_app",
+    "MetricsHandler",
+    "serve",
+    "HTTPExporter",
+    "find_plugin",
     "now_ns",
     "version",
     "version_number",

@@ -180,6 +180,14 @@ vt_session_now_ns = _bind("vt_session_now_ns", vt_status, (vt_session, POINTER(c
 # vt_status vt_end_session_at(vt_session s, uint64_t t_ns);
 vt_end_session_at = _bind("vt_end_session_at", vt_status, (vt_session, c_uint64))
 
+# vt_status vt_sessions_json(char *buf, size_t cap, size_t *len_out);
+#: Since 1.2. Takes the short internal lock: releases the GIL (CDLL).
+vt_sessions_json = _bind("vt_sessions_json", vt_status, (POINTER(c_char), c_size_t, POINTER(c_size_t)))
+
+# vt_status vt_session_find(const char *session_id, vt_session *out);
+#: Since 1.2. Takes the short internal lock: releases the GIL (CDLL).
+vt_session_find = _bind("vt_session_find", vt_status, (c_char_p, POINTER(vt_session)))
+
 # ------------------------------------------------------------------------------------------------
 # Record calls (the hot path): lock-free and non-blocking, so bound through PyDLL (GIL kept)
 # ------------------------------------------------------------------------------------------------
@@ -327,6 +335,16 @@ vt_set_buckets = _bind("vt_set_buckets", vt_status, (c_char_p, POINTER(c_double)
 
 # vt_status vt_prom_text(char *buf, size_t cap, size_t *len_out);
 vt_prom_text = _bind("vt_prom_text", vt_status, (POINTER(c_char), c_size_t, POINTER(c_size_t)))
+
+# enum vt_exposition_format (Since 1.2)
+VT_FORMAT_PROMETHEUS = 0  # text format 0.0.4, exactly vt_prom_text's text
+VT_FORMAT_OPENMETRICS = 1  # OpenMetrics 1.0.0 text (exemplars on the turn latency histograms)
+
+# vt_status vt_prom_text_as(uint32_t format, char *buf, size_t cap, size_t *len_out);
+#: Since 1.2.
+vt_prom_text_as = _bind(
+    "vt_prom_text_as", vt_status, (c_uint32, POINTER(c_char), c_size_t, POINTER(c_size_t))
+)
 
 # ------------------------------------------------------------------------------------------------
 # Turn collector

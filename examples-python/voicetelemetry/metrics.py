@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from ctypes import c_char_p, c_double
+from enum import IntEnum
 from typing import Callable, Optional, Sequence
 
 from . import _raw
 from ._util import Labels, StrLike, as_float, cstr, invalid, label_array, text_call
-from .errors import raise_last_error
+from .errors import error_for_status, raise_last_error
 
 __all__ = [
     "counter_add",
@@ -16,6 +17,13 @@ __all__ = [
     "register_labels",
     "set_buckets",
     "prom_text",
+    "PROM_CONTENT_TYPE",
+    "ExpositionFormat",
+    "FORMAT_PROMETHEUS",
+    "FORMAT_OPENMETRICS",
+    "OPENMETRICS_CONTENT_TYPE",
+    "prom_text_as",
+    "content_type",
     "now_ns",
     "version",
     "version_number",
@@ -102,6 +110,52 @@ def prom_text() -> str:
 
 #: Content-Type for serving :func:`prom_text`.
 PROM_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+class ExpositionFormat(IntEnum):
+    """``enum vt_exposition_format`` (since 1.2): the text formats of :func:`prom_text_as`."""
+
+    #: Prometheus text format 0.0.4: exactly :func:`prom_text`'s text.
+    PROMETHEUS = _raw.VT_FORMAT_PROMETHEUS
+    #: OpenMetrics 1.0.0: counter families named without ``_total``, ``# UNIT`` lines, exemplars
+    #: ``{session_id,turn_id,trace_id}`` on the turn latency histogram buckets, ``# EOF`` at the end.
+    OPENMETRICS = _raw.VT_FORMAT_OPENMETRICS
+
+
+FORMAT_PROMETHEUS = ExpositionFormat.PROMETHEUS
+FORMAT_OPENMETRICS = ExpositionFormat.OPENMETRICS
+
+#: Content-Type for serving :func:`prom_text_as` with :data:`FORMAT_OPENMETRICS`.
+OPENMETRICS_CONTENT_TYPE = "application/openmetrics-text; version=1.0.0; charset=utf-8"
+
+
+def content_type(format: int) -> str:
+    """The Content-Type to serve :func:`prom_text_as` ``(format)`` with."""
+    return OPENMETRICS_CONTENT_TYPE if _check_format(format) == FORMAT_OPENMETRICS else PROM_CONTENT_TYPE
+
+
+def _check_format(format: int) -> ExpositionFormat:
+    try:
+        return ExpositionFormat(format)
+    except ValueError:
+        raise invalid(f"format must be FORMAT_PROMETHEUS (0) or FORMAT_OPENMETRICS (1), "
+                      f"got {format!r}") from None
+
+
+def prom_text_as(format: int) -> str:
+    """Every metric of the process in exposition format ``format`` (``vt_prom_text_as``, since 1.2).
+
+    :data:`FORMAT_PROMETHEUS` gives :func:`prom_text`'s text; :data:`FORMAT_OPENMETRICS` the same
+    families, series and values as OpenMetrics 1.0.0 (serve it with
+    :data:`OPENMETRICS_CONTENT_TYPE`). An unknown format is an InvalidArgumentError; against a
+    library older than 1.2, NotFoundError.
+    """
+    fmt = _check_format(format)
+    if _raw.vt_prom_text_as is None:
+        raise error_for_status(_raw.VT_E_NOT_FOUND,
+                               f"vt_prom_text_as needs libvoicetelemetry 1.2 or later; the loaded "
+                               f"library is {version()}")
+    return text_call(_raw.vt_prom_text_as, int(fmt)).decode("utf-8")
 
 
 def now_ns() -> int:
