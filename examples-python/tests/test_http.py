@@ -453,3 +453,35 @@ def test_serve_errors():
         vt.serve("no-port")
     with pytest.raises(vt.NotFoundError):
         vt.serve("127.0.0.1:0", plugin_path="/nonexistent/http_exporter.so")
+
+
+NEGOTIATION_CASES = [(method, accept, enc)
+                     for method in ("GET", "HEAD", "POST", "DELETE")
+                     for accept in (None, PROMETHEUS_ACCEPT, "*/*", "application/*", "text/plain;q=0, */*",
+                                    "application/openmetrics-text;q=0.5, text/plain;q=0.5")
+                     for enc in (None, "gzip", "gzip;q=0, *", "x-gzip;q=0.5")]
+
+
+def test_plugin_and_binding_negotiate_alike():
+    """http_exporter.so and metrics_response answer every request alike: status, the headers that
+    carry the negotiation, and (error answers) the body."""
+    http_exporter()
+    compared = ("content-type", "content-encoding", "vary", "cache-control", "allow", "x-content-type-options")
+    with vt.serve("127.0.0.1:0") as endpoint:
+        conn = http.client.HTTPConnection("127.0.0.1", endpoint.port, timeout=10)
+        for method, accept, enc in NEGOTIATION_CASES:
+            headers = {k: v for k, v in (("Accept", accept), ("Accept-Encoding", enc)) if v is not None}
+            conn.request(method, "/metrics", headers=headers)
+            resp = conn.getresponse()
+            body = resp.read()
+            if resp.getheader("Connection") == "close":
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", endpoint.port, timeout=10)
+            want = vt.metrics_response(method, accept, enc)
+            want_headers = {k.lower(): v for k, v in want.headers}
+            case = (method, accept, enc)
+            assert resp.status == want.status, case
+            assert {k: resp.getheader(k) for k in compared} == {k: want_headers.get(k) for k in compared}, case
+            if want.status != 200 or method == "HEAD":
+                assert body == want.body, case
+        conn.close()
