@@ -18,13 +18,13 @@ private func apply(_ handle: UInt64, _ target: UnsafeMutableRawPointer, _ op: Me
     guard handle & MetricHandles.overflowBit == 0 else { return dropped(target) }
     switch op {
     case .counterAdd:
-        if v > 0 { target.assumingMemoryBound(to: Atomic<UInt64>.self)[0].addToDouble(v) }   // counters only go up
+        if v > 0 { Series.addToCounter(target.assumingMemoryBound(to: Atomic<UInt64>.self), v) }   // counters only go up
     case .gaugeAdd:
         target.assumingMemoryBound(to: Atomic<UInt64>.self)[0].addToDouble(v)
     case .set:
         target.assumingMemoryBound(to: Atomic<UInt64>.self)[0].store(v.bitPattern, ordering: .relaxed)
     case .observe:
-        Unmanaged<LatencyHistogram>.fromOpaque(target)._withUnsafeGuaranteedRef {
+        _ = Unmanaged<LatencyHistogram>.fromOpaque(target)._withUnsafeGuaranteedRef {
             $0.observe(v, nanoUnits: LatencyHistogram.nanoUnits(v))
         }
     }
@@ -45,7 +45,7 @@ private func dropped(_ target: UnsafeMutableRawPointer) -> vt_status {
 @inline(__always)
 private func writeHandle(_ handle: UInt64, _ v: Double, _ accepts: (UInt64) -> MetricOp?, _ call: StaticString)
     -> vt_status {
-    guard let target = MetricHandles.shared.address(handle) else { return badMetric(handle) }
+    guard let target = MetricHandles.address(handle) else { return badMetric(handle) }
     guard let op = accepts((handle >> MetricHandles.kindShift) & 3) else { return wrongKind(handle, call) }
     guard let v = Inputs.finite(v) else { return notFinite(v) }
     if op == .observe && v < 0 { return negativeObservation(v) }
@@ -81,13 +81,13 @@ private func writeByName(_ kind: MetricKind, _ op: MetricOp, _ name: UnsafePoint
     withUnsafeTemporaryAllocation(of: UInt64.self, capacity: SeriesCache.keyWords) { buffer -> vt_status in
         let key = buffer.baseAddress!
         let length = name.flatMap { SeriesCache.encode(kind, $0, labels, n, into: key) }
-        if let length, let hit = seriesCache.lookup(key, length: length) {
+        if let length, let hit = SeriesCache.lookup(key, length: length) {
             // A help text equal to the family's was checked when the family was made.
             if let help, strcmp(help, hit.help) != 0 {
                 do throws(Failure) { try Inputs.checkHelp(help) } catch { return fail(error) }
             }
             if hit.droppedKeys > 0 { hit.unknown?[0].addToDouble(Double(hit.droppedKeys)) }
-            guard let target = MetricHandles.shared.address(hit.handle) else { return badMetric(hit.handle) }
+            guard let target = MetricHandles.address(hit.handle) else { return badMetric(hit.handle) }
             return apply(hit.handle, target, op, v)
         }
         let handle: UInt64
@@ -96,7 +96,7 @@ private func writeByName(_ kind: MetricKind, _ op: MetricOp, _ name: UnsafePoint
         } catch {
             return fail(error)
         }
-        guard let target = MetricHandles.shared.address(handle) else { return badMetric(handle) }
+        guard let target = MetricHandles.address(handle) else { return badMetric(handle) }
         return apply(handle, target, op, v)
     }
 }
@@ -180,7 +180,12 @@ public func vt_metric_get(_ kind: UInt32, _ name: UnsafePointer<CChar>?, _ help:
 
 @c @implementation
 public func vt_metric_add(_ metric: vt_metric, _ v: Double) -> vt_status {
-    writeHandle(metric, v, { $0 == 1 ? .counterAdd : $0 == 2 ? .gaugeAdd : nil }, "vt_metric_add")
+    // The common case first: a counter (not an overflow) and a whole increment, one atomic add.
+    if (metric >> MetricHandles.kindShift) & 7 == 1, let target = MetricHandles.address(metric),
+       Series.addWholeToCounter(target.assumingMemoryBound(to: Atomic<UInt64>.self), v) {
+        return VT_OK.rawValue
+    }
+    return writeHandle(metric, v, { $0 == 1 ? .counterAdd : $0 == 2 ? .gaugeAdd : nil }, "vt_metric_add")
 }
 
 @c @implementation

@@ -1,6 +1,7 @@
 // MetricFamily and Series: the registry's data. A family has one name, help text and kind; a series
 // is one label set of it. Families and series are created under the registry lock and never freed,
 // so hot paths may keep references to series and update their atomics without the lock.
+import CShims
 import CVoiceTelemetry
 import Synchronization
 
@@ -35,7 +36,10 @@ final class Series: @unchecked Sendable {
     let labels: [Label]
     /// `k="v",k2="v2"` with keys sorted and values escaped; "" for no labels.
     let renderedLabels: String
-    /// Counter or gauge value as Double bits, out of line so that a metric handle can point at it.
+    /// Counter or gauge value, out of line so that a metric handle can point at it: word 0 holds
+    /// Double bits, word 1 a whole number a counter handle adds with one atomic add (whole
+    /// increments up to 2^53; a compare-exchange loop on a Double costs twice as much). The value
+    /// is their sum; word 1 stays 0 for gauges.
     let cell: UnsafeMutablePointer<Atomic<UInt64>>
     let histogram: LatencyHistogram?
     /// Session-derived families: the totals of ended sessions (registry lock held).
@@ -49,8 +53,9 @@ final class Series: @unchecked Sendable {
         self.labels = labels
         renderedLabels = Self.render(labels)
         histogram = histogramBounds.map { LatencyHistogram(bounds: $0, exemplars: exemplars) }
-        cell = .allocate(capacity: 1)
+        cell = .allocate(capacity: 2)
         cell.initialize(to: Atomic(0.0.bitPattern))
+        (cell + 1).initialize(to: Atomic(0))
     }
 
     deinit { cell.deallocate() }   // only registries of tests go away; the process's never does
@@ -76,7 +81,28 @@ final class Series: @unchecked Sendable {
         return String(decoding: text.bytes, as: UTF8.self)
     }
 
-    var value: Double { Double(bitPattern: cell[0].load(ordering: .relaxed)) }
+    var value: Double {
+        let whole = cell[1].load(ordering: .relaxed)
+        let fraction = Double(bitPattern: cell[0].load(ordering: .relaxed))
+        return whole == 0 ? fraction : fraction + Double(whole)
+    }
+
+    /// Add `v` (> 0, finite) to a counter's cell: whole numbers with one atomic add.
+    @inline(__always)
+    static func addToCounter(_ cell: UnsafeMutablePointer<Atomic<UInt64>>, _ v: Double) {
+        if !addWholeToCounter(cell, v) { cell[0].addToDouble(v) }
+    }
+
+    /// Add `v` to word 1 if it is a whole number in 1...2^53 (true), else nothing (false: NaN, the
+    /// infinities, fractions, negative numbers and 0 all land here).
+    @inline(__always)
+    static func addWholeToCounter(_ cell: UnsafeMutablePointer<Atomic<UInt64>>, _ v: Double) -> Bool {
+        guard v > 0, v <= 0x1p53 else { return false }
+        let whole = shim_whole(v)   // in range: checked above
+        guard Double(whole) == v else { return false }
+        cell[1].wrappingAdd(UInt64(truncatingIfNeeded: whole), ordering: .relaxed)
+        return true
+    }
 
     func add(_ delta: Double) { cell[0].addToDouble(delta) }
 

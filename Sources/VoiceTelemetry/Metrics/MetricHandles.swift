@@ -9,6 +9,11 @@
 // 3 histogram), 24 overflow, 32-63 a check word derived from the index with its top bit set.
 import Synchronization
 
+/// The address of the chunk table, published when the table is made (before any handle exists). A
+/// global `let` of an Atomic is initialised statically: a write through a handle reads it with one
+/// load (no lazy-global check).
+private let publishedChunks = Atomic<UInt>(0)
+
 /// What a handle's entry points at: the series' value word (counter, gauge), its histogram, or the
 /// family's overflow.
 enum HandleTarget {
@@ -51,6 +56,7 @@ final class MetricHandles: @unchecked Sendable {
     init() {
         chunks = .allocate(capacity: chunkCount)
         for i in 0..<chunkCount { (chunks + i).initialize(to: Atomic(0)) }
+        publishedChunks.store(UInt(bitPattern: chunks), ordering: .releasing)
     }
 
     static func kindBits(_ kind: MetricKind) -> UInt64 {
@@ -95,11 +101,13 @@ final class MetricHandles: @unchecked Sendable {
 
     /// The target address of a valid handle, or nil. Lock-free.
     @inline(__always)
-    func address(_ handle: UInt64) -> UnsafeMutableRawPointer? {
-        let index = Int(handle & Self.indexMask)
-        let base = chunks[index >> Self.chunkBits].load(ordering: .acquiring)
+    static func address(_ handle: UInt64) -> UnsafeMutableRawPointer? {
+        guard let chunks = UnsafeMutablePointer<Atomic<UInt>>(bitPattern: publishedChunks.load(ordering: .acquiring))
+        else { return nil }
+        let index = Int(handle & indexMask)
+        let base = chunks[index >> chunkBits].load(ordering: .acquiring)
         guard base != 0, let chunk = UnsafeMutablePointer<Atomic<UInt64>>(bitPattern: base) else { return nil }
-        let entry = chunk + 2 * (index & Self.chunkMask)
+        let entry = chunk + 2 * (index & chunkMask)
         guard handle != 0, entry[0].load(ordering: .acquiring) == handle else { return nil }
         return UnsafeMutableRawPointer(bitPattern: UInt(entry[1].load(ordering: .relaxed)))
     }
