@@ -350,3 +350,52 @@ def test_handle_at_the_series_limit_counts_drops(uname):
     dropped = families()["voicetelemetry_metrics_series_dropped"]
     assert [s.value for s in dropped.samples if s.labels.get("metric") == name] == [3]
     assert not vt.Counter(name, None, {"i": "0"}).overflow  # an existing series is still a series
+
+
+# ---- every exposition parses: promtool, prometheus_client's text and OpenMetrics parsers -------------
+
+
+def test_both_formats_parse_with_the_values_written(uname):
+    """Handles, by-name writes, awkward label values and help texts, a session with a turn (exemplars in
+    OpenMetrics): promtool and both prometheus_client parsers take the whole text; the values agree."""
+    import re
+    import shutil
+    import subprocess
+
+    from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_openmetrics
+    from voicetelemetry.turns import TurnMark as Mark, TurnStage as Stage
+
+    c, g, h = uname("_total"), uname("_bytes"), uname("_seconds")
+    odd = 'q"uo\\te\nline é 日本'
+    counter = vt.Counter(c, 'Requests "quoted" \\ and\nnewline.', {"route": odd})
+    counter.add(3)
+    counter.add(0.25)
+    vt.gauge_set(g, -1.5e-7, help="Tiny.", labels={"z": "1", "a": odd})
+    hist = vt.Histogram(h, "Latency.", {"stage": "tts"})
+    for v in (0.0001, 0.3, 12.5):
+        hist.observe(v)
+    with vt.Session(labels={"transport": "parsecheck"}) as s:
+        t = vt.now_ns()
+        s.turn_mark(Stage.USER_SPEECH, Mark.START, t)
+        s.turn_mark(Stage.USER_SPEECH, Mark.END, t + 1_000_000_000)
+        s.turn_mark(Stage.AGENT_SPEECH, Mark.START, t + 1_300_000_000)
+        s.turn_mark(Stage.AGENT_SPEECH, Mark.END, t + 2_000_000_000)
+        text, om = vt.prom_text_as(vt.FORMAT_PROMETHEUS), vt.prom_text_as(vt.FORMAT_OPENMETRICS)
+    fams = {f.name: f for f in text_string_to_metric_families(text)}
+    omf = {f.name: f for f in parse_openmetrics(om)}
+    for parsed, counter_name in ((fams, c[: -len("_total")]), (omf, c[: -len("_total")])):
+        assert [(s.labels, s.value) for s in parsed[counter_name].samples if s.name == c] == [({"route": odd}, 3.25)]
+        assert [s.value for s in parsed[g].samples] == [-1.5e-7]
+        assert {s.name: s.value for s in parsed[h].samples if s.name != h + "_bucket"} == {
+            h + "_sum": 12.8001, h + "_count": 3}
+    assert omf[h].unit == "seconds" and omf[g].unit == "bytes"
+    e2e = [s for s in omf["voicetelemetry_turn_e2e_latency_seconds"].samples
+           if s.labels.get("transport") == "parsecheck" and s.exemplar is not None]
+    assert [(s.labels["le"], s.exemplar.value) for s in e2e] == [("0.3", 0.3)]
+    if shutil.which("promtool"):
+        # This test's families and the library's (other tests' names can trip promtool's naming lint).
+        blocks = re.split(r"(?m)^(?=# HELP )", text)
+        mine = "".join(b for b in blocks if not b.startswith("# HELP pyt_") or b.split()[2].startswith((c, g, h)))
+        assert c in mine and "voicetelemetry_turn_e2e_latency_seconds_bucket" in mine
+        run = subprocess.run(["promtool", "check", "metrics"], input=mine.encode(), capture_output=True, timeout=60)
+        assert run.returncode == 0, run.stdout.decode() + run.stderr.decode()

@@ -246,12 +246,20 @@ public func vt_set_buckets(_ name: UnsafePointer<CChar>?, _ upper_bounds: Unsafe
     }
 }
 
+/// The exposition into the caller's buffer, under the contract of the header's BUFFERS section.
+private func exposition(_ format: ExpositionFormat, _ buf: UnsafeMutablePointer<CChar>?, _ cap: Int,
+                        _ len_out: UnsafeMutablePointer<Int>?) throws(Failure) {
+    guard let len_out else { throw .invalid("len_out is NULL") }
+    guard cap >= 0 else { throw .invalid("cap is larger than the address space") }
+    if buf == nil && cap > 0 { throw .invalid("buf is NULL but cap is \(cap)") }
+    let (length, fits) = ProcessState.shared.promText(format, into: buf, capacity: cap)
+    len_out.pointee = length
+    guard fits else { throw .bufferTooSmall("the text needs \(length + 1) bytes (with its NUL); cap is \(cap)") }
+}
+
 @c @implementation
 public func vt_prom_text(_ buf: UnsafeMutablePointer<CChar>?, _ cap: Int, _ len_out: UnsafeMutablePointer<Int>?) -> vt_status {
-    abiCall { () throws(Failure) in
-        guard len_out != nil else { throw .invalid("len_out is NULL") }
-        try ProcessState.shared.promText().deliver(to: buf, capacity: cap, length: len_out)
-    }
+    abiCall { () throws(Failure) in try exposition(.prometheus, buf, cap, len_out) }
 }
 
 @c @implementation
@@ -261,7 +269,6 @@ public func vt_prom_text_as(_ format: UInt32, _ buf: UnsafeMutablePointer<CChar>
         guard let chosen = ExpositionFormat(rawValue: format) else {
             throw .invalid("format \(format) is not a vt_exposition_format (0 Prometheus text, 1 OpenMetrics)")
         }
-        guard len_out != nil else { throw .invalid("len_out is NULL") }
-        try ProcessState.shared.promText(chosen).deliver(to: buf, capacity: cap, length: len_out)
+        try exposition(chosen, buf, cap, len_out)
     }
 }

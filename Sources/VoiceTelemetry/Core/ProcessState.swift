@@ -119,18 +119,23 @@ final class ProcessState: @unchecked Sendable {
 
     // MARK: - Exposition
 
-    func promText(_ format: ExpositionFormat = .prometheus) -> TextOutput {
-        (try? locked { (registry) -> TextOutput in
+    /// The exposition in `format`, written straight into `capacity` bytes at `buffer` (BUFFERS): its
+    /// length, and whether it fit (then it is NUL-terminated there).
+    func promText(_ format: ExpositionFormat, into buffer: UnsafeMutablePointer<CChar>?, capacity: Int)
+        -> (length: Int, fits: Bool) {
+        (try? locked { (registry) -> (length: Int, fits: Bool) in
             for family in registry.sessionFamilies { for series in family.series { series.liveScratch = 0 } }
             sessions.forEachLive { slot in
                 for (measure, series) in slot.meta.measureSeries {
                     series.liveScratch &+= slot.counterValue(measure)
                 }
             }
-            var text = PromText.render(registry, format: format)
-            PluginMetrics.render(into: &text, format: format)
-            if format == .openMetrics { text.append("# EOF\n") }
-            return text
-        }) ?? TextOutput()
+            var out = PromWriter(buffer: buffer, capacity: capacity)
+            PromText.render(registry, format: format, into: &out)
+            PluginMetrics.render(into: &out, format: format)
+            if format == .openMetrics { out.append("# EOF\n" as StaticString) }
+            let fits = out.finish()
+            return (out.count, fits)
+        }) ?? (0, false)
     }
 }

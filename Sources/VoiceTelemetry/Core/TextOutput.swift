@@ -11,7 +11,12 @@ struct TextOutput {
     mutating func append(_ text: StaticString) {
         bytes.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
-    mutating func append(_ value: UInt64) { append(String(value)) }
+    mutating func append(_ value: UInt64) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            let n = Number.writeDecimal(value, to: digits.baseAddress!)
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: digits[..<n]))
+        }
+    }
 
     // MARK: - JSON
 
@@ -47,10 +52,13 @@ struct TextOutput {
         bytes.append(UInt8(ascii: "}"))
     }
 
-    /// A JSON number, or null for nil / NaN / infinity.
+    /// A JSON number, or null for nil / NaN / infinity: the text of `shortest`, written without a String.
     mutating func appendJSONNumber(_ value: Double?) {
         guard let value, value.isFinite else { append("null"); return }
-        append(Self.shortest(value))
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: DoubleText.maxLength) { text in
+            let n = PromNumber.write(value, to: text.baseAddress!)
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: text[..<n]))
+        }
     }
 
     mutating func appendJSONKey(_ key: StaticString, first: Bool = false) {

@@ -55,26 +55,51 @@ final class LatencyHistogram: @unchecked Sendable {
         return scaled >= 1.8e19 ? UInt64.max : UInt64(scaled.rounded())
     }
 
-    /// Cumulative counts per bound, then the +Inf count (which is the series' _count).
-    func cumulativeCounts() -> [UInt64] {
-        var running: UInt64 = 0
-        var result: [UInt64] = []
-        result.reserveCapacity(bounds.count + 1)
-        for i in 0...bounds.count {
-            running &+= boundCounts[i].load(ordering: .relaxed)
-            result.append(running)
-        }
-        return result
-    }
-
     var sum: Double { Double(bitPattern: sumBits.load(ordering: .relaxed)) }
 
-    /// Quantile in the family's unit, or nil while empty.
-    func quantile(_ q: Double) -> Double? {
-        let lo = Double(bitPattern: minBits.load(ordering: .relaxed))
-        let hi = Double(bitPattern: maxBits.load(ordering: .relaxed))
-        let estimate = Self.layout.quantile(
-            q, counts: { fine[$0].load(ordering: .relaxed) }, minimum: lo * 1e9, maximum: hi * 1e9)
-        return estimate.map { Swift.min(Swift.max($0 / 1e9, lo), hi) }
+    /// The count of `le` bucket `i` alone (bounds.count: +Inf), not cumulative.
+    @inline(__always)
+    func bucketCount(_ i: Int) -> UInt64 { boundCounts[i].load(ordering: .relaxed) }
+
+    /// The count of fine bucket `i` (for the legacy renderer of the tests).
+    func fineCount(_ i: Int) -> UInt64 { fine[i].load(ordering: .relaxed) }
+
+    /// The smallest and largest sample (+Inf and 0 while empty).
+    var minimum: Double { Double(bitPattern: minBits.load(ordering: .relaxed)) }
+    var maximum: Double { Double(bitPattern: maxBits.load(ordering: .relaxed)) }
+
+    /// The four summary quantiles (LatencySummary.quantileLevels) into `out`, NaN while empty: the
+    /// values the legacy renderer's quantile(_:) gives (nearest rank over the fine buckets, the
+    /// bucket's midpoint clamped to [min, max]), in one pass that starts at the smallest sample's
+    /// bucket. The rank total is the `le` buckets' count: observe adds to one `le` bucket and one fine
+    /// bucket, so both totals agree whenever no sample is being recorded at that moment.
+    func quantiles(into out: UnsafeMutablePointer<Double>) {
+        var total: UInt64 = 0
+        for i in 0...bounds.count { total &+= boundCounts[i].load(ordering: .relaxed) }
+        let lo = minimum
+        let hi = maximum
+        guard total > 0, lo <= hi else {
+            for i in 0..<4 { out[i] = .nan }
+            return
+        }
+        let layout = Self.layout
+        // Every sample's fine bucket is within one of its value's (observers pass nanoUnits(value) or
+        // the integer nanoseconds the value came from).
+        var i = max(layout.index(Self.nanoUnits(lo)) - 1, 0)
+        var seen: UInt64 = 0
+        for (j, q) in LatencySummary.quantileLevels.enumerated() {
+            let rank = min(max(UInt64((q * Double(total)).rounded(.up)), 1), total)
+            while seen < rank && i < layout.bucketCount {
+                seen &+= fine[i].load(ordering: .relaxed)
+                i += 1
+            }
+            guard seen >= rank else {   // (counts moved under the scan) the legacy fallback: the maximum
+                out[j] = hi
+                continue
+            }
+            let (lower, width) = layout.bounds(i - 1)
+            let estimate = Swift.min(Swift.max(lower + width / 2, lo * 1e9), hi * 1e9)
+            out[j] = Swift.min(Swift.max(estimate / 1e9, lo), hi)
+        }
     }
 }

@@ -48,6 +48,8 @@ final class Series: @unchecked Sendable {
     var liveScratch: UInt64 = 0
     /// Its vt_metric handle once one was asked for (registry lock held); 0 before.
     var handle: UInt64 = 0
+    /// Its sample names and labels, rendered by the first scrape (registry lock held).
+    private var rendered: SeriesText?
 
     init(labels: [Label], histogramBounds: [Double]?, exemplars: Bool = false) {
         self.labels = labels
@@ -79,6 +81,13 @@ final class Series: @unchecked Sendable {
         }
         if let e = pendingExtra { emit(e) }
         return String(decoding: text.bytes, as: UTF8.self)
+    }
+
+    func renderedText(_ family: MetricFamily) -> SeriesText {
+        if let rendered { return rendered }
+        let text = SeriesText(self, family: family)
+        rendered = text
+        return text
     }
 
     var value: Double {
@@ -116,11 +125,14 @@ final class MetricFamily: @unchecked Sendable {
     /// Set for the built-in families computed from sessions.
     let measure: SessionMeasure?
     /// Histogram bounds; fixed once the family has a series.
-    var bounds: [Double]
+    var bounds: [Double] { didSet { rendered = nil } }
     /// Its series keep an exemplar per bucket (the turn collector's latency histograms).
     let exemplars: Bool
     private(set) var seriesByKey: [String: Series] = [:]
     private(set) var series: [Series] = []
+    /// Its lines that never change and its series in exposition order, made by scrapes (lock held).
+    private var rendered: FamilyText?
+    private var sorted: [Series] = []
     /// Its overflow handle (vt_metric_get at the series limit) once one was asked for; 0 before.
     var overflowHandle: UInt64 = 0
     /// The help text as a C string, for the by-name calls' check of a repeated help (SeriesCache).
@@ -143,6 +155,19 @@ final class MetricFamily: @unchecked Sendable {
     deinit { helpCString.deallocate() }
 
     func existingSeries(_ key: String) -> Series? { seriesByKey[key] }
+
+    func renderedText() -> FamilyText {
+        if let rendered { return rendered }
+        let text = FamilyText(self)
+        rendered = text
+        return text
+    }
+
+    /// Its series sorted by their rendered labels (sorted again only after a series was added).
+    func sortedSeries() -> [Series] {
+        if sorted.count != series.count { sorted = series.sorted { $0.renderedLabels < $1.renderedLabels } }
+        return sorted
+    }
 
     func addSeries(_ labels: [Label], key: String) -> Series {
         let created = Series(labels: labels, histogramBounds: kind == .histogram ? bounds : nil, exemplars: exemplars)

@@ -4,6 +4,9 @@
 // <name>_quantiles. OpenMetrics differs only in: counter families named without `_total` (their
 // samples keep it), `# UNIT` for *_seconds and *_bytes families, HELP escaping of `"`, exemplars on
 // the turn histograms' buckets, and the closing `# EOF` (written by ProcessState after every part).
+//
+// A scrape copies pre-rendered bytes (RenderedText) and writes numbers in place (PromWriter): no
+// allocation per family, series or bucket once the families and series have been scraped before.
 
 enum ExpositionFormat: UInt32 {
     case prometheus = 0, openMetrics = 1
@@ -15,139 +18,120 @@ enum ExpositionType: String {
 
 enum PromText {
     static let quantileLabels = ["0.5", "0.9", "0.95", "0.99"]
+    private static let quantileTexts = ByteBlock(quantileLabels.map { Array($0.utf8) })   // never freed
 
-    static func render(_ registry: Registry, format: ExpositionFormat) -> TextOutput {
-        var out = TextOutput(reserving: 16 * 1024)
-        for family in registry.families.values.sorted(by: { $0.name < $1.name }) {
-            let series = family.series.sorted { $0.renderedLabels < $1.renderedLabels }
+    /// Every family of the registry, in `format` (process lock held).
+    static func render(_ registry: Registry, format: ExpositionFormat, into out: inout PromWriter) {
+        for family in registry.sortedFamilies() {
+            let text = family.renderedText()
+            out.append(text.header(format))
+            let series = family.sortedSeries()
             switch family.kind {
             case .counter, .gauge:
-                header(&out, name: family.name, help: family.help, type: family.kind == .counter ? .counter : .gauge,
-                       format: format)
-                for s in series {
-                    sample(&out, family.name, s.renderedLabels)
-                    if let measure = family.measure {
-                        let live = s.liveScratch
-                        out.append(measure == .sessionsActive ? live : s.retired &+ live)
-                    } else {
-                        out.appendPromValue(s.value)
-                    }
-                    out.append("\n")
-                }
+                values(&out, family, series)
             case .histogram:
-                header(&out, name: family.name, help: family.help, type: .histogram, format: format)
-                histogram(&out, family, series, exemplars: format == .openMetrics)
-                header(&out, name: family.name + "_quantiles",
-                       help: family.help + " Quantiles (0.5, 0.9, 0.95, 0.99) over the process lifetime.",
-                       type: .summary, format: format)
-                summary(&out, family, series)
+                histograms(&out, family, series, bounds: text.bounds, exemplars: format == .openMetrics)
+                out.append(text.quantileHeader(format))
+                summaries(&out, family, series)
             }
         }
-        return out
     }
 
-    /// HELP and TYPE (and in OpenMetrics UNIT) of a family.
-    static func header(_ out: inout TextOutput, name: String, help: String, type: ExpositionType,
-                       format: ExpositionFormat) {
-        var family = name
-        if format == .openMetrics && type == .counter && family.hasSuffix("_total") { family.removeLast(6) }
+    /// HELP and TYPE (and in OpenMetrics UNIT) of a family. Allocates nothing (PluginMetrics writes
+    /// its headers at every scrape).
+    static func header<Sink: PromSink>(_ out: inout Sink, name: String, help: String, type: ExpositionType,
+                                       format: ExpositionFormat) {
+        let strip = format == .openMetrics && type == .counter && name.hasSuffix("_total")
+        let length = name.utf8.count - (strip ? 6 : 0)   // the family's name in this format
         out.append("# HELP ")
-        out.append(family)
+        out.append(name, utf8Prefix: length)
         out.append(" ")
         if format == .openMetrics { out.appendPromLabelValue(help) } else { out.appendPromHelp(help) }
         out.append("\n# TYPE ")
-        out.append(family)
+        out.append(name, utf8Prefix: length)
         out.append(" ")
         out.append(type.rawValue)
         out.append("\n")
-        if format == .openMetrics, let unit = ["seconds", "bytes"].first(where: { family.hasSuffix("_" + $0) }) {
+        if format == .openMetrics, let unit = unit(name, length) {
             out.append("# UNIT ")
-            out.append(family)
+            out.append(name, utf8Prefix: length)
             out.append(" ")
             out.append(unit)
             out.append("\n")
         }
     }
 
-    private static func sample(_ out: inout TextOutput, _ name: String, _ labels: String) {
-        out.append(name)
-        if !labels.isEmpty {
-            out.append("{")
-            out.append(labels)
-            out.append("}")
-        }
-        out.append(" ")
+    /// "seconds" or "bytes" when the first `length` bytes of `name` end in _seconds or _bytes.
+    private static func unit(_ name: String, _ length: Int) -> StaticString? {
+        let family = name.utf8.prefix(length)
+        if family.count >= 8, family.suffix(8).elementsEqual("_seconds".utf8) { return "seconds" }
+        if family.count >= 6, family.suffix(6).elementsEqual("_bytes".utf8) { return "bytes" }
+        return nil
     }
 
-    private static func histogram(_ out: inout TextOutput, _ family: MetricFamily, _ series: [Series], exemplars: Bool) {
+    private static func values(_ out: inout PromWriter, _ family: MetricFamily, _ series: [Series]) {
+        for s in series {
+            out.append(s.renderedText(family).sample)
+            if let measure = family.measure {
+                let live = s.liveScratch
+                out.append(measure == .sessionsActive ? live : s.retired &+ live)
+            } else {
+                out.appendPromValue(s.value)
+            }
+            out.appendByte(UInt8(ascii: "\n"))
+        }
+    }
+
+    private static func histograms(_ out: inout PromWriter, _ family: MetricFamily, _ series: [Series],
+                                   bounds: [ByteRun], exemplars: Bool) {
         for s in series {
             guard let h = s.histogram else { continue }
-            let cumulative = h.cumulativeCounts()
+            let text = s.renderedText(family)
             let slots = exemplars ? h.exemplars : nil
-            for i in 0...h.bounds.count {
-                let le = Label(key: "le", value: i < h.bounds.count ? TextOutput.promNumber(h.bounds[i]) : "+Inf")
-                sample(&out, family.name + "_bucket", Series.render(s.labels, extra: le))
-                out.append(cumulative[i])
-                if let e = slots?.read(bucket: i) { exemplar(&out, e) }
-                out.append("\n")
+            var cumulative: UInt64 = 0
+            for i in 0..<bounds.count {
+                cumulative &+= h.bucketCount(i)
+                out.append(text.bucketHead)
+                out.append(bounds[i])
+                out.append(text.bucketTail)
+                out.append(cumulative)
+                if let slots { ExemplarText.write(&out, slots, bucket: i) }
+                out.appendByte(UInt8(ascii: "\n"))
             }
-            let total = cumulative[h.bounds.count]
-            sample(&out, family.name + "_sum", s.renderedLabels)
+            out.append(text.sample)
             out.appendPromValue(h.sum)
-            out.append("\n")
-            sample(&out, family.name + "_count", s.renderedLabels)
-            out.append(total)
-            out.append("\n")
+            out.appendByte(UInt8(ascii: "\n"))
+            out.append(text.count)
+            out.append(cumulative)
+            out.appendByte(UInt8(ascii: "\n"))
         }
     }
 
-    /// ` # {session_id="…",turn_id="N",trace_id="…"} value timestamp`. The labels may hold 128
-    /// characters in all: a session id that does not fit is left out.
-    private static func exemplar(_ out: inout TextOutput, _ e: Exemplar) {
-        let id = String(decoding: e.sessionID, as: UTF8.self)
-        let turn = String(e.turnID)
-        let trace = hex16(e.traceHi) + hex16(e.traceLo)
-        let fixed = "turn_id".count + turn.count + "trace_id".count + trace.count
-        out.append(" # {")
-        if fixed + "session_id".count + id.unicodeScalars.count <= 128 {
-            out.append("session_id=\"")
-            out.appendPromLabelValue(id)
-            out.append("\",")
-        }
-        out.append("turn_id=\"")
-        out.append(turn)
-        out.append("\",trace_id=\"")
-        out.append(trace)
-        out.append("\"} ")
-        out.appendPromValue(e.value)
-        out.append(" ")
-        out.append(e.unixNs / 1_000_000_000)
-        out.append(".")
-        let millis = String(e.unixNs / 1_000_000 % 1000)
-        out.append(String(repeating: "0", count: 3 - millis.count) + millis)
-    }
-
-    private static func hex16(_ word: UInt64) -> String {
-        let digits = String(word, radix: 16)
-        return String(repeating: "0", count: 16 - digits.count) + digits
-    }
-
-    private static func summary(_ out: inout TextOutput, _ family: MetricFamily, _ series: [Series]) {
-        let name = family.name + "_quantiles"
+    private static func summaries(_ out: inout PromWriter, _ family: MetricFamily, _ series: [Series]) {
+        var values: (Double, Double, Double, Double) = (0, 0, 0, 0)
+        let quantileTexts = Self.quantileTexts.runs
         for s in series {
             guard let h = s.histogram else { continue }
-            for (level, text) in zip(LatencySummary.quantileLevels, quantileLabels) {
-                sample(&out, name, Series.render(s.labels, extra: Label(key: "quantile", value: text)))
-                out.appendPromValue(h.quantile(level) ?? .nan)
-                out.append("\n")
+            let text = s.renderedText(family)
+            withUnsafeMutableBytes(of: &values) { raw in
+                let q = raw.baseAddress!.assumingMemoryBound(to: Double.self)
+                h.quantiles(into: q)
+                for i in 0..<4 {
+                    out.append(text.quantileHead)
+                    out.append(quantileTexts[i])
+                    out.append(text.quantileTail)
+                    out.appendPromValue(q[i])
+                    out.appendByte(UInt8(ascii: "\n"))
+                }
             }
-            let cumulative = h.cumulativeCounts()
-            sample(&out, name + "_sum", s.renderedLabels)
+            var total: UInt64 = 0
+            for i in 0...h.bounds.count { total &+= h.bucketCount(i) }
+            out.append(text.quantileSum)
             out.appendPromValue(h.sum)
-            out.append("\n")
-            sample(&out, name + "_count", s.renderedLabels)
-            out.append(cumulative[h.bounds.count])
-            out.append("\n")
+            out.appendByte(UInt8(ascii: "\n"))
+            out.append(text.quantileCount)
+            out.append(total)
+            out.appendByte(UInt8(ascii: "\n"))
         }
     }
 }

@@ -10,6 +10,8 @@ final class Registry: @unchecked Sendable {
     ]
 
     private(set) var families: [String: MetricFamily] = [:]
+    /// The families sorted by name, for scrapes (sorted again only after a family was added).
+    private var sorted: [MetricFamily] = []
     private var registeredKeys: [String: [String]] = [:]
     private var configuredBounds: [String: [Double]] = [:]
     /// Bumped by every vt_register_labels: caches of resolved session series check it.
@@ -56,6 +58,11 @@ final class Registry: @unchecked Sendable {
                                                exemplars: spec.kind == .histogram)
             registeredKeys[spec.name] = ["transport"]
         }
+    }
+
+    func sortedFamilies() -> [MetricFamily] {
+        if sorted.count != families.count { sorted = families.values.sorted { $0.name < $1.name } }
+        return sorted
     }
 
     // MARK: - Writing values

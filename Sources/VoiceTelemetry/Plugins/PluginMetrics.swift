@@ -8,7 +8,7 @@ enum PluginMetrics {
         let stats: vt_plugin_statistics
     }
 
-    static func render(into out: inout TextOutput, format: ExpositionFormat) {
+    static func render(into out: inout PromWriter, format: ExpositionFormat) {
         var rows: [Row] = []
         for slot in EventBus.shared.slots {
             if let row = slot.withPlugin({ Row(name: $0.name, stats: PluginStatsReader.read($0)) }) { rows.append(row) }
@@ -19,11 +19,6 @@ enum PluginMetrics {
         family(&out, format, "voicetelemetry_plugin_events_delivered_total", "Events a sink plugin accepted.", .counter, rows) { $0.delivered }
         PromText.header(&out, name: "voicetelemetry_plugin_events_dropped_total",
                         help: "Events of a sink plugin dropped, by reason.", type: .counter, format: format)
-        let reasons: [(StaticString, (vt_plugin_statistics) -> UInt64)] = [
-            ("disabled", { $0.dropped_disabled }), ("plugin", { $0.dropped_plugin }),
-            ("queue_full", { $0.dropped_queue_full }), ("rate_limited", { $0.dropped_rate_limited }),
-            ("too_large", { $0.dropped_too_large }),
-        ]
         for row in rows {
             for (reason, value) in reasons {
                 out.append("voicetelemetry_plugin_events_dropped_total{plugin=\"")
@@ -42,7 +37,13 @@ enum PluginMetrics {
                rows) { UInt64($0.disabled) }
     }
 
-    private static func family(_ out: inout TextOutput, _ format: ExpositionFormat, _ name: String, _ help: String,
+    private static let reasons: [(StaticString, @Sendable (vt_plugin_statistics) -> UInt64)] = [
+        ("disabled", { $0.dropped_disabled }), ("plugin", { $0.dropped_plugin }),
+        ("queue_full", { $0.dropped_queue_full }), ("rate_limited", { $0.dropped_rate_limited }),
+        ("too_large", { $0.dropped_too_large }),
+    ]
+
+    private static func family(_ out: inout PromWriter, _ format: ExpositionFormat, _ name: String, _ help: String,
                                _ type: ExpositionType, _ rows: [Row], _ value: (vt_plugin_statistics) -> UInt64) {
         PromText.header(&out, name: name, help: help, type: type, format: format)
         for row in rows {
