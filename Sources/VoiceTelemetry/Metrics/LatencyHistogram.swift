@@ -50,9 +50,14 @@ final class LatencyHistogram: @unchecked Sendable {
         return lo
     }
 
+    /// value * 1e9 rounded to the nearest integer, halves away from zero (as `rounded()`, without its
+    /// libm call: below 2^52 the fraction is exact, above it every double is an integer). value >= 0.
+    @inline(__always)
     static func nanoUnits(_ value: Double) -> UInt64 {
         let scaled = value * 1e9
-        return scaled >= 1.8e19 ? UInt64.max : UInt64(scaled.rounded())
+        guard scaled < 1.8e19 else { return UInt64.max }
+        let whole = UInt64(scaled)
+        return scaled - Double(whole) >= 0.5 ? whole + 1 : whole
     }
 
     var sum: Double { Double(bitPattern: sumBits.load(ordering: .relaxed)) }
