@@ -13,7 +13,8 @@
 #   allocations                 per handle write, per by-name write and per scrape after a warm-up
 #                               (an interposed malloc counts them)
 #   record p99 under a scrape   vt_record_audio_out and vt_metric_add in two threads, p99 while a third
-#                               thread scrapes the 10,000 series of B without a pause / p99 alone
+#                               thread scrapes the 10,000 series of B without a pause / p99 alone (three
+#                               phases each, alternating; best of each)
 #
 # Each program runs ROUNDS times alternately (VT_METRICS_BENCH_ROUNDS, default 3) and the best figure of
 # each is kept: a loaded machine slows runs down, it never speeds them up. The Go peer is built in
@@ -101,4 +102,4 @@ row "allocations per scrape A (warm)" "$(best ours_A allocs_per_scrape)" "-" - -
 row "allocations per scrape B (warm)" "$(best ours_B allocs_per_scrape)" "-" - -
 row "record_audio_out p99, scrape/alone (ns)" "$(best p99 p99_audio_scraping)" "alone" "$(best p99 p99_audio_alone)" 1.2
 row "metric handle add p99, scrape/alone" "$(best p99 p99_metric_scraping)" "alone" "$(best p99 p99_metric_alone)" 1.2
-echo "(allocation target 0; p99 per call, timed 16 at a time; $(best p99 scrapes) scrapes of B during the $(best p99 calls_scraping) calls)"
+echo "(allocation target 0; p99 per call, timed 64 at a time; $(best p99 scrapes) scrapes of B during $(best p99 calls_scraping) calls)"
