@@ -96,11 +96,15 @@ demo: $(BUILD)/voice_engine
 # The README's C quick start, compiled against the installed copy and run.
 test-readme: stage
 	@mkdir -p $(BUILD)/readme
-	sed -n '/^```c$$/,/^```$$/p' README.md | sed '1d;$$d' > $(BUILD)/readme/quickstart.c
-	PKG_CONFIG_PATH=$(STAGE)/lib/pkgconfig $(CC) $(CWARN) -o $(BUILD)/readme/quickstart $(BUILD)/readme/quickstart.c \
-	    $$(PKG_CONFIG_PATH=$(STAGE)/lib/pkgconfig pkg-config --cflags --libs voicetelemetry) -Wl,-rpath,$(STAGE)/lib
-	./$(BUILD)/readme/quickstart | grep -q '"last_response_latency_ms":450,'
-	@echo "README: the C quick start compiles and prints a 450 ms response latency"
+	sed -n '/^## C quick start/,/^## /p' README.md > $(BUILD)/readme/section.md
+	sed -n '/^```c$$/,/^```$$/p' $(BUILD)/readme/section.md | sed '1d;$$d' > $(BUILD)/readme/app.c
+	sed -n '/^```sh$$/,/^```$$/p' $(BUILD)/readme/section.md | sed '1d;$$d' > $(BUILD)/readme/build-and-run.sh
+	$(CC) $(CWARN) -fsyntax-only -I$(STAGE)/include $(BUILD)/readme/app.c
+	cd $(BUILD)/readme && rm -f app && env -u LD_LIBRARY_PATH PKG_CONFIG_PATH=$(abspath $(STAGE))/lib/pkgconfig \
+	    sh -e build-and-run.sh > out.json
+	grep -q '"audio_bytes_out":1280,' $(BUILD)/readme/out.json
+	grep -q '"last_response_latency_ms":450,' $(BUILD)/readme/out.json
+	@echo "README: the C quick start builds and runs as written (rpath from pkg-config) and prints a 450 ms response latency"
 
 # The demo as a test: built against the installed copy (pkg-config), it runs, its sink got every
 # event, and its Prometheus text passes promtool.
