@@ -292,3 +292,19 @@ def test_opening_every_call_in_turn_logs_no_errors(served: Served, browser: dh.B
     for call in dh.SESSIONS[::-1]:
         switch_to(browser, call.session_id, len(call.turns))
     assert browser.errors == []
+
+
+def test_without_the_event_stream_the_page_falls_back_to_polling(start_engine: Callable[..., Any],
+                                                                  browser: dh.Browser) -> None:
+    e = start_engine(sse_max_clients=0)  # the exporter answers /api/v1/events with 503
+    served = Served(e, dh.record_calls(e))
+    browser.errors.clear()
+    open_call(browser, served.base, CALL, len(dh.SESSIONS[0].turns))
+    browser.wait_for("document.getElementById('status').dataset.mode === 'poll'", WAIT_S, "polling")
+    assert "polling every 2 s" in browser.evaluate("document.getElementById('status').textContent")
+    served.add_turn(CALL, dh.LIVE_TURN)
+    browser.wait_for(drawn(CALL, len(dh.SESSIONS[0].turns) + 1), WAIT_S, "the new turn, polled")
+    # the browser's own note of the refused stream is the only one
+    assert [m.split(" http")[0] for m in browser.errors] == \
+        ["log: Failed to load resource: the server responded with a status of 503 (Service Unavailable)"]
+    assert all(m.endswith("/api/v1/events") for m in browser.errors)
