@@ -308,3 +308,17 @@ def test_without_the_event_stream_the_page_falls_back_to_polling(start_engine: C
     assert [m.split(" http")[0] for m in browser.errors] == \
         ["log: Failed to load resource: the server responded with a status of 503 (Service Unavailable)"]
     assert all(m.endswith("/api/v1/events") for m in browser.errors)
+
+
+def test_with_a_token_in_its_address_the_page_authenticates_its_requests_and_stays_live(
+        start_engine: Callable[..., Any], browser: dh.Browser) -> None:
+    token = "dash-T0ken_42"
+    e = start_engine(token=token)
+    served = Served(e, dh.record_calls(e))
+    browser.errors.clear()
+    browser.navigate(f"{served.base}/?access_token={token}#session={quote(CALL, safe='')}")
+    browser.wait_for(drawn(CALL, len(dh.SESSIONS[0].turns)), WAIT_S, "the call, fetched with the token")
+    browser.wait_for("document.getElementById('status').dataset.mode === 'sse'", WAIT_S, "the event stream")
+    served.add_turn(CALL, dh.LIVE_TURN)
+    browser.wait_for(drawn(CALL, len(dh.SESSIONS[0].turns) + 1), WAIT_S, "the new turn")
+    assert browser.errors == []

@@ -59,7 +59,7 @@ void hx_error(hx_scratch *sc, hx_response *res, int status, const char *msg) {
     int head = res->head, close = res->close;
     memset(res, 0, sizeof *res);
     res->head = head;
-    res->close = close || status == 400 || status == 408 || status == 431 || status == 505;
+    res->close = close;
     size_t o = 0, cap = sizeof sc->error_body;
     o += (size_t)snprintf(sc->error_body, cap, "{\"error\":\"");
     for (const char *p = msg; *p && o + 8 < cap; p++) {

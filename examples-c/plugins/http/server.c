@@ -287,6 +287,7 @@ static void handle_requests(hx_worker *w, hx_conn *c, uint64_t now) {
         }
         if (n < 0) {
             memset(&res, 0, sizeof res);
+            res.close = 1; /* where the next request would start is unknown */
             hx_error(&w->sc, &res, req.error_status, req.error);
             c->in_len = 0;
         } else {
@@ -477,6 +478,7 @@ static void expire(hx_worker *w, uint64_t now) {
             if (kind == L_REQUEST && c->in_len > 0) { /* part of a head arrived: 408 */
                 hx_response res;
                 memset(&res, 0, sizeof res);
+                res.close = 1;
                 hx_error(&w->sc, &res, 408, "the request head did not arrive in time");
                 c->in_len = 0;
                 respond(w, c, &res, NULL, now); /* sets it closing */
