@@ -15,7 +15,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -196,8 +196,10 @@ class Browser:
         os.close(from_chrome_w)
         self._next_id = 0
         self._replies: Dict[int, Dict[str, Any]] = {}
+        self._unawaited: Set[int] = set()            # ids of commands whose replies nobody waits for
         self._cond = threading.Condition()
-        self.events: List[Dict[str, Any]] = []
+        self._write_lock = threading.Lock()
+        self._page_auth: Optional[str] = None
         self.errors: List[str] = []
         threading.Thread(target=self._read, daemon=True).start()
         self.width, self.height = width, height
@@ -222,13 +224,26 @@ class Browser:
                 self._dispatch(json.loads(raw))
 
     def _dispatch(self, msg: Dict[str, Any]) -> None:
-        with self._cond:
-            if "id" in msg:
-                self._replies[msg["id"]] = msg
-                self._cond.notify_all()
-                return
-            self.events.append(msg)
-        self._collect_error(msg)
+        if "id" in msg:
+            with self._cond:
+                if msg["id"] in self._unawaited:
+                    self._unawaited.discard(msg["id"])
+                else:
+                    self._replies[msg["id"]] = msg
+                    self._cond.notify_all()
+        elif msg.get("method") == "Fetch.requestPaused":
+            self._authorize(msg)
+        else:
+            self._collect_error(msg)
+
+    def _authorize(self, msg: Dict[str, Any]) -> None:
+        """A paused page load goes on with the Authorization header (see authorize_page_loads)."""
+        p = msg["params"]
+        headers = [{"name": k, "value": v} for k, v in p["request"]["headers"].items() if k.lower() != "authorization"]
+        if self._page_auth:
+            headers.append({"name": "Authorization", "value": self._page_auth})
+        self._post("Fetch.continueRequest", {"requestId": p["requestId"], "headers": headers}, msg.get("sessionId"),
+                   awaited=False)
 
     def _collect_error(self, msg: Dict[str, Any]) -> None:
         method, p = msg.get("method"), msg.get("params", {})
@@ -241,15 +256,24 @@ class Browser:
         elif method == "Log.entryAdded" and p["entry"].get("level") == "error":
             self.errors.append(f"log: {p['entry'].get('text')} {p['entry'].get('url', '')}")
 
-    def send(self, method: str, params: Optional[Dict[str, Any]] = None, session: Optional[str] = None,
-             timeout: Optional[float] = None) -> Dict[str, Any]:
+    def _post(self, method: str, params: Optional[Dict[str, Any]], session: Optional[str], awaited: bool) -> int:
         with self._cond:
             self._next_id += 1
             mid = self._next_id
+            if not awaited:
+                self._unawaited.add(mid)
         msg: Dict[str, Any] = {"id": mid, "method": method, "params": params or {}}
         if session:
             msg["sessionId"] = session
-        os.write(self._w, json.dumps(msg).encode() + b"\0")
+        data = memoryview(json.dumps(msg).encode() + b"\0")
+        with self._write_lock:  # the reader thread posts too: one message at a time, whole
+            while data:
+                data = data[os.write(self._w, data):]
+        return mid
+
+    def send(self, method: str, params: Optional[Dict[str, Any]] = None, session: Optional[str] = None,
+             timeout: Optional[float] = None) -> Dict[str, Any]:
+        mid = self._post(method, params, session, awaited=True)
         deadline = time.monotonic() + (timeout or self.timeout)
         with self._cond:
             while mid not in self._replies:
@@ -278,6 +302,16 @@ class Browser:
         return session
 
     # -- page --
+    def authorize_page_loads(self, authorization: Optional[str]) -> None:
+        """Sends `Authorization: <authorization>` with the page's own loads (documents), and with
+        nothing the page requests itself; None stops it."""
+        self._page_auth = authorization
+        if authorization:
+            self.send("Fetch.enable", {"patterns": [{"urlPattern": "*", "resourceType": "Document"}]},
+                      session=self.session)
+        else:
+            self.send("Fetch.disable", session=self.session)
+
     def navigate(self, url: str) -> None:
         self.send("Page.navigate", {"url": url}, session=self.session)
 
