@@ -14,6 +14,7 @@ import http.client
 import itertools
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -418,14 +419,24 @@ def test_serve_with_a_token(transport):
 
 
 def test_serve_errors():
+    """Each failure is a PluginError carrying the plugin's own reason, or the binding's check."""
     http_exporter()
-    with vt.serve("127.0.0.1:0") as first:
-        with pytest.raises(vt.PluginError):  # the port is taken (and the plugin name too)
-            vt.serve(f"127.0.0.1:{first.port}")
-    with pytest.raises(vt.InvalidArgumentError):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(vt.PluginError, match=f"listen 127.0.0.1:{port}: Address already in use"):
+            vt.serve(f"127.0.0.1:{port}")
+    with vt.serve("127.0.0.1:0"):  # one endpoint per process: plugin names are unique
+        with pytest.raises(vt.PluginError, match="a plugin named 'http_exporter' is already loaded"):
+            vt.serve("127.0.0.1:0")
+    with pytest.raises(vt.PluginError, match="'max_connections' must be an integer from 1 to 100000"):
+        vt.serve("127.0.0.1:0", max_connections=0)
+    with pytest.raises(vt.InvalidArgumentError, match="listen must be 'host:port'"):
         vt.serve("no-port")
     with pytest.raises(vt.NotFoundError):
         vt.serve("127.0.0.1:0", plugin_path="/nonexistent/http_exporter.so")
+    assert vt.list_plugins() == []
 
 
 NEGOTIATION_CASES = [(method, accept, enc)
