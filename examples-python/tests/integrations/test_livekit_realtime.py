@@ -202,3 +202,32 @@ def test_realtime_typed_input_and_late_transcript(tmp_path, jsonl_sink_so):
     events = [json.loads(line) for line in events_file.read_text().splitlines()]
     (late,) = [e for e in events if e["event_type"] == "livekit.late_transcript"]
     assert late["data"] == {"chars": 9, "started_speaking_ns": T(3000)}
+
+
+def test_realtime_backchannel_is_no_user_turn():
+    """A backchannel during the answer (LiveKit's detector: no interruption) is no barge-in and no
+    user speech: the agent's next, unprompted answer (session.say) has none."""
+    def play(sc, model):
+        sc.user(1000, "speaking")
+        sc.user(1500, "listening")
+        sc.agent(2000, "speaking")
+        sc.realtime(model, 1600, 300, 2400, inp=(0, 80, 0), out=(0, 60))
+        sc.user(2500, "speaking")                               # "uh-huh"
+        sc.overlap(2500, 2700, interruption=False)
+        sc.user(2800, "listening")
+        sc.agent(3200, "listening")
+        sc.item(3200, "assistant", "Done.", {"started_speaking_at": w(2000), "stopped_speaking_at": w(3200)})
+        sc.realtime(model, 4000, 250, 4600, inp=(10, 0, 0), out=(0, 40))
+        sc.agent(4300, "speaking")                              # a reminder nobody asked for
+        sc.agent(5000, "listening")
+        sc.item(5000, "assistant", "Anything else?", {"started_speaking_at": w(4300),
+                                                      "stopped_speaking_at": w(5000)})
+        sc.close(5500)
+
+    vs, _ = run(play, "rt-backchannel")
+    t1, t2 = vs.turn_history()
+    assert t1["outcome"] == "completed" and t1["interruption"]["overlap_start_ns"] is None
+    assert t1["e2e_latency_ns"] == 500 * MS
+    assert t2["user_speech"]["start_ns"] is None and t2["anchor"] is None and t2["e2e_latency_ns"] is None
+    assert t2["realtime"]["ttfa_ns"] == 250 * MS
+    assert vs.final_snapshot["interruptions"] == 0

@@ -286,8 +286,8 @@ class _Adapter:
             if self.overlap is None:
                 self.overlap = _Overlap(start=start)
             self.overlap.start, self.overlap.detected = start, self.t(ev.detected_at)
-        elif not ev.agent_ended:     # a backchannel: no barge-in (agent_ended: inconclusive)
-            self.overlap = None
+        elif not ev.agent_ended and self.overlap is not None:
+            self.drop_overlapping_speech()      # a backchannel (agent_ended: inconclusive)
         self.call("emit", "livekit.overlapping_speech",
                   {"is_interruption": bool(ev.is_interruption), "agent_ended": bool(ev.agent_ended),
                    "probability": ev.probability, "detection_delay_s": ev.detection_delay,
@@ -305,9 +305,13 @@ class _Adapter:
                        (back - ov.silenced) / 1e9, start)
         if ev.resumed:
             self.later(t, "turn_mark", _S.FALSE_INTERRUPTION, _M.RESUMED, t)
-            self.overlap = None                      # the agent went on: no barge-in,
-            self.user_speaking_at = self.user_listening_at = None   # and that speech no user turn
-            self.user_applied = True
+            self.drop_overlapping_speech()
+
+    def drop_overlapping_speech(self) -> None:
+        """The speech that overlapped the agent was no barge-in and no user turn."""
+        self.overlap = None
+        self.user_speaking_at = self.user_listening_at = None
+        self.user_applied = True
 
     # -- events: transcripts, items, tools, errors, close --------------------------------------
 
