@@ -107,8 +107,10 @@ ROWS: List[Tuple[str, List[Panel]]] = [
     ("Where the time goes", [
         timeseries("Stage latency p50", [(quantile(0.5, f), name) for f, name in STAGES], w=12, unit="s"),
         timeseries("Stage latency p95", [(quantile(0.95, f), name) for f, name in STAGES], w=12, unit="s",
-                   description="Each stage measured on its own (start to end/first mark); its part of a "
-                               "turn's critical path can be shorter when stages overlap."),
+                   description="Each stage's own latency (STT: speech end to final transcript; end of "
+                               "utterance: detection start to end; LLM: request to first token; TTS: request "
+                               "to first byte). Its part of a turn's critical path (the turn record's e2e "
+                               "breakdown) can be shorter when stages overlap."),
         Panel("bargauge", "Mean time per stage", [(mean(f), name) for f, name in STAGES], w=12, unit="s",
               options={"displayMode": "gradient", "orientation": "horizontal", "showUnfilled": True,
                        "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False}}),
@@ -120,7 +122,8 @@ ROWS: List[Tuple[str, List[Panel]]] = [
         timeseries("Turn outcomes per second", [(rate("voicetelemetry_turn_outcomes_total", "outcome"), "{{outcome}}")],
                    w=8, unit="cps", stack=True),
         timeseries("Tool calls per second",
-                   [(rate("voicetelemetry_turn_tool_calls_total", "tool, kind, outcome"), "{{tool}} ({{kind}}) {{outcome}}")],
+                   [(rate("voicetelemetry_turn_tool_calls_total", "tool, kind, outcome"),
+                     "{{tool}} ({{kind}}) {{outcome}}")],
                    w=8, unit="cps"),
         timeseries("Turn errors per second by source",
                    [(rate("voicetelemetry_turn_errors_total", "source"), "{{source}}")], w=8, unit="cps"),
@@ -128,24 +131,29 @@ ROWS: List[Tuple[str, List[Panel]]] = [
                    [(rate("voicetelemetry_turn_fallbacks_total", "stage, kind, from, to"),
                      "{{stage}} {{kind}}: {{from}} -> {{to}}")], w=12, unit="cps"),
         timeseries("False interruptions per second",
-                   [(rate("voicetelemetry_turn_false_interruptions_total", "outcome"), "{{outcome}}")], w=12, unit="cps",
+                   [(rate("voicetelemetry_turn_false_interruptions_total", "outcome"), "{{outcome}}")],
+                   w=12, unit="cps",
                    description="Speech during the agent's speech that turned out not to be a barge-in "
                                "(resumed) or became one (escalated)."),
     ]),
     ("Tokens", [
         timeseries("Tokens per second by type and stage",
-                   [(rate("voicetelemetry_turn_tokens_total", "stage, type"), "{{stage}} {{type}}")], w=12, unit="short"),
+                   [(rate("voicetelemetry_turn_tokens_total", "stage, type"), "{{stage}} {{type}}")],
+                   w=12, unit="short"),
         timeseries("Tokens per second by modality",
-                   [(rate("voicetelemetry_turn_modality_tokens_total", "direction, modality"), "{{direction}} {{modality}}")],
+                   [(rate("voicetelemetry_turn_modality_tokens_total", "direction, modality"),
+                     "{{direction}} {{modality}}")],
                    w=12, unit="short"),
     ]),
     ("Sinks (event plugins)", [
         timeseries("Events per second by sink",
                    [(rate("voicetelemetry_plugin_events_emitted_total", "plugin", labels=""), "{{plugin}} emitted"),
-                    (rate("voicetelemetry_plugin_events_delivered_total", "plugin", labels=""), "{{plugin}} delivered")],
+                    (rate("voicetelemetry_plugin_events_delivered_total", "plugin", labels=""),
+                     "{{plugin}} delivered")],
                    w=8, unit="cps", description="Emitted = delivered + dropped + queued, per sink."),
         timeseries("Events dropped per second",
-                   [(rate("voicetelemetry_plugin_events_dropped_total", "plugin, reason", labels=""), "{{plugin}} {{reason}}")],
+                   [(rate("voicetelemetry_plugin_events_dropped_total", "plugin, reason", labels=""),
+                     "{{plugin}} {{reason}}")],
                    w=8, unit="cps",
                    description="queue_full: the sink is slower than the events; rate_limited: over the event "
                                "rate limit; too_large: over the size limit; plugin: the sink answered DROP; "
@@ -156,7 +164,8 @@ ROWS: List[Tuple[str, List[Panel]]] = [
               field_extra=DISABLED_MAPPINGS,
               description="A sink that answered FATAL is disabled until its process loads it again."),
         timeseries("Sink retries per second",
-                   [(rate("voicetelemetry_plugin_retries_total", "plugin", labels=""), "{{plugin}}")], w=12, unit="cps"),
+                   [(rate("voicetelemetry_plugin_retries_total", "plugin", labels=""), "{{plugin}}")],
+                   w=12, unit="cps"),
     ]),
 ]
 
@@ -220,8 +229,8 @@ def templating() -> Dict[str, Any]:
          "current": {}, "hide": 0, "includeAll": False, "multi": False, "options": [], "refresh": 1,
          "regex": "", "skipUrlSync": False},
         {"name": "transport", "label": "Transport", "type": "query", "datasource": DS,
-         "definition": transports, "query": {"query": transports, "refId": "PrometheusVariableQueryEditor-VariableQuery",
-                                             "qryType": 1},
+         "definition": transports,
+         "query": {"query": transports, "refId": "PrometheusVariableQueryEditor-VariableQuery", "qryType": 1},
          "current": {}, "hide": 0, "includeAll": True, "allValue": ".*", "multi": True, "options": [],
          "refresh": 2, "regex": "", "skipUrlSync": False, "sort": 1},
     ]}

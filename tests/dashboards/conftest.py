@@ -26,12 +26,12 @@ from typing import Any, Iterator, List
 
 import pytest
 
+from grafana_queries import REPO, RULES
+
 HERE = Path(__file__).resolve().parent
-REPO = HERE.parents[1]
 os.environ.setdefault("VOICETELEMETRY_LIB", str(REPO / "build" / "lib" / "libvoicetelemetry.so"))
 HTTP_EXPORTER = Path(os.environ.get("HTTP_EXPORTER", REPO / "build" / "plugins" / "http_exporter.so"))
 TEST_PLUGINS = Path(os.environ.get("TEST_PLUGINS_DIR", REPO / "build" / "tests" / "plugins"))
-RULES = REPO / "prometheus" / "rules.yml"
 #: The sinks the engine loads beside the endpoint: one too slow for its 4-slot queue (it drops
 #: events as queue_full), one that answers FATAL (disabled at its first batch).
 EXTRA_SINKS = [f"{TEST_PLUGINS / 'slow.so'}:4", str(TEST_PLUGINS / "fatal.so")]
