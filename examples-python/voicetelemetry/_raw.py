@@ -64,7 +64,7 @@ def _bind(name: str, restype: Any, argtypes: Sequence[Any], *, keep_gil: bool = 
 # ------------------------------------------------------------------------------------------------
 
 VT_VERSION_MAJOR = 1
-VT_VERSION_MINOR = 1
+VT_VERSION_MINOR = 2
 VT_VERSION_PATCH = 0
 #: The version this module mirrors: major * 1000000 + minor * 1000 + patch.
 VT_VERSION_NUMBER = VT_VERSION_MAJOR * 1000000 + VT_VERSION_MINOR * 1000 + VT_VERSION_PATCH
