@@ -620,7 +620,7 @@ vt_load_plugin_table = _bind(
 
 #: The plugin ABI these structs mirror (voicetelemetry_plugin.h).
 VT_PLUGIN_ABI_MAJOR = 1
-VT_PLUGIN_ABI_MINOR = 0
+VT_PLUGIN_ABI_MINOR = 1
 
 # enum vt_sink_result (what write() returns; anything else counts as VT_SINK_FATAL)
 VT_SINK_OK = 0
@@ -669,6 +669,18 @@ class vt_host_api(Structure):
         # int32_t (*snapshot_json)(void *host_ctx, uint64_t session, char *buf, size_t cap, size_t *len_out);
         ("snapshot_json",
          ctypes.CFUNCTYPE(c_int32, c_void_p, c_uint64, POINTER(c_char), c_size_t, POINTER(c_size_t))),
+        # Since ABI 1.1 (library 1.2); a host's struct_size says whether they are there.
+        # int32_t (*prom_text_as)(void *host_ctx, uint32_t format, char *buf, size_t cap, size_t *len_out);
+        ("prom_text_as",
+         ctypes.CFUNCTYPE(c_int32, c_void_p, c_uint32, POINTER(c_char), c_size_t, POINTER(c_size_t))),
+        # int32_t (*sessions_json)(void *host_ctx, char *buf, size_t cap, size_t *len_out);
+        ("sessions_json", ctypes.CFUNCTYPE(c_int32, c_void_p, POINTER(c_char), c_size_t, POINTER(c_size_t))),
+        # int32_t (*session_find)(void *host_ctx, const char *session_id, uint64_t *session_out);
+        ("session_find", ctypes.CFUNCTYPE(c_int32, c_void_p, c_char_p, POINTER(c_uint64))),
+        # int32_t (*turn_history_json)(void *host_ctx, uint64_t session, size_t max_turns, char *buf,
+        #                              size_t cap, size_t *len_out);
+        ("turn_history_json",
+         ctypes.CFUNCTYPE(c_int32, c_void_p, c_uint64, c_size_t, POINTER(c_char), c_size_t, POINTER(c_size_t))),
     ]
 
 
