@@ -132,7 +132,10 @@ def seed_call(path_plugin) -> Path:
 def twenty_sessions(path_plugin) -> Path:
     path, plugin = path_plugin
     for i, e2e in enumerate(E2E_MS):
-        with vt.Session(f"p95-{i:02d}", {"transport": "sip" if i < 15 else "webrtc"}, SEC) as s:
+        # session i starts i ms after the previous one: "newest first" is then well defined on the wall
+        # clock too (each session's anchor reads the two clocks apart, so equal starts can differ by a
+        # few ns and straddle a microsecond either way)
+        with vt.Session(f"p95-{i:02d}", {"transport": "sip" if i < 15 else "webrtc"}, SEC + i * MS) as s:
             s.turn_provider(TurnStage.LLM, "openai" if i % 2 == 0 else "anthropic", None, SEC)
             s.record_vad_start(1500 * MS)
             s.record_vad_end(2 * SEC)
