@@ -48,7 +48,7 @@ import Testing
     let series = try registry.userSeries(kind: .histogram, name: "t_lat_seconds", help: "Latency.", labels: [])
     series.histogram?.observe(0.5, nanoUnits: LatencyHistogram.nanoUnits(0.5))
     series.histogram?.observe(0.05, nanoUnits: LatencyHistogram.nanoUnits(0.05))
-    let text = String(decoding: PromText.render(registry).bytes, as: UTF8.self)
+    let text = String(decoding: PromText.render(registry, format: .prometheus).bytes, as: UTF8.self)
     let expected = """
         # HELP t_lat_seconds Latency.
         # TYPE t_lat_seconds histogram

@@ -95,6 +95,7 @@ enum Snapshot {
         out.append(slot.outOfOrder.value())
         out.appendJSONKey("turns")
         TurnJSON.snapshotSection(&out, slot)   // Turns/TurnJSON.swift
+        CostJSON.session(&out, slot, nowNs: nowNs)   // Cost/CostJSON.swift
         anchor(&out, meta)
         out.append("}")
         return out

@@ -245,6 +245,7 @@ enum TurnCollector {
             guard v > 0, let series else { continue }
             if i < 4 { series.tokens[stageIndex][i]?.add(Double(v)) } else { series.modalityTokens[i - 4]?.add(Double(v)) }
         }
+        Charges.tokens(m, c, stage: stage, field)   // usage by model, and its cost (Cost/Charges.swift)
         c.touch(t)
     }
 
@@ -360,6 +361,7 @@ enum TurnCollector {
         if carried { m.control(TurnMemory.cur)[0].store(ci ^ 1, ordering: .relaxed) }
         let next = m.bank(m.curIndex)
         for i in 0..<5 { w[TurnWord.providers + i] = m.control(TurnMemory.providers + i)[0].load(ordering: .relaxed) }
+        Charges.turnEnds(m, w)   // STT audio and TTS characters, also of a turn discarded below
         let d = TurnDerived { w[$0] }
         let series = slot.meta.turnSeriesSet
         guard d.meaningful else {
