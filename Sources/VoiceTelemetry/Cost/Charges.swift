@@ -9,18 +9,18 @@ enum Charges {
 
     /// After the turn's token words were added: the report's row and its cost.
     @inline(__always)
-    static func tokens(_ m: TurnMemory, _ bank: UnsafeMutablePointer<Atomic<UInt64>>, stage: UInt32, _ field: (Int) -> Int64) {
+    static func tokens(_ m: TurnMemory, _ bank: UnsafeMutablePointer<Atomic<UInt64>>, stage: UInt32, _ counts: TokenCounts) {
         guard let index = TurnStage.providerIndex(stage) else { return }
         let who = m.control(TurnMemory.providers + index)[0].load(ordering: .relaxed)
         let key = CostKey.pack(stage: stage, who: who)
         let usage = m.usage
         let row = UsageTable.row(usage, key: key)
         row.add(UsageRow.reports, 1)
-        for i in 0..<TurnWord.tokenFields {
-            let v = field(i)
+        for i in 0..<TokenCounts.count {
+            let v = counts[i]
             if v > 0 { row.add(UsageRow.tokens + i, UInt64(truncatingIfNeeded: v)) }
         }
-        let quote = PriceBoard.shared.quote(key, anyModel(key)) { CostMath.tokens($0, field) }
+        let quote = PriceBoard.quote(key, anyModel(key)) { CostMath.tokens($0, counts) }
         settle(quote, usage, row, stage: stage, key: key, turn: AtomicWords(bank))
     }
 
@@ -35,7 +35,7 @@ enum Charges {
         if has(TurnWord.ttsChars) {
             unit(m, w, stage: TurnStage.tts, who: w[TurnWord.providers + 3], quantity: w[TurnWord.ttsChars], UsageRow.characters)
         }
-        if PriceBoard.shared.hasTable { w[TurnWord.costFlags] |= 1 }
+        if PriceBoard.hasTable { w[TurnWord.costFlags] |= 1 }
     }
 
     private static func unit(_ m: TurnMemory, _ w: UnsafeMutableBufferPointer<UInt64>, stage: UInt32, who: UInt64,
@@ -45,7 +45,7 @@ enum Charges {
         let row = UsageTable.row(usage, key: key)
         row.add(UsageRow.turns, 1)
         row.add(quantityWord, quantity)
-        let quote = PriceBoard.shared.quote(key, anyModel(key)) { CostMath.unit($0, quantity) }
+        let quote = PriceBoard.quote(key, anyModel(key)) { CostMath.unit($0, quantity) }
         settle(quote, usage, row, stage: stage, key: key, turn: PlainWords(w))
     }
 
@@ -69,7 +69,7 @@ enum Charges {
               let id = TurnNames.existingID(name) else { return nil }
         let key = CostKey.pack(stage: CostStage.transport, provider: UInt64(id + 1), model: CostKey.anyModel)
         let duration = now >= meta.startNs ? now - meta.startNs : 0
-        if case .priced(let pico) = PriceBoard.shared.quote(key, key, { CostMath.unit($0, duration) }) { return pico }
+        if case .priced(let pico) = PriceBoard.quote(key, key, { CostMath.unit($0, duration) }) { return pico }
         return nil
     }
 
@@ -160,13 +160,12 @@ struct PlainWords: TurnCostWords {
 }
 
 extension UnsafeMutablePointer where Pointee == Atomic<UInt64> {
-    /// Add, stopping at UInt64.max (a cost never wraps).
+    /// Add, stopping at UInt64.max (a cost never wraps): one atomic add; only an add that carried past
+    /// the top (some 18 million currency units in one word) pins the word at the maximum.
     @inline(__always) func addSaturating(_ i: Int, _ v: UInt64) {
-        var cur = self[i].load(ordering: .relaxed)
-        while true {
-            let (done, seen) = self[i].weakCompareExchange(expected: cur, desired: Pico.sum(cur, v), ordering: .relaxed)
-            if done { return }
-            cur = seen
-        }
+        let old = self[i].wrappingAdd(v, ordering: .relaxed).oldValue
+        if old > UInt64.max - v { pinAtMax(i) }
     }
+
+    @inline(never) func pinAtMax(_ i: Int) { self[i].store(.max, ordering: .relaxed) }
 }

@@ -58,7 +58,7 @@ enum CostJSON {
         let usage = m.usage
         let rows = UsageTable.usedRows(usage)
         out.appendJSONKey("cost")
-        if let currency = Prices.currency, PriceBoard.shared.hasTable || usage.word(UsageTable.priced) != 0 {
+        if let currency = Prices.currency, PriceBoard.hasTable || usage.word(UsageTable.priced) != 0 {
             sessionCost(&out, slot, rows, currency: currency, nowNs: nowNs)
         } else {
             out.append("null")

@@ -5,18 +5,17 @@
 import Synchronization
 
 enum CostMath {
-    /// Pico-units for one vt_turn_usage report; `field(i)` are the vt_token_usage fields in order
-    /// (input, output, cached_input, reasoning, input_text, input_audio, input_image, output_text,
-    /// output_audio), < 0 when not reported. 0 when the entry has no token prices.
+    /// Pico-units for one vt_turn_usage report (`field` < 0: not reported); 0 when the entry has no
+    /// token prices.
     @inline(__always)
-    static func tokens(_ e: UnsafeMutablePointer<Atomic<UInt64>>, _ field: (Int) -> Int64) -> UInt64 {
+    static func tokens(_ e: UnsafeMutablePointer<Atomic<UInt64>>, _ field: TokenCounts) -> UInt64 {
         let flags = e[PriceWord.flags].load(ordering: .relaxed)
         guard flags & 1 != 0 else { return 0 }   // no input price: the entry prices no tokens
-        @inline(__always) func n(_ i: Int) -> UInt64 { let v = field(i); return v > 0 ? UInt64(truncatingIfNeeded: v) : 0 }
+        @inline(__always) func n(_ i: Int) -> UInt64 { let v = field[i]; return v > 0 ? UInt64(truncatingIfNeeded: v) : 0 }
         @inline(__always) func has(_ p: TokenPrice) -> Bool { flags & (1 << UInt64(p.rawValue)) != 0 }
         // Totals when reported, else the sum of their reported modalities.
-        let input = field(0) >= 0 ? n(0) : n(4) &+ n(5) &+ n(6)
-        let output = field(1) >= 0 ? n(1) : n(7) &+ n(8)
+        let input = field[0] >= 0 ? n(0) : n(4) &+ n(5) &+ n(6)
+        let output = field[1] >= 0 ? n(1) : n(7) &+ n(8)
         let cached = min(n(2), input)
         var rest = input - cached
         let audioIn = has(.inputAudio) ? min(n(5), rest) : 0

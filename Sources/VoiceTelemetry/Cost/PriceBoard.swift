@@ -40,34 +40,33 @@ enum PriceQuote<R> {
     case noTable, unpriced, priced(R)
 }
 
-final class PriceBoard: @unchecked Sendable {
-    static let shared = PriceBoard()
+/// Static storage (no instance: a record call reaches the words without a retain).
+enum PriceBoard {
     static let slots = 512   // twice VT_MAX_PRICE_ENTRIES: probes stay short
     private static let bufferWords = slots * PriceWord.count
 
-    /// [active generation][sequence of buffer 0][sequence of buffer 1] then the two buffers.
-    private let words: UnsafeMutablePointer<Atomic<UInt64>>
-    private var generation: UInt64 = 0   // process lock
+    /// [active generation][sequence of buffer 0][sequence of buffer 1] then the two buffers; never freed.
+    nonisolated(unsafe) private static let words: UnsafeMutablePointer<Atomic<UInt64>> = {
+        let n = 3 + 2 * bufferWords
+        let p = UnsafeMutablePointer<Atomic<UInt64>>.allocate(capacity: n)
+        for i in 0..<n { (p + i).initialize(to: Atomic(0)) }
+        return p
+    }()
+    nonisolated(unsafe) private static var generation: UInt64 = 0   // process lock
 
-    private init() {
-        let n = 3 + 2 * Self.bufferWords
-        words = .allocate(capacity: n)
-        for i in 0..<n { (words + i).initialize(to: Atomic(0)) }
-    }
-
-    private var active: UnsafeMutablePointer<Atomic<UInt64>> { words }
-    private func sequence(_ b: Int) -> UnsafeMutablePointer<Atomic<UInt64>> { words + 1 + b }
-    private func buffer(_ b: Int) -> UnsafeMutablePointer<Atomic<UInt64>> { words + 3 + b * Self.bufferWords }
+    private static var active: UnsafeMutablePointer<Atomic<UInt64>> { words }
+    private static func sequence(_ b: Int) -> UnsafeMutablePointer<Atomic<UInt64>> { words + 1 + b }
+    private static func buffer(_ b: Int) -> UnsafeMutablePointer<Atomic<UInt64>> { words + 3 + b * bufferWords }
 
     /// Is a price table active? (relaxed: a hint for "should costs be shown")
-    var hasTable: Bool { active[0].load(ordering: .relaxed) != 0 }
+    static var hasTable: Bool { active[0].load(ordering: .relaxed) != 0 }
 
     // MARK: - Readers (any thread, lock-free)
 
     /// The entry for `key` (or, failing that, `fallback`) handed to `price` (whose result counts only
     /// if the buffer did not change while it ran: it must not trap on torn values).
     @inline(__always)
-    func quote<R>(_ key: UInt64, _ fallback: UInt64, _ price: (UnsafeMutablePointer<Atomic<UInt64>>) -> R) -> PriceQuote<R> {
+    static func quote<R>(_ key: UInt64, _ fallback: UInt64, _ price: (UnsafeMutablePointer<Atomic<UInt64>>) -> R) -> PriceQuote<R> {
         while true {
             let g = active[0].load(ordering: .acquiring)
             if g == 0 { return .noTable }
@@ -76,7 +75,7 @@ final class PriceBoard: @unchecked Sendable {
             if s1 & 1 == 0 {
                 let base = buffer(b)
                 var result = PriceQuote<R>.unpriced
-                if let e = Self.find(base, key) ?? Self.find(base, fallback) { result = .priced(price(e)) }
+                if let e = find(base, key) ?? find(base, fallback) { result = .priced(price(e)) }
                 atomicMemoryFence(ordering: .acquiring)
                 if sequence(b)[0].load(ordering: .relaxed) == s1 { return result }
             }
@@ -102,17 +101,17 @@ final class PriceBoard: @unchecked Sendable {
     // MARK: - Writer (process lock held)
 
     /// Make `entries` (key and the words after it) the active table.
-    func publish(_ entries: [(key: UInt64, words: [UInt64])]) {
+    static func publish(_ entries: [(key: UInt64, words: [UInt64])]) {
         generation &+= 1
         let b = Int(generation & 1)
         let seq = sequence(b)
         seq[0].store(seq[0].load(ordering: .relaxed) &+ 1, ordering: .relaxed)   // odd: being written
         atomicMemoryFence(ordering: .releasing)
         let base = buffer(b)
-        for i in 0..<Self.bufferWords { base[i].store(0, ordering: .relaxed) }
+        for i in 0..<bufferWords { base[i].store(0, ordering: .relaxed) }
         for entry in entries {
-            var i = Self.slot(entry.key)
-            while base[i * PriceWord.count].load(ordering: .relaxed) != 0 { i = (i + 1) & (Self.slots - 1) }
+            var i = slot(entry.key)
+            while base[i * PriceWord.count].load(ordering: .relaxed) != 0 { i = (i + 1) & (slots - 1) }
             let e = base + i * PriceWord.count
             for (k, w) in entry.words.enumerated() { e[1 + k].store(w, ordering: .relaxed) }
             e[PriceWord.key].store(entry.key, ordering: .relaxed)
@@ -121,5 +120,5 @@ final class PriceBoard: @unchecked Sendable {
         active[0].store(generation, ordering: .releasing)
     }
 
-    func clear() { active[0].store(0, ordering: .releasing) }
+    static func clear() { active[0].store(0, ordering: .releasing) }
 }

@@ -24,13 +24,13 @@ enum Prices {
             let key = CostKey.pack(stage: entry.stage, provider: UInt64(provider + 1), model: UInt64(model + 1))
             published.append((key, CostMath.words(entry)))
         }
-        PriceBoard.shared.publish(published)
+        PriceBoard.publish(published)
         Self.table = table
         currency = table.currency
     }
 
     static func clear() {
-        PriceBoard.shared.clear()
+        PriceBoard.clear()
         table = nil
     }
 }
