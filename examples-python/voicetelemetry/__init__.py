@@ -26,6 +26,7 @@ from ._loader import (
     LibraryNotFoundError,
     LibraryVersionError,
 )
+from .costs import ModelUsage, PriceEntry, PriceTable, SessionCost, TurnCost, prices, set_prices
 from .errors import (
     BadHandleError,
     BufferTooSmallError,
@@ -142,4 +143,11 @@ __all__ = [
     "LibraryLoadError",
     "LibraryNotFoundError",
     "LibraryVersionError",
+    "set_prices",
+    "prices",
+    "PriceTable",
+    "PriceEntry",
+    "TurnCost",
+    "SessionCost",
+    "ModelUsage",
 ]
