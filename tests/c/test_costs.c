@@ -471,6 +471,43 @@ TEST(session_end_and_turn_complete_events_carry_the_costs) {
     CHECK_STATUS(vt_set_prices(NULL), VT_OK);
 }
 
+TEST(a_final_snapshot_too_long_for_an_event_loses_rows_not_the_event) {
+    static const vt_plugin_table table = {sizeof(vt_plugin_table), VT_PLUGIN_ABI_MAJOR, VT_PLUGIN_ABI_MINOR,
+                                          "cost_capture_wide", "1", capture_init, capture_write, NULL, NULL};
+    vt_plugin_id id = 0;
+    event_len = 0;
+    event_lines[0] = 0;
+    CHECK_STATUS(vt_load_plugin_table(&table, NULL, &id), VT_OK);
+    CHECK_STATUS(vt_set_prices("{\"currency\":\"USD\",\"prices\":[{\"stage\":\"llm\",\"provider\":\"wide\",\"input\":1,\"output\":1}]}"),
+                 VT_OK);
+    vt_session s = open_priced("wide-1", "webrtc", SEC);
+    vt_token_usage u = tokens(1000, -1, -1);
+    for (int i = 0; i < 8; i++) {   /* 8 rows of 120-byte model names: some 2.4 KB more of snapshot */
+        char model[128];
+        memset(model, 'a' + i, 120);
+        model[120] = 0;
+        CHECK_STATUS(vt_turn_provider(s, VT_STAGE_LLM, "wide", model, SEC), VT_OK);
+        CHECK_STATUS(vt_turn_usage(s, VT_STAGE_LLM, &u, 2 * SEC), VT_OK);
+    }
+    CHECK_STATUS(vt_end_session_at(s, 3 * SEC), VT_OK);
+    CHECK_STATUS(vt_flush_events(5000), VT_OK);
+    const char *end = strstr(event_lines, "\"event_type\":\"session.end\"");
+    CHECK(end != NULL);
+    const char *line = end;
+    while (line > event_lines && line[-1] != '\n') line--;
+    size_t n = strcspn(line, "\n") + 1;
+    CHECK(n <= VT_MAX_EVENT_BYTES);
+    CHECK_CONTAINS(end, "\"llm_micros\":8000,");   /* the cost is whole */
+    CHECK_CONTAINS(end, "\"usage_by_model_overflow\":0,\"usage_by_model_omitted\":");
+    vt_plugin_statistics st;
+    memset(&st, 0, sizeof st);
+    st.struct_size = sizeof st;
+    CHECK_STATUS(vt_plugin_stats(id, &st), VT_OK);
+    CHECK_EQ_U64(st.dropped_too_large, 0);
+    CHECK_STATUS(vt_unload_plugin(id), VT_OK);
+    CHECK_STATUS(vt_set_prices(NULL), VT_OK);
+}
+
 /* ---- rows, no table, exposition ---- */
 
 TEST(a_session_keeps_eight_models_and_counts_the_rest_as_other) {
@@ -558,6 +595,7 @@ int main(void) {
     RUN(the_table_reads_back_normalised);
     RUN(a_million_turns_keep_exact_totals);
     RUN(session_end_and_turn_complete_events_carry_the_costs);
+    RUN(a_final_snapshot_too_long_for_an_event_loses_rows_not_the_event);
     RUN(a_session_keeps_eight_models_and_counts_the_rest_as_other);
     RUN(without_a_table_usage_is_counted_and_nothing_is_priced);
     RUN(both_exposition_formats_carry_the_cost_families);

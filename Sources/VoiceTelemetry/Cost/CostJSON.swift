@@ -51,8 +51,9 @@ enum CostJSON {
 
     // MARK: - Snapshot
 
-    /// `,"cost":{...},"usage_by_model":[...],"usage_by_model_overflow":N` of a session as of `nowNs`.
-    static func session(_ out: inout TextOutput, _ slot: SessionSlot, nowNs: UInt64) {
+    /// `,"cost":{...},"usage_by_model":[...],"usage_by_model_overflow":N` of a session as of `nowNs`;
+    /// past `maxRows` rows, the rest are left out and `"usage_by_model_omitted":K` says how many.
+    static func session(_ out: inout TextOutput, _ slot: SessionSlot, nowNs: UInt64, maxRows: Int = .max) {
         let m = slot.turnMemory
         guard m.base != nil else { return }
         let usage = m.usage
@@ -65,13 +66,22 @@ enum CostJSON {
         }
         out.appendJSONKey("usage_by_model")
         out.append("[")
-        for (i, row) in rows.enumerated() {
+        for (i, row) in rows.prefix(max(0, maxRows)).enumerated() {
             if i > 0 { out.append(",") }
             usageRow(&out, row)
         }
         out.append("]")
         out.appendJSONKey("usage_by_model_overflow")
         out.append(usage.word(UsageTable.overflowCharges))
+        if rows.count > maxRows {
+            out.appendJSONKey("usage_by_model_omitted")
+            out.append(UInt64(rows.count - max(0, maxRows)))
+        }
+    }
+
+    /// How many usage rows a session has (session.end sizes its snapshot with it).
+    static func rowCount(_ slot: SessionSlot) -> Int {
+        slot.turnMemory.base == nil ? 0 : UsageTable.usedRows(slot.turnMemory.usage).count
     }
 
     private static func sessionCost(_ out: inout TextOutput, _ slot: SessionSlot, _ rows: [UnsafeMutablePointer<Atomic<UInt64>>],
