@@ -75,6 +75,15 @@ private func message(_ text: String) -> String? {
     #expect(Pico.scaled(2_500_000_000, 4_300_000_000, per: 60_000_000_000) == 179_166_667, "2.5 s at 0.0043/min")
 }
 
+/// A report's nine token fields (vt_token_usage order; -1: not reported).
+private func counts(_ values: [Int64]) -> TokenCounts {
+    var c = TokenCounts()
+    withUnsafeMutableBytes(of: &c.fields) { raw in
+        for (i, v) in values.enumerated() { raw.storeBytes(of: v, toByteOffset: 8 * i, as: Int64.self) }
+    }
+    return c
+}
+
 /// An entry's words as the board keeps them, for CostMath.
 private func entry(_ e: PriceEntry) -> UnsafeMutablePointer<Atomic<UInt64>> {
     let words = [0] + CostMath.words(e)
@@ -92,15 +101,15 @@ private func entry(_ e: PriceEntry) -> UnsafeMutablePointer<Atomic<UInt64>> {
     defer { p.deallocate() }
     // input 5000 (audio 3800), cached 1000, output 2000 (audio 1500); reasoning not priced.
     let fields: [Int64] = [5000, 2000, 1000, 777, 1200, 3800, -1, 500, 1500]
-    #expect(CostMath.tokens(p, { fields[$0] }) == 226_800 * 1_000_000, "226800 µ, as in tests/scenarios/costs")
+    #expect(CostMath.tokens(p, counts(fields)) == 226_800 * 1_000_000, "226800 µ, as in tests/scenarios/costs")
     // Totals not reported: the modalities add up to them.
     let modal: [Int64] = [-1, -1, -1, -1, 1000, 0, -1, -1, 100]
-    #expect(CostMath.tokens(p, { modal[$0] }) == (1000 * 4 + 100 * 64) * 1_000_000)
+    #expect(CostMath.tokens(p, counts(modal)) == (1000 * 4 + 100 * 64) * 1_000_000)
     // A price that is not a whole number of micro-units per million: summed exactly, rounded once.
     var odd = PriceEntry(stage: TurnStage.llm, provider: "p", model: "*")
     odd.tokens = [1, nil, 1, nil, nil, nil, nil]   // 1e-12 per million tokens
     let q = entry(odd)
     defer { q.deallocate() }
     let many: [Int64] = [1_500_000, 0, -1, -1, -1, -1, -1, -1, -1]
-    #expect(CostMath.tokens(q, { many[$0] }) == 2, "1.5 pico rounds half up to 2")
+    #expect(CostMath.tokens(q, counts(many)) == 2, "1.5 pico rounds half up to 2")
 }

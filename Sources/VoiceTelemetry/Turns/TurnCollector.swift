@@ -233,7 +233,7 @@ enum TurnCollector {
     static func usage(_ slot: SessionSlot, stage: UInt32, _ counts: TokenCounts, _ tNs: UInt64) {
         let m = slot.turnMemory
         guard m.base != nil else { return }
-        let t = slot.meta.resolve(tNs)
+        let t = slot.resolve(tNs)
         let c = m.bank(m.curIndex)
         let series = slot.meta.turnSeriesSet
         let stageIndex = TurnSeriesSet.tokenStages.firstIndex(of: stage) ?? 0
