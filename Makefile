@@ -112,6 +112,7 @@ test-demo: $(BUILD)/voice_engine
 	./$(BUILD)/voice_engine $(STAGE)/lib/voicetelemetry/plugins/jsonl_sink.so $(BUILD)/demo-events.jsonl \
 	    > $(BUILD)/demo.out
 	grep -q '"e2e_breakdown_ns":{' $(BUILD)/demo.out
+	grep -Eq '^call-sip-001 +total 0\.[0-9]{6} USD = stt 0\.[0-9]{6} \+ llm 0\.[0-9]{6} \+ tts' $(BUILD)/demo.out
 	grep -Eq '^== events: .* got ([0-9]+) of \1 events \(0 dropped\)' $(BUILD)/demo.out
 	sed -n '/^== Prometheus text/,/^$$/p' $(BUILD)/demo.out | sed '1d;$$d' > $(BUILD)/demo-prom.txt
 	test $$(grep -c '^voicetelemetry_' $(BUILD)/demo-prom.txt) -gt 100

@@ -4,9 +4,10 @@
  * It opens a few calls with labels, plays scripted conversations on a simulated media clock
  * (20 ms audio frames, VAD end -> first agent audio 300-900 ms through STT, end-of-utterance, LLM
  * and TTS, barge-ins, a tool call, token usage), records everything through the C ABI exactly as a
- * real engine's threads would, and sends the events to a sink plugin (the JSON Lines sink). Then it
- * prints each call's JSON snapshot, the last turn's record with its latency breakdown, a sample of
- * the events the sink wrote, and the process's Prometheus text.
+ * real engine's threads would, and sends the events to a sink plugin (the JSON Lines sink). Calls are
+ * priced with the EXAMPLE price table examples-c/prices.json (docs/cost.md). Then it prints each
+ * call's JSON snapshot, its cost split by stage, the last turn's record with its latency breakdown, a
+ * sample of the events the sink wrote, and the process's Prometheus text.
  *
  *   usage: voice_engine [SINK_PLUGIN.so EVENTS.jsonl]
  *
@@ -31,6 +32,14 @@ static uint64_t rnd(uint64_t lo, uint64_t hi) {
     rng_state ^= rng_state >> 7;
     rng_state ^= rng_state << 17;
     return lo + rng_state % (hi - lo + 1);
+}
+
+/* The number after `"key":` in a JSON text (its first occurrence), or 0. */
+static unsigned long long json_u64(const char *json, const char *key) {
+    char pattern[64];
+    snprintf(pattern, sizeof pattern, "\"%s\":", key);
+    const char *at = strstr(json, pattern);
+    return at ? strtoull(at + strlen(pattern), NULL, 10) : 0;
 }
 
 static void must(vt_status st, const char *what) {
@@ -83,6 +92,7 @@ static uint64_t cascade(struct call *c, uint64_t t, int with_tool) {
     must(vt_turn_mark(s, VT_STAGE_TTS, VT_MARK_START, first_token + 5 * MS), "tts start");
     uint64_t first_byte = first_token + 5 * MS + rnd(60, 160) * MS;
     must(vt_turn_mark(s, VT_STAGE_TTS, VT_MARK_FIRST, first_byte), "tts first byte");
+    must(vt_turn_value(s, VT_TV_TTS_CHARACTERS, (double)rnd(60, 240), first_byte), "tts characters");
     vt_token_usage u;
     memset(&u, 0, sizeof u);
     u.struct_size = sizeof u;
@@ -103,7 +113,9 @@ static void play(struct call *c) {
         /* The user speaks for 1-3 s. */
         must(vt_record_vad_start(c->session, t), "vad_start");
         must(vt_turn_mark(c->session, VT_STAGE_STT, VT_MARK_START, t), "stt start");
-        t += rnd(1000, 3000) * MS;
+        uint64_t speech_ms = rnd(1000, 3000);
+        t += speech_ms * MS;
+        must(vt_turn_value(c->session, VT_TV_STT_AUDIO_SECONDS, (double)speech_ms / 1000.0, t), "stt audio");
         must(vt_record_vad_end(c->session, t), "vad_end");
         must(vt_record_turn_start(c->session, t), "turn_start");
         /* STT, end of utterance, LLM, TTS: the first agent audio comes 300-900 ms later. */
@@ -156,6 +168,35 @@ static void print_event(const char *path, const char *type, int width) {
     fclose(f);
 }
 
+/* The price table for the calls' costs (EXAMPLE prices: examples-c/prices.json, or $VOICE_ENGINE_PRICES). */
+static void load_prices(void) {
+    const char *path = getenv("VOICE_ENGINE_PRICES") ? getenv("VOICE_ENGINE_PRICES") : "examples-c/prices.json";
+    static char text[65536];
+    FILE *f = fopen(path, "rb");
+    size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
+    if (f) fclose(f);
+    text[n] = 0;
+    if (n == 0) {
+        printf("(no price table at %s: the calls are not priced)\n", path);
+        return;
+    }
+    must(vt_set_prices(text), "set_prices");
+}
+
+/* A call's cost from its snapshot's "cost" object: the total and its split by stage (micro-units). */
+static void print_cost(const char *id, const char *snapshot) {
+    static const char *const parts[] = {"stt", "llm", "tts", "realtime", "transport"};
+    const char *cost = strstr(snapshot, "\"cost\":{");
+    if (!cost) return;
+    char key[32];
+    printf("%-16s total %.6f USD =", id, (double)json_u64(cost, "total_micros") / 1e6);
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        snprintf(key, sizeof key, "%s_micros", parts[i]);
+        printf(" %s%s %.6f", i ? "+ " : "", parts[i], (double)json_u64(cost, key) / 1e6);
+    }
+    printf("\n");
+}
+
 static size_t count_lines(const char *path) {
     FILE *f = fopen(path, "r");
     size_t n = 0;
@@ -174,6 +215,7 @@ int main(int argc, char **argv) {
     /* Label the built-in latency histogram by provider as well as transport. */
     const char *keys[] = {"transport", "provider"};
     must(vt_register_labels("voicetelemetry_response_latency_seconds", keys, 2), "register_labels");
+    load_prices();
 
     /* Events (session start/end, interruptions, usage, completed turns) go to a sink plugin. */
     vt_plugin_id sink = 0;
@@ -217,6 +259,12 @@ int main(int argc, char **argv) {
         must(st, "snapshot");
         printf("== snapshot of %s (%zu bytes of JSON)\n%s\n\n", calls[i].id, len, buf);
     }
+    printf("== cost of each call (EXAMPLE prices from examples-c/prices.json; rounded to the micro-dollar)\n");
+    for (size_t i = 0; i < n; i++) {
+        must(vt_snapshot_json_at(calls[i].session, calls[i].clock, buf, cap, &len), "snapshot");
+        print_cost(calls[i].id, buf);
+    }
+    printf("\n");
     must(vt_turn_last_json(calls[0].session, buf, cap, &len), "turn_last_json");
     printf("== the last turn of %s: stage timings and an end-to-end latency that adds up\n%s\n\n", calls[0].id, buf);
     /* The first call hangs up; its counters stay in the process totals. */

@@ -502,6 +502,23 @@ vt_turn_history_json = _bind(
 )
 
 # ------------------------------------------------------------------------------------------------
+# Prices and costs
+#
+# Both calls take the library's short internal lock: they release the GIL (CDLL).
+# ------------------------------------------------------------------------------------------------
+
+#: Most entries of a price table. Since 1.2.
+VT_MAX_PRICE_ENTRIES = 256
+#: Longest price table text vt_set_prices reads, in bytes. Since 1.2.
+VT_MAX_PRICES_JSON_BYTES = 131072
+
+# vt_status vt_set_prices(const char *json);
+vt_set_prices = _bind("vt_set_prices", vt_status, (c_char_p,))
+
+# vt_status vt_prices_json(char *buf, size_t cap, size_t *len_out);
+vt_prices_json = _bind("vt_prices_json", vt_status, (POINTER(c_char), c_size_t, POINTER(c_size_t)))
+
+# ------------------------------------------------------------------------------------------------
 # Traces: steps, messages and rewards
 #
 # Not hot-path calls: each takes the library's short internal lock (header: "these calls take the
