@@ -216,8 +216,10 @@ func twentySessions(t *testing.T) {
 		if i%2 == 1 {
 			provider = "anthropic"
 		}
+		// 1 ms apart: equal starts get wall-clock anchors a few ns apart, which can straddle a
+		// microsecond either way and make "newest first" flaky
 		s, err := vt.NewSession(vt.WithSessionID(fmt.Sprintf("p95-%02d", i)),
-			vt.WithLabels(map[string]string{"transport": transport}), vt.WithStartTime(sec))
+			vt.WithLabels(map[string]string{"transport": transport}), vt.WithStartTime(sec+uint64(i)*ms))
 		must(t, err)
 		must(t, s.TurnProvider(vt.StageLLM, provider, "", sec))
 		must(t, s.RecordVADStart(1500*ms))
