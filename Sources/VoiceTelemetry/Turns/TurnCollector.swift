@@ -368,9 +368,11 @@ enum TurnCollector {
             m.control(TurnMemory.discardedCount)[0].wrappingAdd(1, ordering: .relaxed)
             series?.outcomes[2]?.add(1)
             let start = w[TurnWord.userStart]
-            if start != 0 {   // the user-speech start carries into the next turn
-                next.storeMin(TurnWord.userStart, start)
-                next.orBits(TurnWord.carried, 1)
+            if start != 0 {   // the user's speech carries into the next turn, with its STT stream's start
+                for word in [TurnWord.userStart, TurnWord.sttStart, TurnWord.sttInterim] where w[word] != 0 {
+                    next.storeMin(word, w[word])
+                }
+                next.orBits(TurnWord.carried, 1 | (w[TurnWord.carried] & 2))
                 next.touch(start)
             }
             return
