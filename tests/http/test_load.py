@@ -75,6 +75,8 @@ def test_64_parallel_scrapers_for_10_seconds_get_parseable_bodies(start_engine):
     errors = {k: r[2] for k, r in results.items() if r[2]}
     assert not errors, errors
     counts = [r[0] for r in results.values()]
-    assert min(counts) >= 3, counts  # every scraper got served, many times
+    # every scraper was served (how often depends on its thread's share of the GIL: the parsing is
+    # the client's, and one loaded machine gave a thread only 2 turns in 10 s)
+    assert min(counts) >= 1 and sum(counts) >= 4 * SCRAPERS, counts
     final = max(r[1] for r in results.values())
     assert 0 < final <= recorded

@@ -112,13 +112,17 @@ def test_garbage_never_crashes_the_engine(start_engine):
 
 
 class AsanHost:
-    def __init__(self, tmp: Path, env=None, **cfg) -> None:
+    """The ASan/UBSan build of the plugin under fakehost. cfg: its config (a value None drops the key;
+    _raw: the config text as given)."""
+
+    def __init__(self, tmp: Path, env=None, _raw=None, **cfg) -> None:
         if not (ASAN_SO.is_file() and FAKEHOST.is_file()):
             pytest.fail(f"{ASAN_SO} or {FAKEHOST} missing: make -o build/lib/libvoicetelemetry.so test-http builds them")
         config = {"listen": "127.0.0.1:0", "port_file": str(tmp / "port")}
         config.update(cfg)
+        config = {k: v for k, v in config.items() if v is not None}
         self.err = tmp / "fakehost.err"
-        self.proc = subprocess.Popen([str(FAKEHOST), str(ASAN_SO), json.dumps(config)], stdin=subprocess.PIPE,
+        self.proc = subprocess.Popen([str(FAKEHOST), str(ASAN_SO), _raw or json.dumps(config)], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=open(self.err, "wb"),
                                      env={**os.environ, "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0",
                                           **(env or {})})
