@@ -144,3 +144,46 @@ func BenchmarkBatchVsSingle(b *testing.B) {
 	b.ReportMetric(base, "base-ns")
 	b.ReportMetric(ours/base, "ratio")
 }
+
+// BenchmarkCounterAddVsNoop: Counter.Add (a metric handle) and the cgo no-op with its types,
+// interleaved every 10000 calls.
+func BenchmarkCounterAddVsNoop(b *testing.B) {
+	c, err := NewCounter("gobench_handle_total", "Bench.", Labels{"transport": "sip"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	metricVsNoop(b, c.Handle(), func() error { return c.Add(1) })
+}
+
+// BenchmarkObserveVsNoop: Histogram.Observe and the cgo no-op, interleaved every 10000 calls.
+func BenchmarkObserveVsNoop(b *testing.B) {
+	h, err := NewHistogram("gobench_handle_seconds", "Bench.", Labels{"transport": "sip"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	metricVsNoop(b, h.Handle(), func() error { return h.Observe(0.25) })
+}
+
+func metricVsNoop(b *testing.B, handle uint64, write func() error) {
+	var sink int32
+	b.ResetTimer()
+	ours, base := interleaved(b, 10000,
+		func(n int) {
+			for i := 0; i < n; i++ {
+				if err := write(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		},
+		func(n int) {
+			for i := 0; i < n; i++ {
+				sink |= cgobaseline.NoopMetric(handle, 0.25)
+			}
+		})
+	if sink != 0 {
+		b.Fatal("the no-op returned non-zero")
+	}
+	b.ReportMetric(ours, "ours-ns")
+	b.ReportMetric(base, "base-ns")
+	b.ReportMetric(ours/base, "ratio")
+}

@@ -35,6 +35,26 @@ static vtgo_result vtgo_metric(int op, const char *packed, int has_help, size_t 
     return vtgo_result_of(st, 0);
 }
 
+// packed as for vtgo_metric. The handle comes back also with VT_E_LIMIT (the family's overflow).
+static vtgo_result vtgo_metric_get(uint32_t kind, const char *packed, int has_help, size_t n_labels) {
+    vt_label labels[VT_MAX_LABELS];
+    const char *name = packed;
+    const char *help = NULL;
+    const char *p = vtgo_next(name);
+    vt_metric m = 0;
+    vt_status st;
+    if (n_labels > VT_MAX_LABELS) return vtgo_fail(VT_E_INVALID_ARG, "too many labels");
+    if (has_help) help = p;
+    p = vtgo_next(p);
+    vtgo_unpack_labels(p, n_labels, labels);
+    st = vt_metric_get(kind, name, help, n_labels > 0 ? labels : NULL, n_labels, &m);
+    return vtgo_result_of(st, m);
+}
+
+static inline vtgo_err *vtgo_metric_add(vt_metric m, double v) { return vtgo_check(vt_metric_add(m, v)); }
+static inline vtgo_err *vtgo_metric_set(vt_metric m, double v) { return vtgo_check(vt_metric_set(m, v)); }
+static inline vtgo_err *vtgo_metric_observe(vt_metric m, double v) { return vtgo_check(vt_metric_observe(m, v)); }
+
 // packed: name, then n_keys keys.
 static vtgo_result vtgo_register_labels(const char *packed, size_t n_keys) {
     const char *keys[VT_MAX_LABELS];
@@ -113,6 +133,87 @@ func GaugeAdd(name, help string, labels Labels, v float64) error {
 func Observe(name, help string, labels Labels, v float64) error {
 	return metricCall(C.VTGO_OBSERVE, name, help, labels, v)
 }
+
+// Metric handles: NewCounter, NewGauge and NewHistogram resolve one series once (vt_metric_get,
+// which checks name, help and labels and creates family and series as CounterAdd would); their
+// Add, Set and Observe are then one cgo call each into a lock-free, allocation-free write.
+
+// Counter is one counter series (VT_METRIC_COUNTER). The zero Counter is no series: its writes
+// return ErrBadHandle.
+type Counter struct{ h uint64 }
+
+// Gauge is one gauge series (VT_METRIC_GAUGE).
+type Gauge struct{ h uint64 }
+
+// Histogram is one latency series (VT_METRIC_HISTOGRAM): a histogram and its <name>_quantiles
+// summary, as Observe writes them.
+type Histogram struct{ h uint64 }
+
+// metricGet is vt_metric_get. At the family's series limit it returns the overflow handle together
+// with ErrLimit: writes through that handle are counted as dropped and return ErrLimit.
+func metricGet(kind C.uint32_t, name, help string, labels Labels) (uint64, error) {
+	var p packed
+	p.str("metric name", name)
+	p.str("help", help)
+	n := p.pairs(labelPairs(labels))
+	if p.err != nil {
+		return 0, p.err
+	}
+	hasHelp := C.int(0)
+	if help != "" {
+		hasHelp = 1
+	}
+	r := C.vtgo_metric_get(kind, (*C.char)(unsafe.Pointer(p.ptr())), hasHelp, C.size_t(n))
+	if r.err != nil {
+		return uint64(r.value), errorOf(r.err)
+	}
+	return uint64(r.value), nil
+}
+
+// NewCounter resolves the counter series name{labels} (the name ends in _total; help is required
+// on the family's first use, "" afterwards). Label keys not registered for the metric are dropped
+// and counted once, here. At the series limit it returns a usable Counter with an error matching
+// ErrLimit: every Add through it is dropped, counted and returns ErrLimit.
+func NewCounter(name, help string, labels Labels) (Counter, error) {
+	h, err := metricGet(C.VT_METRIC_COUNTER, name, help, labels)
+	return Counter{h}, err
+}
+
+// NewGauge resolves the gauge series name{labels}, as NewCounter does.
+func NewGauge(name, help string, labels Labels) (Gauge, error) {
+	h, err := metricGet(C.VT_METRIC_GAUGE, name, help, labels)
+	return Gauge{h}, err
+}
+
+// NewHistogram resolves the latency series name{labels}, as NewCounter does.
+func NewHistogram(name, help string, labels Labels) (Histogram, error) {
+	h, err := metricGet(C.VT_METRIC_HISTOGRAM, name, help, labels)
+	return Histogram{h}, err
+}
+
+// Add adds v to the counter; v < 0 is ignored (counters only go up), NaN or infinite v is
+// ErrInvalidArgument.
+func (c Counter) Add(v float64) error { return done(C.vtgo_metric_add(C.vt_metric(c.h), C.double(v))) }
+
+// Handle is the vt_metric handle.
+func (c Counter) Handle() uint64 { return c.h }
+
+// Set sets the gauge to v (any finite value).
+func (g Gauge) Set(v float64) error { return done(C.vtgo_metric_set(C.vt_metric(g.h), C.double(v))) }
+
+// Add adds v (may be negative) to the gauge.
+func (g Gauge) Add(v float64) error { return done(C.vtgo_metric_add(C.vt_metric(g.h), C.double(v))) }
+
+// Handle is the vt_metric handle.
+func (g Gauge) Handle() uint64 { return g.h }
+
+// Observe records one sample: finite, >= 0, in base units (seconds, bytes).
+func (h Histogram) Observe(v float64) error {
+	return done(C.vtgo_metric_observe(C.vt_metric(h.h), C.double(v)))
+}
+
+// Handle is the vt_metric handle.
+func (h Histogram) Handle() uint64 { return h.h }
 
 // RegisterLabels declares the label keys a metric accepts (calling again replaces them). For the
 // built-in voicetelemetry_* session metrics the keys choose which session labels label their

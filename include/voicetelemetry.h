@@ -101,7 +101,8 @@ typedef int32_t vt_status;
 enum vt_status_code {
     VT_OK = 0,                   /* success */
     VT_E_INVALID_ARG = -1,       /* an argument is NULL, malformed, out of range or not valid UTF-8 */
-    VT_E_BAD_HANDLE = -2,        /* the handle is 0, made up, or names a session that has ended */
+    VT_E_BAD_HANDLE = -2,        /* the handle is 0, made up, or names a session that has ended
+                                    (or a vt_metric vt_metric_get did not return; since 1.2) */
     VT_E_BUFFER_TOO_SMALL = -3,  /* the output does not fit: *len_out says how many bytes it needs */
     VT_E_LIMIT = -4,             /* a documented limit is reached (open sessions, series, families) */
     VT_E_ORDER = -5,             /* the call is valid but not at this point (e.g. buckets after use) */
@@ -602,6 +603,76 @@ vt_status vt_register_labels(const char *name, const char *const *keys, size_t n
  * Thread-safety: any thread. Since 1.0.
  */
 vt_status vt_set_buckets(const char *name, const double *upper_bounds, size_t n);
+
+/*
+ * Metric handles (since 1.2). vt_metric_get resolves one series once (name, help, labels checked,
+ * family and series created as the calls above would); vt_metric_add, vt_metric_set and
+ * vt_metric_observe then write it by handle, with the rules of the record calls: no lock, no
+ * allocation, no system call (an atomic add; vt_metric_observe a few). Values follow the by-name
+ * calls: NaN and infinities are refused, -0.0 is 0, a counter ignores v < 0, an observation must be
+ * >= 0.
+ */
+
+/** What vt_metric_get resolves: the type of the family. Since 1.2. */
+enum vt_metric_kind {
+    VT_METRIC_COUNTER = 1,   /* vt_counter_add's type; written with vt_metric_add */
+    VT_METRIC_GAUGE = 2,     /* vt_gauge_set / vt_gauge_add's type; vt_metric_set, vt_metric_add */
+    VT_METRIC_HISTOGRAM = 3  /* vt_observe's latency type; written with vt_metric_observe */
+};
+
+/** A handle of one metric series, from vt_metric_get. Never 0. Since 1.2. */
+typedef uint64_t vt_metric;
+
+/**
+ * vt_metric_get -- the handle of one series, creating its family and the series on first use.
+ *
+ * kind: a vt_metric_kind. name, help, labels, n_labels: as for vt_counter_add (borrowed for the
+ * call); label keys not registered for the metric are dropped and counted once, by this call.
+ * out: receives the handle. The same arguments give the same handle, as long as the metric's
+ * registered labels are the same (vt_register_labels later does not move an existing handle).
+ * A handle stays valid for the life of the process (and in a child after fork); it is a number
+ * the library checks, never a pointer: a made-up value gives VT_E_BAD_HANDLE, never a crash.
+ * At the series limit (VT_MAX_SERIES_PER_FAMILY) the call returns VT_E_LIMIT and still sets *out,
+ * to the family's overflow handle: every write through it is dropped, counted in
+ * voicetelemetry_metrics_series_dropped_total{metric=name} and answered with VT_E_LIMIT, as the
+ * by-name calls answer values for a label set past the limit. On any other error *out is set to 0.
+ * Statuses: VT_OK; VT_E_INVALID_ARG (unknown kind, out NULL, bad name, name/type conflict, missing
+ *           help on first use, bad label); VT_E_LIMIT (series limit: *out is the overflow handle;
+ *           family limit: *out is 0).
+ * Thread-safety: any thread (short internal lock). Since 1.2.
+ */
+vt_status vt_metric_get(uint32_t kind, const char *name, const char *help, const vt_label *labels,
+                        size_t n_labels, vt_metric *out);
+
+/**
+ * vt_metric_add -- add v to the series of a counter or gauge handle.
+ *
+ * Counter: v < 0 is ignored (counters only go up) and returns VT_OK. Gauge: any finite v.
+ * Lock-free (see the record calls: no lock, no allocation, no system call).
+ * Statuses: VT_OK; VT_E_BAD_HANDLE (0, made up); VT_E_INVALID_ARG (a histogram handle; v NaN or
+ *           infinite); VT_E_LIMIT (the family's overflow handle: the value is dropped and counted).
+ * Thread-safety: any thread. Since 1.2.
+ */
+vt_status vt_metric_add(vt_metric metric, double v);
+
+/**
+ * vt_metric_set -- set the series of a gauge handle to v (any finite value).
+ *
+ * Lock-free. Statuses: VT_OK; VT_E_BAD_HANDLE (0, made up); VT_E_INVALID_ARG (a counter or
+ * histogram handle; v NaN or infinite); VT_E_LIMIT (the overflow handle: dropped and counted).
+ * Thread-safety: any thread. Since 1.2.
+ */
+vt_status vt_metric_set(vt_metric metric, double v);
+
+/**
+ * vt_metric_observe -- record one sample in the series of a histogram handle, as vt_observe does.
+ *
+ * v: finite and >= 0, in base units (seconds, bytes). Lock-free.
+ * Statuses: VT_OK; VT_E_BAD_HANDLE (0, made up); VT_E_INVALID_ARG (a counter or gauge handle; v
+ *           negative, NaN or infinite); VT_E_LIMIT (the overflow handle: dropped and counted).
+ * Thread-safety: any thread. Since 1.2.
+ */
+vt_status vt_metric_observe(vt_metric metric, double v);
 
 /**
  * vt_prom_text -- every metric of the process in Prometheus text exposition format 0.0.4.

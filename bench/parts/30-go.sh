@@ -7,6 +7,9 @@
 #                                   Target <= 1.3.
 #   RecordBatch per frame / single  ns per audio frame recorded 50 at a time with Session.RecordBatch,
 #                                   against one RecordAudioOut per frame. Target <= 0.25.
+#   Counter.Add / cgo no-op         a metric handle's write (vt_metric_add through the vtgo.h helper)
+#   Histogram.Observe / cgo no-op   and vt_metric_observe, against a cgo call of a no-op with their
+#                                   types (uint64, double). Target <= 1.3.
 #
 # Each ratio comes from one benchmark that runs both sides alternately, 10000 calls at a time
 # (BenchmarkAudioOutVsNoop, BenchmarkBatchVsSingle in examples-go/bench_test.go), so that load on
@@ -25,7 +28,7 @@ out=$(mktemp)
 trap '[ -n "${VT_GO_BENCH_KEEP:-}" ] && cp "$out" "$VT_GO_BENCH_KEEP"; rm -f "$out"' EXIT
 
 (cd examples-go && go test -run '^$' \
-    -bench '^Benchmark(AudioOutVsNoop|BatchVsSingle|RecordAudioOut|RecordAudioOutParallel)$' \
+    -bench '^Benchmark(AudioOutVsNoop|BatchVsSingle|CounterAddVsNoop|ObserveVsNoop|RecordAudioOut|RecordAudioOutParallel)$' \
     -benchtime "$benchtime" -count "$rounds" .) >"$out"
 
 # Lines: BenchmarkName-P <iterations> <ns> ns/op [<value> <unit>]...
@@ -64,6 +67,8 @@ END {
     printf "%-44s %9s %9s %7s %8s\n", "", "ours ns", "base ns", "ratio", "target"
     pair("AudioOutVsNoop", "RecordAudioOut / cgo no-op call", "1.3")
     pair("BatchVsSingle", "RecordBatch per frame (50/call) / single", "0.25")
+    pair("CounterAddVsNoop", "Counter.Add (metric handle) / cgo no-op", "1.3")
+    pair("ObserveVsNoop", "Histogram.Observe (metric handle) / cgo no-op", "1.3")
     p = med("RecordAudioOutParallel:ns/op"); s = med("RecordAudioOut:ns/op")
     row("RecordAudioOut, GOMAXPROCS goroutines / 1", p, s, s ? p / s : 0, "-")
     if (missing != "") { print "benchmarks missing:" missing; exit 1 }

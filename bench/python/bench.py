@@ -10,6 +10,9 @@ Rows:
                        ns per single Session.record_audio_out.                      target <= 0.1
   batch append         ns per chunk with AudioBatch.append + flush every 256 (per-frame Python
                        call; informational).
+  Counter.add(1)       ns per add through a metric handle (vt_metric_add) / ns per ctypes call of a
+                       no-op with vt_metric_add's types (uint64, double).              target <= 1.3
+  Histogram.observe    the same for vt_metric_observe.                                 target <= 1.3
 Best of many short interleaved slices (ratios are robust on a noisy machine; absolute ns are not).
 """
 from __future__ import annotations
@@ -19,7 +22,7 @@ import ctypes
 import sys
 import time
 from array import array
-from ctypes import c_int32, c_size_t, c_uint64
+from ctypes import c_double, c_int32, c_size_t, c_uint64
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -32,7 +35,10 @@ def load_noop(path: str):
     fn = lib.noop_record_audio_out
     fn.argtypes = (c_uint64, c_size_t, c_uint64)  # same as vt_record_audio_out
     fn.restype = c_int32
-    return fn
+    metric = lib.noop_metric
+    metric.argtypes = (c_uint64, c_double)  # same as vt_metric_add / vt_metric_observe
+    metric.restype = c_int32
+    return fn, metric
 
 
 def best_ns(fn, n: int) -> float:
@@ -48,7 +54,7 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=9)
     args = ap.parse_args()
 
-    noop = load_noop(args.noop)
+    noop, noop_metric = load_noop(args.noop)
     s = vt.Session(session_id="bench-python")
     hc = c_uint64(s.handle)  # the baseline uses the same prebuilt-handle style as Session
     batch = s.audio_batch(256)
@@ -85,12 +91,31 @@ def main() -> int:
             a(640)
         batch.flush()
 
+    counter = vt.Counter("pybench_handle_total", "Bench.", {"transport": "sip"})
+    hist = vt.Histogram("pybench_handle_seconds", "Bench.", {"transport": "sip"})
+    hm = c_uint64(counter.handle)
+
+    def base_m(n):
+        f, h = noop_metric, hm
+        for _ in range(n):
+            f(h, 1.0)
+
+    def c_add(n):
+        add = counter.add
+        for _ in range(n):
+            add(1.0)
+
+    def h_obs(n):
+        obs = hist.observe
+        for _ in range(n):
+            obs(0.25)
+
     def empty(n):
         for _ in range(n):
             pass
 
     cases = {"base": base, "base_t": base_t, "ours": ours, "ours_t": ours_t, "ext": ext,
-             "app": app, "empty": empty}
+             "app": app, "base_m": base_m, "c_add": c_add, "h_obs": h_obs, "empty": empty}
     best = {k: float("inf") for k in cases}
     for k, f in cases.items():  # warm-up
         f(10_000)
@@ -107,6 +132,8 @@ def main() -> int:
         ("record_audio_out(640, t_ns)", best["ours_t"], "ctypes no-op", best["base_t"], 1.3),
         ("batch extend_audio, per chunk", best["ext"], "record_audio_out", best["ours"], 0.1),
         ("batch append, per chunk", best["app"], "record_audio_out", best["ours"], None),
+        ("Counter.add(1.0)", best["c_add"], "ctypes no-op", best["base_m"], 1.3),
+        ("Histogram.observe(0.25)", best["h_obs"], "ctypes no-op", best["base_m"], 1.3),
     ]
     print(f"python {sys.version.split()[0]}, library {vt.version()}; best of "
           f"{args.runs * args.iters // slice_n} interleaved slices of {slice_n} calls "

@@ -1,6 +1,7 @@
 """Process metrics and the Prometheus text (parsed with prometheus_client)."""
 from __future__ import annotations
 
+import ctypes
 import math
 
 import pytest
@@ -259,3 +260,93 @@ def test_batch_equals_single_calls(sizes, cap):
         sa, sb = a.snapshot(), b.snapshot()
     assert sa["audio_chunks_out"] == sb["audio_chunks_out"] == len(sizes)
     assert sa["audio_bytes_out"] == sb["audio_bytes_out"] == sum(sizes)
+
+
+# ---- metric handles: Counter, Gauge, Histogram (vt_metric_get and its writes) ---------------------
+
+
+def test_handles_write_what_the_by_name_calls_write(uname):
+    c, g, h = uname("_total"), uname(), uname("_seconds")
+    counter = vt.Counter(c, "Requests.", {"route": "a"})
+    gauge = vt.Gauge(g, "Level.")
+    hist = vt.Histogram(h, "Latency.", [("route", "a")])
+    counter.add()
+    counter.add(2.5)
+    counter.add(-7)  # ignored: counters only go up
+    vt.counter_add(c, 1, labels={"route": "a"})  # by name: the same series
+    gauge.set(10)
+    gauge.add(-2.5)
+    for v in (0.01, 0.2, 0.2, 3.0):
+        hist.observe(v)
+    fams = families()
+    assert [(s.labels, s.value) for s in samples(fams[c[: -len("_total")]], c)] == [({"route": "a"}, 4.5)]
+    assert samples(fams[g])[0].value == 7.5
+    hf = fams[h]
+    assert samples(hf, h + "_count")[0].value == 4
+    assert samples(hf, h + "_sum")[0].value == pytest.approx(3.41)
+    buckets = {s.labels["le"]: s.value for s in samples(hf, h + "_bucket")}
+    assert buckets["0.01"] == 1 and buckets["0.2"] == 3 and buckets["+Inf"] == 4
+    assert not counter.overflow and counter.handle == vt.Counter(c, None, {"route": "a"}).handle
+    assert repr(gauge) == f"Gauge({g!r}, handle={gauge.handle:#x})"
+
+
+def test_handles_from_four_threads_give_exact_totals(uname):
+    import threading
+
+    c, h = uname("_total"), uname("_seconds")
+    counter, hist = vt.Counter(c, "Calls."), vt.Histogram(h, "Latency.")
+
+    def work():
+        for i in range(20_000):
+            counter.add()
+            hist.observe((i % 4) * 0.25)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    fams = families()
+    assert samples(fams[c[: -len("_total")]])[0].value == 80_000
+    assert samples(fams[h], h + "_count")[0].value == 80_000
+    assert samples(fams[h], h + "_sum")[0].value == 30_000
+
+
+def test_handle_errors(uname):
+    with pytest.raises(vt.InvalidArgumentError, match="must end in _total"):
+        vt.Counter(uname(), "Help.")
+    with pytest.raises(vt.InvalidArgumentError, match="help text is required"):
+        vt.Gauge(uname())
+    with pytest.raises(vt.InvalidArgumentError, match="reserved"):
+        vt.Histogram(uname("_seconds"), "Help.", {"le": "1"})
+    g = uname()
+    vt.Gauge(g, "Level.")
+    with pytest.raises(vt.InvalidArgumentError, match="is a gauge, not a counter"):
+        vt.Counter(g)  # a gauge's name: the kinds conflict (the _total rule is for new families)
+    counter, gauge, hist = vt.Counter(uname("_total"), "C."), vt.Gauge(g), vt.Histogram(uname("_seconds"), "H.")
+    for call, bad in ((counter.add, float("nan")), (gauge.set, float("inf")), (hist.observe, -1.0),
+                      (gauge.add, "1"), (hist.observe, None)):
+        with pytest.raises(vt.InvalidArgumentError):
+            call(bad)
+    # the raw layer: a handle of the wrong kind, a made-up handle
+    assert vt.raw.vt_metric_set(counter.handle, 1.0) == vt.raw.VT_E_INVALID_ARG
+    assert vt.raw.vt_metric_observe(gauge.handle, 1.0) == vt.raw.VT_E_INVALID_ARG
+    assert vt.raw.vt_metric_add(12345, 1.0) == vt.raw.VT_E_BAD_HANDLE
+    assert vt.raw.vt_metric_add(0, 1.0) == vt.raw.VT_E_BAD_HANDLE
+    out = vt.raw.vt_metric(7)
+    assert vt.raw.vt_metric_get(9, b"x_total", b"X.", None, 0, ctypes.byref(out)) == vt.raw.VT_E_INVALID_ARG
+    assert out.value == 0
+
+
+def test_handle_at_the_series_limit_counts_drops(uname):
+    name = uname("_total")
+    for i in range(vt.raw.VT_MAX_SERIES_PER_FAMILY):
+        vt.counter_add(name, 1, help="Many.", labels={"i": str(i)})
+    over = vt.Counter(name, None, {"i": "one too many"})
+    assert over.overflow and over.handle != 0
+    for _ in range(3):
+        with pytest.raises(vt.LimitError, match="already has 2000 series"):
+            over.add()
+    dropped = families()["voicetelemetry_metrics_series_dropped"]
+    assert [s.value for s in dropped.samples if s.labels.get("metric") == name] == [3]
+    assert not vt.Counter(name, None, {"i": "0"}).overflow  # an existing series is still a series

@@ -111,6 +111,7 @@ def test_struct_layouts():
 # Lock-free turn-collector calls ("Thread-safety: any thread, lock-free" in the header).
 LOCK_FREE_TURN_CALLS = {"vt_turn_mark", "vt_turn_value", "vt_turn_text", "vt_turn_usage",
                         "vt_turn_error"}
+METRIC_WRITES = {"vt_metric_add", "vt_metric_set", "vt_metric_observe"}
 
 
 def _section(title: str) -> str:
@@ -132,7 +133,8 @@ def test_gil_choice():
     for name in FUNCS:
         keeps_gil = bool(getattr(R, name)._flags_ & pyapi)
         expect = ((name.startswith("vt_record_") and name not in TRACE_CALLS)
-                  or name in ("vt_now_ns", "vt_session_now_ns", "vt_emit") or name in LOCK_FREE_TURN_CALLS)
+                  or name in ("vt_now_ns", "vt_session_now_ns", "vt_emit") or name in LOCK_FREE_TURN_CALLS
+                  or name in METRIC_WRITES)
         assert keeps_gil == expect, name
 
 
@@ -155,6 +157,16 @@ def test_gil_choice_follows_header_lock_free_marks():
         if "lock-free" in doc:
             lock_free.add(name)
     assert lock_free == LOCK_FREE_TURN_CALLS
+
+
+def test_gil_choice_in_metrics_section_follows_header():
+    """Of the metrics section, exactly the calls the header says are lock-free keep the GIL."""
+    section = _section("Process metrics")
+    pyapi = ctypes._FUNCFLAG_PYTHONAPI
+    docs = re.findall(r"/\*\*((?:(?!\*/).)*)\*/\s*vt_status (vt_[a-z_]+)\(", section, re.S)
+    assert {name for _, name in docs} >= {"vt_counter_add", "vt_metric_get"} | METRIC_WRITES
+    for doc, name in docs:
+        assert bool(getattr(R, name)._flags_ & pyapi) == ("Lock-free" in doc), name
 
 
 def test_gil_choice_in_plugin_section_follows_header():

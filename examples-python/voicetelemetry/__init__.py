@@ -46,11 +46,14 @@ from .hooks import ALL_EVENTS, HookCallback, Hooks
 from .exposition import MetricsHandler, MetricsResponse, metrics_response, metrics_wsgi_app
 from .http_exporter import HTTPExporter, find_plugin, serve
 from .metrics import (
+    Counter,
     FORMAT_OPENMETRICS,
     FORMAT_PROMETHEUS,
     OPENMETRICS_CONTENT_TYPE,
     PROM_CONTENT_TYPE,
     ExpositionFormat,
+    Gauge,
+    Histogram,
     content_type,
     counter_add,
     gauge_add,
@@ -128,6 +131,9 @@ __all__ = [
     "Hooks",
     "HookCallback",
     "ALL_EVENTS",
+    "Counter",
+    "Gauge",
+    "Histogram",
     "counter_add",
     "gauge_set",
     "gauge_add",

@@ -333,6 +333,33 @@ vt_register_labels = _bind(
 # vt_status vt_set_buckets(const char *name, const double *upper_bounds, size_t n);
 vt_set_buckets = _bind("vt_set_buckets", vt_status, (c_char_p, POINTER(c_double), c_size_t))
 
+# Metric handles (Since 1.2): vt_metric_get takes the internal lock (CDLL); the three writes are
+# lock-free like the record calls (PyDLL, the GIL kept).
+
+# enum vt_metric_kind (Since 1.2)
+VT_METRIC_COUNTER = 1
+VT_METRIC_GAUGE = 2
+VT_METRIC_HISTOGRAM = 3
+
+#: typedef uint64_t vt_metric; (Since 1.2)
+vt_metric = c_uint64
+
+# vt_status vt_metric_get(uint32_t kind, const char *name, const char *help, const vt_label *labels,
+#                         size_t n_labels, vt_metric *out);
+vt_metric_get = _bind(
+    "vt_metric_get", vt_status,
+    (c_uint32, c_char_p, c_char_p, POINTER(vt_label), c_size_t, POINTER(vt_metric)),
+)
+
+# vt_status vt_metric_add(vt_metric metric, double v);
+vt_metric_add = _bind("vt_metric_add", vt_status, (vt_metric, c_double), keep_gil=True)
+
+# vt_status vt_metric_set(vt_metric metric, double v);
+vt_metric_set = _bind("vt_metric_set", vt_status, (vt_metric, c_double), keep_gil=True)
+
+# vt_status vt_metric_observe(vt_metric metric, double v);
+vt_metric_observe = _bind("vt_metric_observe", vt_status, (vt_metric, c_double), keep_gil=True)
+
 # vt_status vt_prom_text(char *buf, size_t cap, size_t *len_out);
 vt_prom_text = _bind("vt_prom_text", vt_status, (POINTER(c_char), c_size_t, POINTER(c_size_t)))
 

@@ -1,15 +1,19 @@
 """Process metrics, Prometheus exposition, clock and version."""
 from __future__ import annotations
 
-from ctypes import c_char_p, c_double
+import ctypes
+from ctypes import byref, c_char_p, c_double, c_uint64
 from enum import IntEnum
 from typing import Callable, Optional, Sequence
 
 from . import _raw
 from ._util import Labels, StrLike, as_float, cstr, invalid, label_array, text_call
-from .errors import error_for_status, raise_last_error
+from .errors import InvalidArgumentError, error_for_status, raise_last_error
 
 __all__ = [
+    "Counter",
+    "Gauge",
+    "Histogram",
     "counter_add",
     "gauge_set",
     "gauge_add",
@@ -68,6 +72,110 @@ def observe(name: StrLike, value: float, help: Optional[StrLike] = None,
     Exposed as a histogram ``name`` and a summary ``name_quantiles``. ``value`` must be >= 0.
     """
     _metric_call(_raw.vt_observe, name, value, help, labels)
+
+
+# ---- metric handles (vt_metric_get, vt_metric_add / _set / _observe) -----------------------------
+
+_metric_add = _raw.vt_metric_add  # PyDLL: lock-free like the record calls, the GIL is kept
+_metric_set = _raw.vt_metric_set
+_metric_observe = _raw.vt_metric_observe
+
+
+class _Metric:
+    """One series resolved once (``vt_metric_get``); its writes are one lock-free call each."""
+
+    __slots__ = ("_hc", "name", "overflow")
+    _kind = 0
+
+    def __init__(self, name: StrLike, help: Optional[StrLike] = None,
+                 labels: Optional[Labels] = None) -> None:
+        arr, n, keep = label_array(labels)
+        out = c_uint64(0)
+        rc = _raw.vt_metric_get(self._kind, cstr(name, "metric name"), cstr(help, "help"), arr, n,
+                                byref(out))
+        del keep
+        # At the series limit the library still hands out the family's overflow handle: writes
+        # through it raise LimitError (and are counted as dropped), as by-name calls past the limit do.
+        if rc and rc != _raw.VT_E_LIMIT:
+            raise_last_error(rc)
+        self._hc = out
+        self.name = name if isinstance(name, str) else bytes(name).decode("utf-8", "replace")
+        #: True when the family was at its series limit: every write raises LimitError.
+        self.overflow = rc == _raw.VT_E_LIMIT
+
+    @property
+    def handle(self) -> int:
+        """The ``vt_metric`` handle (for the raw layer)."""
+        return int(self._hc.value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name!r}, handle={self.handle:#x})"
+
+
+def _bad_value(value: object) -> InvalidArgumentError:
+    return invalid(f"value must be a number, not {type(value).__name__}")
+
+
+class Counter(_Metric):
+    """A counter series (``VT_METRIC_COUNTER``): ``Counter(name, help, labels).add(v)``.
+
+    The name must end in ``_total``; ``help`` is required on the family's first use. Labels not
+    registered for the family are dropped (and counted once, here).
+    """
+
+    __slots__ = ()
+    _kind = _raw.VT_METRIC_COUNTER
+
+    def add(self, value: float = 1.0) -> None:
+        """Add ``value`` (``vt_metric_add``); negative values are ignored (counters only go up)."""
+        try:
+            rc = _metric_add(self._hc, value)
+        except ctypes.ArgumentError:
+            raise _bad_value(value) from None
+        if rc:
+            raise_last_error(rc)
+
+
+class Gauge(_Metric):
+    """A gauge series (``VT_METRIC_GAUGE``): :meth:`set` and :meth:`add`."""
+
+    __slots__ = ()
+    _kind = _raw.VT_METRIC_GAUGE
+
+    def set(self, value: float) -> None:
+        """Set the gauge to ``value`` (``vt_metric_set``)."""
+        try:
+            rc = _metric_set(self._hc, value)
+        except ctypes.ArgumentError:
+            raise _bad_value(value) from None
+        if rc:
+            raise_last_error(rc)
+
+    def add(self, value: float) -> None:
+        """Add ``value`` (may be negative) to the gauge (``vt_metric_add``)."""
+        try:
+            rc = _metric_add(self._hc, value)
+        except ctypes.ArgumentError:
+            raise _bad_value(value) from None
+        if rc:
+            raise_last_error(rc)
+
+
+class Histogram(_Metric):
+    """A latency series (``VT_METRIC_HISTOGRAM``): a histogram ``name`` and a ``name_quantiles``
+    summary, as :func:`observe` writes them."""
+
+    __slots__ = ()
+    _kind = _raw.VT_METRIC_HISTOGRAM
+
+    def observe(self, value: float) -> None:
+        """Record one sample (``vt_metric_observe``): >= 0, in base units (seconds, bytes)."""
+        try:
+            rc = _metric_observe(self._hc, value)
+        except ctypes.ArgumentError:
+            raise _bad_value(value) from None
+        if rc:
+            raise_last_error(rc)
 
 
 def register_labels(name: StrLike, keys: Sequence[StrLike]) -> None:

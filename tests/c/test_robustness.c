@@ -637,7 +637,7 @@ static vt_status create_random(int th, rng *r, vt_session *out, int *cfg_valid) 
  * The random driver: one random call of one function per step.
  * --------------------------------------------------------------------------------------------- */
 
-#define N_FUNCS 44
+#define N_FUNCS 45
 static const char *const metric_names[] = {"rb_c0_total", "rb_c1_total", "rb_g0", "rb_g1", "rb_h0", "rb_h1",
                                            "rb_lat_seconds", "voicetelemetry_turns_total",
                                            "voicetelemetry_turn_e2e_latency_seconds"};
@@ -646,6 +646,8 @@ static const char *const counter_names[] = {"rb_c0_total", "rb_c1_total", "rb_c2
 static const char *const gauge_names[] = {"rb_g0", "rb_g1", "rb_g2"};
 static const char *const histogram_names[] = {"rb_h0", "rb_h1", "rb_lat_seconds"};
 static const char *const label_keys[] = {"transport", "provider", "k", "le", "x"};
+/* Handles vt_metric_get returned (case 42), shared by the threads. */
+static vt_metric metric_pool[8];
 static const char *const label_vals[] = {"sip", "a", "b", "\xe6\x97\xa5", "q\"\\\n", ""};
 
 static size_t random_labels(rng *r, vt_label *labels, const vt_label **out) {
@@ -1134,6 +1136,35 @@ static void random_call_(int th, rng *r, uint64_t *clock, char *mem, int with_li
         st = vt_prices_json(b.buf, b.cap, b.len_out);
         verdict(th, st, S_OK | S_BUF | S_INV, 0);
         check_buf(th, st, &b, OUT_JSON);
+        break;
+    }
+    case 43: {   /* 1.2: metric handles: get one (random kind, name, labels), write through any handle */
+        static const char *const fn[] = {"add", "set", "observe"};
+        uint32_t kind = below(r, 4) ? 1 + below(r, 3) : any_u32(r);
+        str name = below(r, 5) == 0 ? BIASED(r, metric_names)
+                 : kind == VT_METRIC_COUNTER ? BIASED(r, counter_names)
+                 : kind == VT_METRIC_HISTOGRAM ? BIASED(r, histogram_names) : BIASED(r, gauge_names);
+        str help = below(r, 6) == 0 ? (str){NULL, "NULL"} : (str){"help", "help"};
+        nl = random_labels(r, labels, &lp);
+        vt_metric m = 0x5a5a;
+        int null_out = below(r, 20) == 0;
+        note(th, "vt_metric_get(%u, %.60s, %.40s, labels, %zu, %s)", kind, name.label, help.label, nl,
+             null_out ? "NULL" : "&m");
+        arm();
+        st = vt_metric_get(kind, name.s, help.s, lp, nl, null_out ? NULL : &m);
+        verdict(th, st, S_OK | S_INV | S_LIM, 0);
+        if (!null_out && (st == VT_OK || st == VT_E_LIMIT) != (m != 0)) failure(th, "vt_metric_get: *out does not match the status");
+        if (st == VT_OK || st == VT_E_LIMIT) __atomic_store_n(&metric_pool[below(r, 8)], m, __ATOMIC_RELAXED);
+        for (int i = 0; i < 4; i++) {
+            vt_metric h = below(r, 4) ? __atomic_load_n(&metric_pool[below(r, 8)], __ATOMIC_RELAXED) : any_u64(r);
+            if (below(r, 8) == 0) h ^= 1ull << below(r, 64);
+            double v = below(r, 2) ? (double)below(r, 1000) / 7.0 - 20 : any_double(r);
+            uint32_t op = below(r, 3);
+            note(th, "vt_metric_%s(%llu, %.17g)", fn[op], (unsigned long long)h, v);
+            arm();
+            st = op == 0 ? vt_metric_add(h, v) : op == 1 ? vt_metric_set(h, v) : vt_metric_observe(h, v);
+            verdict(th, st, S_OK | S_INV | S_BAD | S_LIM, 0);
+        }
         break;
     }
     default: {

@@ -78,6 +78,17 @@ enum LastError {
         buffer[utf8.count] = 0
     }
 
+    /// Store a message kept as UTF-8 bytes, without allocating once the thread has its buffer (the
+    /// record paths' failures that happen in steady state, e.g. a metric handle past the series limit).
+    static func set(utf8 message: [UInt8]) {
+        guard let buffer = buffer(create: true) else { return }
+        let count = min(message.count, capacity - 1)
+        message.withUnsafeBufferPointer { bytes in
+            for i in 0..<count { buffer[i] = CChar(bitPattern: bytes[i]) }
+        }
+        buffer[count] = 0
+    }
+
     static func get() -> UnsafePointer<CChar> {
         if let buffer = buffer(create: false) { return UnsafePointer(buffer) }
         return UnsafeRawPointer(empty.utf8Start).assumingMemoryBound(to: CChar.self)

@@ -60,14 +60,70 @@ final class Registry: @unchecked Sendable {
 
     // MARK: - Writing values
 
-    /// The series a user call writes to, creating family and series as needed.
+    /// The series a user call writes to, creating family and series as needed; at the series limit
+    /// the value is dropped, counted, and the call fails.
     func userSeries(kind: MetricKind, name: String, help: String?, labels: [Label]) throws(Failure) -> Series {
+        let (family, series) = try userTarget(kind: kind, name: name, help: help, labels: labels)
+        guard let series else {
+            countInternal(droppedSeries, metric: family.name)
+            throw Self.seriesLimit(family)
+        }
+        return series
+    }
+
+    /// The family and series of a user call (family and series created as needed; unknown label keys
+    /// counted); the series is nil when the family is at its series limit.
+    func userTarget(kind: MetricKind, name: String, help: String?, labels: [Label]) throws(Failure)
+        -> (family: MetricFamily, series: Series?) {
         guard !name.hasPrefix(Self.builtinPrefix) else {
             throw .invalid("'\(name)': names starting with '\(Self.builtinPrefix)' belong to the library")
         }
         let family = try familyFor(kind: kind, name: name, help: help)
         let kept = filter(labels, for: name, countUnknown: true)
-        return try series(of: family, labels: kept)
+        let key = Series.render(kept)
+        if let existing = family.existingSeries(key) { return (family, existing) }
+        guard family.series.count < Int(VT_MAX_SERIES_PER_FAMILY) else { return (family, nil) }
+        return (family, family.addSeries(kept, key: key))
+    }
+
+    static func seriesLimit(_ family: MetricFamily) -> Failure {
+        .limit("'\(family.name)' already has \(VT_MAX_SERIES_PER_FAMILY) series; the value was dropped")
+    }
+
+    // MARK: - Handles
+
+    /// The handle of a user call's series, or the family's overflow handle at its series limit;
+    /// with the number of label keys the registration dropped.
+    func resolveHandle(kind: MetricKind, name: String, help: String?, labels: [Label]) throws(Failure)
+        -> (handle: UInt64, family: MetricFamily, droppedKeys: Int) {
+        let (family, series) = try userTarget(kind: kind, name: name, help: help, labels: labels)
+        let dropped = labels.count - filter(labels, for: name, countUnknown: false).count
+        guard let series else { return (try overflowHandle(of: family), family, dropped) }
+        return (try handle(of: series, kind: kind), family, dropped)
+    }
+
+    /// The vt_metric handle of a user series (made on first request).
+    func handle(of series: Series, kind: MetricKind) throws(Failure) -> UInt64 {
+        if series.handle == 0 {
+            let target: HandleTarget = series.histogram.map { .histogram($0) } ?? .value(series.cell)
+            series.handle = try MetricHandles.shared.make(kind: kind, target: target)
+        }
+        return series.handle
+    }
+
+    /// The handle of a full family's overflow: writes through it are counted as dropped.
+    func overflowHandle(of family: MetricFamily) throws(Failure) -> UInt64 {
+        if family.overflowHandle == 0 {
+            let dropped = internalSeries(droppedSeries, metric: family.name)
+            let overflow = SeriesOverflow(dropped: dropped.cell, message: Self.seriesLimit(family).message)
+            family.overflowHandle = try MetricHandles.shared.make(kind: family.kind, target: .overflow(overflow))
+        }
+        return family.overflowHandle
+    }
+
+    /// The series of voicetelemetry_metrics_unknown_label_total for `metric`, if a key was dropped.
+    func unknownLabelSeries(metric: String) -> Series? {
+        unknownLabels.existingSeries(Series.render([Label(key: "metric", value: metric)]))
     }
 
     private func familyFor(kind: MetricKind, name: String, help: String?) throws(Failure) -> MetricFamily {
@@ -118,7 +174,7 @@ final class Registry: @unchecked Sendable {
         if let existing = family.existingSeries(key) { return existing }
         guard family.series.count < Int(VT_MAX_SERIES_PER_FAMILY) else {
             countInternal(droppedSeries, metric: family.name)
-            throw .limit("'\(family.name)' already has \(VT_MAX_SERIES_PER_FAMILY) series; the value was dropped")
+            throw Self.seriesLimit(family)
         }
         return family.addSeries(labels, key: key)
     }
@@ -128,9 +184,14 @@ final class Registry: @unchecked Sendable {
     }
 
     private func countInternal(_ family: MetricFamily, metric: String) {
+        internalSeries(family, metric: metric).add(1)
+    }
+
+    /// The series of one of the registry's own counters for `metric` (no series limit: one per family).
+    private func internalSeries(_ family: MetricFamily, metric: String) -> Series {
         let labels = [Label(key: "metric", value: metric)]
         let key = Series.render(labels)
-        (family.existingSeries(key) ?? family.addSeries(labels, key: key)).add(1)
+        return family.existingSeries(key) ?? family.addSeries(labels, key: key)
     }
 
     // MARK: - Configuration
