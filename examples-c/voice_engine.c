@@ -11,17 +11,24 @@
  * go in full to files under $VOICE_ENGINE_OUT (default build/demo).
  *
  *   usage: voice_engine [SINK_PLUGIN.so EVENTS.jsonl]
+ *          voice_engine --serve HTTP_EXPORTER.so [LISTEN]   (what `make serve` runs)
+ *
+ * The serve mode loads the HTTP endpoint plugin (docs/http.md) on LISTEN (default 127.0.0.1:9464),
+ * prints the dashboard's address and keeps three calls going in real time, each a few turns long
+ * and then replaced by a new one, until Ctrl-C.
  *
  * Build against an installed copy:
  *   cc voice_engine.c $(pkg-config --cflags --libs voicetelemetry) -o voice_engine
  */
 #define _POSIX_C_SOURCE 200809L   /* mkdir */
 #include <errno.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <voicetelemetry.h>
 
@@ -307,10 +314,99 @@ static void report_sink(vt_plugin_id sink, const char *plugin, const char *event
     printf("\n");
 }
 
+/* ---- serve mode: the calls go on in real time behind the HTTP endpoint ----------------------- */
+
+static volatile sig_atomic_t serving = 1;
+static void stop_serving(int sig) { (void)sig; serving = 0; }
+
+/* A new call in slot i (ids and transports vary; each lasts 4-9 turns). */
+static void open_call(struct call *c, unsigned n) {
+    static const char *transports[] = {"sip", "webrtc", "webrtc"};
+    static char ids[3][32];
+    snprintf(ids[n % 3], sizeof ids[0], "call-%s-%03u", transports[n % 3], n + 1);
+    memset(c, 0, sizeof *c);
+    c->id = ids[n % 3];
+    c->transport = transports[n % 3];
+    c->provider = n % 3 == 2 ? "gemini-live" : "deepgram+openai";
+    c->model = n % 3 == 2 ? "gemini-2.0-flash" : "gpt-4o-mini";
+    c->turns = (int)rnd(4, 9);
+    vt_label labels[] = {{"transport", c->transport}, {"provider", c->provider}, {"model", c->model}};
+    vt_session_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.struct_size = sizeof cfg;
+    cfg.session_id = c->id;
+    cfg.labels = labels;
+    cfg.n_labels = 3;
+    cfg.text_policy = n % 2 ? VT_TEXT_INCLUDE : VT_TEXT_REDACT; /* transcripts shown for every other call */
+    cfg.start_t_ns = 1000 * MS;
+    cfg.clock = VT_CLOCK_MEDIA;
+    must(vt_create_session(&cfg, &c->session), "create_session");
+    must(vt_counter_add("voice_engine_calls_total", "Calls answered by the engine.", labels, 1, 1), "counter_add");
+    c->clock = cfg.start_t_ns + rnd(200, 3000) * MS;
+}
+
+/* Play the call whose next turn is due (its media clock has caught up with it), one turn at a time. */
+static void serve_step(struct call *calls, unsigned *opened) {
+    for (int i = 0; i < 3; i++) {
+        struct call *c = &calls[i];
+        uint64_t now;
+        must(vt_session_now_ns(c->session, &now), "session_now");
+        if (now < c->clock) continue;
+        if (c->turns == 0) {
+            must(vt_end_session_at(c->session, c->clock), "end_session");
+            open_call(c, (*opened)++);
+            continue;
+        }
+        int left = c->turns;
+        c->turns = 1;  /* play() plays c->turns turns and a text exchange, then moves c->clock on */
+        play(c);
+        c->turns = left - 1;
+    }
+}
+
+static int serve(const char *plugin, const char *listen) {
+    const char *out_dir = getenv("VOICE_ENGINE_OUT") ? getenv("VOICE_ENGINE_OUT") : "build/demo";
+    char port_file[512], config[1024];
+    snprintf(port_file, sizeof port_file, "%s/http.port", out_dir);
+    if (mkdir(out_dir, 0755) != 0 && errno != EEXIST) {
+        fprintf(stderr, "cannot create %s\n", out_dir);
+        return 1;
+    }
+    snprintf(config, sizeof config, "{\"listen\":\"%s\",\"port_file\":\"%s\"}", listen, port_file);
+    vt_plugin_id http;
+    must(vt_load_plugin(plugin, config, &http), "load_plugin");
+    FILE *f = fopen(port_file, "r");
+    int port = 0;
+    if (!f || fscanf(f, "%d", &port) != 1) port = 0;
+    if (f) fclose(f);
+    printf("serving: open http://%.*s:%d/ (the dashboard; /metrics, /api/v1/sessions, /api/v1/events). Ctrl-C stops.\n",
+           (int)(strrchr(listen, ':') - listen), listen, port);
+    fflush(stdout);
+    signal(SIGINT, stop_serving);
+    signal(SIGTERM, stop_serving);
+    struct call calls[3];
+    unsigned opened = 0;
+    for (int i = 0; i < 3; i++) open_call(&calls[i], opened++);
+    while (serving) {
+        serve_step(calls, &opened);
+        struct timespec tick = {0, 50 * 1000 * 1000};
+        nanosleep(&tick, NULL);
+    }
+    for (int i = 0; i < 3; i++) vt_end_session(calls[i].session);
+    must(vt_unload_plugin(http), "unload_plugin");
+    printf("\nstopped after %u calls\n", opened);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (vt_version_number() / 1000000 != VT_VERSION_MAJOR) {
         fprintf(stderr, "libvoicetelemetry %s does not match this program's header\n", vt_version_string());
         return 1;
+    }
+    if (argc > 2 && strcmp(argv[1], "--serve") == 0) {
+        const char *keys[] = {"transport", "provider"};
+        must(vt_register_labels("voicetelemetry_response_latency_seconds", keys, 2), "register_labels");
+        return serve(argv[2], argc > 3 ? argv[3] : "127.0.0.1:9464");
     }
     /* The full outputs go to files here (the events file may be here too). */
     const char *out_dir = getenv("VOICE_ENGINE_OUT") ? getenv("VOICE_ENGINE_OUT") : "build/demo";
