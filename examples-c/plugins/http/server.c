@@ -23,6 +23,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,15 +191,25 @@ static const char *http_date(hx_worker *w) {
     return w->date;
 }
 
+/* Append printf-style to out[*n..cap), never past it (a head that does not fit is cut short). */
+static void put(char *out, size_t cap, size_t *n, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int r = *n < cap ? vsnprintf(out + *n, cap - *n, fmt, ap) : 0;
+    va_end(ap);
+    if (r > 0) *n = *n + (size_t)r < cap ? *n + (size_t)r : cap - 1;
+}
+
 static size_t response_head(hx_worker *w, const hx_response *res, int http10_keep, char *out, size_t cap) {
-    int n = snprintf(out, cap, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n", res->status, hx_status_text(res->status),
-                     res->content_type);
-    if (!res->sse) n += snprintf(out + n, cap - (size_t)n, "Content-Length: %zu\r\n", res->body_len);
-    if (res->gzip) n += snprintf(out + n, cap - (size_t)n, "Content-Encoding: gzip\r\n");
-    n += snprintf(out + n, cap - (size_t)n, "%sX-Content-Type-Options: nosniff\r\nDate: %s\r\n%s\r\n",
-                  res->extra_headers ? res->extra_headers : "", http_date(w),
-                  res->close ? "Connection: close\r\n" : http10_keep ? "Connection: keep-alive\r\n" : "");
-    return (size_t)n < cap ? (size_t)n : cap - 1;
+    size_t n = 0;
+    put(out, cap, &n, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n", res->status, hx_status_text(res->status),
+        res->content_type);
+    if (!res->sse) put(out, cap, &n, "Content-Length: %zu\r\n", res->body_len);
+    if (res->gzip) put(out, cap, &n, "Content-Encoding: gzip\r\n");
+    put(out, cap, &n, "%sX-Content-Type-Options: nosniff\r\nDate: %s\r\n%s\r\n",
+        res->extra_headers ? res->extra_headers : "", http_date(w),
+        res->close ? "Connection: close\r\n" : http10_keep ? "Connection: keep-alive\r\n" : "");
+    return n;
 }
 
 /* Send what we can of iov now; keep the rest in c->out. -1: the connection is broken. */
