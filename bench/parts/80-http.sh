@@ -14,7 +14,7 @@
 #                        RSS); for ours also the bytes malloc handed out for them (mallinfo2).
 #
 # Env: VT_BENCH_HTTP_ROUNDS (default 5), VT_BENCH_HTTP_SECONDS (wrk duration, default 2).
-# Needs wrk (Debian: apt-get install -y wrk) and golang-github-prometheus-client-golang-dev.
+# Needs wrk and golang-github-prometheus-client-golang-dev (Debian; installed with apt-get if missing).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=$(pwd)/build/bench
@@ -24,9 +24,16 @@ PYTHON=${PYTHON:-python3}
 rounds=${VT_BENCH_HTTP_ROUNDS:-5}
 secs=${VT_BENCH_HTTP_SECONDS:-2}
 families=20 labels=50
-for tool in wrk go; do
-    command -v $tool >/dev/null || { echo "part 80 needs $tool (apt-get install -y ${tool/go/golang-go})"; exit 1; }
-done
+# What it needs from Debian, installed when missing (as .ci/run does for the tests).
+need=()
+command -v wrk >/dev/null || need+=(wrk)
+command -v go >/dev/null || need+=(golang-go)
+[ -d /usr/share/gocode/src/github.com/prometheus/client_golang ] || need+=(golang-github-prometheus-client-golang-dev)
+if [ ${#need[@]} -gt 0 ]; then
+    echo "installing ${need[*]} (apt-get)"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null; } ||
+        { echo "part 80 needs ${need[*]}: apt-get install -y ${need[*]}"; exit 1; }
+fi
 make --no-print-directory -o build/lib/libvoicetelemetry.so build/plugins/http_exporter.so >/dev/null
 $CC -std=c99 -O2 -Wall -Wextra -Iinclude -o "$out/http_engine" bench/http/engine.c \
     -Lbuild/lib -lvoicetelemetry -Wl,-rpath,"$(pwd)/build/lib"
