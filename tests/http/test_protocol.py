@@ -222,6 +222,21 @@ def test_bearer_token(start_engine):
     assert (r.status, r.body) == (200, b"ok")
 
 
+def test_access_token_in_the_url(start_engine):
+    """RFC 6750 2.3: ?access_token= is how a browser opens the dashboard (an address bar sends no
+    header) and how EventSource follows /api/v1/events; percent-encoded like any query value."""
+    e = start_engine(token="s3cret/tok+en")
+    good = "access_token=s3cret%2Ftok%2Ben"
+    assert get(e.port, "/?" + good).status == 200
+    assert get(e.port, "/metrics?" + good).status == 200
+    assert get(e.port, "/api/v1/sessions?limit=1&" + good).status == 200
+    for bad in ("access_token=s3cret/tok", "access_token=s3cret%2Ftok%2Bex", "access_token=",
+                "access_token=%zz", "token=s3cret%2Ftok%2Ben", good + "&" + good):   # a repeated one counts as none
+        r = get(e.port, "/metrics?" + bad)
+        assert r.status == 401, bad
+        assert r.json() == {"error": "a bearer token is required"}
+
+
 def open_idle(port: int) -> socket.socket:
     """A keep-alive connection the server has accepted and answered once."""
     s = socket.create_connection(("127.0.0.1", port), timeout=5)
