@@ -91,27 +91,37 @@ $(BUILD)/voice_engine: examples-c/voice_engine.c stage
 	    -Wl,-rpath,$(STAGE)/lib -lpthread
 
 demo: $(BUILD)/voice_engine
-	./$(BUILD)/voice_engine $(STAGE)/lib/voicetelemetry/plugins/jsonl_sink.so $(BUILD)/demo-events.jsonl
+	VOICE_ENGINE_OUT=$(BUILD)/demo ./$(BUILD)/voice_engine $(STAGE)/lib/voicetelemetry/plugins/jsonl_sink.so \
+	    $(BUILD)/demo/events.jsonl
 
 # The README's C quick start, compiled against the installed copy and run.
 test-readme: stage
 	@mkdir -p $(BUILD)/readme
-	sed -n '/^```c$$/,/^```$$/p' README.md | sed '1d;$$d' > $(BUILD)/readme/quickstart.c
-	PKG_CONFIG_PATH=$(STAGE)/lib/pkgconfig $(CC) $(CWARN) -o $(BUILD)/readme/quickstart $(BUILD)/readme/quickstart.c \
-	    $$(PKG_CONFIG_PATH=$(STAGE)/lib/pkgconfig pkg-config --cflags --libs voicetelemetry) -Wl,-rpath,$(STAGE)/lib
-	./$(BUILD)/readme/quickstart | grep -q '"last_response_latency_ms":450,'
-	@echo "README: the C quick start compiles and prints a 450 ms response latency"
+	sed -n '/^## C quick start/,/^## /p' README.md > $(BUILD)/readme/section.md
+	sed -n '/^```c$$/,/^```$$/p' $(BUILD)/readme/section.md | sed '1d;$$d' > $(BUILD)/readme/app.c
+	sed -n '/^```sh$$/,/^```$$/p' $(BUILD)/readme/section.md | sed '1d;$$d' > $(BUILD)/readme/build-and-run.sh
+	$(CC) $(CWARN) -fsyntax-only -I$(STAGE)/include $(BUILD)/readme/app.c
+	cd $(BUILD)/readme && rm -f app && env -u LD_LIBRARY_PATH PKG_CONFIG_PATH=$(abspath $(STAGE))/lib/pkgconfig \
+	    sh -e build-and-run.sh > out.json
+	grep -q '"audio_bytes_out":1280,' $(BUILD)/readme/out.json
+	grep -q '"last_response_latency_ms":450,' $(BUILD)/readme/out.json
+	@echo "README: the C quick start builds and runs as written (rpath from pkg-config) and prints a 450 ms response latency"
 
 # The demo as a test: built against the installed copy (pkg-config), it runs, its sink got every
 # event, and its Prometheus text passes promtool.
 test-demo: $(BUILD)/voice_engine
-	./$(BUILD)/voice_engine $(STAGE)/lib/voicetelemetry/plugins/jsonl_sink.so $(BUILD)/demo-events.jsonl \
-	    > $(BUILD)/demo.out
-	grep -q '"e2e_breakdown_ns":{' $(BUILD)/demo.out
+	rm -rf $(BUILD)/demo
+	VOICE_ENGINE_OUT=$(BUILD)/demo ./$(BUILD)/voice_engine $(STAGE)/lib/voicetelemetry/plugins/jsonl_sink.so \
+	    $(BUILD)/demo/events.jsonl > $(BUILD)/demo.out
+	test $$(wc -l < $(BUILD)/demo.out) -le 50   # one screen
+	grep -Eq '^call-sip-001: 8 turns \(6 completed, 2 interrupted\)' $(BUILD)/demo.out
+	grep -Eq '^ +1  completed +[0-9]+ ( +[0-9]+){5}  S+E*L+T+\.*$$' $(BUILD)/demo.out
+	grep -Eq '^  cost 0\.[0-9]{6} USD = stt 0\.[0-9]{6} \+ llm 0\.[0-9]{6} \+ tts' $(BUILD)/demo.out
 	grep -Eq '^== events: .* got ([0-9]+) of \1 events \(0 dropped\)' $(BUILD)/demo.out
-	sed -n '/^== Prometheus text/,/^$$/p' $(BUILD)/demo.out | sed '1d;$$d' > $(BUILD)/demo-prom.txt
-	test $$(grep -c '^voicetelemetry_' $(BUILD)/demo-prom.txt) -gt 100
-	promtool check metrics < $(BUILD)/demo-prom.txt
+	grep -q '"e2e_breakdown_ns":{' $(BUILD)/demo/call-sip-001.turns.json
+	! grep -q '"quality":\["' $(BUILD)/demo/*.turns.json   # the demo's data are clean: no quality flags
+	test $$(grep -c '^voicetelemetry_' $(BUILD)/demo/metrics.prom) -gt 100
+	promtool check metrics < $(BUILD)/demo/metrics.prom
 	@echo "demo: runs against the installed copy; events all delivered; exposition lint-clean"
 
 # ---- tests -----------------------------------------------------------------------------------------

@@ -21,37 +21,45 @@ const (
 	jsonlSinkPath   = "../build/plugins/jsonl_sink.so" // built by make lib (make plugins)
 	jsonlSinkSource = "../examples-c/plugins/jsonl_sink.c"
 	scriptedPath    = "../build/tests/plugins/scripted.so" // built for make test-c
+	scriptedSource  = "../tests/plugins/scripted.c"
 )
 
-// TestMain makes sure the example sink exists: make test-go builds the library only, so a fresh
-// checkout may lack build/plugins/jsonl_sink.so. It is then built exactly as the Makefile's
-// plugins rule does (the C compiler is there: cgo needs it).
+// TestMain makes sure the C plugins the tests load exist: make test-go builds the library only, so
+// a fresh checkout (or one where only make lib ran) may lack them. They are then built exactly as the
+// Makefile's rules do (the C compiler is there: cgo needs it).
 func TestMain(m *testing.M) {
-	if err := ensureJSONLSink(); err != nil {
-		fmt.Fprintln(os.Stderr, "voicetelemetry tests:", err)
-		os.Exit(2)
+	for _, p := range []struct{ path, source, define string }{
+		{jsonlSinkPath, jsonlSinkSource, ""},
+		{scriptedPath, scriptedSource, "-DSCRIPTED_NAME=\"scripted\""},
+	} {
+		if err := ensurePlugin(p.path, p.source, p.define); err != nil {
+			fmt.Fprintln(os.Stderr, "voicetelemetry tests:", err)
+			os.Exit(2)
+		}
 	}
 	os.Exit(m.Run())
 }
 
-func ensureJSONLSink() error {
-	if _, err := os.Stat(jsonlSinkPath); err == nil {
+func ensurePlugin(path, source, define string) error {
+	if _, err := os.Stat(path); err == nil {
 		return nil
 	}
 	cc := os.Getenv("CC")
 	if cc == "" {
 		cc = "cc"
 	}
-	if err := os.MkdirAll(filepath.Dir(jsonlSinkPath), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	tmp := jsonlSinkPath + fmt.Sprintf(".tmp%d", os.Getpid())
-	cmd := exec.Command(cc, "-std=c99", "-O2", "-fPIC", "-shared", "-fvisibility=hidden",
-		"-I../include", "-o", tmp, jsonlSinkSource)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("%s is missing and building it failed (run make lib): %v\n%s", jsonlSinkPath, err, out)
+	tmp := path + fmt.Sprintf(".tmp%d", os.Getpid())
+	args := []string{"-std=c99", "-O2", "-fPIC", "-shared", "-fvisibility=hidden", "-I../include", "-o", tmp, source}
+	if define != "" {
+		args = append(args, define)
 	}
-	return os.Rename(tmp, jsonlSinkPath) // atomic: a concurrent go test sees the whole file or none
+	if out, err := exec.Command(cc, args...).CombinedOutput(); err != nil {
+		return fmt.Errorf("%s is missing and building it failed (run make test-c): %v\n%s", path, err, out)
+	}
+	return os.Rename(tmp, path) // atomic: a concurrent go test sees the whole file or none
 }
 
 // loadPlugin loads path with config and unloads it at the end of the test.
@@ -506,9 +514,6 @@ func TestPluginConcurrentEmit(t *testing.T) {
 // A plugin held inside write (tests/plugins/scripted.c's gate): the queue fills and drops its
 // oldest events, FlushEvents times out with ErrLimit, and the accounting holds while events wait.
 func TestPluginQueueFullAndFlushTimeout(t *testing.T) {
-	if _, err := os.Stat(scriptedPath); err != nil {
-		t.Fatalf("%s not built: run make test-go (it builds the test plugins)", scriptedPath)
-	}
 	noRateLimit(t)
 	dir := t.TempDir()
 	out, gate, entered := filepath.Join(dir, "gate.out"), filepath.Join(dir, "gate"), filepath.Join(dir, "entered")

@@ -74,6 +74,12 @@ type Snapshot struct {
 	StartUnixNs uint64 `json:"start_unix_ns"`
 	TraceID     string `json:"trace_id"`
 
+	// Added in 1.2 (prices.go): the session's cost (nil while there is no price table and nothing
+	// was charged), its usage by stage, provider and model, and the charges past its 8 rows.
+	Cost                 *SessionCost `json:"cost"`
+	UsageByModel         []ModelUsage `json:"usage_by_model"`
+	UsageByModelOverflow uint64       `json:"usage_by_model_overflow"`
+
 	Raw json.RawMessage `json:"-"`
 }
 

@@ -532,6 +532,7 @@ type Turn struct {
 	Interruption    TurnInterruption `json:"interruption"`
 	Playback        TurnPlayback     `json:"playback"`
 	Tokens          TurnTokens       `json:"tokens"`
+	Cost            *TurnCost        `json:"cost"` // since 1.2; nil: no price table at its charges
 	ToolCalls       []TurnToolCall   `json:"tool_calls"`
 	ToolCallsTotal  uint64           `json:"tool_calls_total"`
 	Fallbacks       []TurnFallback   `json:"fallbacks"`

@@ -477,7 +477,8 @@ vt_status vt_snapshot_json(vt_session s, char *buf, size_t cap, size_t *len_out)
  * with count, sum, min, max, last, avg, p50, p90, p95, p99 for response_latency_ms,
  * text_response_latency_ms and turn_duration_ms, and (Since 1.1) token_totals_saturated, start_ns
  * (the session's start on its clock), start_unix_ns (the same moment on the wall clock: an event at
- * t_ns on the session's clock is at start_unix_ns + t_ns - start_ns) and trace_id (32 hex digits).
+ * t_ns on the session's clock is at start_unix_ns + t_ns - start_ns) and trace_id (32 hex digits),
+ * and (Since 1.2) cost, usage_by_model and usage_by_model_overflow (see "Prices and costs").
  * A value that does not exist yet is null.
  * Readers must ignore keys they do not know: fields are only added within schema version 1.
  * Per-session quantiles have at most 6.25% relative error (for values of at least 1 us).
@@ -873,7 +874,9 @@ typedef struct vt_token_usage {
 /**
  * vt_turn_usage -- token usage of a model call in the current turn (adds to the turn's totals and
  * to the process counters voicetelemetry_turn_tokens_total and
- * voicetelemetry_turn_modality_tokens_total).
+ * voicetelemetry_turn_modality_tokens_total; since 1.2 also to the session's usage_by_model row of
+ * the stage's provider and model, and with a price table, to the turn's and the session's cost:
+ * see "Prices and costs").
  *
  * stage: VT_STAGE_LLM, VT_STAGE_REALTIME, VT_STAGE_STT or VT_STAGE_TTS (who used the tokens).
  * u: borrowed for the call; u->struct_size must cover at least `input`; fields beyond it are
@@ -976,6 +979,68 @@ vt_status vt_turn_last_json(vt_session s, char *buf, size_t cap, size_t *len_out
  */
 vt_status vt_turn_history_json(vt_session s, size_t max_turns, char *buf, size_t cap,
                                size_t *len_out);
+
+/* ------------------------------------------------------------------------------------------------
+ * Prices and costs
+ *
+ * With a price table loaded (vt_set_prices), usage is priced as it is recorded, with the price and
+ * the stage's provider and model (vt_turn_provider) current then: the tokens of each vt_turn_usage
+ * report; a turn's STT audio seconds and TTS characters (vt_turn_value) when the turn completes; the
+ * session's transport (priced by its `transport` label) per minute of session, when it ends. A price
+ * change applies from the next charge on. Amounts are added as integers of 1e-12 of the currency,
+ * so no total drifts; they are shown as integer micro-units (1e-6), each rounded half up.
+ * Costs appear in the turn record (`cost`), the snapshot (`cost`, `usage_by_model`, also in the
+ * session.end event) and the exposition (voicetelemetry_cost_total{stage,provider,model,currency},
+ * voicetelemetry_usage_unpriced_total{stage,provider,model}). The table's schema, how each token
+ * count is charged and a worked example: docs/cost.md. Since 1.2.
+ * --------------------------------------------------------------------------------------------- */
+
+/** Most entries of a price table. Since 1.2. */
+#define VT_MAX_PRICE_ENTRIES 256
+/** Longest price table text vt_set_prices reads, in bytes. Since 1.2. */
+#define VT_MAX_PRICES_JSON_BYTES 131072
+
+/**
+ * vt_set_prices -- replace the process's price table (all at once: a record call sees the old table
+ * or the new one, never a mix).
+ *
+ * json: NULL clears the table (costs stop being charged; those recorded stay). Otherwise a JSON
+ *       object of at most VT_MAX_PRICES_JSON_BYTES:
+ *       {"currency": "USD", "description": "...", "prices": [
+ *         {"stage": "llm", "provider": "openai", "model": "gpt-4o-mini",
+ *          "input": 0.15, "cached_input": 0.075, "output": 0.6}, ...]}
+ *       `currency`: 1 to 16 letters, digits or '_'. `description`: optional text. Each entry:
+ *       `stage` ("llm", "realtime", "stt", "tts" or "transport"), `provider` (as vt_turn_provider
+ *       names it; for transport, the session's `transport` label), `model` ("*" or left out: any
+ *       model of the provider; an exact model's entry wins), and prices in currency units:
+ *       per million tokens `input`, `cached_input`, `output`, `reasoning`, `input_audio`,
+ *       `input_image`, `output_audio` (any stage but transport; `input` and `output` together);
+ *       stt `per_minute` or `per_second` of audio; tts `per_million_characters`; transport
+ *       `per_minute`. Prices are decimals of at most 12 places, 0 to 10000000.
+ * The currency may change only while no session is open (all of a session's costs are in one
+ * currency); clearing keeps the current currency.
+ * Statuses: VT_OK; VT_E_INVALID_ARG (not valid JSON, longer than VT_MAX_PRICES_JSON_BYTES, nested
+ *           deeper than 8, a duplicate key, an unknown key, a missing or ill-typed field, a negative,
+ *           too precise or too large price, more than VT_MAX_PRICE_ENTRIES entries, two entries for
+ *           one stage, provider and model: the message gives the path of the value, e.g.
+ *           "$.prices[2].input"); VT_E_ORDER (a different currency while sessions are open);
+ *           VT_E_LIMIT (no room left for a new provider or model name: see vt_turn_provider).
+ *           On error the active table is unchanged.
+ * Ownership: json is borrowed for the call.
+ * Thread-safety: any thread; takes the short internal lock. Record calls read the table without
+ * a lock. Since 1.2.
+ */
+vt_status vt_set_prices(const char *json);
+
+/**
+ * vt_prices_json -- the active price table, normalised: keys in a fixed order, entries sorted by
+ * stage, provider and model, every model spelled out ("*" included), prices as exact decimals;
+ * `null` when no table is active.
+ * buf/cap/len_out: see BUFFERS.
+ * Statuses: VT_OK; VT_E_BUFFER_TOO_SMALL; VT_E_INVALID_ARG (len_out NULL, or buf NULL with cap > 0).
+ * Thread-safety: any thread (takes the short internal lock). Since 1.2.
+ */
+vt_status vt_prices_json(char *buf, size_t cap, size_t *len_out);
 
 /* ------------------------------------------------------------------------------------------------
  * Traces: steps, messages and rewards

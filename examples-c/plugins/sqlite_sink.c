@@ -35,13 +35,28 @@
 #include "json_mini.h"
 #include "voicetelemetry_plugin.h"
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 #define APPLICATION_ID 0x76745472 /* "vtTr": this file is a voicetelemetry trace store */
 #define MAX_LINE_BYTES (1u << 20)
 #define MAX_TOKENS 16384
 #define LOGGED_BAD_LINES_PER_BATCH 3
 
 /* ---- schema --------------------------------------------------------------------------------- */
+
+/* The cost columns (schema 3): cost_<key> is generated from $.cost.<key> of a JSON column (the turn
+ * record, the final snapshot; docs/cost.md): its value when it has the column's JSON type, else NULL.
+ * VIRTUAL: computed when read, so the record stays the one source of the numbers (rows written by an
+ * older sink get them too), and adding them to a file of any size is instant. */
+#define COST_COLUMN(table, json, key, sql_type, json_type)                                            \
+    "ALTER TABLE " table " ADD COLUMN cost_" key " " sql_type " GENERATED ALWAYS AS (CASE json_type("  \
+    json ", '$.cost." key "') WHEN '" json_type "' THEN json_extract(" json ", '$.cost." key "') END) VIRTUAL;"
+#define COST_INTEGER(table, json, key) COST_COLUMN(table, json, key, "INTEGER", "integer")
+/* The keys a turn's cost and a session's cost share; a session's also has transport_micros. */
+#define COST_COLUMNS(table, json)                                                                     \
+    COST_COLUMN(table, json, "currency", "TEXT", "text") COST_INTEGER(table, json, "total_micros")     \
+    COST_INTEGER(table, json, "stt_micros") COST_INTEGER(table, json, "llm_micros")                    \
+    COST_INTEGER(table, json, "tts_micros") COST_INTEGER(table, json, "realtime_micros")               \
+    COST_INTEGER(table, json, "unpriced_charges")
 
 /* MIGRATIONS[v] takes a file from schema version v to v + 1 (0: an empty file). */
 static const char *const MIGRATIONS[SCHEMA_VERSION] = {
@@ -110,6 +125,9 @@ static const char *const MIGRATIONS[SCHEMA_VERSION] = {
     "ALTER TABLE sessions ADD COLUMN trace_id TEXT;"
     "UPDATE turns SET barge_in_latency_ns = json_extract(record, '$.interruption.barge_in_latency_ns');"
     "CREATE INDEX turns_llm_provider ON turns(llm_provider, e2e_ns);",
+    /* 2 -> 3: the costs (core 1.2) as columns generated from the turn record and the final snapshot */
+    COST_COLUMNS("turns", "record") COST_COLUMNS("sessions", "final_snapshot")
+    COST_INTEGER("sessions", "final_snapshot", "transport_micros"),
 };
 
 /* A column of the turns table filled from the turn record: record.a (or record.a.b). kind: 'i'

@@ -10,11 +10,15 @@ type scanner interface{ Scan(dest ...any) error }
 // scanSession reads sessionColumns (and final_snapshot when withSnapshot).
 func scanSession(r scanner, withSnapshot bool) (*SessionInfo, json.RawMessage, error) {
 	var info SessionInfo
-	var labels, metadata, policy, clock, traceID, snapshot nStr
-	var start, startUnix, end, endUnix, turns, interrupted, interruptions, tokens nInt
+	var labels, metadata, policy, clock, traceID, snapshot, currency nStr
+	var start, startUnix, end, endUnix, turns, interrupted, interruptions, tokens, total, unpriced nInt
 	var uptime nReal
+	parts := make([]nInt, len(SessionCostParts))
 	dest := []any{&info.SessionID, &labels, &metadata, &policy, &clock, &traceID, &start, &startUnix, &end, &endUnix, &uptime,
-		&turns, &interrupted, &interruptions, &tokens}
+		&turns, &interrupted, &interruptions, &tokens, &currency, &total, &unpriced}
+	for i := range parts {
+		dest = append(dest, &parts[i])
+	}
 	if withSnapshot {
 		dest = append(dest, &snapshot)
 	}
@@ -31,6 +35,11 @@ func scanSession(r scanner, withSnapshot bool) (*SessionInfo, json.RawMessage, e
 	info.StartUs, info.StartUnixUs, info.EndUs, info.EndUnixUs = start.p(), startUnix.p(), end.p(), endUnix.p()
 	info.UptimeSecs, info.TurnCount, info.TurnsInterrupted = uptime.p(), turns.p(), interrupted.p()
 	info.Interruptions, info.TokensTotal = interruptions.p(), tokens.p()
+	info.CostCurrency, info.CostTotalMicros, info.CostUnpricedCharges = currency.p(), total.p(), unpriced.p()
+	info.CostMicros = map[string]*int64{}
+	for i, p := range SessionCostParts {
+		info.CostMicros[p] = parts[i].p()
+	}
 	return &info, snapshot.raw(), nil
 }
 
@@ -160,7 +169,7 @@ func strOf(v any) *string {
 }
 
 func turnOf(c map[string]any) *Turn {
-	t := &Turn{Columns: c, BreakdownNs: map[string]*int64{}}
+	t := &Turn{Columns: c, BreakdownNs: map[string]*int64{}, CostMicros: map[string]*int64{}}
 	t.SessionID, _ = c["session_id"].(string)
 	t.TurnNumber, _ = c["turn_number"].(int64)
 	t.StepID, _ = c["step_id"].(string)
@@ -170,6 +179,11 @@ func turnOf(c map[string]any) *Turn {
 	t.StartUnixUs, t.EndUnixUs = intOf(c["start_unix_us"]), intOf(c["end_unix_us"])
 	for _, p := range BreakdownParts {
 		t.BreakdownNs[p] = intOf(c["e2e_"+p+"_ns"])
+	}
+	t.CostCurrency, t.CostTotalMicros = strOf(c["cost_currency"]), intOf(c["cost_total_micros"])
+	t.CostUnpricedCharges = intOf(c["cost_unpriced_charges"])
+	for _, p := range TurnCostParts {
+		t.CostMicros[p] = intOf(c["cost_"+p+"_micros"])
 	}
 	if r, ok := c["record"].(string); ok {
 		t.Record = json.RawMessage(r)

@@ -12,7 +12,7 @@ import (
 )
 
 // SchemaVersion is the newest schema this package reads (PRAGMA user_version of the file).
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // ApplicationID is PRAGMA application_id of a trace store ("vtTr").
 const ApplicationID = 0x76745472
@@ -20,6 +20,13 @@ const ApplicationID = 0x76745472
 // BreakdownParts are the parts of a turn's end-to-end latency, in the order they happen
 // (columns e2e_<part>_ns).
 var BreakdownParts = []string{"stt", "eou", "llm_ttft", "tts_ttfb", "realtime", "remainder"}
+
+// TurnCostParts are the stages of a turn's cost (columns cost_<part>_micros, keys of Turn.CostMicros).
+var TurnCostParts = []string{"stt", "llm", "tts", "realtime"}
+
+// SessionCostParts are the parts of a session's cost (columns cost_<part>_micros, keys of
+// SessionInfo.CostMicros).
+var SessionCostParts = append(append([]string{}, TurnCostParts...), "transport")
 
 // sessionTables hold rows of a session: DeleteSession empties each of them.
 var sessionTables = []string{"events", "messages", "tool_calls", "outcome_rewards", "event_rewards", "turns",
@@ -129,8 +136,18 @@ type Filter struct {
 	Limit        int
 }
 
-const sessionColumns = "session_id, labels, metadata, text_policy, clock, trace_id, start_us, start_unix_us, end_us, end_unix_us," +
-	" uptime_secs, turn_count, turns_interrupted, interruptions, tokens_total"
+var sessionColumns = "session_id, labels, metadata, text_policy, clock, trace_id, start_us, start_unix_us, end_us, end_unix_us," +
+	" uptime_secs, turn_count, turns_interrupted, interruptions, tokens_total, cost_currency, cost_total_micros," +
+	" cost_unpriced_charges" + costColumns(SessionCostParts)
+
+// costColumns lists the columns cost_<part>_micros, each after a comma.
+func costColumns(parts []string) string {
+	var b strings.Builder
+	for _, p := range parts {
+		b.WriteString(", cost_" + p + "_micros")
+	}
+	return b.String()
+}
 
 // Sessions lists sessions, most recent first.
 func (s *Store) Sessions(f Filter) ([]*SessionInfo, error) {

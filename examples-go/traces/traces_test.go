@@ -1,6 +1,7 @@
 package traces_test
 
 import (
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -216,8 +217,10 @@ func twentySessions(t *testing.T) {
 		if i%2 == 1 {
 			provider = "anthropic"
 		}
+		// 1 ms apart: equal starts get wall-clock anchors a few ns apart, which can straddle a
+		// microsecond either way and make "newest first" flaky
 		s, err := vt.NewSession(vt.WithSessionID(fmt.Sprintf("p95-%02d", i)),
-			vt.WithLabels(map[string]string{"transport": transport}), vt.WithStartTime(sec))
+			vt.WithLabels(map[string]string{"transport": transport}), vt.WithStartTime(sec+uint64(i)*ms))
 		must(t, err)
 		must(t, s.TurnProvider(vt.StageLLM, provider, "", sec))
 		must(t, s.RecordVADStart(1500*ms))
@@ -282,6 +285,141 @@ func TestP95AcrossTwentySessionsAndDelete(t *testing.T) {
 	same(t, "turns left", rows[0]["n"], int64(19))
 	deleted, err = store.DeleteSession("p95-03")
 	same(t, "deleted again", []any{deleted, err}, []any{false, nil})
+}
+
+// ---- costs ----------------------------------------------------------------------------------
+
+var prices = &vt.PriceTable{Currency: "USD", Prices: []vt.PriceEntry{
+	{Stage: "llm", Provider: "openai", Model: "gpt-4o-mini", Input: vt.Price(0.15), CachedInput: vt.Price(0.075),
+		Output: vt.Price(0.6)},
+	{Stage: "stt", Provider: "deepgram", Model: "nova-3", PerMinute: vt.Price(0.0043)},
+	{Stage: "tts", Provider: "cartesia", PerMillionCharacters: vt.Price(65)},
+	{Stage: "transport", Provider: "sip", PerMinute: vt.Price(0.004)},
+}}
+
+func reportUsage(t *testing.T, s *vt.Session, u vt.TokenUsage, sttSeconds, ttsCharacters float64, tNs uint64) {
+	must(t, s.TurnUsage(vt.StageLLM, u, tNs))
+	must(t, s.TurnValue(vt.ValueSTTAudioSeconds, sttSeconds, tNs))
+	must(t, s.TurnValue(vt.ValueTTSCharacters, ttsCharacters, tNs))
+}
+
+// pricedCall: three turns on a sip transport: priced token reports, STT seconds and TTS characters,
+// an unpriced TTS provider in turn 2, the table cleared for turn 3, loaded again for the end.
+func pricedCall(t *testing.T) {
+	must(t, vt.SetPrices(prices))
+	t.Cleanup(func() { vt.SetPrices(nil) }) //nolint:errcheck
+	s, err := vt.NewSession(vt.WithSessionID("priced-go"), vt.WithLabels(map[string]string{"transport": "sip"}),
+		vt.WithStartTime(sec))
+	must(t, err)
+	must(t, s.TurnProvider(vt.StageSTT, "deepgram", "nova-3", sec))
+	must(t, s.TurnProvider(vt.StageLLM, "openai", "gpt-4o-mini", sec))
+	must(t, s.TurnProvider(vt.StageTTS, "cartesia", "sonic-2", sec))
+	userTurn(t, s, 1200*ms, 2000*ms, [5]uint64{100, 150, 200, 80, 20})
+	reportUsage(t, s, vt.TokenUsage{Input: vt.Tokens(1000), CachedInput: vt.Tokens(200), Output: vt.Tokens(120)},
+		3.0, 250, 2600*ms)
+	must(t, s.TurnMark(vt.StageAgentSpeech, vt.MarkEnd, 4000*ms))
+	must(t, s.TurnProvider(vt.StageTTS, "elevenlabs", "flash-v2", 4050*ms))
+	userTurn(t, s, 4100*ms, 4500*ms, [5]uint64{120, 100, 300, 90, 10})
+	reportUsage(t, s, vt.TokenUsage{Input: vt.Tokens(500), Output: vt.Tokens(40)}, 1.25, 80, 5200*ms)
+	must(t, s.TurnMark(vt.StageAgentSpeech, vt.MarkEnd, 6000*ms))
+	must(t, vt.SetPrices(nil))
+	userTurn(t, s, 6100*ms, 7000*ms, [5]uint64{90, 110, 250, 70, 30})
+	reportUsage(t, s, vt.TokenUsage{Input: vt.Tokens(300), Output: vt.Tokens(20)}, 2.0, 100, 7600*ms)
+	must(t, s.TurnMark(vt.StageAgentSpeech, vt.MarkEnd, 9000*ms))
+	must(t, vt.SetPrices(prices))
+	must(t, s.EndAt(10*sec))
+}
+
+func costMicros(parts []string, m map[string]*int64) string {
+	var out []string
+	for _, p := range parts {
+		out = append(out, fmt.Sprintf("%s=%v", p, v(m[p])))
+	}
+	return strings.Join(out, ",")
+}
+
+// The amounts, worked out by hand from docs/cost.md (1 µ = 1e-6 USD; each rounded half up from its
+// exact sum of 1e-12 units):
+// turn 1: llm 800 x 0.15/M + 200 x 0.075/M + 120 x 0.6/M = 120 + 15 + 72 = 207 µ; stt 3 s x 0.0043/60
+// = 215 µ; tts cartesia 250 x 65/M = 16250 µ; total 16672 µ.
+// turn 2: llm 500 x 0.15/M + 40 x 0.6/M = 99 µ; stt 1.25 s: 89.583333 µ -> 90; tts elevenlabs has no
+// entry: unpriced, 0; total 188.583333 -> 189 µ. Turn 3: no table, no cost.
+// The session: transport 9 s x 0.004/60 = 600 µ; stt 304.583333 -> 305, llm 306, tts 16250; total
+// 17460.583333 -> 17461 µ; 1 unpriced charge.
+func TestAPricedCallHasItsCostsInColumnsAndFields(t *testing.T) {
+	store := open(t, writeStore(t, pricedCall))
+	tr, err := store.GetSession("priced-go")
+	must(t, err)
+	var turns []string
+	for _, u := range tr.Turns {
+		turns = append(turns, fmt.Sprintf("%d|%v|%v|%s|%v", u.TurnNumber, sv(u.CostCurrency), v(u.CostTotalMicros),
+			costMicros(traces.TurnCostParts, u.CostMicros), v(u.CostUnpricedCharges)))
+	}
+	same(t, "turn costs", turns, []string{
+		"1|USD|16672|stt=215,llm=207,tts=16250,realtime=0|0",
+		"2|USD|189|stt=90,llm=99,tts=0,realtime=0|1",
+		"3|<nil>|<nil>|stt=<nil>,llm=<nil>,tts=<nil>,realtime=<nil>|<nil>"})
+	sessionCost := func(s *traces.SessionInfo) string {
+		return fmt.Sprintf("%v|%v|%s|%v", sv(s.CostCurrency), v(s.CostTotalMicros),
+			costMicros(traces.SessionCostParts, s.CostMicros), v(s.CostUnpricedCharges))
+	}
+	const want = "USD|17461|stt=305,llm=306,tts=16250,realtime=0,transport=600|1"
+	same(t, "session cost", sessionCost(&tr.SessionInfo), want)
+	list, err := store.Sessions(traces.Filter{})
+	must(t, err)
+	same(t, "listed session cost", sessionCost(list[0]), want)
+	// the fields are the columns, and the columns what the record says
+	same(t, "turn 1's column", tr.Turns[0].Columns["cost_total_micros"], int64(16672))
+	var record struct{ Cost *vt.TurnCost }
+	must(t, json.Unmarshal(tr.Turns[1].Record, &record))
+	same(t, "turn 2's record", record.Cost, &vt.TurnCost{Currency: "USD", STTMicros: 90, LLMMicros: 99,
+		TotalMicros: 189, UnpricedCharges: 1, Unpriced: []string{"tts:elevenlabs/flash-v2"}})
+	rows, err := store.Query("SELECT count(*) AS n FROM turns WHERE cost_total_micros IS NOT" +
+		" json_extract(record, '$.cost.total_micros')")
+	must(t, err)
+	same(t, "columns unlike their records", rows[0]["n"], int64(0))
+}
+
+// A file the v2 sink wrote (built from its DDL, holding the priced call's records and final snapshot
+// as that sink stored them) is refused until the sink has opened it once, then reads back with the
+// same costs.
+func TestAStoreOfSchema2IsMigratedByTheSinkAndKeepsItsCosts(t *testing.T) {
+	priced := writeStore(t, pricedCall)
+	old := filepath.Join(t.TempDir(), "v2.db")
+	ddl, err := os.ReadFile("../../tests/trace_store/schema_v2.sql")
+	must(t, err)
+	db, err := sql.Open("sqlite3", old)
+	must(t, err)
+	db.SetMaxOpenConns(1) // one connection: the ATTACH holds for the statements after it
+	for _, q := range []string{string(ddl), fmt.Sprintf("PRAGMA application_id = %d", traces.ApplicationID),
+		"PRAGMA user_version = 2", "ATTACH DATABASE '" + priced + "' AS new",
+		"INSERT INTO sessions (session_id, labels, start_us, end_us, final_snapshot)" +
+			" SELECT session_id, labels, start_us, end_us, final_snapshot FROM new.sessions",
+		"INSERT INTO turns (session_id, turn_number, step_id, outcome, llm_provider, record)" +
+			" SELECT session_id, turn_number, step_id, outcome, llm_provider, record FROM new.turns",
+		"DETACH DATABASE new"} {
+		_, err := db.Exec(q)
+		must(t, err)
+	}
+	must(t, db.Close())
+	_, err = traces.Open(old)
+	same(t, "v2 before the sink", fmt.Sprint(err), fmt.Sprintf("traces: %q has trace schema version 2: load"+
+		" sqlite_sink.so on it once to migrate it to 3", old))
+	cfg, _ := json.Marshal(map[string]string{"path": old})
+	id, err := vt.LoadPlugin(sinkPath, string(cfg))
+	must(t, err)
+	must(t, vt.UnloadPlugin(id))
+	tr, err := open(t, old).GetSession("priced-go")
+	must(t, err)
+	var turns []string
+	for _, u := range tr.Turns {
+		turns = append(turns, fmt.Sprintf("%d|%v|%s", u.TurnNumber, v(u.CostTotalMicros),
+			costMicros(traces.TurnCostParts, u.CostMicros)))
+	}
+	same(t, "turn costs", turns, []string{"1|16672|stt=215,llm=207,tts=16250,realtime=0",
+		"2|189|stt=90,llm=99,tts=0,realtime=0", "3|<nil>|stt=<nil>,llm=<nil>,tts=<nil>,realtime=<nil>"})
+	same(t, "session cost", []any{sv(tr.CostCurrency), v(tr.CostTotalMicros), v(tr.CostMicros["transport"])},
+		[]any{"USD", int64(17461), int64(600)})
 }
 
 func TestOpenRefusesWhatIsNotATraceStore(t *testing.T) {

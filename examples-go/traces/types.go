@@ -7,7 +7,9 @@ import (
 )
 
 // SessionInfo is a row of the sessions table. Times: *Us on the session's clock (microseconds),
-// *UnixUs on the wall clock (microseconds since the Unix epoch); nil when not known.
+// *UnixUs on the wall clock (microseconds since the Unix epoch); nil when not known. Cost*: the
+// final snapshot's cost (docs/cost.md) in integer micro-units of CostCurrency, CostMicros keyed by
+// SessionCostParts; nil when the session was never priced or has not ended.
 type SessionInfo struct {
 	SessionID        string
 	Labels           map[string]string
@@ -24,6 +26,11 @@ type SessionInfo struct {
 	TurnsInterrupted *int64
 	Interruptions    *int64
 	TokensTotal      *int64
+
+	CostCurrency        *string
+	CostTotalMicros     *int64
+	CostMicros          map[string]*int64
+	CostUnpricedCharges *int64
 }
 
 // Started is the session's start on the wall clock (UTC), if the store knows it.
@@ -75,7 +82,8 @@ type Step struct {
 }
 
 // Turn is a turn record's headline columns; Record is the whole record (docs/turn-schema.md) and
-// Columns every column of its row by name.
+// Columns every column of its row by name. Cost*: the turn's cost (docs/cost.md) in integer
+// micro-units of CostCurrency, CostMicros keyed by TurnCostParts; nil when no price table priced it.
 type Turn struct {
 	SessionID   string
 	TurnNumber  int64
@@ -93,6 +101,11 @@ type Turn struct {
 	Columns     map[string]any
 	Record      json.RawMessage
 	ToolCalls   []*ToolCall
+
+	CostCurrency        *string
+	CostTotalMicros     *int64
+	CostMicros          map[string]*int64
+	CostUnpricedCharges *int64
 }
 
 // ToolCall is a tool call of a turn record.

@@ -39,8 +39,9 @@ def test_table_layout_mirrors_the_plugin_header():
     assert (B.n_events.offset, B.data.offset, B.len.offset) == (4, 8, 8 + P)
     assert (B.sequence.offset, B.dropped_before.offset, B.attempt.offset) == (8 + 2 * P, 16 + 2 * P, 24 + 2 * P)
     assert R.vt_host_api.log.offset == 16 and R.vt_host_api.snapshot_json.offset == 16 + 4 * P
+    assert R.vt_host_api.prom_text_as.offset == 16 + 5 * P  # ABI 1.1: four more, past the 1.0 end
     if P == 8:
-        assert (ctypes.sizeof(T), ctypes.sizeof(B), ctypes.sizeof(R.vt_host_api)) == (64, 48, 56)
+        assert (ctypes.sizeof(T), ctypes.sizeof(B), ctypes.sizeof(R.vt_host_api)) == (64, 48, 88)
 
 
 def test_priority_order_exact_events_errors_and_stats(caplog):

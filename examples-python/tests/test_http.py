@@ -14,6 +14,7 @@ import http.client
 import itertools
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -233,44 +234,17 @@ def test_find_session_refuses_bad_ids(bad):
 
 # ---- negotiation ---------------------------------------------------------------------------------
 
-OM, TEXT = vt.FORMAT_OPENMETRICS, vt.FORMAT_PROMETHEUS
+# One list of cases for both bindings (the Go tests read it too).
+CASES = json.loads((REPO / "tests" / "http" / "negotiation_cases.json").read_text())
+FORMATS = {"openmetrics": vt.FORMAT_OPENMETRICS, "prometheus": vt.FORMAT_PROMETHEUS}
 
 
-@pytest.mark.parametrize("accept,want", [
-    (None, TEXT),
-    ("", TEXT),
-    (PROMETHEUS_ACCEPT, OM),
-    ("application/openmetrics-text", OM),
-    ("application/openmetrics-text; version=1.0.0; charset=utf-8", OM),
-    ('Application/OpenMetrics-Text;Version="1.0.0"', OM),
-    ("application/openmetrics-text;version=0.0.1", TEXT),  # another version does not match
-    ("application/*", OM),
-    ("*/*", TEXT),  # a tie: text
-    ("application/openmetrics-text, text/plain", TEXT),  # a tie: text
-    ("application/openmetrics-text;q=0.5, text/plain;q=0.4", OM),
-    ("application/openmetrics-text;q=0.4, text/plain;q=0.5", TEXT),
-    ("application/openmetrics-text;q=0", TEXT),
-    ("application/openmetrics-text;q=0.001", OM),
-    ("application/openmetrics-text;q=1.5", TEXT),  # malformed q: ignored
-    ("application/openmetrics-text;q=0.0001", TEXT),  # more than three decimals: malformed
-    ("application/openmetrics-text;q=0.9, */*", TEXT),  # text gets */*'s 1, above 0.9
-    ("application/openmetrics-text;q=0.9, text/plain;version=0.0.4", TEXT),
-    ("text/plain;q=0, */*", OM),  # the most specific range decides: text 0, OpenMetrics 1 (*/*)
-    ("text/plain;version=0.0.4;q=0.2, text/plain;q=0.9, application/openmetrics-text;q=0.5", OM),
-    ("text/html, application/json", TEXT),
-    (',,;q=,"a,b"/x;;, application/openmetrics-text', OM),
-    ("garbage\x00", TEXT),
-])
+@pytest.mark.parametrize("accept,want", CASES["format"])
 def test_negotiate_format(accept, want):
-    assert negotiate_format(accept) == want
+    assert negotiate_format(accept) == FORMATS[want]
 
 
-@pytest.mark.parametrize("header,want", [
-    (None, False), ("", False), ("gzip", True), ("GZIP", True), ("x-gzip", True),
-    ("gzip;q=0", False), ("identity", False), ("br, gzip;q=0.1", True), ("*", True),
-    ("*;q=0", False), ("gzip;q=0, *", False), ("*, gzip;q=0", False), ("gzip;q=abc", False),
-    ("gzip;q=abc, *", True), ("deflate, br", False),
-])
+@pytest.mark.parametrize("header,want", CASES["gzip"])
 def test_accepts_gzip(header, want):
     assert accepts_gzip(header) is want
 
@@ -445,14 +419,24 @@ def test_serve_with_a_token(transport):
 
 
 def test_serve_errors():
+    """Each failure is a PluginError carrying the plugin's own reason, or the binding's check."""
     http_exporter()
-    with vt.serve("127.0.0.1:0") as first:
-        with pytest.raises(vt.PluginError):  # the port is taken (and the plugin name too)
-            vt.serve(f"127.0.0.1:{first.port}")
-    with pytest.raises(vt.InvalidArgumentError):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(vt.PluginError, match=f"listen 127.0.0.1:{port}: Address already in use"):
+            vt.serve(f"127.0.0.1:{port}")
+    with vt.serve("127.0.0.1:0"):  # one endpoint per process: plugin names are unique
+        with pytest.raises(vt.PluginError, match="a plugin named 'http_exporter' is already loaded"):
+            vt.serve("127.0.0.1:0")
+    with pytest.raises(vt.PluginError, match="'max_connections' must be an integer from 1 to 100000"):
+        vt.serve("127.0.0.1:0", max_connections=0)
+    with pytest.raises(vt.InvalidArgumentError, match="listen must be 'host:port'"):
         vt.serve("no-port")
     with pytest.raises(vt.NotFoundError):
         vt.serve("127.0.0.1:0", plugin_path="/nonexistent/http_exporter.so")
+    assert vt.list_plugins() == []
 
 
 NEGOTIATION_CASES = [(method, accept, enc)

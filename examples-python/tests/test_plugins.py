@@ -279,7 +279,7 @@ def test_bad_path_and_config_arguments(jsonl_sink_so, tmp_path):
 def test_plugin_refusals_from_hostile_plugins(hostile_so):
     for variant, error, needle in (
         ("no_entry", vt.NotFoundError, "voicetelemetry_sink_plugin_v1"),
-        ("wrong_abi", vt.PluginError, "ABI 2.0 does not match"),
+        ("wrong_abi", vt.PluginError, f"ABI 2.{R.VT_PLUGIN_ABI_MINOR} does not match"),  # hostile.c: 2.<minor>
         ("init_fails", vt.PluginError, "database unreachable at db.invalid:5432"),
     ):
         with pytest.raises(error) as ei:

@@ -77,7 +77,7 @@ def test_every_macro_and_enum_mirrored():
         assert hasattr(R, name), name
     for name, value in ENUMS:
         assert getattr(R, name) == int(value), name
-    assert R.VT_VERSION_NUMBER == 1_001_000
+    assert R.VT_VERSION_NUMBER == 1_002_000
 
 
 def test_struct_layouts():

@@ -1,6 +1,7 @@
 """The trace store read back from Python (voicetelemetry.traces): stores written by the real
 sqlite_sink.so loaded into the library, then get_session's tree, a p95 across 20 sessions in SQL,
-delete_session, the session filters and the command-line view, with exact values.
+delete_session, the session filters, the cost columns of a priced call (and of a file of schema 2
+migrated by the sink) and the command-line view, with exact values.
 
 Every test unloads the plugin it loads and restores the event rate limit; events are delivered by
 flush_events() before anything is read (no sleeps).
@@ -19,7 +20,7 @@ import pytest
 import voicetelemetry as vt
 from voicetelemetry import _raw as R
 from voicetelemetry.traces import Message, TraceStore, main, waterfall
-from voicetelemetry.turns import ToolKind, TurnMark, TurnStage
+from voicetelemetry.turns import ToolKind, TurnMark, TurnStage, TurnValueKey
 
 REPO = Path(__file__).resolve().parents[2]
 SEC = 1_000_000_000
@@ -132,7 +133,10 @@ def seed_call(path_plugin) -> Path:
 def twenty_sessions(path_plugin) -> Path:
     path, plugin = path_plugin
     for i, e2e in enumerate(E2E_MS):
-        with vt.Session(f"p95-{i:02d}", {"transport": "sip" if i < 15 else "webrtc"}, SEC) as s:
+        # session i starts i ms after the previous one: "newest first" is then well defined on the wall
+        # clock too (each session's anchor reads the two clocks apart, so equal starts can differ by a
+        # few ns and straddle a microsecond either way)
+        with vt.Session(f"p95-{i:02d}", {"transport": "sip" if i < 15 else "webrtc"}, SEC + i * MS) as s:
             s.turn_provider(TurnStage.LLM, "openai" if i % 2 == 0 else "anthropic", None, SEC)
             s.record_vad_start(1500 * MS)
             s.record_vad_end(2 * SEC)
@@ -248,6 +252,176 @@ def test_delete_session_removes_every_row(store_writer):
         assert store.query("SELECT count(*) AS n FROM writers") == [{"n": 1}]
 
 
+# ---- costs ----------------------------------------------------------------------------------------
+
+PRICES = {"currency": "USD", "prices": [
+    {"stage": "llm", "provider": "openai", "model": "gpt-4o-mini", "input": 0.15, "cached_input": 0.075, "output": 0.6},
+    {"stage": "stt", "provider": "deepgram", "model": "nova-3", "per_minute": 0.0043},
+    {"stage": "tts", "provider": "cartesia", "per_million_characters": 65},
+    {"stage": "transport", "provider": "sip", "per_minute": 0.004}]}
+
+# Worked out by hand from docs/cost.md (1 µ = 1e-6 USD; each amount rounded half up from its exact
+# sum of 1e-12 units):
+# turn 1: llm 800 x 0.15/M + 200 x 0.075/M + 120 x 0.6/M = 120 + 15 + 72 = 207 µ; stt 3 s x 0.0043/60 =
+#   215 µ; tts cartesia 250 x 65/M = 16250 µ; total 16672 µ.
+# turn 2: llm 500 x 0.15/M + 40 x 0.6/M = 99 µ; stt 1.25 s: 89.583333 µ -> 90; tts elevenlabs has no
+#   entry: unpriced, 0; total 188.583333 -> 189 µ.
+# turn 3: the table is cleared: no cost.
+# the session (the table loaded again before its end): transport 9 s x 0.004/60 = 600 µ; stt 304.583333
+#   -> 305, llm 306, tts 16250; total 17460.583333 -> 17461 µ; 1 unpriced charge.
+TURN_COSTS = [(1, "USD", 16672, {"stt": 215, "llm": 207, "tts": 16250, "realtime": 0}, 0),
+              (2, "USD", 189, {"stt": 90, "llm": 99, "tts": 0, "realtime": 0}, 1),
+              (3, None, None, {"stt": None, "llm": None, "tts": None, "realtime": None}, None)]
+SESSION_COST = ("USD", 17461, {"stt": 305, "llm": 306, "tts": 16250, "realtime": 0, "transport": 600}, 1)
+
+# Cost per provider per day from the turns' columns, as docs/trace-schema.md writes it.
+COST_BY_PROVIDER_AND_DAY = """
+WITH parts (day, provider, currency, micros) AS (
+  SELECT date(start_unix_us / 1000000, 'unixepoch'), stt_provider, cost_currency, cost_stt_micros FROM turns
+  UNION ALL
+  SELECT date(start_unix_us / 1000000, 'unixepoch'), llm_provider, cost_currency, cost_llm_micros FROM turns
+  UNION ALL
+  SELECT date(start_unix_us / 1000000, 'unixepoch'), tts_provider, cost_currency, cost_tts_micros FROM turns
+  UNION ALL
+  SELECT date(start_unix_us / 1000000, 'unixepoch'), realtime_provider, cost_currency, cost_realtime_micros
+  FROM turns)
+SELECT day, provider, currency, sum(micros) AS micros
+FROM parts WHERE provider IS NOT NULL AND micros IS NOT NULL
+GROUP BY day, provider, currency ORDER BY day, micros DESC, provider
+"""
+
+# The same from the sessions' final snapshots (usage_by_model, and transport by the transport label).
+SESSION_COST_BY_PROVIDER_AND_DAY = """
+WITH parts (day, provider, currency, micros) AS (
+  SELECT date(s.start_unix_us / 1000000, 'unixepoch'), json_extract(u.value, '$.provider'), s.cost_currency,
+         json_extract(u.value, '$.cost_micros')
+  FROM sessions s, json_each(s.final_snapshot, '$.usage_by_model') u
+  UNION ALL
+  SELECT date(start_unix_us / 1000000, 'unixepoch'), json_extract(labels, '$.transport'), cost_currency,
+         cost_transport_micros FROM sessions)
+SELECT day, provider, currency, sum(micros) AS micros
+FROM parts WHERE currency IS NOT NULL
+GROUP BY day, provider, currency ORDER BY day, micros DESC, provider
+"""
+
+
+@pytest.fixture
+def prices():
+    """The price table above, cleared after the test."""
+    vt.set_prices(PRICES)
+    yield
+    vt.set_prices(None)
+
+
+def report_usage(s: vt.Session, usage: dict, stt_seconds: float, tts_characters: int, t_ns: int) -> None:
+    s.turn_usage(TurnStage.LLM, t_ns=t_ns, **usage)
+    s.turn_value(TurnValueKey.STT_AUDIO_SECONDS, stt_seconds, t_ns)
+    s.turn_value(TurnValueKey.TTS_CHARACTERS, tts_characters, t_ns)
+
+
+def priced_call(path_plugin) -> Path:
+    """Three turns on a sip transport: priced token reports, STT seconds and TTS characters, an
+    unpriced TTS provider in turn 2, the table cleared for turn 3, loaded again for the end."""
+    path, plugin = path_plugin
+    with vt.Session("priced-py", {"transport": "sip"}, SEC) as s:
+        s.turn_provider(TurnStage.STT, "deepgram", "nova-3", SEC)
+        s.turn_provider(TurnStage.LLM, "openai", "gpt-4o-mini", SEC)
+        s.turn_provider(TurnStage.TTS, "cartesia", "sonic-2", SEC)
+        user_turn(s, 1200 * MS, 2000 * MS, (100, 150, 200, 80, 20))
+        report_usage(s, {"input": 1000, "cached_input": 200, "output": 120}, 3.0, 250, 2600 * MS)
+        s.turn_mark(TurnStage.AGENT_SPEECH, TurnMark.END, 4000 * MS)
+        s.turn_provider(TurnStage.TTS, "elevenlabs", "flash-v2", 4050 * MS)
+        user_turn(s, 4100 * MS, 4500 * MS, (120, 100, 300, 90, 10))
+        report_usage(s, {"input": 500, "output": 40}, 1.25, 80, 5200 * MS)
+        s.turn_mark(TurnStage.AGENT_SPEECH, TurnMark.END, 6000 * MS)
+        vt.set_prices(None)
+        user_turn(s, 6100 * MS, 7000 * MS, (90, 110, 250, 70, 30))
+        report_usage(s, {"input": 300, "output": 20}, 2.0, 100, 7600 * MS)
+        s.turn_mark(TurnStage.AGENT_SPEECH, TurnMark.END, 9000 * MS)
+        vt.set_prices(PRICES)
+        s.end(10 * SEC)
+    vt.flush_events()
+    plugin.unload()
+    return path
+
+
+def turn_costs(trace):
+    return [(t.turn_number, t.cost_currency, t.cost_total_micros, t.cost_micros, t.cost_unpriced_charges)
+            for t in trace.turns]
+
+
+def session_cost(info):
+    return info.cost_currency, info.cost_total_micros, info.cost_micros, info.cost_unpriced_charges
+
+
+def test_a_priced_call_has_its_costs_in_columns_and_fields(store_writer, prices):
+    path = priced_call(store_writer())
+    with TraceStore(path) as store:
+        t = store.get_session("priced-py")
+        assert turn_costs(t) == TURN_COSTS
+        assert session_cost(t) == SESSION_COST
+        assert session_cost(store.sessions()[0]) == SESSION_COST
+        # the fields are the columns, and the columns what the records and the final snapshot say
+        assert store.query("SELECT turn_number, cost_currency, cost_total_micros, cost_stt_micros, cost_llm_micros,"
+                           " cost_tts_micros, cost_realtime_micros, cost_unpriced_charges FROM turns"
+                           " ORDER BY turn_number") == [
+            {"turn_number": n, "cost_currency": c, "cost_total_micros": total, "cost_unpriced_charges": u,
+             **{f"cost_{p}_micros": m for p, m in parts.items()}} for n, c, total, parts, u in TURN_COSTS]
+        assert t.turns[0].columns["cost_total_micros"] == 16672
+        assert t.turns[1].record["cost"] == {"currency": "USD", "stt_micros": 90, "llm_micros": 99, "tts_micros": 0,
+                                             "realtime_micros": 0, "total_micros": 189, "unpriced_charges": 1,
+                                             "unpriced": ["tts:elevenlabs/flash-v2"]}
+        assert t.turns[2].record["cost"] is None
+        assert t.final_snapshot["cost"] == {"currency": "USD", "stt_micros": 305, "llm_micros": 306,
+                                            "tts_micros": 16250, "realtime_micros": 0, "transport_micros": 600,
+                                            "total_micros": 17461, "unpriced_charges": 1}
+
+
+def test_cost_per_provider_per_day_in_sql(store_writer, prices):
+    path = priced_call(store_writer())
+    with TraceStore(path) as store:
+        # turn 1 just before midnight UTC, turns 2 and 3 just after; the session started on the 2nd
+        store.query("UPDATE turns SET start_unix_us = 1764719999000000 + 2000000 * (turn_number - 1)")
+        store.query("UPDATE sessions SET start_unix_us = 1764719990000000")
+        assert [tuple(r.values()) for r in store.query(COST_BY_PROVIDER_AND_DAY)] == [
+            ("2025-12-02", "cartesia", "USD", 16250), ("2025-12-02", "deepgram", "USD", 215),
+            ("2025-12-02", "openai", "USD", 207),
+            ("2025-12-03", "openai", "USD", 99), ("2025-12-03", "deepgram", "USD", 90),
+            ("2025-12-03", "elevenlabs", "USD", 0)]
+        # exact per model (each row rounded once; turn 3's usage counted at no cost) and the transport
+        assert [tuple(r.values()) for r in store.query(SESSION_COST_BY_PROVIDER_AND_DAY)] == [
+            ("2025-12-02", "cartesia", "USD", 16250), ("2025-12-02", "sip", "USD", 600),
+            ("2025-12-02", "openai", "USD", 306), ("2025-12-02", "deepgram", "USD", 305),
+            ("2025-12-02", "elevenlabs", "USD", 0)]
+
+
+def test_a_store_of_schema_2_is_migrated_by_the_sink_and_keeps_its_costs(store_writer, prices, sqlite_sink_so,
+                                                                           tmp_path):
+    """A file the v2 sink wrote (built from its DDL, holding the records and final snapshot of the
+    priced call as that sink stored them) reads back with the same costs once the sink has opened it."""
+    new = priced_call(store_writer())
+    old = tmp_path / "v2.db"
+    con = sqlite3.connect(old)
+    con.executescript((REPO / "tests" / "trace_store" / "schema_v2.sql").read_text())
+    con.executescript(f"PRAGMA application_id = {0x76745472}; PRAGMA user_version = 2;")
+    con.execute("ATTACH DATABASE ? AS new", (str(new),))
+    con.execute("INSERT INTO sessions (session_id, labels, start_us, end_us, final_snapshot)"
+                " SELECT session_id, labels, start_us, end_us, final_snapshot FROM new.sessions")
+    con.execute("INSERT INTO turns (session_id, turn_number, step_id, outcome, llm_provider, record)"
+                " SELECT session_id, turn_number, step_id, outcome, llm_provider, record FROM new.turns")
+    con.commit()
+    con.execute("DETACH DATABASE new")
+    con.close()
+    with pytest.raises(ValueError, match="has trace schema version 2: load sqlite_sink.so on it once"):
+        TraceStore(old)
+    vt.load_plugin(sqlite_sink_so, {"path": str(old)}).unload()
+    with TraceStore(old) as store:
+        assert store.query("PRAGMA user_version") == [{"user_version": 3}]
+        t = store.get_session("priced-py")
+        assert turn_costs(t) == TURN_COSTS
+        assert session_cost(t) == SESSION_COST
+
+
 def test_refuses_what_is_not_a_trace_store(tmp_path):
     with pytest.raises(FileNotFoundError, match="no trace store at"):
         TraceStore(tmp_path / "missing.db")
@@ -255,8 +429,9 @@ def test_refuses_what_is_not_a_trace_store(tmp_path):
     sqlite3.connect(other).execute("CREATE TABLE t (x)").connection.close()
     with pytest.raises(ValueError, match=r"is not a voicetelemetry trace store \(application_id 0\)"):
         TraceStore(other)
-    for version, message in ((1, "has trace schema version 1: load sqlite_sink.so on it once to migrate it to 2"),
-                             (3, "has trace schema version 3, newer than this module's 2")):
+    for version, message in ((1, "has trace schema version 1: load sqlite_sink.so on it once to migrate it to 3"),
+                             (2, "has trace schema version 2: load sqlite_sink.so on it once to migrate it to 3"),
+                             (4, "has trace schema version 4, newer than this module's 3")):
         db = tmp_path / f"v{version}.db"
         con = sqlite3.connect(db)
         con.executescript((REPO / "tests" / "trace_store" / "schema_v1.sql").read_text())
@@ -317,9 +492,19 @@ def test_cli_prints_a_session_and_the_list(store_writer, capsys, monkeypatch):
     out = capsys.readouterr().out.splitlines()
     assert out[0] == f"{path}: 1 session"
     assert out[2].split() == ["SESSION", "STARTED", "(UTC)", "SECONDS", "TURNS", "BARGE-INS", "E2E", "P50", "ms",
-                              "E2E", "P95", "ms", "LABELS"]
+                              "E2E", "P95", "ms", "COST", "LABELS"]
     row = out[3].split()
-    assert row[0] == "seed-py" and row[-7:] == ["9.0", "3", "1", "550", "620", "provider=acme", "transport=sip"]
+    assert row[0] == "seed-py" and row[-8:] == ["9.0", "3", "1", "550", "620", "-", "provider=acme", "transport=sip"]
     assert main([str(path), "nobody"]) == 1
     assert capsys.readouterr().err == f"traces: no session 'nobody' in {path}\n"
     assert main([]) == 2
+
+
+def test_cli_shows_a_priced_call_s_cost(store_writer, prices, capsys):
+    path = priced_call(store_writer())
+    assert main([str(path), "priced-py"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1:3] == ["labels    transport=sip", "cost      0.017461 USD (stt 0.000305, llm 0.000306, tts 0.016250,"
+                                                          " transport 0.000600), 1 unpriced charge"]
+    assert main([str(path)]) == 0
+    assert capsys.readouterr().out.splitlines()[3].split()[-4:] == ["620", "0.017461", "USD", "transport=sip"]

@@ -28,6 +28,7 @@ from ._loader import (
     LibraryNotFoundError,
     LibraryVersionError,
 )
+from .costs import ModelUsage, PriceEntry, PriceTable, SessionCost, TurnCost, prices, set_prices
 from .errors import (
     BadHandleError,
     BufferTooSmallError,
@@ -175,4 +176,11 @@ __all__ = [
     "LibraryLoadError",
     "LibraryNotFoundError",
     "LibraryVersionError",
+    "set_prices",
+    "prices",
+    "PriceTable",
+    "PriceEntry",
+    "TurnCost",
+    "SessionCost",
+    "ModelUsage",
 ]

@@ -7,7 +7,8 @@ Search order (the first existing file wins):
 2. ``libvoicetelemetry.so`` next to this package (``voicetelemetry/libvoicetelemetry.so``), for
    wheels that ship the library.
 3. The project's build output, ``<repo>/build/lib/libvoicetelemetry.so``, found relative to the
-   package source (``examples-python/voicetelemetry`` -> ``<repo>``), for a source checkout.
+   package source (``examples-python/voicetelemetry`` -> ``<repo>``), for a source checkout only (an
+   installed package has no such place, and the error message does not list one).
 4. The system loader: ``ctypes.util.find_library("voicetelemetry")``, then plain
    ``libvoicetelemetry.so`` (``LD_LIBRARY_PATH``, ``ld.so.cache``, the default directories).
 
@@ -84,8 +85,9 @@ def candidates(
         return [(f"${ENV_VAR}={explicit}", explicit)]
     out: List[Tuple[str, Optional[str]]] = []
     out.append(("next to the package", str(pkg / LIB_NAME)))
-    repo_build = pkg.parent.parent / "build" / "lib" / LIB_NAME
-    out.append(("the project's build output", str(repo_build)))
+    repo = pkg.parent.parent
+    if (repo / "include" / "voicetelemetry.h").is_file():   # a source checkout, not site-packages
+        out.append(("the project's build output", str(repo / "build" / "lib" / LIB_NAME)))
     found = ctypes.util.find_library("voicetelemetry")
     out.append(('ctypes.util.find_library("voicetelemetry")', found))
     out.append(("the system loader", LIB_NAME))

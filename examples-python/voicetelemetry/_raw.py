@@ -64,7 +64,7 @@ def _bind(name: str, restype: Any, argtypes: Sequence[Any], *, keep_gil: bool = 
 # ------------------------------------------------------------------------------------------------
 
 VT_VERSION_MAJOR = 1
-VT_VERSION_MINOR = 1
+VT_VERSION_MINOR = 2
 VT_VERSION_PATCH = 0
 #: The version this module mirrors: major * 1000000 + minor * 1000 + patch.
 VT_VERSION_NUMBER = VT_VERSION_MAJOR * 1000000 + VT_VERSION_MINOR * 1000 + VT_VERSION_PATCH
@@ -529,6 +529,23 @@ vt_turn_history_json = _bind(
 )
 
 # ------------------------------------------------------------------------------------------------
+# Prices and costs
+#
+# Both calls take the library's short internal lock: they release the GIL (CDLL).
+# ------------------------------------------------------------------------------------------------
+
+#: Most entries of a price table. Since 1.2.
+VT_MAX_PRICE_ENTRIES = 256
+#: Longest price table text vt_set_prices reads, in bytes. Since 1.2.
+VT_MAX_PRICES_JSON_BYTES = 131072
+
+# vt_status vt_set_prices(const char *json);
+vt_set_prices = _bind("vt_set_prices", vt_status, (c_char_p,))
+
+# vt_status vt_prices_json(char *buf, size_t cap, size_t *len_out);
+vt_prices_json = _bind("vt_prices_json", vt_status, (POINTER(c_char), c_size_t, POINTER(c_size_t)))
+
+# ------------------------------------------------------------------------------------------------
 # Traces: steps, messages and rewards
 #
 # Not hot-path calls: each takes the library's short internal lock (header: "these calls take the
@@ -647,7 +664,7 @@ vt_load_plugin_table = _bind(
 
 #: The plugin ABI these structs mirror (voicetelemetry_plugin.h).
 VT_PLUGIN_ABI_MAJOR = 1
-VT_PLUGIN_ABI_MINOR = 0
+VT_PLUGIN_ABI_MINOR = 1
 
 # enum vt_sink_result (what write() returns; anything else counts as VT_SINK_FATAL)
 VT_SINK_OK = 0
@@ -696,6 +713,18 @@ class vt_host_api(Structure):
         # int32_t (*snapshot_json)(void *host_ctx, uint64_t session, char *buf, size_t cap, size_t *len_out);
         ("snapshot_json",
          ctypes.CFUNCTYPE(c_int32, c_void_p, c_uint64, POINTER(c_char), c_size_t, POINTER(c_size_t))),
+        # Since ABI 1.1 (library 1.2); a host's struct_size says whether they are there.
+        # int32_t (*prom_text_as)(void *host_ctx, uint32_t format, char *buf, size_t cap, size_t *len_out);
+        ("prom_text_as",
+         ctypes.CFUNCTYPE(c_int32, c_void_p, c_uint32, POINTER(c_char), c_size_t, POINTER(c_size_t))),
+        # int32_t (*sessions_json)(void *host_ctx, char *buf, size_t cap, size_t *len_out);
+        ("sessions_json", ctypes.CFUNCTYPE(c_int32, c_void_p, POINTER(c_char), c_size_t, POINTER(c_size_t))),
+        # int32_t (*session_find)(void *host_ctx, const char *session_id, uint64_t *session_out);
+        ("session_find", ctypes.CFUNCTYPE(c_int32, c_void_p, c_char_p, POINTER(c_uint64))),
+        # int32_t (*turn_history_json)(void *host_ctx, uint64_t session, size_t max_turns, char *buf,
+        #                              size_t cap, size_t *len_out);
+        ("turn_history_json",
+         ctypes.CFUNCTYPE(c_int32, c_void_p, c_uint64, c_size_t, POINTER(c_char), c_size_t, POINTER(c_size_t))),
     ]
 
 

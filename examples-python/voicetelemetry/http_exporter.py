@@ -170,9 +170,10 @@ def serve(listen: str = "127.0.0.1:9464", *, token: Optional[str] = None, plugin
     token: when set, every path but ``/healthz`` needs ``Authorization: Bearer <token>``.
     options: further keys of the plugin's config (``docs/http.md``), and the host's own plugin keys
     (``drain_timeout_ms``, ...). Without ``port_file`` among them a private temporary file is used
-    to learn the port. Raises what :func:`~voicetelemetry.load_plugin` raises (PluginError with the
-    plugin's message when it cannot listen, e.g. the port is taken), NotFoundError when the plugin
-    is not found.
+    to learn the port. One endpoint per process: plugin names are unique among loaded plugins.
+    Raises what :func:`~voicetelemetry.load_plugin` raises -- PluginError with the plugin's reason
+    (the address is in use, a bad config value, an endpoint is already served) --, NotFoundError
+    when the plugin is not found.
     """
     if not isinstance(listen, str) or ":" not in listen:
         raise invalid(f"listen must be 'host:port', got {listen!r}")

@@ -43,16 +43,23 @@ __all__ = [
     "EventReward",
     "SCHEMA_VERSION",
     "APPLICATION_ID",
+    "TURN_COST_PARTS",
+    "SESSION_COST_PARTS",
     "main",
 ]
 
 #: The newest schema this module reads (``PRAGMA user_version`` of the file).
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 #: ``PRAGMA application_id`` of a trace store ("vtTr").
 APPLICATION_ID = 0x76745472
 
 #: The parts of a turn's end-to-end latency, in the order they happen (columns ``e2e_<part>_ns``).
 BREAKDOWN_PARTS = ("stt", "eou", "llm_ttft", "tts_ttfb", "realtime", "remainder")
+
+#: The stages of a turn's cost (columns ``cost_<part>_micros``, keys of :attr:`Turn.cost_micros`).
+TURN_COST_PARTS = ("stt", "llm", "tts", "realtime")
+#: The parts of a session's cost (columns ``cost_<part>_micros``, keys of :attr:`SessionInfo.cost_micros`).
+SESSION_COST_PARTS = TURN_COST_PARTS + ("transport",)
 
 #: Tables that hold rows of a session (delete_session empties each of them).
 SESSION_TABLES = ("events", "messages", "tool_calls", "outcome_rewards", "event_rewards", "turns", "steps",
@@ -115,7 +122,10 @@ class ToolCall:
 
 @dataclass
 class Turn:
-    """A turn record's headline columns; ``record`` is the whole record (docs/turn-schema.md)."""
+    """A turn record's headline columns; ``record`` is the whole record (docs/turn-schema.md).
+
+    ``cost_*``: the turn's cost (docs/cost.md), in integer micro-units of ``cost_currency``;
+    ``cost_micros`` by stage (:data:`TURN_COST_PARTS`). None when no price table priced the turn."""
 
     session_id: str
     turn_number: int
@@ -133,6 +143,10 @@ class Turn:
     columns: Dict[str, Any]
     record: Any
     tool_calls: List[ToolCall] = field(default_factory=list)
+    cost_currency: Optional[str] = None
+    cost_total_micros: Optional[int] = None
+    cost_micros: Dict[str, Optional[int]] = field(default_factory=dict)
+    cost_unpriced_charges: Optional[int] = None
 
 
 @dataclass
@@ -185,7 +199,10 @@ class Step:
 @dataclass
 class SessionInfo:
     """A row of ``sessions``. Times: ``*_us`` on the session's clock (``clock``: "monotonic" or
-    "media"), ``*_unix_us`` on the wall clock. ``trace_id``: the session's OpenTelemetry trace id."""
+    "media"), ``*_unix_us`` on the wall clock. ``trace_id``: the session's OpenTelemetry trace id.
+    ``cost_*``: the final snapshot's cost (docs/cost.md), in integer micro-units of
+    ``cost_currency``; ``cost_micros`` by part (:data:`SESSION_COST_PARTS`). None when the session
+    was never priced or has not ended."""
 
     session_id: str
     labels: Dict[str, str]
@@ -202,6 +219,10 @@ class SessionInfo:
     turns_interrupted: Optional[int]
     interruptions: Optional[int]
     tokens_total: Optional[int]
+    cost_currency: Optional[str] = None
+    cost_total_micros: Optional[int] = None
+    cost_micros: Dict[str, Optional[int]] = field(default_factory=dict)
+    cost_unpriced_charges: Optional[int] = None
 
     @property
     def started(self) -> Optional[_dt.datetime]:
@@ -245,13 +266,21 @@ def _unix_us(t: Timestamp) -> int:
 
 
 _SESSION_COLUMNS = ("session_id, labels, metadata, text_policy, clock, trace_id, start_us, start_unix_us, end_us, end_unix_us,"
-                    " uptime_secs, turn_count, turns_interrupted, interruptions, tokens_total")
+                    " uptime_secs, turn_count, turns_interrupted, interruptions, tokens_total, cost_currency,"
+                    " cost_total_micros, cost_unpriced_charges"
+                    + "".join(f", cost_{p}_micros" for p in SESSION_COST_PARTS))
+
+
+def _cost_micros(row: Dict[str, Any], parts: Sequence[str]) -> Dict[str, Optional[int]]:
+    """The columns cost_<part>_micros of a row, taken out of it, keyed by part."""
+    return {p: row.pop(f"cost_{p}_micros") for p in parts}
 
 
 def _session_info(r: sqlite3.Row) -> Dict[str, Any]:
     d = {k: r[k] for k in r.keys()}
     d["labels"] = _json(d["labels"]) or {}
     d["metadata"] = _json(d["metadata"])
+    d["cost_micros"] = _cost_micros(d, SESSION_COST_PARTS)
     return d
 
 
@@ -413,7 +442,9 @@ class TraceStore:
                 e2e_ns=c["e2e_ns"], breakdown_ns={p: c[f"e2e_{p}_ns"] for p in BREAKDOWN_PARTS},
                 llm_provider=c["llm_provider"], llm_model=c["llm_model"],
                 columns={k: v for k, v in c.items() if k != "record"}, record=_json(c["record"]),
-                tool_calls=calls.get(c["turn_number"], [])))
+                tool_calls=calls.get(c["turn_number"], []), cost_currency=c["cost_currency"],
+                cost_total_micros=c["cost_total_micros"], cost_micros=_cost_micros(dict(c), TURN_COST_PARTS),
+                cost_unpriced_charges=c["cost_unpriced_charges"]))
         return turns
 
     def _steps(self, trace: SessionTrace) -> List[Step]:
@@ -450,6 +481,23 @@ def _when(unix_us: Optional[int]) -> str:
     return "-" if t is None else t.strftime("%Y-%m-%d %H:%M:%S")
 
 
+def _amount(micros: Optional[int], currency: Optional[str] = None) -> str:
+    """Integer micro-units as a decimal amount ("0.017461 USD"), exactly; "-" when not priced."""
+    if micros is None:
+        return "-"
+    m = abs(micros)
+    text = f"{'-' if micros < 0 else ''}{m // 1_000_000}.{m % 1_000_000:06d}"
+    return f"{text} {currency}" if currency else text
+
+
+def _cost_line(trace: SessionTrace) -> str:
+    """The session's cost: its total, the parts that cost something, the unpriced charges."""
+    parts = ", ".join(f"{p} {_amount(m)}" for p, m in trace.cost_micros.items() if m)
+    n = trace.cost_unpriced_charges or 0
+    return (f"cost      {_amount(trace.cost_total_micros, trace.cost_currency)}" + (f" ({parts})" if parts else "")
+            + (f", {n} unpriced charge{'s' if n != 1 else ''}" if n else ""))
+
+
 def _nearest_rank(values: List[int], q: float) -> Optional[int]:
     """The q-quantile by nearest rank (the definition the snapshot's p50/p95 use)."""
     if not values:
@@ -484,16 +532,18 @@ def format_sessions(store: TraceStore) -> str:
     e2e: Dict[str, List[int]] = {}
     for r in store.query("SELECT session_id, e2e_ns FROM turns WHERE e2e_ns IS NOT NULL"):
         e2e.setdefault(r["session_id"], []).append(r["e2e_ns"])
-    rows = [["SESSION", "STARTED (UTC)", "SECONDS", "TURNS", "BARGE-INS", "E2E P50 ms", "E2E P95 ms", "LABELS"]]
+    rows = [["SESSION", "STARTED (UTC)", "SECONDS", "TURNS", "BARGE-INS", "E2E P50 ms", "E2E P95 ms", "COST",
+             "LABELS"]]
     for s in sessions:
         v = e2e.get(s.session_id, [])
         rows.append([s.session_id, _when(s.start_unix_us), "-" if s.uptime_secs is None else f"{s.uptime_secs:.1f}",
                      "-" if s.turn_count is None else str(s.turn_count),
                      "-" if s.interruptions is None else str(s.interruptions),
                      _ms(_nearest_rank(v, 0.50)), _ms(_nearest_rank(v, 0.95)),
+                     _amount(s.cost_total_micros, s.cost_currency),
                      " ".join(f"{k}={val}" for k, val in sorted(s.labels.items()))])
     head = f"{store.path}: {len(sessions)} session{'s' if len(sessions) != 1 else ''}"
-    return "\n".join([head, ""] + _table(rows, right=(2, 3, 4, 5, 6))) + "\n"
+    return "\n".join([head, ""] + _table(rows, right=(2, 3, 4, 5, 6, 7))) + "\n"
 
 
 def format_session(trace: SessionTrace, columns: int) -> str:
@@ -508,6 +558,8 @@ def format_session(trace: SessionTrace, columns: int) -> str:
         lines.append("labels    " + " ".join(f"{k}={v}" for k, v in sorted(trace.labels.items())))
     if trace.metadata:
         lines.append("metadata  " + json.dumps(trace.metadata, sort_keys=True))
+    if trace.cost_total_micros is not None:
+        lines.append(_cost_line(trace))
     lines.append("")
     if not trace.turns:
         lines.append("no turns")

@@ -264,8 +264,9 @@ static const char *const json_seeds[] = {
     "{\"queue_capacity\":64,\"drain_timeout_ms\":10,\"health_interval_ms\":5,\"max_batch_events\":8}",
     "{\"user_text\":\"\xc3\xa9\xe6\x97\xa5\xf0\x9f\x98\x80\",\"k\":\"\\\\\\\"\\/\\b\\f\\n\\r\\t\"}",
 };
-static const char *mutate_json(rng *r, char *out, size_t cap) {
-    const char *seed = PICK(r, json_seeds);
+static const char *mutate_seed(rng *r, const char *seed, char *out, size_t cap);
+static const char *mutate_json(rng *r, char *out, size_t cap) { return mutate_seed(r, PICK(r, json_seeds), out, cap); }
+static const char *mutate_seed(rng *r, const char *seed, char *out, size_t cap) {
     size_t n = strlen(seed);
     if (n >= cap) n = cap - 1;
     memcpy(out, seed, n);
@@ -636,7 +637,7 @@ static vt_status create_random(int th, rng *r, vt_session *out, int *cfg_valid) 
  * The random driver: one random call of one function per step.
  * --------------------------------------------------------------------------------------------- */
 
-#define N_FUNCS 44
+#define N_FUNCS 45
 static const char *const metric_names[] = {"rb_c0_total", "rb_c1_total", "rb_g0", "rb_g1", "rb_h0", "rb_h1",
                                            "rb_lat_seconds", "voicetelemetry_turns_total",
                                            "voicetelemetry_turn_e2e_latency_seconds"};
@@ -1111,7 +1112,33 @@ static void random_call_(int th, rng *r, uint64_t *clock, char *mem, int with_li
         verdict(th, vt_session_find(id.s, below(r, 8) ? &found : NULL), S_OK | S_NF | S_INV, 0);
         break;
     }
-    case 42: {   /* 1.2: metric handles: get one (random kind, name, labels), write through any handle */
+    case 42: {   /* 1.2: price tables (valid, mutated, other currency, anything) and reading one back */
+        static const char *const tables[] = {
+            "{\"currency\":\"USD\",\"prices\":[{\"stage\":\"llm\",\"provider\":\"a\",\"input\":1.5,\"output\":6},"
+            "{\"stage\":\"tts\",\"provider\":\"\\u00e9\",\"model\":\"m\",\"per_million_characters\":15},"
+            "{\"stage\":\"stt\",\"provider\":\"a\",\"per_second\":0.0001},{\"stage\":\"transport\",\"provider\":\"sip\",\"per_minute\":0.01}]}",
+            "{\"currency\":\"USD\",\"prices\":[{\"stage\":\"realtime\",\"provider\":\"a\",\"model\":\"*\",\"input\":0.000000000001,"
+            "\"output\":10000000,\"input_audio\":3,\"output_audio\":9,\"cached_input\":0,\"reasoning\":1}]}",
+            "{\"currency\":\"EUR\",\"prices\":[]}",
+            NULL,
+        };
+        char mutated[1024];
+        str table = {PICK(r, tables), "<table>"};
+        if (table.s && below(r, 2)) table.s = mutate_seed(r, table.s, mutated, sizeof mutated);
+        else if (below(r, 4) == 0) table = any_string(r);
+        note(th, "vt_set_prices(%.300s)", table.s ? table.s : "NULL");
+        arm();
+        /* ORDER: another currency while sessions are open; LIMIT: the process is out of names. */
+        verdict(th, vt_set_prices(table.s), S_OK | S_INV | S_ORD | S_LIM, 0);
+        pick_buf(r, &b, mem);
+        note(th, "vt_prices_json(%s, len_out %s)", b.label, b.len_out ? "set" : "NULL");
+        arm();
+        st = vt_prices_json(b.buf, b.cap, b.len_out);
+        verdict(th, st, S_OK | S_BUF | S_INV, 0);
+        check_buf(th, st, &b, OUT_JSON);
+        break;
+    }
+    case 43: {   /* 1.2: metric handles: get one (random kind, name, labels), write through any handle */
         static const char *const fn[] = {"add", "set", "observe"};
         uint32_t kind = below(r, 4) ? 1 + below(r, 3) : any_u32(r);
         str name = below(r, 5) == 0 ? BIASED(r, metric_names)

@@ -164,6 +164,7 @@ SCENARIO(tools_kb)
 SCENARIO(fallback)
 SCENARIO(out_of_order)
 SCENARIO(record_calls)
+SCENARIO(interrupting_speech_turn_complete)
 
 /* One minimal turn: e2e = 100 ms + i ns. */
 static void simple_turn(vt_session s, uint64_t t0, uint64_t i) {
@@ -445,6 +446,7 @@ int main(void) {
     RUN(scenario_fallback);
     RUN(scenario_out_of_order);
     RUN(scenario_record_calls);
+    RUN(scenario_interrupting_speech_turn_complete);
     RUN(error_paths);
     RUN(text_policy);
     RUN(history_ring);

@@ -17,7 +17,7 @@ Engine (one process)
   .calls([[session_id, method, *args], ...])            Session methods in one round trip; an arg
                                                         "@TurnStage.LLM" names a binding enum member
   .turn(session_id, t0_ns, **stage_ms) -> Turn          one scripted cascaded turn (see Turn)
-  .end(id, t_ns), .flush(), .vt(fn, *args), .unload(), .stop()
+  .end(id, t_ns), .flush(), .vt(fn, *args, **kwargs) (a voicetelemetry function), .unload(), .stop()
 
 Turn (the expected record of a scripted turn): user speech end at t0 (the anchor); STT final at
   t0 + stt_ms, end of utterance at final + eou_ms, LLM first token eou + llm_ms, TTS first byte
@@ -223,8 +223,8 @@ class Engine:
     def flush(self) -> None:
         self.cmd("flush")
 
-    def vt(self, fn: str, *args: Any) -> Any:
-        return self.cmd("vt", fn=fn, args=list(args))
+    def vt(self, fn: str, *args: Any, **kwargs: Any) -> Any:
+        return self.cmd("vt", fn=fn, args=list(args), kwargs=kwargs)
 
     def unload(self) -> None:
         self.cmd("unload")

@@ -10,7 +10,7 @@ Commands ({"op": ...}):
   session  id, labels, start_t_ns, text_policy ("include"/"redact"), turn_history, clock ("media")
   calls    calls: [[session_id, method, arg, ...], ...] -- Session methods; an argument
            "@TurnStage.LLM" names a binding enum member
-  end      id, t_ns                  vt: fn, args (a module function: counter_add, observe, ...)
+  end      id, t_ns                  vt: fn, args, kwargs (a module function: counter_add, ...)
   flush    (vt_flush_events)          unload (the plugin)          exit
 stdin closing ends the process.
 """
@@ -61,7 +61,7 @@ def op_end(c):
 
 
 def op_vt(c):
-    return getattr(vt, c["fn"])(*[arg(a) for a in c.get("args", [])])
+    return getattr(vt, c["fn"])(*[arg(a) for a in c.get("args", [])], **c.get("kwargs", {}))
 
 
 def main() -> int:

@@ -11,6 +11,7 @@
  * history answer VT_E_BAD_HANDLE), snapshot_json and turn_history_json fixed JSON.
  * stdin: each line is an event, delivered to the plugin's write() as a batch of one; at EOF the
  * plugin is shut down and fakehost exits 0. "ready" is printed once init succeeded.
+ * FAKEHOST_TABLE_SIZE=N: the host table claims N bytes (an older host's smaller table).
  */
 #include <dlfcn.h>
 #include <stdarg.h>
@@ -104,6 +105,7 @@ int main(int argc, char **argv) {
     const vt_plugin_table *t = entry();
     vt_host_api host = {sizeof host, VT_PLUGIN_ABI_MAJOR, VT_PLUGIN_ABI_MINOR, 0, host_log, now_ns, count_drop,
                         NULL, snapshot_json, prom_text_as, sessions_json, session_find, turn_history_json};
+    if (getenv("FAKEHOST_TABLE_SIZE")) host.struct_size = (uint32_t)atoi(getenv("FAKEHOST_TABLE_SIZE"));
     char err[512] = "";
     void *state = NULL;
     if (t->init(&host, NULL, argv[2], &state, err, sizeof err) != 0) {

@@ -1,7 +1,7 @@
 /*
  * test_sqlite_sink.c -- the SQLite sink plugin driven by a scripted host (host.h): the seed's flow
  * with exact rows, malformed lines, retry idempotence and SQLITE_BUSY, bad files and configs, the
- * v1 -> v2 migration, durability when the writing process is SIGKILLed mid-stream, and a reader
+ * migrations (v1 -> v3, v2 -> v3 with the cost columns), durability when the writing process is SIGKILLed mid-stream, and a reader
  * process querying while the sink writes. Synchronisation is by pipes and waitpid, never by sleeps.
  */
 #include <errno.h>
@@ -129,6 +129,7 @@ typedef struct turn_spec {
     const char *tools; /* the tool_calls array */
     int tools_total;
     const char *errors;
+    const char *cost; /* the record's cost object (docs/cost.md); NULL: null (no price table) */
 } turn_spec;
 
 /* A turn record as the core writes it (docs/turn-schema.md), with the keys the sink reads. */
@@ -153,8 +154,8 @@ static const char *turn_record(const char *session, const turn_spec *t) {
              "\"interruption\":{\"interrupted\":%s,\"barge_in_ns\":%s,\"barge_in_latency_ns\":%s},"
              "\"playback\":{\"audio_bytes_sent\":32000},"
              "\"tokens\":{\"input\":900,\"output\":60,\"cached_input\":100,\"reasoning\":null},"
-             "\"tool_calls\":%s,\"tool_calls_total\":%d,\"fallbacks\":[],\"fallbacks_total\":0,\"errors\":%s,"
-             "\"texts\":{\"user_transcript\":{\"chars\":18,\"redacted\":false,\"truncated\":false},"
+             "\"cost\":%s,\"tool_calls\":%s,\"tool_calls_total\":%d,\"fallbacks\":[],\"fallbacks_total\":0,"
+             "\"errors\":%s,\"texts\":{\"user_transcript\":{\"chars\":18,\"redacted\":false,\"truncated\":false},"
              "\"stt_preflight\":null,\"agent_response\":null}}",
              session, t->n, t->interrupted ? "interrupted" : "completed", (unsigned long long)t->start,
              (unsigned long long)t->end, (unsigned long long)t->anchor, (unsigned long long)e2e,
@@ -166,7 +167,7 @@ static const char *turn_record(const char *session, const turn_spec *t) {
              (unsigned long long)t->parts[3], (unsigned long long)audio, (unsigned long long)t->end,
              (unsigned long long)(t->end - audio), t->interrupted ? "true" : "false",
              t->interrupted ? "6000000000" : "null", t->interrupted ? "40000000" : "null",
-             t->tools ? t->tools : "[]", t->tools_total, t->errors ? t->errors : "{}");
+             t->cost ? t->cost : "null", t->tools ? t->tools : "[]", t->tools_total, t->errors ? t->errors : "{}");
     return buf;
 }
 
@@ -174,13 +175,22 @@ static const char *turn_record(const char *session, const turn_spec *t) {
 
 #define SEED "seed-1"
 #define LABELS "{\"provider\":\"acme\",\"transport\":\"sip\"}"
+/* The costs of docs/cost.md's worked example (turns 1 and 2); turn 3 had no price table. */
+#define COST_1 "{\"currency\":\"USD\",\"stt_micros\":179,\"llm_micros\":240,\"tts_micros\":19500," \
+               "\"realtime_micros\":0,\"total_micros\":19919,\"unpriced_charges\":0,\"unpriced\":[]}"
+#define COST_2 "{\"currency\":\"USD\",\"stt_micros\":86,\"llm_micros\":8000,\"tts_micros\":0," \
+               "\"realtime_micros\":0,\"total_micros\":8086,\"unpriced_charges\":1," \
+               "\"unpriced\":[\"tts:elevenlabs/flash-v2\"]}"
+/* The session's: stt 179.166667 + 86, llm 240 + 8000, tts 19500, transport 600: total 28605.166667 µ. */
+#define SESSION_COST "{\"currency\":\"USD\",\"stt_micros\":265,\"llm_micros\":8240,\"tts_micros\":19500," \
+                     "\"realtime_micros\":0,\"transport_micros\":600,\"total_micros\":28605,\"unpriced_charges\":1}"
 
 static const turn_spec SEED_TURNS[3] = {
-    {1, 1200 * MS, 2000 * MS, 4000 * MS, {100 * MS, 150 * MS, 200 * MS, 80 * MS, 0, 20 * MS}, "openai", 0, NULL, 0, NULL},
+    {1, 1200 * MS, 2000 * MS, 4000 * MS, {100 * MS, 150 * MS, 200 * MS, 80 * MS, 0, 20 * MS}, "openai", 0, NULL, 0, NULL, COST_1},
     {2, 4100 * MS, 4500 * MS, 6000 * MS, {120 * MS, 100 * MS, 300 * MS, 90 * MS, 0, 10 * MS}, "openai", 1,
      "[{\"name\":\"lookup_order\",\"kind\":\"function\",\"ok\":true,\"start_ns\":4650000000,"
-     "\"end_ns\":4950000000,\"duration_ns\":300000000}]", 1, "{\"tts\":1}"},
-    {3, 6100 * MS, 7000 * MS, 9000 * MS, {90 * MS, 110 * MS, 250 * MS, 70 * MS, 0, 30 * MS}, "anthropic", 0, NULL, 0, NULL},
+     "\"end_ns\":4950000000,\"duration_ns\":300000000}]", 1, "{\"tts\":1}", COST_2},
+    {3, 6100 * MS, 7000 * MS, 9000 * MS, {90 * MS, 110 * MS, 250 * MS, 70 * MS, 0, 30 * MS}, "anthropic", 0, NULL, 0, NULL, NULL},
 };
 
 /* Batch 1: the session starts with metadata; turn 1 with its two messages and an event reward. */
@@ -220,8 +230,8 @@ static void seed_batch2(batch *b) {
     add(b, SEED, "session.end", NULL, 10 * SEC,
         "{\"schema_version\":1,\"session_id\":\"" SEED "\",\"labels\":%s,\"uptime_secs\":9.0,\"interruptions\":1,"
         "\"response_count\":3,\"audio_bytes_out\":96000,\"token_totals\":{\"total\":1500},"
-        "\"turns\":{\"completed\":2,\"interrupted\":1,\"discarded\":0,\"open\":false},\"start_unix_ns\":%lld}",
-        LABELS, (long long)WALL0_NS);
+        "\"turns\":{\"completed\":2,\"interrupted\":1,\"discarded\":0,\"open\":false},\"start_unix_ns\":%lld,"
+        "\"cost\":" SESSION_COST "}", LABELS, (long long)WALL0_NS);
 }
 
 /* Batch 3, after the session ended: the grader's outcome reward, and one for a session this store
@@ -298,6 +308,66 @@ TEST(seed_flow_turns_and_tool_calls) {
                        " name || '|' || kind || '|' || ok || '|' || start_ns || '|' || end_ns || '|' || duration_ns, ';')"
                        " FROM tool_calls"),
                  "seed-1|2|turn-2|0|lookup_order|function|1|4650000000|4950000000|300000000");
+    sqlite3_close(db);
+}
+
+/* The cost columns (schema 3) are generated from the turn record and the final snapshot. */
+#define TURN_COSTS "turn_number || '|' || ifnull(cost_currency, '-') || '|' || ifnull(cost_total_micros, '-') ||" \
+    " '|' || ifnull(cost_stt_micros, '-') || '|' || ifnull(cost_llm_micros, '-') || '|' ||"                     \
+    " ifnull(cost_tts_micros, '-') || '|' || ifnull(cost_realtime_micros, '-') || '|' ||"                       \
+    " ifnull(cost_unpriced_charges, '-')"
+#define SESSION_COSTS "session_id || '|' || ifnull(cost_currency, '-') || '|' || ifnull(cost_total_micros, '-') ||" \
+    " '|' || ifnull(cost_stt_micros, '-') || '|' || ifnull(cost_llm_micros, '-') || '|' ||"                          \
+    " ifnull(cost_tts_micros, '-') || '|' || ifnull(cost_realtime_micros, '-') || '|' ||"                            \
+    " ifnull(cost_transport_micros, '-') || '|' || ifnull(cost_unpriced_charges, '-')"
+
+TEST(seed_flow_costs_are_columns) {
+    sqlite3 *db = db_open(tmp("seed.db"));
+    CHECK_SAME(q(db, "SELECT group_concat(r, ';') FROM (SELECT " TURN_COSTS " AS r FROM turns"
+                     " WHERE session_id = 'seed-1' ORDER BY turn_number)"),
+               "1|USD|19919|179|240|19500|0|0;2|USD|8086|86|8000|0|0|1;3|-|-|-|-|-|-|-");
+    CHECK_SAME(q(db, "SELECT typeof(cost_total_micros) || ',' || typeof(cost_tts_micros) || ',' || typeof(cost_currency)"
+                     " FROM turns WHERE turn_number = 2"), "integer,integer,text");
+    CHECK_SAME(q(db, "SELECT group_concat(r, ';') FROM (SELECT " SESSION_COSTS " AS r FROM sessions ORDER BY session_id)"),
+               "late-only|-|-|-|-|-|-|-|-;seed-1|USD|28605|265|8240|19500|0|600|1");
+    /* one source: the record. Change it and the column follows; the column itself cannot be written. */
+    CHECK_SAME(q(db, "BEGIN"), "(no row)");
+    CHECK_SAME(q(db, "UPDATE turns SET record = json_set(record, '$.cost.total_micros', 20000) WHERE turn_number = 1"),
+               "(no row)");
+    CHECK_SAME(q(db, "SELECT cost_total_micros FROM turns WHERE turn_number = 1"), "20000");
+    CHECK_SAME(q(db, "ROLLBACK"), "(no row)");
+    CHECK_SAME(q(db, "UPDATE turns SET cost_total_micros = 1"),
+               "(error: cannot UPDATE generated column \"cost_total_micros\")");
+    CHECK_SAME(q(db, "SELECT cost_total_micros FROM turns WHERE turn_number = 1"), "19919");
+    sqlite3_close(db);
+}
+
+TEST(cost_columns_hold_only_values_of_their_type) {
+    test_host h;
+    static batch b;
+    const char *path = tmp("cost-types.db");
+    static const char *const costs[] = {
+        "{\"currency\":5,\"total_micros\":\"19919\",\"stt_micros\":1.5,\"llm_micros\":true,\"tts_micros\":null,"
+        "\"realtime_micros\":-3,\"unpriced_charges\":2}",
+        "[19919,\"USD\"]",
+        "\"free\"",
+        "{}",
+    };
+    CHECK(host_open(&h, SINK, config_for(path)) == 0);
+    b.n = 0;
+    for (int i = 0; i < 4; i++) {
+        turn_spec t = SEED_TURNS[0];
+        t.n = i + 1;
+        t.cost = costs[i];
+        add(&b, "odd-costs", "turn.complete", NULL, 4000 * MS, "%s", turn_record("odd-costs", &t));
+    }
+    CHECK_EQ_U64(host_write(&h, b.buf), VT_SINK_OK);
+    CHECK_EQ_U64(h.drops, 0);
+    host_close(&h);
+    sqlite3 *db = db_open(path); /* the record keeps what it said; a column only a value of its type */
+    CHECK_SAME(q(db, "SELECT group_concat(r, ';') FROM (SELECT " TURN_COSTS " AS r FROM turns ORDER BY turn_number)"),
+               "1|-|-|-|-|-|-3|2;2|-|-|-|-|-|-|-;3|-|-|-|-|-|-|-;4|-|-|-|-|-|-|-");
+    CHECK_SAME(q(db, "SELECT json_extract(record, '$.cost.total_micros') FROM turns WHERE turn_number = 1"), "19919");
     sqlite3_close(db);
 }
 
@@ -652,8 +722,8 @@ TEST(bad_files_are_refused_and_left_untouched) {
     expect_refused(text, config_for(text), msg);
 
     const char *newer = tmp("newer.db");
-    make_db(newer, "CREATE TABLE sessions (session_id TEXT); PRAGMA application_id = 1987335282; PRAGMA user_version = 3");
-    snprintf(msg, sizeof msg, "'%s' holds trace schema version 3, newer than this plugin's 2: use a newer "
+    make_db(newer, "CREATE TABLE sessions (session_id TEXT); PRAGMA application_id = 1987335282; PRAGMA user_version = 4");
+    snprintf(msg, sizeof msg, "'%s' holds trace schema version 4, newer than this plugin's 3: use a newer "
              "sqlite_sink.so; the file was left untouched", newer);
     expect_refused(newer, config_for(newer), msg);
 
@@ -705,7 +775,7 @@ TEST(bad_configs_are_refused) {
     host_close(&h);
     sqlite3 *db = db_open(tmp("cfg.db"));
     CHECK_SAME(q(db, "PRAGMA journal_mode"), "wal");
-    CHECK_SAME(q(db, "PRAGMA user_version"), "2");
+    CHECK_SAME(q(db, "PRAGMA user_version"), "3");
     CHECK_SAME(q(db, "PRAGMA application_id"), "1987335282");
     sqlite3_close(db);
 }
@@ -719,7 +789,7 @@ static char *slurp(const char *path) {
     return buf;
 }
 
-TEST(v1_file_is_migrated_to_v2) {
+TEST(v1_file_is_migrated_to_v3) {
     const char *path = tmp("v1.db");
     make_db(path, slurp("tests/trace_store/schema_v1.sql"));
     make_db(path, "PRAGMA application_id = 1987335282; PRAGMA user_version = 1;"
@@ -730,7 +800,7 @@ TEST(v1_file_is_migrated_to_v2) {
     test_host h;
     CHECK(host_open(&h, SINK, config_for(path)) == 0);
     char msg[1200];
-    snprintf(msg, sizeof msg, "2: sqlite_sink: '%s' migrated from schema version 1 to 2", path);
+    snprintf(msg, sizeof msg, "2: sqlite_sink: '%s' migrated from schema version 1 to 3", path);
     CHECK_CONTAINS(h.logs, msg);
     static batch b;
     b.n = 0;
@@ -738,10 +808,52 @@ TEST(v1_file_is_migrated_to_v2) {
     CHECK_EQ_U64(host_write(&h, b.buf), VT_SINK_OK);
     host_close(&h);
     sqlite3 *db = db_open(path);
-    CHECK_SAME(q(db, "PRAGMA user_version"), "2");
-    CHECK_SAME(q(db, "SELECT group_concat(turn_number || ':' || barge_in_latency_ns, ',') FROM turns"),
-                 "1:250000000,2:40000000");
+    CHECK_SAME(q(db, "PRAGMA user_version"), "3");
+    CHECK_SAME(q(db, "SELECT group_concat(turn_number || ':' || barge_in_latency_ns || ':' ||"
+                     " ifnull(cost_total_micros, '-'), ',') FROM turns"), "1:250000000:-,2:40000000:8086");
     CHECK_SAME(q(db, "SELECT name FROM sqlite_master WHERE name = 'turns_llm_provider'"), "turns_llm_provider");
+    sqlite3_close(db);
+}
+
+/* A file the v2 sink wrote after the core priced usage (1.2): its records and final snapshots carry
+ * costs, which become the columns' values as the columns are added (nothing is rewritten). */
+TEST(v2_file_is_migrated_to_v3_and_its_costs_become_columns) {
+    const char *path = tmp("v2.db");
+    make_db(path, slurp("tests/trace_store/schema_v2.sql"));
+    make_db(path, "PRAGMA application_id = 1987335282; PRAGMA user_version = 2;"
+                  "INSERT INTO sessions (session_id, clock, final_snapshot) VALUES"
+                  " ('old-2', 'media', '{\"session_id\":\"old-2\",\"cost\":" SESSION_COST "}'), ('no-table', NULL,"
+                  " '{\"session_id\":\"no-table\",\"cost\":null}');"
+                  "INSERT INTO turns (session_id, turn_number, step_id, llm_provider, record) VALUES"
+                  " ('old-2', 1, 'turn-1', 'openai', '{\"turn_id\":1,\"cost\":" COST_1 "}'),"
+                  " ('old-2', 2, 'turn-2', 'openai', '{\"turn_id\":2,\"cost\":null}'),"
+                  " ('no-table', 1, 'turn-1', 'openai', '{\"turn_id\":1}');");
+    test_host h;
+    CHECK(host_open(&h, SINK, config_for(path)) == 0);
+    char msg[1200];
+    snprintf(msg, sizeof msg, "2: sqlite_sink: '%s' migrated from schema version 2 to 3", path);
+    CHECK_CONTAINS(h.logs, msg);
+    static batch b;
+    b.n = 0;
+    turn_spec t = SEED_TURNS[1];
+    t.n = 3;
+    add(&b, "old-2", "turn.complete", "3", 9 * SEC, "%s", turn_record("old-2", &t));
+    CHECK_EQ_U64(host_write(&h, b.buf), VT_SINK_OK);
+    host_close(&h);
+    sqlite3 *db = db_open(path);
+    CHECK_SAME(q(db, "PRAGMA user_version"), "3");
+    CHECK_SAME(q(db, "SELECT group_concat(r, ';') FROM (SELECT session_id || ':' || " TURN_COSTS " AS r FROM turns"
+                     " ORDER BY session_id, turn_number)"),
+               "no-table:1|-|-|-|-|-|-|-;old-2:1|USD|19919|179|240|19500|0|0;old-2:2|-|-|-|-|-|-|-;"
+               "old-2:3|USD|8086|86|8000|0|0|1");
+    CHECK_SAME(q(db, "SELECT group_concat(r, ';') FROM (SELECT " SESSION_COSTS " AS r FROM sessions ORDER BY session_id)"),
+               "no-table|-|-|-|-|-|-|-|-;old-2|USD|28605|265|8240|19500|0|600|1");
+    /* a v2 sink still running in another process names only the columns it knows: its rows get the
+     * cost columns all the same */
+    CHECK_SAME(q(db, "INSERT INTO turns (session_id, turn_number, step_id, record) VALUES"
+                     " ('old-2', 4, 'turn-4', '{\"turn_id\":4,\"cost\":" COST_2 "}')"), "(no row)");
+    CHECK_SAME(q(db, "SELECT " TURN_COSTS " FROM turns WHERE turn_number = 4"), "4|USD|8086|86|8000|0|0|1");
+    CHECK_SAME(q(db, "PRAGMA integrity_check"), "ok");
     sqlite3_close(db);
 }
 
@@ -934,6 +1046,8 @@ int main(void) {
     }
     RUN(seed_flow_session_and_steps);
     RUN(seed_flow_turns_and_tool_calls);
+    RUN(seed_flow_costs_are_columns);
+    RUN(cost_columns_hold_only_values_of_their_type);
     RUN(seed_flow_messages_rewards_events);
     RUN(seed_flow_malformed_line_is_counted_and_logged);
     RUN(turn_wall_clock_without_an_anchor_comes_from_its_event);
@@ -948,7 +1062,8 @@ int main(void) {
     RUN(bad_files_are_refused_and_left_untouched);
     RUN(unwritable_paths_are_refused);
     RUN(bad_configs_are_refused);
-    RUN(v1_file_is_migrated_to_v2);
+    RUN(v1_file_is_migrated_to_v3);
+    RUN(v2_file_is_migrated_to_v3_and_its_costs_become_columns);
     RUN(sigkill_mid_stream_loses_no_acknowledged_batch);
     RUN(reader_process_queries_while_the_sink_writes);
     RUN(two_processes_write_one_file);

@@ -9,6 +9,10 @@
  * vt_record_message, the rewards, vt_end_session_at, session metadata) and the turn collector's
  * transcripts, and checks that every wall-clock time is the session's anchor plus its session-clock
  * time.
+ *
+ * The third prices a call (vt_set_prices; token reports, STT audio seconds, TTS characters, an
+ * unpriced TTS provider, a turn without a table, transport) and checks the cost columns against
+ * amounts worked out by hand from docs/cost.md.
  */
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -149,6 +153,9 @@ TEST(a_call_through_the_library_lands_in_the_tables) {
                      " GROUP BY event_type ORDER BY event_type)"),
                "interruption=1,message=2,reward.event=1,reward.outcome=1,session.end=1,session.start=1,step.end=1,"
                "step.start=1,turn.complete=3");
+    /* no price table: no cost (NULL, not 0) */
+    CHECK_SAME(q(db, "SELECT count(*) || '|' || count(cost_total_micros) || '|' || count(cost_currency) FROM turns"), "3|0|0");
+    CHECK_SAME(q(db, "SELECT ifnull(cost_total_micros, '-') || '|' || ifnull(cost_currency, '-') FROM sessions"), "-|-");
     /* Wall-clock columns are filled once the core stamps timestamp_unix_us; either way they agree
      * with the session clock. */
     CHECK_SAME(q(db, "SELECT count(*) FROM steps WHERE start_unix_us IS NOT NULL AND"
@@ -251,6 +258,100 @@ TEST(the_library_trace_calls_land_in_the_tables) {
     unlink(side);
 }
 
+/* ---- a priced call: the cost columns --------------------------------------------------------- */
+
+#define PRICES                                                                                        \
+    "{\"currency\":\"USD\",\"prices\":["                                                                \
+    "{\"stage\":\"llm\",\"provider\":\"openai\",\"model\":\"gpt-4o-mini\",\"input\":0.15,"                \
+    "\"cached_input\":0.075,\"output\":0.6},"                                                          \
+    "{\"stage\":\"stt\",\"provider\":\"deepgram\",\"model\":\"nova-3\",\"per_minute\":0.0043},"           \
+    "{\"stage\":\"tts\",\"provider\":\"cartesia\",\"per_million_characters\":65},"                      \
+    "{\"stage\":\"transport\",\"provider\":\"sip\",\"per_minute\":0.004}]}"
+
+static void report_usage(vt_session s, int64_t input, int64_t cached, int64_t output, double stt_seconds,
+                         double tts_characters, uint64_t t_ns) {
+    vt_token_usage u = {sizeof u, input, output, cached, -1, -1, -1, -1, -1, -1};
+    CHECK_STATUS(vt_turn_usage(s, VT_STAGE_LLM, &u, t_ns), VT_OK);
+    CHECK_STATUS(vt_turn_value(s, VT_TV_STT_AUDIO_SECONDS, stt_seconds, t_ns), VT_OK);
+    CHECK_STATUS(vt_turn_value(s, VT_TV_TTS_CHARACTERS, tts_characters, t_ns), VT_OK);
+}
+
+/* Turn 1 (1 µ = 1e-6 USD; each amount rounded half up from its exact sum of 1e-12 units):
+ *   llm gpt-4o-mini 1000 input (200 cached), 120 output: 800 x 0.15/M + 200 x 0.075/M + 120 x 0.6/M
+ *       = 120 + 15 + 72 = 207 µ; stt nova-3 3 s: 3/60 x 0.0043 = 215 µ;
+ *   tts cartesia 250 characters: 250 x 65/M = 16250 µ; total 16672 µ.
+ * Turn 2: llm 500 input, 40 output: 75 + 24 = 99 µ; stt 1.25 s: 1.25/60 x 0.0043 = 89.583333 µ
+ *   (89583333 pico) -> 90 µ; tts elevenlabs (no entry): unpriced, 0; total 188.583333 -> 189 µ.
+ * Turn 3: the table is cleared: not priced, no cost (NULL).
+ * The end (the table loaded again): transport sip, 9 s: 0.15 x 0.004 = 600 µ. The session: stt
+ *   215 + 89.583333 -> 305, llm 306, tts 16250, transport 600, total 17460.583333 -> 17461 µ. */
+static void run_priced_call(const char *path) {
+    vt_label labels[] = {{"transport", "sip"}};
+    vt_session_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.struct_size = sizeof cfg;
+    cfg.session_id = "priced-1";
+    cfg.labels = labels;
+    cfg.n_labels = 1;
+    cfg.start_t_ns = SEC;
+    vt_session s = 0;
+    char config[1024];
+    snprintf(config, sizeof config, "{\"path\":\"%s\"}", path);
+    vt_plugin_id id = 0;
+    CHECK_STATUS(vt_load_plugin(SINK, config, &id), VT_OK);
+    CHECK_STATUS(vt_set_prices(PRICES), VT_OK);
+    CHECK_STATUS(vt_create_session(&cfg, &s), VT_OK);
+    CHECK_STATUS(vt_turn_provider(s, VT_STAGE_STT, "deepgram", "nova-3", SEC), VT_OK);
+    CHECK_STATUS(vt_turn_provider(s, VT_STAGE_LLM, "openai", "gpt-4o-mini", SEC), VT_OK);
+    CHECK_STATUS(vt_turn_provider(s, VT_STAGE_TTS, "cartesia", "sonic-2", SEC), VT_OK);
+    static const uint64_t t1[5] = {100, 150, 200, 80, 20}, t2[5] = {120, 100, 300, 90, 10}, t3[5] = {90, 110, 250, 70, 30};
+    user_turn(s, 1200 * MS, 2000 * MS, t1);
+    report_usage(s, 1000, 200, 120, 3.0, 250, 2600 * MS);
+    CHECK_STATUS(vt_turn_mark(s, VT_STAGE_AGENT_SPEECH, VT_MARK_END, 4000 * MS), VT_OK);
+    CHECK_STATUS(vt_turn_provider(s, VT_STAGE_TTS, "elevenlabs", "flash-v2", 4050 * MS), VT_OK);
+    user_turn(s, 4100 * MS, 4500 * MS, t2);
+    report_usage(s, 500, -1, 40, 1.25, 80, 5200 * MS);
+    CHECK_STATUS(vt_turn_mark(s, VT_STAGE_AGENT_SPEECH, VT_MARK_END, 6000 * MS), VT_OK);
+    CHECK_STATUS(vt_set_prices(NULL), VT_OK);
+    user_turn(s, 6100 * MS, 7000 * MS, t3);
+    report_usage(s, 300, -1, 20, 2.0, 100, 7600 * MS);
+    CHECK_STATUS(vt_turn_mark(s, VT_STAGE_AGENT_SPEECH, VT_MARK_END, 9000 * MS), VT_OK);
+    CHECK_STATUS(vt_set_prices(PRICES), VT_OK);
+    CHECK_STATUS(vt_end_session_at(s, 10 * SEC), VT_OK);
+    CHECK_STATUS(vt_flush_events(5000), VT_OK);
+    CHECK_STATUS(vt_unload_plugin(id), VT_OK);
+    CHECK_STATUS(vt_set_prices(NULL), VT_OK);
+}
+
+TEST(a_priced_call_has_its_costs_in_columns) {
+    char path[256];
+    snprintf(path, sizeof path, "/tmp/vt-trace-e2e-priced-%d.db", (int)getpid());
+    unlink(path);
+    run_priced_call(path);
+    sqlite3 *db = NULL;
+    CHECK(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK);
+    CHECK_SAME(q(db, "SELECT group_concat(r, ';') FROM (SELECT turn_number || '|' || tts_provider || '|' ||"
+                     " ifnull(cost_currency, '-') || '|' || ifnull(cost_total_micros, '-') || '|' ||"
+                     " ifnull(cost_stt_micros, '-') || '|' || ifnull(cost_llm_micros, '-') || '|' ||"
+                     " ifnull(cost_tts_micros, '-') || '|' || ifnull(cost_realtime_micros, '-') || '|' ||"
+                     " ifnull(cost_unpriced_charges, '-') AS r FROM turns ORDER BY turn_number)"),
+               "1|cartesia|USD|16672|215|207|16250|0|0;2|elevenlabs|USD|189|90|99|0|0|1;3|elevenlabs|-|-|-|-|-|-|-");
+    CHECK_SAME(q(db, "SELECT json_extract(record, '$.cost.unpriced') || '|' || json_type(record, '$.cost')"
+                     " FROM turns WHERE turn_number = 2"), "[\"tts:elevenlabs/flash-v2\"]|object");
+    CHECK_SAME(q(db, "SELECT json_type(record, '$.cost') FROM turns WHERE turn_number = 3"), "null");
+    CHECK_SAME(q(db, "SELECT cost_currency || '|' || cost_total_micros || '|' || cost_stt_micros || '|' ||"
+                     " cost_llm_micros || '|' || cost_tts_micros || '|' || cost_realtime_micros || '|' ||"
+                     " cost_transport_micros || '|' || cost_unpriced_charges FROM sessions"),
+               "USD|17461|305|306|16250|0|600|1");
+    sqlite3_close(db);
+    unlink(path);
+    char side[300];
+    snprintf(side, sizeof side, "%s-wal", path);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", path);
+    unlink(side);
+}
+
 int main(void) {
     if (access(SINK, F_OK) != 0) {
         fprintf(stderr, "%s is missing: make plugins\n", SINK);
@@ -258,5 +359,6 @@ int main(void) {
     }
     RUN(a_call_through_the_library_lands_in_the_tables);
     RUN(the_library_trace_calls_land_in_the_tables);
+    RUN(a_priced_call_has_its_costs_in_columns);
     return check_summary();
 }

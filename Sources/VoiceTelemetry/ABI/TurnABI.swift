@@ -55,9 +55,6 @@ public func vt_turn_text(_ s: vt_session, _ kind: UInt32, _ text: UnsafePointer<
     return Recorder.guarded(s) { TurnCollector.text($0, kind: Int(kind) - 1, bytes, chars: chars, t_ns) }
 }
 
-/// vt_token_usage: struct_size, then nine int64 fields from byte 8.
-private let tokenFirstOffset = 8
-
 @c @implementation
 public func vt_turn_usage(_ s: vt_session, _ stage: UInt32, _ u: UnsafePointer<vt_token_usage>?, _ t_ns: UInt64) -> vt_status {
     guard let u else { return fail(.invalid("u is NULL")) }
@@ -66,15 +63,12 @@ public func vt_turn_usage(_ s: vt_session, _ stage: UInt32, _ u: UnsafePointer<v
     }
     let raw = UnsafeRawPointer(u)
     let size = Int(raw.load(as: UInt32.self))
-    guard size >= tokenFirstOffset + 8 else { return fail(.invalid("u->struct_size is \(size); set it to sizeof(vt_token_usage)")) }
-    func field(_ i: Int) -> Int64 {
-        let offset = tokenFirstOffset + 8 * i
-        return size >= offset + 8 ? raw.load(fromByteOffset: offset, as: Int64.self) : -1
+    guard size >= 16 else { return fail(.invalid("u->struct_size is \(size); set it to sizeof(vt_token_usage)")) }
+    let counts = TokenCounts(raw, size: size)   // struct_size, then nine int64 fields from byte 8
+    for i in 0..<TokenCounts.count where counts[i] >= 1 << 40 {
+        return fail(.invalid("token field \(i) is \(counts[i]): at most 2^40"))
     }
-    for i in 0..<TurnWord.tokenFields where field(i) >= 1 << 40 {
-        return fail(.invalid("token field \(i) is \(field(i)): at most 2^40"))
-    }
-    return Recorder.guarded(s) { TurnCollector.usage($0, stage: stage, field, t_ns) }
+    return Recorder.guarded(s) { TurnCollector.usage($0, stage: stage, counts, t_ns) }
 }
 
 @c @implementation

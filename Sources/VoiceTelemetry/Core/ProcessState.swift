@@ -72,10 +72,12 @@ final class ProcessState: @unchecked Sendable {
             }
             let endNs = slot.meta.resolve(atNs)
             TurnCollector.sessionEnded(slot)   // completes the open turn
+            Charges.sessionEnds(slot, endNs: endNs)   // its transport cost (Cost/Charges.swift)
             if EventBus.shared.hasSinks {
                 CoreEvents.drainTurnEvents(self)   // its turn.complete events, while the slot still exists
                 CoreEvents.sessionEnded(slot, atNs: endNs)   // final snapshot (last turn included), before the fold
             }
+            CostMetrics.fold(slot)
             var finals = slot.drainCounters()
             finals[.sessionsTotal] = 1
             for (measure, series) in slot.meta.measureSeries {
@@ -132,6 +134,7 @@ final class ProcessState: @unchecked Sendable {
             }
             var out = PromWriter(buffer: buffer, capacity: capacity)
             PromText.render(registry, format: format, into: &out)
+            CostMetrics.render(into: &out, format: format, sessions: sessions)
             PluginMetrics.render(into: &out, format: format)
             if format == .openMetrics { out.append("# EOF\n" as StaticString) }
             let fits = out.finish()

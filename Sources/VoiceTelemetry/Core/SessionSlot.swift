@@ -151,6 +151,12 @@ final class SessionSlot: @unchecked Sendable {
         return ((g & 1 == 0 ? g : g &- 1) << Self.handleIndexBits) | UInt64(index)
     }
 
+    /// `meta.resolve(tNs)` without a copy of `meta`: a method called on a class's struct property
+    /// copies the whole struct first (retaining every string, array and series in it, then releasing
+    /// them: an outlined copy and a memmove in vt_turn_usage); a single field is read in place.
+    @inline(__always)
+    func resolve(_ tNs: UInt64) -> UInt64 { tNs == 0 ? Clock.nowNs() &+ meta.clockOffsetNs : tNs }
+
     // MARK: - Counted values (folded into process counters at end)
 
     func counterValue(_ measure: SessionMeasure) -> UInt64 {

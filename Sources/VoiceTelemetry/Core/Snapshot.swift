@@ -5,8 +5,9 @@
 enum Snapshot {
     static let schemaVersion = 1
 
-    /// Render a live slot (process lock held, so its meta is stable).
-    static func render(_ slot: SessionSlot, nowNs: UInt64) -> TextOutput {
+    /// Render a live slot (process lock held, so its meta is stable). `usageRows`: at most that many
+    /// rows of usage_by_model (session.end, to fit an event).
+    static func render(_ slot: SessionSlot, nowNs: UInt64, usageRows: Int = .max) -> TextOutput {
         var out = TextOutput(reserving: 2048)
         let meta = slot.meta
         let response = slot.response.read()
@@ -95,6 +96,7 @@ enum Snapshot {
         out.append(slot.outOfOrder.value())
         out.appendJSONKey("turns")
         TurnJSON.snapshotSection(&out, slot)   // Turns/TurnJSON.swift
+        CostJSON.session(&out, slot, nowNs: nowNs, maxRows: usageRows)   // Cost/CostJSON.swift
         anchor(&out, meta)
         out.append("}")
         return out

@@ -44,9 +44,18 @@ enum CoreEvents {
     }
 
     /// After the session was closed and before its counters are folded: data is its final snapshot
-    /// as of `atNs` on its clock.
+    /// as of `atNs` on its clock. A snapshot too long for an event (many usage_by_model rows) loses
+    /// its last rows (`usage_by_model_omitted` counts them) rather than the whole event.
     static func sessionEnded(_ slot: SessionSlot, atNs: UInt64) {
-        let snapshot = Snapshot.render(slot, nowNs: atNs)
+        // Room for the payload: the event's limit less its envelope (fixed text, type, ids, times:
+        // under 256 bytes besides the session id).
+        let room = Int(VT_MAX_EVENT_BYTES) - 256 - slot.idCount - slot.idEscapeExtra
+        var snapshot = Snapshot.render(slot, nowNs: atNs)
+        var rows = CostJSON.rowCount(slot)
+        while snapshot.bytes.count > room && rows > 0 {
+            rows -= 1
+            snapshot = Snapshot.render(slot, nowNs: atNs, usageRows: rows)
+        }
         EventBus.shared.emitCore(slot, type: EventTypes.sessionEnd, json: String(decoding: snapshot.bytes, as: UTF8.self),
                                  tNs: atNs)
     }

@@ -229,22 +229,23 @@ enum TurnCollector {
     /// Value keys 1...9 map to the value words in order.
     static func valueWord(_ key: UInt32) -> Int { TurnWord.sttConfidence + Int(key) - 1 }
 
-    /// `fields` are the vt_token_usage fields in order, -1 for not reported.
-    static func usage(_ slot: SessionSlot, stage: UInt32, _ field: (Int) -> Int64, _ tNs: UInt64) {
+    /// `counts`: the report's vt_token_usage fields (< 0: not reported).
+    static func usage(_ slot: SessionSlot, stage: UInt32, _ counts: TokenCounts, _ tNs: UInt64) {
         let m = slot.turnMemory
         guard m.base != nil else { return }
-        let t = slot.meta.resolve(tNs)
+        let t = slot.resolve(tNs)
         let c = m.bank(m.curIndex)
         let series = slot.meta.turnSeriesSet
         let stageIndex = TurnSeriesSet.tokenStages.firstIndex(of: stage) ?? 0
         for i in 0..<TurnWord.tokenFields {
-            let v = field(i)
+            let v = counts[i]
             guard v >= 0 else { continue }
             c.add(TurnWord.tokens + i, UInt64(v))
             c.orBits(TurnWord.tokensMask, 1 << UInt64(i))
             guard v > 0, let series else { continue }
             if i < 4 { series.tokens[stageIndex][i]?.add(Double(v)) } else { series.modalityTokens[i - 4]?.add(Double(v)) }
         }
+        Charges.tokens(m, c, stage: stage, counts)   // usage by model, and its cost (Cost/Charges.swift)
         c.touch(t)
     }
 
@@ -360,15 +361,18 @@ enum TurnCollector {
         if carried { m.control(TurnMemory.cur)[0].store(ci ^ 1, ordering: .relaxed) }
         let next = m.bank(m.curIndex)
         for i in 0..<5 { w[TurnWord.providers + i] = m.control(TurnMemory.providers + i)[0].load(ordering: .relaxed) }
+        Charges.turnEnds(m, w)   // STT audio and TTS characters, also of a turn discarded below
         let d = TurnDerived { w[$0] }
         let series = slot.meta.turnSeriesSet
         guard d.meaningful else {
             m.control(TurnMemory.discardedCount)[0].wrappingAdd(1, ordering: .relaxed)
             series?.outcomes[2]?.add(1)
             let start = w[TurnWord.userStart]
-            if start != 0 {   // the user-speech start carries into the next turn
-                next.storeMin(TurnWord.userStart, start)
-                next.orBits(TurnWord.carried, 1)
+            if start != 0 {   // the user's speech carries into the next turn, with its STT stream's start
+                for word in [TurnWord.userStart, TurnWord.sttStart, TurnWord.sttInterim] where w[word] != 0 {
+                    next.storeMin(word, w[word])
+                }
+                next.orBits(TurnWord.carried, 1 | (w[TurnWord.carried] & 2))
                 next.touch(start)
             }
             return

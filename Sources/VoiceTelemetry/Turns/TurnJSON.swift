@@ -220,6 +220,7 @@ enum TurnJSON {
             ns(&out, name, r[TurnWord.tokensMask] & (1 << UInt64(i)) != 0 ? r[TurnWord.tokens + i] : nil, first: i == 0)
         }
         out.append("}")
+        CostJSON.turn(&out) { r[$0] }   // Cost/CostJSON.swift
 
         out.appendJSONKey("tool_calls")
         out.append("[")

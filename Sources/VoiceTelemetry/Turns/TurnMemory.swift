@@ -1,5 +1,6 @@
 // TurnMemory: one session slot's turn state in one anonymous mapping of 64-bit atomic words:
-//   [control][bank 0][bank 1][ring: capacity x (sequence word + record)][texts of banks and ring]
+//   [control][usage][bank 0][bank 1][ring: capacity x (sequence word + record)][texts of banks and ring]
+// (usage: the session's usage and cost by model, Cost/UsageTable.swift)
 // The mapping is made (or its pages dropped) at session creation, under the process lock, so record
 // calls never allocate. Pages stay untouched (no RSS) until a turn event writes them.
 import CVoiceTelemetry
@@ -18,6 +19,8 @@ struct TurnMemory {
     static let completedCount = 5, interruptedCount = 6, discardedCount = 7
     static let providers = 8      // 5 words: current provider per stage (as TurnWord.providers)
     static let controlCount = 16
+    /// Control and usage words: where the banks start.
+    static let headerCount = controlCount + UsageTable.words
     static let entryWords = TurnWord.recordCount + 1
 
     var base: UnsafeMutablePointer<Atomic<UInt64>>? = nil
@@ -29,7 +32,7 @@ struct TurnMemory {
     var includeText = false
 
     static func wordsNeeded(capacity: Int, textWords: Int) -> Int {
-        controlCount + 2 * TurnWord.bankCount + capacity * entryWords + (2 + capacity) * TurnWord.textKinds * textWords
+        headerCount + 2 * TurnWord.bankCount + capacity * entryWords + (2 + capacity) * TurnWord.textKinds * textWords
     }
 
     /// Make the memory ready for a new session (process lock held, slot not live).
@@ -60,14 +63,16 @@ struct TurnMemory {
     }
 
     @inline(__always) func control(_ i: Int) -> UnsafeMutablePointer<Atomic<UInt64>> { base.unsafelyUnwrapped + i }
+    /// The session's usage table (UsageTable's layout).
+    @inline(__always) var usage: UnsafeMutablePointer<Atomic<UInt64>> { base.unsafelyUnwrapped + Self.controlCount }
     @inline(__always) func bank(_ b: UInt64) -> UnsafeMutablePointer<Atomic<UInt64>> {
-        base.unsafelyUnwrapped + Self.controlCount + Int(b & 1) * TurnWord.bankCount
+        base.unsafelyUnwrapped + Self.headerCount + Int(b & 1) * TurnWord.bankCount
     }
     @inline(__always) func entry(_ i: Int) -> UnsafeMutablePointer<Atomic<UInt64>> {
-        base.unsafelyUnwrapped + Self.controlCount + 2 * TurnWord.bankCount + i * Self.entryWords
+        base.unsafelyUnwrapped + Self.headerCount + 2 * TurnWord.bankCount + i * Self.entryWords
     }
     private var textBase: UnsafeMutablePointer<Atomic<UInt64>> {
-        base.unsafelyUnwrapped + Self.controlCount + 2 * TurnWord.bankCount + capacity * Self.entryWords
+        base.unsafelyUnwrapped + Self.headerCount + 2 * TurnWord.bankCount + capacity * Self.entryWords
     }
     /// Text buffer of a bank (b = 0, 1) or a ring entry (b = 2 + i), kind 0..2.
     @inline(__always) func text(_ b: Int, _ kind: Int) -> UnsafeMutablePointer<Atomic<UInt64>> {

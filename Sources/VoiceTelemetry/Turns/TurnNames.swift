@@ -14,6 +14,17 @@ enum TurnNames {
         return names.count - 1
     }
 
+    /// The id of `name`, interning it if there is room; nil when the table is full and `name` is new
+    /// (process lock held). For names that must keep their identity (price entries).
+    static func idIfRoom(_ name: String) -> Int? {
+        if let known = ids[name] { return known }
+        guard names.count < capacity - 1 else { return nil }
+        return id(name)
+    }
+
+    /// The id of `name` if it was ever interned (process lock held).
+    static func existingID(_ name: String) -> Int? { ids[name] }
+
     private static func id0Other() -> Int {
         if let other = ids["other"] { return other }
         names.append("other")

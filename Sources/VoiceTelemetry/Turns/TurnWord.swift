@@ -40,11 +40,21 @@ enum TurnWord {
     /// Texts (user transcript, preflight, agent response): present << 63 | truncated << 62 |
     /// stored bytes << 32 | characters.
     static let texts = 108
-    static let bankCount = 111
+    /// Cost of the turn's usage in pico-units of the price table's currency, by stage in the order of
+    /// `costStages`: stt, llm, tts, realtime (Cost/Charges.swift).
+    static let costs = 111
+    static let costStages: [UInt32] = [2, 4, 5, 8]
+    /// Bit 1: a price table was active at one of the turn's charges (the record then has a cost).
+    static let costFlags = 115
+    /// Charges of the turn that found no price, and up to `maxUnpriced` of their distinct keys (CostKey).
+    static let unpricedCount = 116
+    static let unpriced = 117
+    static let maxUnpriced = 4
+    static let bankCount = 121
 
     // Record-only words.
-    static let turnID = 111, outcome = 112, completedBy = 113, endNs = 114
-    static let recordCount = 115
+    static let turnID = 121, outcome = 122, completedBy = 123, endNs = 124
+    static let recordCount = 125
 
     static let maxTools = 8
     static let maxFallbacks = 4

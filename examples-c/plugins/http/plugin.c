@@ -78,6 +78,11 @@ static int32_t hx_write(void *state, const vt_sink_batch *batch) {
     const char *p = batch->data, *end = batch->data + batch->len;
     uint64_t lost = 0;
     int published = 0;
+    if (batch->dropped_before) { /* the host lost events of every type before this batch: say so */
+        char note[64];
+        int n = snprintf(note, sizeof note, "{\"dropped\":%llu,\"by\":\"host\"}", (unsigned long long)batch->dropped_before);
+        published = hx_ring_publish(&s->ring, "dropped", 7, note, (size_t)n) == 0;
+    }
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);

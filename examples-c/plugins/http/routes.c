@@ -59,7 +59,7 @@ void hx_error(hx_scratch *sc, hx_response *res, int status, const char *msg) {
     int head = res->head, close = res->close;
     memset(res, 0, sizeof *res);
     res->head = head;
-    res->close = close || status == 400 || status == 408 || status == 431 || status == 505;
+    res->close = close;
     size_t o = 0, cap = sizeof sc->error_body;
     o += (size_t)snprintf(sc->error_body, cap, "{\"error\":\"");
     for (const char *p = msg; *p && o + 8 < cap; p++) {
@@ -249,16 +249,27 @@ static void dispatch(hx_server *s, hx_scratch *sc, const hx_request *req, hx_res
     } else hx_error(sc, res, 404, "no such path");
 }
 
-/* Bearer token, compared in time independent of where it differs. */
-static int authorized(const hx_server *s, hx_str auth) {
-    const char *want = s->cfg.token;
+/* The token, compared in time independent of where it differs. */
+static int same_token(const char *want, hx_str got) {
     size_t wlen = strlen(want);
-    if (!auth.p || auth.n < 7 || !hx_str_ieq((hx_str){auth.p, 7}, "bearer ")) return 0;
-    hx_str got = {auth.p + 7, auth.n - 7};
-    while (got.n && got.p[0] == ' ') got.p++, got.n--;
     unsigned diff = got.n != wlen;
     for (size_t i = 0; i < wlen; i++) diff |= (unsigned)(want[i] ^ (i < got.n ? got.p[i] : 0));
     return diff == 0;
+}
+
+/* "Authorization: Bearer <token>", or the access_token query parameter (RFC 6750 2.3: how a browser
+ * opens the dashboard, and how EventSource, which cannot send headers, follows the event stream). */
+static int authorized(const hx_server *s, const hx_request *req) {
+    hx_str auth = req->authorization, q;
+    if (auth.p && auth.n >= 7 && hx_str_ieq((hx_str){auth.p, 7}, "bearer ")) {
+        hx_str got = {auth.p + 7, auth.n - 7};
+        while (got.n && got.p[0] == ' ') got.p++, got.n--;
+        if (same_token(s->cfg.token, got)) return 1;
+    }
+    char decoded[sizeof s->cfg.token + 1];
+    if (hx_query_param(req->query, "access_token", &q) != 1 || q.n >= sizeof decoded) return 0;
+    long n = hx_percent_decode(q, decoded);
+    return n >= 0 && same_token(s->cfg.token, (hx_str){decoded, (size_t)n});
 }
 
 static int compress_body(hx_scratch *sc, hx_response *res) {
@@ -284,7 +295,7 @@ void hx_route(hx_server *s, hx_scratch *sc, const hx_request *req, hx_response *
         return;
     }
     int open = path_is(req->path, "/healthz");
-    if (!open && s->cfg.token[0] && !authorized(s, req->authorization)) {
+    if (!open && s->cfg.token[0] && !authorized(s, req)) {
         hx_error(sc, res, 401, "a bearer token is required");
         res->extra_headers = req->authorization.p ? "WWW-Authenticate: Bearer realm=\"voicetelemetry\", error=\"invalid_token\"\r\n"
                                                   : "WWW-Authenticate: Bearer realm=\"voicetelemetry\"\r\n";

@@ -12,7 +12,8 @@
  *            or from the accept): a head that does not arrive in time is answered 408.
  *   WRITING  a response that did not fit the socket is being sent; on the write list (no progress
  *            for request_timeout_ms closes it). Pipelined requests wait in the input buffer.
- *   SSE      an event stream: fed from the ring as the client reads.
+ *   SSE      an event stream: fed from the ring as the client reads; on the stall list while the
+ *            socket holds unsent events (no progress for idle_timeout_ms closes it).
  *   CLOSING  after an error response: our side is shut down, input is read and discarded until
  *            the client closes (or a second passes) so the response is not lost to a reset.
  * Every list has one timeout, so appending keeps it sorted by deadline: expiry looks at heads only.
@@ -22,6 +23,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +41,7 @@
 #define ACCEPT_PAUSE_MS 100     /* out of descriptors: stop accepting for this long */
 
 enum { S_READING, S_WRITING, S_SSE, S_CLOSING };
-enum { L_REQUEST, L_IDLE, L_WRITE, L_LINGER, N_LISTS, L_NONE = N_LISTS };
+enum { L_REQUEST, L_IDLE, L_WRITE, L_STALL, L_LINGER, N_LISTS, L_NONE = N_LISTS };
 
 struct hx_conn {
     int fd;
@@ -99,7 +101,7 @@ int hx_buf_reserve(hx_buf *b, size_t total) {
 }
 
 void hx_buf_put(hx_buf *b, const void *p, size_t n) {
-    if (b->oom || hx_buf_reserve(b, b->len + n) < 0) return;
+    if (n == 0 || b->oom || hx_buf_reserve(b, b->len + n) < 0) return;
     memcpy(b->p + b->len, p, n);
     b->len += n;
 }
@@ -189,15 +191,25 @@ static const char *http_date(hx_worker *w) {
     return w->date;
 }
 
+/* Append printf-style to out[*n..cap), never past it (a head that does not fit is cut short). */
+static void put(char *out, size_t cap, size_t *n, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int r = *n < cap ? vsnprintf(out + *n, cap - *n, fmt, ap) : 0;
+    va_end(ap);
+    if (r > 0) *n = *n + (size_t)r < cap ? *n + (size_t)r : cap - 1;
+}
+
 static size_t response_head(hx_worker *w, const hx_response *res, int http10_keep, char *out, size_t cap) {
-    int n = snprintf(out, cap, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n", res->status, hx_status_text(res->status),
-                     res->content_type);
-    if (!res->sse) n += snprintf(out + n, cap - (size_t)n, "Content-Length: %zu\r\n", res->body_len);
-    if (res->gzip) n += snprintf(out + n, cap - (size_t)n, "Content-Encoding: gzip\r\n");
-    n += snprintf(out + n, cap - (size_t)n, "%sX-Content-Type-Options: nosniff\r\nDate: %s\r\n%s\r\n",
-                  res->extra_headers ? res->extra_headers : "", http_date(w),
-                  res->close ? "Connection: close\r\n" : http10_keep ? "Connection: keep-alive\r\n" : "");
-    return (size_t)n < cap ? (size_t)n : cap - 1;
+    size_t n = 0;
+    put(out, cap, &n, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n", res->status, hx_status_text(res->status),
+        res->content_type);
+    if (!res->sse) put(out, cap, &n, "Content-Length: %zu\r\n", res->body_len);
+    if (res->gzip) put(out, cap, &n, "Content-Encoding: gzip\r\n");
+    put(out, cap, &n, "%sX-Content-Type-Options: nosniff\r\nDate: %s\r\n%s\r\n",
+        res->extra_headers ? res->extra_headers : "", http_date(w),
+        res->close ? "Connection: close\r\n" : http10_keep ? "Connection: keep-alive\r\n" : "");
+    return n;
 }
 
 /* Send what we can of iov now; keep the rest in c->out. -1: the connection is broken. */
@@ -287,6 +299,7 @@ static void handle_requests(hx_worker *w, hx_conn *c, uint64_t now) {
         }
         if (n < 0) {
             memset(&res, 0, sizeof res);
+            res.close = 1; /* where the next request would start is unknown */
             hx_error(&w->sc, &res, req.error_status, req.error);
             c->in_len = 0;
         } else {
@@ -335,7 +348,7 @@ static void on_writable(hx_worker *w, hx_conn *c, uint64_t now) {
     }
     c->out_off += (size_t)r;
     if ((size_t)r < left) {
-        list_move(w, c, L_WRITE, now); /* progress: the stall timer starts again */
+        list_move(w, c, c->state == S_SSE ? L_STALL : L_WRITE, now); /* progress: the timer starts again */
         return;
     }
     if (c->state == S_SSE) sse_feed(w, c, now);
@@ -355,7 +368,7 @@ static int sse_send(hx_worker *w, hx_conn *c, uint64_t now) {
     c->out_off = r < 0 ? 0 : (size_t)r;
     if (c->out_off < c->out.len) {
         set_interest(w, c, EPOLLIN | EPOLLOUT);
-        list_move(w, c, L_WRITE, now);
+        list_move(w, c, L_STALL, now);
     } else {
         hx_buf_free(&c->out);
         c->out_off = 0;
@@ -365,16 +378,23 @@ static int sse_send(hx_worker *w, hx_conn *c, uint64_t now) {
     return 0;
 }
 
-/* Copy the client's next events from the ring and send them. */
+/* Copy the client's next events from the ring and send them, until the ring has no more for it
+ * or the socket takes no more (then EPOLLOUT brings it back here). */
 static void sse_feed(hx_worker *w, hx_conn *c, uint64_t now) {
-    c->out.len = c->out_off = 0;
-    hx_ring_pull(&w->srv->ring, &c->cursor, &c->out, SSE_BUDGET);
-    if (c->out.oom) conn_close(w, c);
-    else if (c->out.len) sse_send(w, c, now);
-    else {
-        hx_buf_free(&c->out);
-        set_interest(w, c, EPOLLIN);
-        list_unlink(w, c);
+    for (;;) {
+        c->out.len = c->out_off = 0;
+        hx_ring_pull(&w->srv->ring, &c->cursor, &c->out, SSE_BUDGET);
+        if (c->out.oom) {
+            conn_close(w, c);
+            return;
+        }
+        if (c->out.len == 0) {
+            hx_buf_free(&c->out);
+            set_interest(w, c, EPOLLIN);
+            list_unlink(w, c);
+            return;
+        }
+        if (sse_send(w, c, now) < 0 || c->out.len) return; /* closed, or waiting for the socket */
     }
 }
 
@@ -477,6 +497,7 @@ static void expire(hx_worker *w, uint64_t now) {
             if (kind == L_REQUEST && c->in_len > 0) { /* part of a head arrived: 408 */
                 hx_response res;
                 memset(&res, 0, sizeof res);
+                res.close = 1;
                 hx_error(&w->sc, &res, 408, "the request head did not arrive in time");
                 c->in_len = 0;
                 respond(w, c, &res, NULL, now); /* sets it closing */
@@ -627,7 +648,7 @@ static int worker_init(hx_server *s, hx_worker *w) {
     w->epfd = epoll_create1(EPOLL_CLOEXEC);
     w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     for (int kind = 0; kind < N_LISTS; kind++) w->timeout_ms[kind] = s->cfg.request_timeout_ms;
-    w->timeout_ms[L_IDLE] = s->cfg.idle_timeout_ms;
+    w->timeout_ms[L_IDLE] = w->timeout_ms[L_STALL] = s->cfg.idle_timeout_ms;
     w->timeout_ms[L_LINGER] = LINGER_MS;
     if (w->epfd < 0 || w->wake_fd < 0 || hx_scratch_init(&w->sc, &s->cfg) < 0) return -1;
     struct epoll_event lev = {.events = EPOLLIN | EPOLLEXCLUSIVE, .data.ptr = &LISTEN_TAG};

@@ -74,7 +74,7 @@ void hx_ring_pull(hx_ring *r, uint64_t *next, hx_buf *out, size_t budget) {
     if (*next > r->head) *next = r->head;
     if (*next < oldest) {
         char note[96];
-        int n = snprintf(note, sizeof note, "event: dropped\ndata: {\"dropped\":%llu}\n\n",
+        int n = snprintf(note, sizeof note, "event: dropped\ndata: {\"dropped\":%llu,\"by\":\"stream\"}\n\n",
                          (unsigned long long)(oldest - *next));
         hx_buf_put(out, note, (size_t)n);
         *next = oldest;

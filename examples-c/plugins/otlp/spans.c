@@ -411,8 +411,9 @@ static void turn_attrs(tctx *t) {
         if (v) kv_json(e, 9, SCALARS[i][1], d, v);
     }
     static const char *const GROUPS[][2] = {{"e2e_breakdown_ns", "voicetelemetry.turn.breakdown."},
-                                             {"playback", "voicetelemetry.playback."}};
-    for (size_t g = 0; g < 2; g++) {
+                                             {"playback", "voicetelemetry.playback."},
+                                             {"cost", "voicetelemetry.cost."}}; /* null without prices */
+    for (size_t g = 0; g < sizeof GROUPS / sizeof GROUPS[0]; g++) {
         uint32_t obj = json_get(d, t->rec, GROUPS[g][0]);
         for (uint32_t k = json_first(d, obj); k && json_is(d, obj, JT_OBJ); k = d->n[k].next) {
             char name[64], key[160];
@@ -506,6 +507,13 @@ void spans_session(otlp *o, session_state *s, int64_t end_ns, const jdoc *d, uin
         uint32_t v = json_get(d, turns, OUTCOMES[i]);
         snprintf(key, sizeof key, "voicetelemetry.session.turns.%s", OUTCOMES[i]);
         if (v) kv_json(e, 9, key, d, v);
+    }
+    uint32_t cost = d ? json_get(d, snap, "cost") : 0; /* the session's cost: null without prices */
+    for (uint32_t k = json_first(d, cost); k && json_is(d, cost, JT_OBJ); k = d->n[k].next) {
+        char name[64], key[128];
+        if (json_str(d, k, name, sizeof name) < 0) continue;
+        snprintf(key, sizeof key, "voicetelemetry.session.cost.%s", name);
+        kv_json(e, 9, key, d, json_value(d, k));
     }
     if (!s->start_seen) kv_bool(e, 9, "voicetelemetry.session.start_seen", 0);
     if (evicted) kv_bool(e, 9, "voicetelemetry.session.incomplete", 1);

@@ -31,9 +31,12 @@ def test_pipecat_app(jsonl_sink_so):
 
 def test_livekit_app():
     require("livekit.agents", "livekit")
-    out = run("livekit_app.py", "--scale", "0.2")
-    rows = re.findall(r"^turn (\d): e2e ours ([\d.]+) ms, LiveKit's ([\d.]+) ms", out, re.M)
-    assert [r[0] for r in rows] == ["1", "2"]
-    # the script's LiveKit e2e is the same two time.time() stamps ours converts: equal to 0.1 ms
-    assert all(abs(float(ours) - float(lk)) <= 0.1 for _, ours, lk in rows)
-    assert "ended: True" in out
+    for args, stage in (((), "llm ttft"), (("--realtime",), "realtime ttfa")):
+        out = run("livekit_app.py", "--scale", "0.2", *args)
+        rows = re.findall(r"^turn (\d): e2e ours ([\d.]+) ms, LiveKit's ([\d.]+) ms; (\w+ \w+)", out, re.M)
+        assert [(r[0], r[3]) for r in rows] == [("1", stage), ("2", stage)]
+        # the script's LiveKit e2e is the same two time.time() stamps ours converts: equal to 0.1 ms
+        # (the printed rounding)
+        assert all(abs(float(ours) - float(lk)) <= 0.1 for _, ours, lk, _ in rows)
+        assert "ended: True" in out
+    assert "audio tokens in/out 120/80" in out and "session tokens: 470" in out

@@ -6,9 +6,10 @@ with a room, or a console with audio devices; offline it runs typed input and te
 the issue allows: a real ``AgentSession`` instance (not started) emits LiveKit's real event classes (``voice.events``) carrying
 its real ``ChatMessage`` / ``MetricsReport`` / ``LLMMetrics`` / ``TTSMetrics`` / ``FunctionCall``
 objects, in the order and with the fields a running session emits them. Nothing of LiveKit's is
-mocked; only the moments are scripted: every ``created_at`` and metrics stamp is
-``WALL + offset`` (whole milliseconds), so the records are asserted EXACTLY (tolerance 0 ns: stamps
-are converted in whole microseconds, far above a float's 0.24 us resolution at today's epoch).
+mocked; only the moments are scripted (``_livekit_script.py``): every ``created_at`` and metrics
+stamp is ``WALL + offset`` (whole milliseconds), so the records are asserted EXACTLY (tolerance 0 ns:
+stamps are converted in whole microseconds, far above a float's 0.24 us resolution at today's
+epoch). Each metrics event is followed by ``session_usage_updated``, as LiveKit sends them.
 
 Three turns: a plain one; a tool call whose answer is barged in on; and the mixed-clock case of
 LiveKit #3591/#6093 (a ``stopped_speaking_at`` 180 s before ``started_speaking_at``, so LiveKit's own
@@ -26,81 +27,21 @@ from _frameworks import require  # noqa: E402
 require("livekit.agents", "livekit")
 
 from livekit.agents import AgentSession  # noqa: E402
-from livekit.agents.llm import ChatMessage, FunctionCall, FunctionCallOutput  # noqa: E402
-from livekit.agents.metrics import LLMMetrics, TTSMetrics  # noqa: E402
-from livekit.agents.metrics.base import Metadata  # noqa: E402
+from livekit.agents.llm import FunctionCall, FunctionCallOutput  # noqa: E402
 from livekit.agents.voice.events import (  # noqa: E402
-    AgentFalseInterruptionEvent,
-    AgentStateChangedEvent,
     CloseEvent,
     CloseReason,
-    ConversationItemAddedEvent,
     FunctionToolsExecutedEvent,
-    MetricsCollectedEvent,
-    UserInputTranscribedEvent,
     UserStateChangedEvent,
 )
 
 import voicetelemetry as vt  # noqa: E402
-from voicetelemetry.integrations.livekit import ANCHOR_T_NS, instrument  # noqa: E402
-
-WALL = 1_800_000_000.0          # the wall-clock anchor (time.time() of the run)
-MS = 1_000_000
+from voicetelemetry.integrations.livekit import instrument  # noqa: E402
+from _livekit_script import MS, WALL, Script, T, w  # noqa: E402
 
 
 def setup_module(module):
     print(f"\nlivekit-agents {version('livekit-agents')}, voicetelemetry library {vt.version()}")
-
-
-def w(ms):
-    """A LiveKit wall-clock stamp, ``ms`` after the anchor."""
-    return WALL + ms / 1000
-
-
-def T(ms):
-    """Where that stamp lands on the session's clock."""
-    return ANCHOR_T_NS + ms * MS
-
-
-class Script:
-    def __init__(self, agent_session):
-        self.s = agent_session
-        self.user_state, self.agent_state = "listening", "listening"
-
-    def user(self, ms, state):
-        self.s.emit("user_state_changed", UserStateChangedEvent(
-            old_state=self.user_state, new_state=state, created_at=w(ms)))
-        self.user_state = state
-
-    def agent(self, ms, state):
-        self.s.emit("agent_state_changed", AgentStateChangedEvent(
-            old_state=self.agent_state, new_state=state, created_at=w(ms)))
-        self.agent_state = state
-
-    def transcript(self, ms, text, final=True):
-        self.s.emit("user_input_transcribed", UserInputTranscribedEvent(
-            transcript=text, is_final=final, created_at=w(ms)))
-
-    def item(self, ms, role, text, metrics, interrupted=False):
-        msg = ChatMessage(role=role, content=[text], metrics=metrics, interrupted=interrupted,
-                          created_at=w(ms))
-        self.s.emit("conversation_item_added", ConversationItemAddedEvent(item=msg, created_at=w(ms)))
-
-    def llm(self, start_ms, ttft_ms, end_ms, prompt, completion, cached=0):
-        m = LLMMetrics(label="livekit.plugins.openai.LLM", request_id=f"r{start_ms}",
-                       timestamp=w(end_ms), duration=(end_ms - start_ms) / 1000, ttft=ttft_ms / 1000,
-                       cancelled=False, completion_tokens=completion, prompt_tokens=prompt,
-                       prompt_cached_tokens=cached, total_tokens=prompt + completion,
-                       tokens_per_second=10.0,
-                       metadata=Metadata(model_name="gpt-4o-mini", model_provider="openai"))
-        self.s.emit("metrics_collected", MetricsCollectedEvent(metrics=m, created_at=w(end_ms)))
-
-    def tts(self, start_ms, ttfb_ms, end_ms, chars):
-        m = TTSMetrics(label="livekit.plugins.cartesia.TTS", request_id=f"t{start_ms}",
-                       timestamp=w(end_ms), ttfb=ttfb_ms / 1000, duration=(end_ms - start_ms) / 1000,
-                       audio_duration=1.0, cancelled=False, characters_count=chars, streamed=True,
-                       metadata=Metadata(model_name="sonic-2", model_provider="cartesia"))
-        self.s.emit("metrics_collected", MetricsCollectedEvent(metrics=m, created_at=w(end_ms)))
 
 
 def play(sc):
@@ -156,14 +97,13 @@ def play(sc):
     sc.agent(10300, "speaking")
     sc.user(10500, "speaking")                                  # a cough: a false interruption
     sc.user(10600, "listening")
-    sc.s.emit("agent_false_interruption", AgentFalseInterruptionEvent(resumed=True,
-                                                                      created_at=w(10700)))
+    sc.false_interruption(10700)
     sc.tts(10050, 150, 10900, chars=9)
     sc.agent(11000, "listening")
     sc.item(11000, "assistant", "Rome: 25.",
             {"started_speaking_at": w(10300), "stopped_speaking_at": w(11000),
              "e2e_latency": 181.35, "llm_node_ttft": 0.25, "tts_node_ttfb": 0.15})
-    sc.s.emit("close", CloseEvent(reason=CloseReason.USER_INITIATED, created_at=w(12000)))
+    sc.close(12000)
 
 
 def test_three_turns_exact(tmp_path, jsonl_sink_so):
@@ -210,11 +150,13 @@ def test_three_turns_exact(tmp_path, jsonl_sink_so):
     assert (c["name"], c["ok"], c["start_ns"], c["duration_ns"]) == ("get_weather", True, T(6400), 500 * MS)
     assert (t2["tokens"]["input"], t2["tokens"]["output"]) == (350, 40)
     assert t2["interruption"]["interrupted"] is True and t2["interruption"]["barge_in_ns"] == T(9000)
+    assert t2["interruption"]["overlap_start_ns"] == T(9000)
     assert t2["interruption"]["barge_in_latency_ns"] == 100 * MS
     assert sum(t2["e2e_breakdown_ns"].values()) == t2["e2e_latency_ns"]
 
     # turn 3: LiveKit's stamps disagree with each other; the record uses the observed state changes
     assert (t3["user_speech"]["start_ns"], t3["user_speech"]["end_ns"]) == (T(9000), T(9400))
+    assert t3["user_speech"]["from_interrupting_speech"] is True     # the barge-in of turn 2
     assert t3["stt"]["latency_ns"] == 200 * MS and t3["eou"]["delay_ns"] == 300 * MS
     assert t3["e2e_latency_ns"] == 900 * MS                      # LiveKit's own: 181.35 s
     assert t3["llm"]["ttft_ns"] == 250 * MS and t3["tts"]["ttfb_ns"] == 150 * MS
@@ -222,6 +164,14 @@ def test_three_turns_exact(tmp_path, jsonl_sink_so):
     fi = t3["interruption"]["false_interruption"]
     assert fi["start_ns"] == T(10500) and fi["outcome"] == "resumed" and fi["duration_ns"] == 200 * MS
     assert "out_of_order" not in t3["quality"] and "implausible" not in t3["quality"]
+
+    # tokens: per turn from the LLMMetrics only, although session_usage_updated followed each one;
+    # the session's totals are LiveKit's running usage (3 + 1 LLM requests)
+    assert (t3["tokens"]["input"], t3["tokens"]["output"]) == (260, 8)
+    assert vs.final_snapshot["token_totals"] == {"total": 778, "prompt": 710, "response": 68,
+                                                 "cached_content": 40, "thoughts": 0}
+    assert vs.framework_usage[0]["type"] == "llm_usage" and vs.framework_usage[0]["input_tokens"] == 710
+    assert vs.final_snapshot["interruptions"] == 1               # turn 2's barge-in, not the cough
 
     # LiveKit's numbers beside ours, per turn
     assert [(f["turn_id"], f["e2e_latency_s"], f["livekit_e2e_latency_s"]) for f in vs.framework_turns] == [

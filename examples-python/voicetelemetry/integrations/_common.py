@@ -3,39 +3,24 @@ from __future__ import annotations
 
 import logging
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any, Callable, Dict, Mapping, Optional
 
-from .. import PROM_CONTENT_TYPE, VoiceTelemetryError, prom_text
+from .. import MetricsHandler, VoiceTelemetryError
 
 log = logging.getLogger("voicetelemetry.integrations")
 
 __all__ = ["MetricsServer", "serve_metrics", "guarded", "merged_labels"]
 
 
-class _MetricsHandler(BaseHTTPRequestHandler):
-    """Serves ``voicetelemetry.prom_text()`` at ``/metrics`` (as ``agent_sim.py`` does)."""
-
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-        if self.path.split("?", 1)[0] != "/metrics":
-            self.send_error(404, "try /metrics")
-            return
-        body = prom_text().encode()
-        self.send_response(200)
-        self.send_header("Content-Type", PROM_CONTENT_TYPE)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:  # scrapes are not worth a log line
-        pass
-
-
 class MetricsServer:
-    """A running ``/metrics`` server (a daemon thread). ``url``, ``port``, ``close()``."""
+    """A running ``/metrics`` server (a daemon thread) answering as every endpoint of the library does
+    (:class:`voicetelemetry.MetricsHandler`: OpenMetrics with exemplars when asked, gzip, HEAD).
+    ``url``, ``port``, ``close()``. For the dashboard and the JSON API too, use
+    :func:`voicetelemetry.serve` (the HTTP endpoint plugin) instead."""
 
     def __init__(self, host: str, port: int) -> None:
-        self._server = ThreadingHTTPServer((host, port), _MetricsHandler)
+        self._server = ThreadingHTTPServer((host, port), MetricsHandler)
         self._server.daemon_threads = True
         self.host, self.port = self._server.server_address[:2]
         self.url = f"http://{self.host}:{self.port}/metrics"

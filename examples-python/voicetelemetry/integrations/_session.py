@@ -12,13 +12,15 @@ class IntegrationSession(Session):
     """A :class:`~voicetelemetry.Session` that keeps its turn records and final snapshot when it
     ends (the core's readers refuse an ended handle), so an app can read them after the
     framework's session closed. ``refused`` counts the core calls it refused (by call),
-    ``framework_turns`` holds the framework's own per-turn figures beside ours (LiveKit)."""
+    ``framework_turns`` holds the framework's own per-turn figures beside ours (LiveKit),
+    ``framework_usage`` the framework's own latest usage by model (LiveKit)."""
 
-    __slots__ = ("refused", "framework_turns", "final_snapshot", "_final_turns")
+    __slots__ = ("refused", "framework_turns", "framework_usage", "final_snapshot", "_final_turns")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.refused: Dict[str, int] = {}
         self.framework_turns: List[Dict[str, Any]] = []
+        self.framework_usage: List[Dict[str, Any]] = []
         self.final_snapshot: Optional[Dict[str, Any]] = None
         self._final_turns: Optional[List[Dict[str, Any]]] = None
         super().__init__(*args, **kwargs)
