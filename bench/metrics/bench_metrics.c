@@ -1,5 +1,5 @@
 /*
- * bench_metrics.c -- our side of bench/parts/80-metrics.sh. Prints "<figure> <value>" lines; the part
+ * bench_metrics.c -- our side of bench/parts/85-metrics.sh. Prints "<figure> <value>" lines; the part
  * script sets them beside the peers (client_golang, prometheus_client) measured in the same run.
  *
  *   bench_metrics calls N        ns of thread CPU time per write: handle and by name (counter add,

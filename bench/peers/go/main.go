@@ -1,4 +1,4 @@
-// peer_go: the client_golang side of bench/parts/80-metrics.sh. It builds the same families, label
+// peer_go: the client_golang side of bench/parts/85-metrics.sh. It builds the same families, label
 // values, bucket bounds and observations as bench/metrics/bench_metrics.c from the same arguments,
 // and prints "<figure> <value>" lines (best of several runs).
 //

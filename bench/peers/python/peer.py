@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The prometheus_client side of bench/parts/80-metrics.sh: the same families, label values, bucket
+"""The prometheus_client side of bench/parts/85-metrics.sh: the same families, label values, bucket
 bounds and observations as bench/metrics/bench_metrics.c (from the same arguments), then the time of
 generate_latest. Prints "<figure> <value>" lines (best of ROUNDS).
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Part 80: the metrics path beside its peers, all measured in this run (issue 15).
+# Part 85: the metrics path beside its peers, all measured in this run (issue 15).
 #
 #   counter add, observe        ns per write through a handle (vt_metric_add / _observe) and by name
 #                               (vt_counter_add / vt_observe with help and {transport="sip"}), beside an
@@ -18,8 +18,8 @@
 #
 # Each program runs ROUNDS times alternately (VT_METRICS_BENCH_ROUNDS, default 3) and the best figure of
 # each is kept: a loaded machine slows runs down, it never speeds them up. The Go peer is built in
-# GOPATH mode from Debian's golang-github-prometheus-client-golang-dev (no module proxy); without it, or
-# without prometheus_client, those columns say "-".
+# GOPATH mode from Debian's golang-github-prometheus-client-golang-dev (no module proxy), installed with
+# apt-get when missing (as part 80 does); without prometheus_client the Python column says "-".
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=build/bench
@@ -39,6 +39,14 @@ $CC -O2 -std=c11 -Wall -Wextra -Iinclude -o "$out/bench_metrics" bench/metrics/b
     -Lbuild/lib -lvoicetelemetry -Wl,-rpath,"$PWD/build/lib" -lpthread
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+need=()
+command -v go >/dev/null || need+=(golang-go)
+[ -d /usr/share/gocode/src/github.com/prometheus/client_golang ] || need+=(golang-github-prometheus-client-golang-dev)
+if [ ${#need[@]} -gt 0 ]; then
+    echo "installing ${need[*]} (apt-get)"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null; } ||
+        echo "(the client_golang column needs ${need[*]}: apt-get install -y ${need[*]})"
+fi
 have_go=0
 if [ -d /usr/share/gocode/src/github.com/prometheus/client_golang ] && command -v go >/dev/null; then
     GO111MODULE=off GOPATH="$work/gopath:/usr/share/gocode" GOFLAGS= GOPROXY=off \
