@@ -79,8 +79,6 @@ import "C"
 
 import (
 	"encoding/json"
-	"errors"
-	"math"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -439,29 +437,12 @@ func (s *Session) TurnHistoryJSON(maxTurns int) ([]byte, error) {
 	})
 }
 
-// turnJSON runs the BUFFERS protocol: start at the hint, grow to what the library asks for (plus
-// room: a turn may complete in between) and try again.
+// turnJSON runs the BUFFERS protocol (textCall) on one of the session's turn texts; the session stays
+// alive until the last call has returned.
 func (s *Session) turnJSON(hint *atomic.Int64, call func(p *C.char, cap int) C.vtgo_result) ([]byte, error) {
-	size := int(hint.Load())
-	for {
-		buf := make([]byte, size)
-		r := call((*C.char)(unsafe.Pointer(&buf[0])), len(buf))
-		runtime.KeepAlive(s)
-		if r.err == nil {
-			n := int(r.value)
-			return buf[:n:n], nil
-		}
-		err := errorOf(r.err)
-		if !errors.Is(err, ErrBufferTooSmall) {
-			return nil, err
-		}
-		n := int(r.value)
-		size = n + 1 + n/8
-		if size < 0 || size > math.MaxInt32 {
-			return nil, &Error{Code: StatusInternal, Message: "turn JSON larger than 2 GiB"}
-		}
-		growHint(hint, size)
-	}
+	b, err := textCall(hint, "turn JSON", call)
+	runtime.KeepAlive(s)
+	return b, err
 }
 
 // LastTurn returns the last completed (not discarded) turn, decoded, or nil (and no error) when
