@@ -145,7 +145,7 @@ test-docs:
 
 C_TESTS := $(patsubst tests/c/%.c,$(BUILD)/tests/%,$(wildcard tests/c/test_*.c))
 
-$(BUILD)/tests/%: tests/c/%.c tests/c/check.h $(LIB)
+$(BUILD)/tests/%: tests/c/%.c tests/c/check.h tests/c/turn_names.h $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CWARN) -D_GNU_SOURCE -O1 -g -Iinclude -Itests/c -o $@ $< $(LINK_BUILD) -lpthread -lm
 
@@ -160,7 +160,7 @@ tsan-lib:
 	$(SWIFT) build -c debug -Xswiftc -sanitize=thread --scratch-path .build-tsan
 
 # One link rule for every C test against the TSan library (tsan-lib is phony: they are relinked each run).
-$(BUILD)/tsan/%: tests/c/%.c tests/c/check.h tsan-lib
+$(BUILD)/tsan/%: tests/c/%.c tests/c/check.h tests/c/turn_names.h tsan-lib
 	@mkdir -p $(dir $@)
 	$(TSAN_CC) -std=c99 -Wall -Wextra -D_GNU_SOURCE -O1 -g -fsanitize=thread -shared-libsan -Iinclude -Itests/c \
 	    -o $@ $< -L$(abspath $(TSAN_LIBDIR)) -lvoicetelemetry -Wl,-rpath,$(abspath $(TSAN_LIBDIR)) \

@@ -38,7 +38,7 @@ asan-lib:
 	$(call swift_build_retry,-c release -Xswiftc -sanitize=address --scratch-path .build-asan)
 .PHONY: asan-lib
 
-$(BUILD)/asan/%: tests/c/%.c tests/c/check.h asan-lib
+$(BUILD)/asan/%: tests/c/%.c tests/c/check.h tests/c/turn_names.h asan-lib
 	@mkdir -p $(dir $@)
 	$(REL_CC) $(ASAN_CFLAGS) -Iinclude -Itests/c -o $@ $< \
 	    -L$(abspath $(ASAN_LIBDIR)) -lvoicetelemetry -Wl,-rpath,$(abspath $(ASAN_LIBDIR)) \

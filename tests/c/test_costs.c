@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "check.h"
+#include "turn_names.h"
 #include "voicetelemetry_plugin.h"
 
 #define SEC 1000000000ull
@@ -85,22 +86,6 @@ static vt_token_usage tokens(int64_t input, int64_t output, int64_t cached) {
 
 /* ---- the scenario format (tests/scenarios/costs/README.txt) ---- */
 
-static const char *const stage_names[] = {"", "user_speech", "stt", "eou", "llm", "tts", "agent_speech",
-                                          "knowledge_base", "realtime", "interruption", "false_interruption",
-                                          "background_audio", "thinking_audio", "tool"};
-static const char *const mark_names[] = {"", "start", "end", "first", "interim", "preflight", "final",
-                                         "resumed", "escalated"};
-static const char *const value_names[] = {"", "stt_confidence", "stt_audio_seconds", "eou_probability",
-                                          "eou_wait_seconds", "tts_characters", "tts_characters_played",
-                                          "tts_audio_bytes", "false_interruption_pause_seconds",
-                                          "false_interruption_words"};
-
-static uint32_t lookup(const char *const *names, size_t n, const char *name) {
-    for (size_t i = 1; i < n; i++)
-        if (strcmp(names[i], name) == 0) return (uint32_t)i;
-    return 0;
-}
-#define LOOKUP(table, name) lookup(table, sizeof table / sizeof table[0], name)
 
 /* One `expect`/`reject` line: the text it names must (not) contain the rest of the line. */
 static void expectation(vt_session s, const char *line, const char *where) {

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "check.h"
+#include "turn_names.h"
 
 static char *json_of(vt_status (*fn)(vt_session, char *, size_t, size_t *), vt_session s) {
     /* The text may grow between the two calls (a concurrent turn, a clock-based uptime): retry. */
@@ -36,26 +37,6 @@ static char *prom_text(void) {
     if (vt_prom_text(buf, cap, &len) != VT_OK) { free(buf); return NULL; }
     return buf;
 }
-
-/* ---- name tables (the scenario format) ---- */
-
-static const char *const stage_names[] = {"", "user_speech", "stt", "eou", "llm", "tts", "agent_speech",
-                                          "knowledge_base", "realtime", "interruption", "false_interruption",
-                                          "background_audio", "thinking_audio", "tool"};
-static const char *const mark_names[] = {"", "start", "end", "first", "interim", "preflight", "final",
-                                         "resumed", "escalated"};
-static const char *const value_names[] = {"", "stt_confidence", "stt_audio_seconds", "eou_probability",
-                                          "eou_wait_seconds", "tts_characters", "tts_characters_played",
-                                          "tts_audio_bytes", "false_interruption_pause_seconds",
-                                          "false_interruption_words"};
-static const char *const text_names[] = {"", "user_transcript", "stt_preflight", "agent_response"};
-
-static uint32_t lookup(const char *const *names, size_t n, const char *name) {
-    for (size_t i = 1; i < n; i++)
-        if (strcmp(names[i], name) == 0) return (uint32_t)i;
-    return 0;
-}
-#define LOOKUP(table, name) lookup(table, sizeof table / sizeof table[0], name)
 
 /* Replays one scenario file; every failed step or expectation is a failed check naming the line. */
 static void run_scenario(const char *path) {
