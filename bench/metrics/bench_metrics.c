@@ -26,20 +26,7 @@
 
 #include "voicetelemetry.h"
 
-/* ---- an interposed allocator that counts (as bench/core does) ------------------------------- */
-extern void *__libc_malloc(size_t);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-extern void *__libc_memalign(size_t, size_t);
-static atomic_ulong allocations;
-void *malloc(size_t n) { atomic_fetch_add_explicit(&allocations, 1, memory_order_relaxed); return __libc_malloc(n); }
-void *calloc(size_t a, size_t b) { atomic_fetch_add_explicit(&allocations, 1, memory_order_relaxed); return __libc_calloc(a, b); }
-void *realloc(void *p, size_t n) { atomic_fetch_add_explicit(&allocations, 1, memory_order_relaxed); return __libc_realloc(p, n); }
-int posix_memalign(void **out, size_t align, size_t n) {
-    atomic_fetch_add_explicit(&allocations, 1, memory_order_relaxed);
-    *out = __libc_memalign(align, n);
-    return *out ? 0 : 12;
-}
+#include "../alloc_counter.h"   /* `allocations`: every malloc of the process, counted */
 
 static double now_ns(void) {
     struct timespec ts;
