@@ -28,8 +28,8 @@ all: lib
 
 lib: $(LIB) plugins
 
-# VT_STATIC_SWIFT_RUNTIME: the Swift runtime is linked in, so the fork handlers can reach its
-# thread-id cache (Sources/CForkHooks/runtime_tid_cache.c).
+# VT_STATIC_SWIFT_RUNTIME: the Swift runtime is linked in, so the fork handlers name its
+# thread-id cache directly (Sources/CForkHooks/runtime_tid_cache.c).
 $(LIB): $(SOURCES)
 	@# SwiftPM does not track the C headers the Swift code imports: a header newer than the last
 	@# build makes a Swift file newer too, so the module is compiled against it.
