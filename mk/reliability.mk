@@ -55,7 +55,7 @@ test-asan: $(ASAN_TESTS) $(PLUGINS) $(TEST_PLUGINS)
 # fuzz/dict give the tokens). Targets link libFuzzer and the static ASan runtime (the shared one cannot
 # come first in the library list of a libFuzzer binary); UBSan instruments the targets' own C code.
 FUZZ_LIBDIR   := .build-fuzz/release
-FUZZ_TARGETS  := emit metrics session turn batch output sequence
+FUZZ_TARGETS  := emit metrics session turn batch output sequence prices
 FUZZ_BINS     := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
 FUZZ_CFLAGS   := -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -O1 -g -fuse-ld=bfd \
                  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Iinclude -Ifuzz \
