@@ -59,3 +59,10 @@ private func derive(_ words: [Int: UInt64]) -> TurnDerived { TurnDerived { words
     #expect(vt_turn_mark(s, 0, 1, 1) == VT_E_INVALID_ARG.rawValue)
     #expect(vt_end_session(s) == VT_OK.rawValue)
 }
+
+@Test func tokenStageIndexIsTheOrderOfTokenStages() {
+    for (i, stage) in TurnSeriesSet.tokenStages.enumerated() { #expect(TurnSeriesSet.tokenStageIndex(stage) == i) }
+    for stage in UInt32(0)...TurnStage.last + 1 where !TurnSeriesSet.tokenStages.contains(stage) {
+        #expect(TurnSeriesSet.tokenStageIndex(stage) == nil)
+    }
+}

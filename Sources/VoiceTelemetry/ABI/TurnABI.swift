@@ -58,7 +58,7 @@ public func vt_turn_text(_ s: vt_session, _ kind: UInt32, _ text: UnsafePointer<
 @c @implementation
 public func vt_turn_usage(_ s: vt_session, _ stage: UInt32, _ u: UnsafePointer<vt_token_usage>?, _ t_ns: UInt64) -> vt_status {
     guard let u else { return fail(.invalid("u is NULL")) }
-    guard TurnSeriesSet.tokenStages.contains(stage) else {
+    guard TurnSeriesSet.tokenStageIndex(stage) != nil else {
         return fail(.invalid("stage \(stage): usage belongs to VT_STAGE_LLM, REALTIME, STT or TTS"))
     }
     let raw = UnsafeRawPointer(u)

@@ -19,6 +19,7 @@ enum TurnCollector {
     static func prepare(_ slot: SessionSlot, meta: inout SessionMeta, registry: Registry) throws(Failure) {
         try slot.turnMemory.prepare(history: meta.turnHistory, policy: meta.textPolicy)
         meta.turnSeriesSet = TurnSeriesSet.resolve(registry, sessionLabels: meta.labels)
+        slot.turnMemory.tokenCells = meta.turnSeriesSet?.tokenCells
     }
 
     /// The session ended (slot closed, writers drained): the open turn, and a carried next one, complete.
@@ -229,22 +230,27 @@ enum TurnCollector {
     /// Value keys 1...9 map to the value words in order.
     static func valueWord(_ key: UInt32) -> Int { TurnWord.sttConfidence + Int(key) - 1 }
 
-    /// `counts`: the report's vt_token_usage fields (< 0: not reported).
+    /// `counts`: the report's vt_token_usage fields (< 0: not reported; the ABI checked < 2^40).
+    /// Each reported count is one atomic add to the turn and, when non-zero, one to its process
+    /// counter (a whole-number add: TurnSeriesSet.tokenCells); the fields' bits are set at once.
     static func usage(_ slot: SessionSlot, stage: UInt32, _ counts: TokenCounts, _ tNs: UInt64) {
         let m = slot.turnMemory
         guard m.base != nil else { return }
         let t = slot.resolve(tNs)
         let c = m.bank(m.curIndex)
-        let series = slot.meta.turnSeriesSet
-        let stageIndex = TurnSeriesSet.tokenStages.firstIndex(of: stage) ?? 0
+        let typeBase = 4 * (TurnSeriesSet.tokenStageIndex(stage) ?? 0)
+        var reported: UInt64 = 0
         for i in 0..<TurnWord.tokenFields {
             let v = counts[i]
             guard v >= 0 else { continue }
+            reported |= 1 << UInt64(i)
+            guard v > 0 else { continue }
             c.add(TurnWord.tokens + i, UInt64(v))
-            c.orBits(TurnWord.tokensMask, 1 << UInt64(i))
-            guard v > 0, let series else { continue }
-            if i < 4 { series.tokens[stageIndex][i]?.add(Double(v)) } else { series.modalityTokens[i - 4]?.add(Double(v)) }
+            if let cells = m.tokenCells, let cell = cells[i < 4 ? typeBase + i : 16 + i - 4] {
+                cell[1].wrappingAdd(UInt64(v), ordering: .relaxed)
+            }
         }
+        if reported != 0 { c.orBits(TurnWord.tokensMask, reported) }
         Charges.tokens(m, c, stage: stage, counts)   // usage by model, and its cost (Cost/Charges.swift)
         c.touch(t)
     }

@@ -30,6 +30,8 @@ struct TurnMemory {
     var textWords = 0
     var textMaxChars = 0
     var includeText = false
+    /// The session's TurnSeriesSet.tokenCells (nil without a set).
+    var tokenCells: UnsafeMutablePointer<UnsafeMutablePointer<Atomic<UInt64>>?>? = nil
 
     static func wordsNeeded(capacity: Int, textWords: Int) -> Int {
         headerCount + 2 * TurnWord.bankCount + capacity * entryWords + (2 + capacity) * TurnWord.textKinds * textWords

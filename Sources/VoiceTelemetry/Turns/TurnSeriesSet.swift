@@ -1,6 +1,8 @@
 // TurnSeriesSet: the series one session's turns feed, resolved at session creation (process lock held)
 // from the session labels filtered by each family's registered keys. Sessions with the same labels
 // share one set (cached until vt_register_labels changes the keys).
+import Synchronization
+
 final class TurnSeriesSet: @unchecked Sendable {
     /// In the order of TurnFamilies.histogramNames.
     let histograms: [Series?]
@@ -14,11 +16,17 @@ final class TurnSeriesSet: @unchecked Sendable {
     let tokens: [[Series?]]
     /// input_text, input_audio, input_image, output_text, output_audio.
     let modalityTokens: [Series?]
+    /// The cells of `tokens` (stage index x 4 + type) then of `modalityTokens` (16 + modality), nil
+    /// where a series is missing: what vt_turn_usage adds to, with no reference counting (series live
+    /// as long as the process; the table as long as this set, which its sessions hold).
+    let tokenCells: UnsafeMutablePointer<UnsafeMutablePointer<Atomic<UInt64>>?>
+    static let tokenCellCount = 16 + 5
     let sessionLabels: [Label]
 
     static let outcomeNames = ["completed", "interrupted", "discarded"]
     static let tokenTypes = ["input", "output", "cached_input", "reasoning"]
-    static let tokenStages: [UInt32] = [4, 8, 2, 5]
+    /// The stages that report tokens, in the order of their index (llm 0, realtime 1, stt 2, tts 3).
+    static let tokenStages: [UInt32] = [TurnStage.llm, TurnStage.realtime, TurnStage.stt, TurnStage.tts]
     static let modalities: [(String, String)] = [
         ("input", "text"), ("input", "audio"), ("input", "image"), ("output", "text"), ("output", "audio"),
     ]
@@ -57,6 +65,23 @@ final class TurnSeriesSet: @unchecked Sendable {
         }
         modalityTokens = Self.modalities.map {
             series(TurnFamilies.modalityTokens, [Label(key: "direction", value: $0.0), Label(key: "modality", value: $0.1)])
+        }
+        tokenCells = .allocate(capacity: Self.tokenCellCount)
+        for (i, series) in (tokens.joined() + modalityTokens).enumerated() { tokenCells[i] = series?.cell }
+    }
+
+    deinit { tokenCells.deallocate() }
+
+    /// The index of `stage` in tokenStages, nil for a stage that reports no tokens: a switch, so the
+    /// record path reads no array (a Swift test checks it against tokenStages).
+    @inline(__always)
+    static func tokenStageIndex(_ stage: UInt32) -> Int? {
+        switch stage {
+        case TurnStage.llm: return 0
+        case TurnStage.realtime: return 1
+        case TurnStage.stt: return 2
+        case TurnStage.tts: return 3
+        default: return nil
         }
     }
 
