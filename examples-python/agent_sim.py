@@ -8,8 +8,10 @@ go through an AudioBatch (one foreign call per batch, not per frame).
 
 Prometheus metrics are served on 127.0.0.1 at /metrics while the simulation runs, by the binding's
 http.server handler (voicetelemetry.MetricsHandler: text 0.0.4 or OpenMetrics as Accept asks, gzip,
-HEAD, 405 for other methods). The program ends by itself after --duration seconds (the turns in
-progress finish first) and prints each session's snapshot.
+HEAD, 405 for other methods). The port listens before the binding loads the library, so a scrape
+that comes during start-up waits and gets the full answer; it is never refused once the interpreter
+runs this file. The program ends by itself after --duration seconds (the turns in progress finish
+first) and prints each session's snapshot.
 
     python3 agent_sim.py --duration 5 --port 9464
     curl http://127.0.0.1:9464/metrics
@@ -24,24 +26,33 @@ import random
 import sys
 import threading
 import time
-from http.server import ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Dict, List
 
-try:
-    import voicetelemetry as vt
-except ImportError:  # running from a source checkout without installing
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    import voicetelemetry as vt
-
 FRAME_BYTES = 640  # 20 ms of 16 kHz, 16-bit mono
 FRAME_S = 0.020
+vt = None  # the binding, imported by load_binding() once the port listens
 
 
-def start_metrics_server(port: int) -> ThreadingHTTPServer:
-    server = ThreadingHTTPServer(("127.0.0.1", port), vt.MetricsHandler)
+def load_binding() -> None:
+    global vt
+    try:
+        import voicetelemetry
+    except ImportError:  # running from a source checkout without installing
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import voicetelemetry
+    vt = voicetelemetry
+
+
+def listen(port: int) -> ThreadingHTTPServer:
+    """Bound and listening: connections wait in the backlog until serve() answers them."""
+    return ThreadingHTTPServer(("127.0.0.1", port), BaseHTTPRequestHandler)
+
+
+def serve(server: ThreadingHTTPServer) -> None:
+    server.RequestHandlerClass = vt.MetricsHandler
     threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
-    return server
 
 
 async def play_audio(session: vt.Session, batch: vt.AudioBatch, seconds: float,
@@ -122,10 +133,12 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
 
 def main(argv: List[str]) -> int:
     args = parse_args(argv)
-    server = start_metrics_server(args.port)
+    server = listen(args.port)  # before the slow part: importing the binding loads the library
     host, port = server.server_address[:2]
-    # Set before announcing the endpoint, so that the first scrape already sees it.
+    load_binding()
+    # Set before serving, so that the first scrape, however early, already sees it.
     vt.gauge_set("agent_sim_calls", args.calls, help="Simulated calls running.")
+    serve(server)
     print(f"serving metrics at http://{host}:{port}/metrics", flush=True)
     try:
         snapshots = asyncio.run(main_async(args))
