@@ -57,10 +57,13 @@ static __attribute__((noinline)) void inline_add(void) {
     atomic_fetch_add_explicit(&inline_counter, 1, memory_order_relaxed);
 }
 
-enum { C_INLINE, C_ADD_HANDLE, C_ADD_NAME, C_OBSERVE_HANDLE, C_OBSERVE_NAME, C_COUNT };
+/* In libcallfloor.so (call_floor.c): the same add as a handle write, in a C shared library. */
+int floor_counter_add(_Atomic uint64_t *cell, double v);
+
+enum { C_INLINE, C_FLOOR, C_ADD_HANDLE, C_ADD_NAME, C_OBSERVE_HANDLE, C_OBSERVE_NAME, C_COUNT };
 
 static void run_calls(long n) {
-    static const char *const names[C_COUNT] = {"inline_atomic_add", "counter_add_handle", "counter_add_name",
+    static const char *const names[C_COUNT] = {"inline_atomic_add", "shared_library_add", "counter_add_handle", "counter_add_name",
                                                 "observe_handle", "observe_name"};
     vt_label sip = {"transport", "sip"};
     vt_metric counter = 0, hist = 0;
@@ -74,6 +77,7 @@ static void run_calls(long n) {
             double t0 = cpu_ns();
             switch (c) {
             case C_INLINE: for (long i = 0; i < reps; i++) inline_add(); break;
+            case C_FLOOR: for (long i = 0; i < reps; i++) floor_counter_add(&inline_counter, 1); break;
             case C_ADD_HANDLE: for (long i = 0; i < reps; i++) vt_metric_add(counter, 1); break;
             case C_ADD_NAME:
                 for (long i = 0; i < reps; i++) vt_counter_add("bench_requests_total", "Requests.", &sip, 1, 1);

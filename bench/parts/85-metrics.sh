@@ -3,7 +3,10 @@
 #
 #   counter add, observe        ns per write through a handle (vt_metric_add / _observe) and by name
 #                               (vt_counter_add / vt_observe with help and {transport="sip"}), beside an
-#                               inline atomic add (noinline C) and client_golang (a kept child's Inc /
+#                               inline atomic add (noinline C), the same add as vt_metric_add's in a C
+#                               shared library (the floor of any library call: PLT, a double checked as
+#                               a whole number, the atomic; bench/metrics/call_floor.c) and
+#                               client_golang (a kept child's Inc /
 #                               Observe; WithLabelValues("sip").Inc() / .Observe() for by name)
 #   exposition A, B             us per vt_prom_text beside client_golang's Gather + expfmt text encoding
 #                               and prometheus_client's generate_latest of the same families, label
@@ -35,8 +38,9 @@ bounds=0.005,0.01,0.025,0.05,0.1,0.25,0.5,1,2.5,5,10
 workload_A="10 10 7 50 $bounds"
 workload_B="8 2 1000 20 $bounds"
 
+$CC -O2 -std=c11 -Wall -Wextra -shared -fPIC -o "$out/libcallfloor.so" bench/metrics/call_floor.c
 $CC -O2 -std=c11 -Wall -Wextra -Iinclude -o "$out/bench_metrics" bench/metrics/bench_metrics.c \
-    -Lbuild/lib -lvoicetelemetry -Wl,-rpath,"$PWD/build/lib" -lpthread
+    -Lbuild/lib -lvoicetelemetry -L"$out" -lcallfloor -Wl,-rpath,"$PWD/build/lib:$PWD/$out" -lpthread
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 need=()
@@ -91,6 +95,7 @@ per_line() { awk -v t="$1" -v n="$2" 'BEGIN { if (t == "-" || n == "-" || n == 0
 
 printf "%-40s %10s  %-30s %10s %7s %8s\n" "figure" "ours" "peer (same run)" "peer" "ratio" "target"
 row "counter add, handle (ns)" "$(best ours_calls counter_add_handle)" "inline atomic add (C)" "$(best ours_calls inline_atomic_add)" 1.3
+row "counter add, handle (ns)" "$(best ours_calls counter_add_handle)" "same add in a C .so (PLT)" "$(best ours_calls shared_library_add)" 1.1
 row "counter add, handle (ns)" "$(best ours_calls counter_add_handle)" "client_golang kept child .Inc" "$(best go_calls counter_add_handle)" -
 row "counter add, by name (ns)" "$(best ours_calls counter_add_name)" "WithLabelValues(\"sip\").Inc()" "$(best go_calls counter_add_name)" 1.0
 row "observe, handle (ns)" "$(best ours_calls observe_handle)" "client_golang Observe" "$(best go_calls observe_handle)" 1.0
