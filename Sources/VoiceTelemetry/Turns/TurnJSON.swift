@@ -29,33 +29,61 @@ enum TurnJSON {
     }
 
     private static func read(_ m: TurnMemory, _ k: UInt64) -> Record? {
+        var words = [UInt64](repeating: 0, count: TurnWord.recordCount)
+        var texts: [[UInt8]] = []
+        let stable = words.withUnsafeMutableBufferPointer { w in
+            stableRead(m, k, into: w) { index in texts = readTexts(m, index, w) }
+        }
+        return stable ? Record(words: words, texts: texts) : nil
+    }
+
+    /// The seqlock read of ring position `k`: its words into `w` (TurnWord.recordCount of them), then
+    /// `also` (given the entry index) under the same check. False once a newer turn overwrote it, or
+    /// if it never held still.
+    private static func stableRead(_ m: TurnMemory, _ k: UInt64, into w: UnsafeMutableBufferPointer<UInt64>,
+                                   also: (Int) -> Void = { _ in }) -> Bool {
         let index = Int(k % UInt64(m.capacity))
         let e = m.entry(index)
         for _ in 0..<4 {
             let s1 = e[0].load(ordering: .acquiring)
             guard s1 == 2 &* k &+ 2 else {
-                if s1 > 2 &* k &+ 2 { return nil }   // already overwritten by a newer turn
+                if s1 > 2 &* k &+ 2 { return false }   // already overwritten by a newer turn
                 continue
             }
-            var words = [UInt64](repeating: 0, count: TurnWord.recordCount)
-            for i in 0..<TurnWord.recordCount { words[i] = e[1 + i].load(ordering: .relaxed) }
-            var texts: [[UInt8]] = []
-            for kind in 0..<TurnWord.textKinds {
-                let meta = words[TurnWord.texts + kind]
-                let bytes = Swift.min(Int((meta >> 32) & 0x3FFF_FFFF), m.textWords * 8)
-                var text: [UInt8] = []
-                if m.includeText && bytes > 0 {
-                    let src = m.text(2 + index, kind)
-                    for j in 0..<bytes {
-                        text.append(UInt8(truncatingIfNeeded: src[j / 8].load(ordering: .relaxed) >> UInt64(8 * (j % 8))))
-                    }
-                }
-                texts.append(text)
-            }
+            for i in 0..<TurnWord.recordCount { w[i] = e[1 + i].load(ordering: .relaxed) }
+            also(index)
             atomicMemoryFence(ordering: .acquiring)
-            if e[0].load(ordering: .relaxed) == s1 { return Record(words: words, texts: texts) }
+            if e[0].load(ordering: .relaxed) == s1 { return true }
         }
-        return nil
+        return false
+    }
+
+    /// The texts of the entry at `index` whose words are `w` (empty where redacted).
+    private static func readTexts(_ m: TurnMemory, _ index: Int, _ w: UnsafeMutableBufferPointer<UInt64>) -> [[UInt8]] {
+        (0..<TurnWord.textKinds).map { kind in
+            let bytes = Swift.min(Int((w[TurnWord.texts + kind] >> 32) & 0x3FFF_FFFF), m.textWords * 8)
+            guard m.includeText && bytes > 0 else { return [] }
+            let src = m.text(2 + index, kind)
+            return (0..<bytes).map { j in UInt8(truncatingIfNeeded: src[j / 8].load(ordering: .relaxed) >> UInt64(8 * (j % 8))) }
+        }
+    }
+
+    /// The derived figures of the records in the ring, oldest first, and the newest one's turn id:
+    /// read through one stack buffer, texts left out (what the snapshot needs, without record copies).
+    static func derivedRecords(_ m: TurnMemory) -> (derived: [TurnDerived], lastTurnID: UInt64) {
+        guard m.base != nil, m.capacity > 0 else { return ([], 0) }
+        let total = m.control(TurnMemory.ringCount)[0].load(ordering: .acquiring)
+        let n = Swift.min(total, UInt64(m.capacity))
+        var derived: [TurnDerived] = []
+        derived.reserveCapacity(Int(n))
+        var lastTurnID: UInt64 = 0
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: TurnWord.recordCount) { w in
+            for k in (total - n)..<total where stableRead(m, k, into: w) {
+                derived.append(TurnDerived { w[$0] })
+                lastTurnID = w[TurnWord.turnID]
+            }
+        }
+        return (derived, lastTurnID)
     }
 
     /// The record at ring position `k` as JSON, with its words and texts; nil once a newer turn has
@@ -360,12 +388,11 @@ enum TurnJSON {
         }
         out.appendJSONKey("open")
         out.append(m.base != nil && m.bank(m.curIndex).word(TurnWord.firstEvent) != 0 ? "true" : "false")
-        let records = records(m, max: 0)
-        let derived = records.map { r in TurnDerived { r[$0] } }
+        let (derived, lastTurnID) = derivedRecords(m)
         out.appendJSONKey("last")
-        if let r = records.last, let d = derived.last {
+        if let d = derived.last {
             out.append("{")
-            ns(&out, "turn_id", r[TurnWord.turnID], first: true)
+            ns(&out, "turn_id", lastTurnID, first: true)
             ns(&out, "e2e_latency_ns", d.e2e)
             breakdownAndFlags(&out, d)
             out.append("}")
@@ -373,7 +400,7 @@ enum TurnJSON {
             out.append("null")
         }
         out.appendJSONKey("window_turns")
-        out.append(UInt64(records.count))
+        out.append(UInt64(derived.count))
         out.appendJSONKey("stages")
         out.append("{")
         let stages: [(StaticString, (TurnDerived) -> UInt64?)] = [
@@ -381,8 +408,12 @@ enum TurnJSON {
             ("llm_duration_ns", { $0.llmDuration }), ("tts_ttfb_ns", { $0.ttsTTFB }), ("e2e_latency_ns", { $0.e2e }),
             ("barge_in_latency_ns", { $0.bargeIn }),
         ]
+        var values: [UInt64] = []
+        values.reserveCapacity(derived.count)
         for (i, (name, pick)) in stages.enumerated() {
-            let values = derived.compactMap(pick).sorted()
+            values.removeAll(keepingCapacity: true)
+            for d in derived { if let v = pick(d) { values.append(v) } }
+            values.sort()
             out.appendJSONKey(name, first: i == 0)
             out.append("{")
             ns(&out, "count", UInt64(values.count), first: true)
