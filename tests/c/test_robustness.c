@@ -345,7 +345,7 @@ static void failure(int th, const char *what) {
     }
 }
 
-/* VT_ROBUST_STATS=1: per random-call case, how many calls succeeded and failed (coverage). */
+/* VT_ROBUST_STATS=1: per row of the random calls, how many calls succeeded and failed (coverage). */
 static int current_case[MAX_THREADS];
 static unsigned long case_stats[64][2];
 static double case_secs[64];
@@ -634,10 +634,11 @@ static vt_status create_random(int th, rng *r, vt_session *out, int *cfg_valid) 
 }
 
 /* ------------------------------------------------------------------------------------------------
- * The random driver: one random call of one function per step.
+ * The random driver: one random call per step, from a table of calls (one row per entry point or
+ * group of entry points, drawn with equal odds). A row's function draws its arguments from the
+ * random state, makes the call(s) and checks the answer.
  * --------------------------------------------------------------------------------------------- */
 
-#define N_FUNCS 45
 static const char *const metric_names[] = {"rb_c0_total", "rb_c1_total", "rb_g0", "rb_g1", "rb_h0", "rb_h1",
                                            "rb_lat_seconds", "voicetelemetry_turns_total",
                                            "voicetelemetry_turn_e2e_latency_seconds"};
@@ -646,7 +647,7 @@ static const char *const counter_names[] = {"rb_c0_total", "rb_c1_total", "rb_c2
 static const char *const gauge_names[] = {"rb_g0", "rb_g1", "rb_g2"};
 static const char *const histogram_names[] = {"rb_h0", "rb_h1", "rb_lat_seconds"};
 static const char *const label_keys[] = {"transport", "provider", "k", "le", "x"};
-/* Handles vt_metric_get returned (case 42), shared by the threads. */
+/* Handles vt_metric_get returned (call_metric_handles), shared by the threads. */
 static vt_metric metric_pool[8];
 static const char *const label_vals[] = {"sip", "a", "b", "\xe6\x97\xa5", "q\"\\\n", ""};
 
@@ -666,6 +667,14 @@ static size_t random_labels(rng *r, vt_label *labels, const vt_label **out) {
     return n;
 }
 
+/* A metric name for a family of `kind`: mostly one that kind creates first, now and then any. */
+static str metric_name(rng *r, uint32_t kind) {
+    if (below(r, 5) == 0) return BIASED(r, metric_names);
+    if (kind == VT_METRIC_COUNTER) return BIASED(r, counter_names);
+    if (kind == VT_METRIC_HISTOGRAM) return BIASED(r, histogram_names);
+    return BIASED(r, gauge_names);
+}
+
 static void emit_one(int th, rng *r, vt_session s, uint64_t *clock) {
     static const char *const types[] = {"llm.response", "x", "a/b:c-d_e.f", "tool.call"};
     static const char *const ids[] = {"c-1", "\xe6\x97\xa5", "q\"\\"};
@@ -683,501 +692,605 @@ static void emit_one(int th, rng *r, vt_session s, uint64_t *clock) {
     verdict(th, vt_emit(s, type.s, payload.s, corr.s, turn.s, t), S_OK | S_INV | S_BAD | S_LIM, 0);
 }
 
-static void random_call_(int th, rng *r, uint64_t *clock, char *mem, int with_lifecycle, uint32_t f);
-static void random_call(int th, rng *r, uint64_t *clock, char *mem, int with_lifecycle) {
-    uint32_t f = below(r, N_FUNCS);
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    random_call_(th, r, clock, mem, with_lifecycle, f);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    if (th == 0) case_secs[f] += (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+typedef struct call_row call_row;
+
+/* What a row's function draws from: its row, the thread, its random state, clock and output buffer,
+   whether it may end and create sessions, and the handle and time drawn for every call. */
+typedef struct call_ctx {
+    const call_row *row;
+    int th;
+    rng *r;
+    uint64_t *clock;
+    char *mem;
+    int with_lifecycle;
+    vt_session s;
+    uint64_t t;
+} call_ctx;
+
+struct call_row {
+    const char *name;   /* the entry point(s) the row calls */
+    void (*call)(call_ctx *c);
+    /* Rows that share a function name the entry point they call here. */
+    vt_status (*at)(vt_session, uint64_t);
+    vt_status (*metric)(const char *, const char *, const vt_label *, size_t, double);
+    uint32_t kind;   /* a vt_metric_kind: the names `metric` draws from */
+};
+
+/* The drawn handle and time as %llu prints them. */
+#define S_C(c) (unsigned long long)(c)->s
+#define T_C(c) (unsigned long long)(c)->t
+
+/* The status and text of a call that writes into `b` (allowed: the statuses it may return). */
+static void check_text(const call_ctx *c, vt_status st, unsigned allowed, const bufarg *b, int kind) {
+    verdict(c->th, st, allowed, 0);
+    check_buf(c->th, st, b, kind);
 }
-static void random_call_(int th, rng *r, uint64_t *clock, char *mem, int with_lifecycle, uint32_t f) {
-    current_case[th] = (int)f;
-    vt_session s = any_handle(r);
-    uint64_t t = any_t(r, clock);
+
+static void call_info(call_ctx *c) {
+    vt_status code = (vt_status)any_i32(c->r);
+    note(c->th, "vt_status_str(%d)", (int)code);
+    const char *text = vt_status_str(code);
+    if (!text || !text[0]) failure(c->th, "vt_status_str gave NULL or empty text");
+    const char *v = vt_version_string();
+    if (!v || strcmp(v, VERSION_TEXT) != 0) failure(c->th, "vt_version_string");
+    if (vt_version_number() != VT_VERSION_NUMBER) failure(c->th, "vt_version_number");
+    if (vt_now_ns() == 0) failure(c->th, "vt_now_ns is 0");
+    if (!vt_last_error()) failure(c->th, "vt_last_error is NULL");
+}
+
+/* A live session ended and its slot refilled with a new one (the lifecycle thread's only). */
+static void call_replace_session(call_ctx *c) {
+    if (!c->with_lifecycle) return;
+    int i = (int)below(c->r, POOL);
+    vt_session old = live[i], fresh = 0;
+    note(c->th, "vt_end_session(%llu)", (unsigned long long)old);
+    arm();
+    verdict(c->th, vt_end_session(old), S_OK | S_BAD, 0);
+    ended[i] = old;
+    create_random(c->th, c->r, &fresh, NULL);
+    if (fresh) live[i] = fresh;
+    else {
+        note(c->th, "vt_create_session(NULL, &out)");
+        if (vt_create_session(NULL, &fresh) == VT_OK) live[i] = fresh;
+        else failure(c->th, "vt_create_session(NULL) failed");
+    }
+}
+
+/* vt_end_session of a made-up or ended handle (live ones: call_replace_session only). */
+static void call_end_other(call_ctx *c) {
+    if (!c->with_lifecycle) return;   /* threaded: sessions are ended by the lifecycle thread only */
+    note(c->th, "vt_end_session(%llu) [made up / ended]", S_C(c));
+    for (int i = 0; i < POOL; i++)
+        if (c->s == live[i]) return;
+    arm();
+    verdict(c->th, vt_end_session(c->s), S_OK | S_BAD, 0);
+}
+
+static void call_audio_out(call_ctx *c) {
+    size_t bytes = below(c->r, 3) ? below(c->r, 5000) : any_size(c->r);
+    note(c->th, "vt_record_audio_out(%llu, %zu, %llu)", S_C(c), bytes, T_C(c));
+    arm();
+    verdict(c->th, vt_record_audio_out(c->s, bytes, c->t), S_OK | S_BAD | S_INV | S_LIM, 0);
+}
+
+/* The record calls that take a handle and a time only (c->row->at). */
+static void call_at(call_ctx *c) {
+    note(c->th, "%s(%llu, %llu)", c->row->name, S_C(c), T_C(c));
+    arm();
+    verdict(c->th, c->row->at(c->s, c->t), S_OK | S_BAD, 0);
+}
+
+static void call_usage(call_ctx *c) {
+    rng *r = c->r;
+    union { vt_usage u; unsigned char pad[128]; } h;
+    memset(&h, 0, sizeof h);
+    h.u.struct_size = below(r, 2) ? (uint32_t)sizeof(vt_usage) : (uint32_t)below(r, 48);
+    if (below(r, 8) == 0) h.u.struct_size = any_u32(r) % 128;
+    h.u.total = any_i64(r);
+    h.u.prompt = any_i64(r);
+    h.u.response = any_i64(r);
+    h.u.cached = any_i64(r);
+    h.u.thoughts = any_i64(r);
+    int null_u = below(r, 20) == 0;
+    note(c->th, "vt_record_usage(%llu, %s) struct_size %u total %lld prompt %lld", S_C(c),
+         null_u ? "NULL" : "u", h.u.struct_size, (long long)h.u.total, (long long)h.u.prompt);
+    arm();
+    verdict(c->th, vt_record_usage(c->s, null_u ? NULL : &h.u), S_OK | S_BAD | S_INV, 0);
+}
+
+/* Up to 7 events at a random stride (below sizeof(vt_event): refused), kinds and values anything. */
+static size_t random_events(call_ctx *c, unsigned char *events, size_t size, size_t *stride_out) {
+    rng *r = c->r;
+    size_t stride = below(r, 3) ? sizeof(vt_event) : PICK(r, u64s) % 48;
+    size_t n = below(r, 8);
+    memset(events, 0, size);
+    for (size_t i = 0; i < n && stride >= sizeof(vt_event); i++) {
+        vt_event e;
+        e.kind = below(r, 6) == 0 ? any_u32(r) : 1 + below(r, 8);
+        e.reserved = below(r, 4) == 0 ? any_u32(r) : 0;
+        e.value = below(r, 3) == 0 ? any_u64(r) : below(r, 4000);
+        e.t_ns = any_t(r, c->clock);
+        memcpy(events + i * stride, &e, sizeof e);
+    }
+    *stride_out = stride;
+    return n;
+}
+
+static void call_batch(call_ctx *c) {
+    rng *r = c->r;
+    union { uint64_t align; unsigned char bytes[8 * 48]; } evmem;
+    size_t stride;
+    size_t n = random_events(c, evmem.bytes, sizeof evmem.bytes, &stride);
+    const vt_event *ep = (const vt_event *)(void *)evmem.bytes;
+    size_t claimed = n;
+    if (below(r, 10) == 0) ep = NULL;
+    if (below(r, 10) == 0) { claimed = (size_t)-1 - below(r, 2) * ((size_t)-1 / 2); }   /* absurd n */
+    size_t done = (size_t)0xdeadbeef;
+    int null_done = below(r, 4) == 0;
+    /* An absurd n with a real stride would walk off the array before hitting a bad event: only
+       pass it where the library must refuse it before reading (n > SIZE_MAX / 2 as a signed size). */
+    if (claimed != n && claimed <= (size_t)INT64_MAX) claimed = n;
+    note(c->th, "vt_record_batch(%llu, %s, %zu, %zu, %s)", S_C(c), ep ? "events" : "NULL", claimed,
+         stride, null_done ? "NULL" : "&done");
+    arm();
+    vt_status st = vt_record_batch(c->s, ep, claimed, stride, null_done ? NULL : &done);
+    verdict(c->th, st, S_OK | S_BAD | S_INV | S_LIM, 0);
+    if (!null_done && (done == (size_t)0xdeadbeef || done > claimed || (st == VT_OK && done != claimed)))
+        failure(c->th, "n_done is wrong");
+}
+
+static void call_snapshot(call_ctx *c) {
     bufarg b;
+    pick_buf(c->r, &b, c->mem);
+    note(c->th, "vt_snapshot_json(%llu, %s, len_out %s)", S_C(c), b.label, b.len_out ? "set" : "NULL");
+    arm();
+    check_text(c, vt_snapshot_json(c->s, b.buf, b.cap, b.len_out), S_OK | S_BAD | S_BUF | S_INV, &b, OUT_JSON);
+}
+
+static void call_snapshot_at(call_ctx *c) {
+    bufarg b;
+    pick_buf(c->r, &b, c->mem);
+    uint64_t now = any_t(c->r, c->clock);
+    note(c->th, "vt_snapshot_json_at(%llu, %llu, %s, len_out %s)", S_C(c), (unsigned long long)now, b.label,
+         b.len_out ? "set" : "NULL");
+    arm();
+    check_text(c, vt_snapshot_json_at(c->s, now, b.buf, b.cap, b.len_out), S_OK | S_BAD | S_BUF | S_INV, &b,
+               OUT_JSON);
+}
+
+/* vt_counter_add, vt_gauge_set, vt_gauge_add, vt_observe (c->row->metric, names of c->row->kind). */
+static void call_metric(call_ctx *c) {
+    static const char *const helps[] = {"help", "h\xc3\xa9lp \\ \n x"};
+    rng *r = c->r;
     vt_label labels[20];
     const vt_label *lp;
-    size_t nl;
-    vt_status st;
-    switch (f) {
-    case 0: {
-        vt_status code = (vt_status)any_i32(r);
-        note(th, "vt_status_str(%d)", (int)code);
-        const char *text = vt_status_str(code);
-        if (!text || !text[0]) failure(th, "vt_status_str gave NULL or empty text");
-        const char *v = vt_version_string();
-        if (!v || strcmp(v, VERSION_TEXT) != 0) failure(th, "vt_version_string");
-        if (vt_version_number() != VT_VERSION_NUMBER) failure(th, "vt_version_number");
-        if (vt_now_ns() == 0) failure(th, "vt_now_ns is 0");
-        if (!vt_last_error()) failure(th, "vt_last_error is NULL");
-        break;
+    str name = metric_name(r, c->row->kind);
+    str help = below(r, 6) == 0 ? (str){NULL, "NULL"} : BIASED(r, helps);
+    size_t nl = random_labels(r, labels, &lp);
+    double v = below(r, 2) ? (double)below(r, 1000) / 7.0 : any_double(r);
+    note(c->th, "%s(%.60s, %.40s, labels, %zu, %.17g)", c->row->name, name.label, help.label, nl, v);
+    arm();
+    verdict(c->th, c->row->metric(name.s, help.s, lp, nl, v), S_OK | S_INV | S_LIM, 0);
+}
+
+static void call_register_labels(call_ctx *c) {
+    rng *r = c->r;
+    const char *keys[20];
+    for (int i = 0; i < 20; i++) keys[i] = below(r, 6) == 0 ? any_string(r).s : PICK(r, label_keys);
+    size_t n = below(r, 6) == 0 ? any_size(r) : below(r, 4);
+    str name = BIASED(r, metric_names);
+    int null_keys = below(r, 10) == 0;
+    note(c->th, "vt_register_labels(%.60s, %s, %zu)", name.label, null_keys ? "NULL" : "keys", n);
+    arm();
+    verdict(c->th, vt_register_labels(name.s, null_keys ? NULL : keys, n), S_OK | S_INV | S_LIM, 0);
+}
+
+static void call_set_buckets(call_ctx *c) {
+    rng *r = c->r;
+    double bounds[70];
+    size_t n = below(r, 5) == 0 ? any_size(r) : below(r, 66);
+    double x = below(r, 2) ? -1e300 : any_double(r);
+    for (int i = 0; i < 70; i++) {
+        if (below(r, 10) == 0) bounds[i] = any_double(r);
+        else { x = x < 1e300 ? x + fabs(x) / 2 + 0.001 : x; bounds[i] = x; }
     }
-    case 1: {
-        if (!with_lifecycle) break;
-        int i = (int)below(r, POOL);
-        vt_session old = live[i], fresh = 0;
-        note(th, "vt_end_session(%llu)", (unsigned long long)old);
-        arm();
-        verdict(th, vt_end_session(old), S_OK | S_BAD, 0);
-        ended[i] = old;
-        create_random(th, r, &fresh, NULL);
-        if (fresh) live[i] = fresh;
-        else {
-            note(th, "vt_create_session(NULL, &out)");
-            if (vt_create_session(NULL, &fresh) == VT_OK) live[i] = fresh;
-            else failure(th, "vt_create_session(NULL) failed");
-        }
-        break;
+    char fresh[32];
+    snprintf(fresh, sizeof fresh, "rb_b%u", below(r, 64));
+    str name = below(r, 2) ? (str){fresh, "rb_b<n>"} : BIASED(r, metric_names);
+    int null_b = below(r, 10) == 0;
+    note(c->th, "vt_set_buckets(%.60s, %s, %zu) first %.17g", name.label, null_b ? "NULL" : "bounds", n, bounds[0]);
+    arm();
+    verdict(c->th, vt_set_buckets(name.s, null_b ? NULL : bounds, n), S_OK | S_INV | S_ORD | S_LIM, 0);
+}
+
+static void call_prom_text(call_ctx *c) {
+    if (below(c->r, 10) != 0) return;   /* a whole exposition per call: keep the run short */
+    bufarg b;
+    pick_buf(c->r, &b, c->mem);
+    note(c->th, "vt_prom_text(%s, len_out %s)", b.label, b.len_out ? "set" : "NULL");
+    arm();
+    check_text(c, vt_prom_text(b.buf, b.cap, b.len_out), S_OK | S_BUF | S_INV, &b, OUT_PROM);
+}
+
+static void call_turn_mark(call_ctx *c) {
+    static const uint32_t pairs[][2] = {{1, 1}, {1, 2}, {2, 1}, {2, 4}, {2, 5}, {2, 6}, {3, 1}, {3, 2},
+                                        {4, 1}, {4, 3}, {4, 2}, {5, 1}, {5, 3}, {5, 2}, {6, 1}, {6, 2},
+                                        {7, 1}, {7, 2}, {8, 1}, {8, 3}, {8, 2}, {9, 1}, {10, 1}, {10, 7},
+                                        {10, 8}, {11, 1}, {11, 2}, {12, 1}, {12, 2}};
+    rng *r = c->r;
+    uint32_t pair = below(r, (uint32_t)(sizeof pairs / sizeof pairs[0]));
+    int valid_pair = below(r, 2);
+    uint32_t stage = valid_pair ? pairs[pair][0] : below(r, 4) == 0 ? any_u32(r) : below(r, 15);
+    uint32_t mark = valid_pair ? pairs[pair][1] : below(r, 4) == 0 ? any_u32(r) : below(r, 10);
+    note(c->th, "vt_turn_mark(%llu, %u, %u, %llu)", S_C(c), stage, mark, T_C(c));
+    arm();
+    verdict(c->th, vt_turn_mark(c->s, stage, mark, c->t), S_OK | S_BAD | S_INV, 0);
+}
+
+static void call_turn_value(call_ctx *c) {
+    uint32_t key = below(c->r, 4) == 0 ? any_u32(c->r) : below(c->r, 11);
+    double v = below(c->r, 3) == 0 ? (double)below(c->r, 100) / 100 : any_double(c->r);
+    note(c->th, "vt_turn_value(%llu, %u, %.17g, %llu)", S_C(c), key, v, T_C(c));
+    arm();
+    verdict(c->th, vt_turn_value(c->s, key, v, c->t), S_OK | S_BAD | S_INV, 0);
+}
+
+static void call_turn_text(call_ctx *c) {
+    uint32_t kind = below(c->r, 4) == 0 ? any_u32(c->r) : below(c->r, 5);
+    str text = any_string(c->r);
+    note(c->th, "vt_turn_text(%llu, %u, %.60s, %llu)", S_C(c), kind, text.label, T_C(c));
+    arm();
+    verdict(c->th, vt_turn_text(c->s, kind, text.s, c->t), S_OK | S_BAD | S_INV, 0);
+}
+
+static void call_turn_usage(call_ctx *c) {
+    static const uint32_t token_stages[] = {VT_STAGE_LLM, VT_STAGE_REALTIME, VT_STAGE_STT, VT_STAGE_TTS};
+    rng *r = c->r;
+    union { vt_token_usage u; unsigned char pad[160]; } h;
+    memset(&h, 0, sizeof h);
+    h.u.struct_size = below(r, 2) ? (uint32_t)sizeof(vt_token_usage) : below(r, 100);
+    int64_t *fields = &h.u.input;
+    for (int i = 0; i < 9; i++) fields[i] = below(r, 10) ? (int64_t)below(r, 1000) - 10 : any_i64(r);
+    uint32_t stage = below(r, 4) == 0 ? any_u32(r) : below(r, 2) ? PICK(r, token_stages) : below(r, 15);
+    int null_u = below(r, 20) == 0;
+    note(c->th, "vt_turn_usage(%llu, %u, %s) struct_size %u input %lld output %lld", S_C(c), stage,
+         null_u ? "NULL" : "u", h.u.struct_size, (long long)h.u.input, (long long)h.u.output);
+    arm();
+    verdict(c->th, vt_turn_usage(c->s, stage, null_u ? NULL : &h.u, c->t), S_OK | S_BAD | S_INV, 0);
+}
+
+static void call_turn_error(call_ctx *c) {
+    uint32_t source = below(c->r, 4) == 0 ? any_u32(c->r) : below(c->r, 16);
+    note(c->th, "vt_turn_error(%llu, %u, %llu)", S_C(c), source, T_C(c));
+    arm();
+    verdict(c->th, vt_turn_error(c->s, source, c->t), S_OK | S_BAD | S_INV, 0);
+}
+
+static void call_turn_provider(call_ctx *c) {
+    static const char *const providers[] = {"deepgram", "openai", "gpt-4o", "\xe6\x97\xa5"};
+    uint32_t stage = below(c->r, 4) == 0 ? any_u32(c->r) : below(c->r, 15);
+    str p = BIASED(c->r, providers), mo = BIASED(c->r, providers);
+    note(c->th, "vt_turn_provider(%llu, %u, %.60s, %.60s, %llu)", S_C(c), stage, p.label, mo.label, T_C(c));
+    arm();
+    verdict(c->th, vt_turn_provider(c->s, stage, p.s, mo.s, c->t), S_OK | S_BAD | S_INV, 0);
+}
+
+static void call_turn_fallback(call_ctx *c) {
+    static const char *const providers[] = {"deepgram", "openai", "timeout"};
+    rng *r = c->r;
+    uint32_t stage = below(r, 4) == 0 ? any_u32(r) : below(r, 15);
+    uint32_t kind = below(r, 4) == 0 ? any_u32(r) : below(r, 4);
+    str a = BIASED(r, providers), to = BIASED(r, providers), reason = BIASED(r, providers);
+    note(c->th, "vt_turn_fallback(%llu, %u, %u, %.60s, %.60s, %.60s, %llu)", S_C(c), stage, kind, a.label,
+         to.label, reason.label, T_C(c));
+    arm();
+    verdict(c->th, vt_turn_fallback(c->s, stage, kind, a.s, to.s, reason.s, c->t), S_OK | S_BAD | S_INV | S_LIM, 0);
+}
+
+static void call_turn_tool_call(call_ctx *c) {
+    static const char *const tools[] = {"lookup", "mcp.search", "\xe6\x97\xa5"};
+    rng *r = c->r;
+    uint32_t kind = below(r, 4) == 0 ? any_u32(r) : below(r, 4);
+    int32_t ok = below(r, 4) == 0 ? any_i32(r) : (int32_t)below(r, 2);
+    str name = BIASED(r, tools);
+    uint64_t t2 = any_t(r, c->clock);
+    note(c->th, "vt_turn_tool_call(%llu, %u, %.60s, %llu, %llu, %d)", S_C(c), kind, name.label, T_C(c),
+         (unsigned long long)t2, (int)ok);
+    arm();
+    verdict(c->th, vt_turn_tool_call(c->s, kind, name.s, c->t, t2, ok), S_OK | S_BAD | S_INV | S_LIM, 0);
+}
+
+/* max_turns is drawn for vt_turn_last_json too (it takes none): both rows draw the same. */
+static void call_turn_json(call_ctx *c, int history) {
+    bufarg b;
+    pick_buf(c->r, &b, c->mem);
+    size_t max_turns = below(c->r, 3) == 0 ? any_size(c->r) : below(c->r, 4);
+    note(c->th, "%s(%llu, max %zu, %s, len_out %s)", c->row->name, S_C(c), max_turns, b.label,
+         b.len_out ? "set" : "NULL");
+    arm();
+    vt_status st = history ? vt_turn_history_json(c->s, max_turns, b.buf, b.cap, b.len_out)
+                           : vt_turn_last_json(c->s, b.buf, b.cap, b.len_out);
+    check_text(c, st, S_OK | S_BAD | S_BUF | S_INV, &b, OUT_JSON);
+}
+static void call_turn_last(call_ctx *c) { call_turn_json(c, 0); }
+static void call_turn_history(call_ctx *c) { call_turn_json(c, 1); }
+
+/* vt_emit on the drawn handle, or with no session one time in four. */
+static void call_emit(call_ctx *c) {
+    emit_one(c->th, c->r, below(c->r, 4) == 0 ? 0 : c->s, c->clock);
+}
+
+static void call_rate_limit(call_ctx *c) {
+    static const uint32_t limits[] = {0, 1, 100, 999999, 1000000, 1000001, UINT32_MAX - 1};
+    uint32_t limit = below(c->r, 3) == 0 ? any_u32(c->r) : PICK(c->r, limits);
+    note(c->th, "vt_set_event_rate_limit(%u)", limit);
+    arm();
+    verdict(c->th, vt_set_event_rate_limit(limit), S_OK | S_INV, limit == UINT32_MAX);
+}
+
+static void call_list_plugins(call_ctx *c) {
+    size_t cap = below(c->r, 3) == 0 ? any_size(c->r) : below(c->r, 20);
+    vt_plugin_id ids[32];
+    size_t n = (size_t)0xdeadbeef;
+    int null_ids = below(c->r, 4) == 0, null_n = below(c->r, 10) == 0;
+    if (!null_ids && cap > 32) cap = 32;
+    note(c->th, "vt_list_plugins(%s, %zu, %s)", null_ids ? "NULL" : "ids", cap, null_n ? "NULL" : "&n");
+    arm();
+    vt_status st = vt_list_plugins(null_ids ? NULL : ids, cap, null_n ? NULL : &n);
+    verdict(c->th, st, S_OK | S_BUF | S_INV, 0);
+    if (st == VT_OK && n > cap) failure(c->th, "vt_list_plugins: VT_OK with more plugins than cap");
+}
+
+static void call_plugin_stats(call_ctx *c) {
+    union { vt_plugin_statistics p; unsigned char pad[2048]; } h;
+    memset(&h, 0, sizeof h);
+    h.p.struct_size = below(c->r, 2) ? (uint32_t)sizeof(vt_plugin_statistics) : any_u32(c->r) % 1200;
+    vt_plugin_id id = below(c->r, 2) ? any_u64(c->r) : below(c->r, 200);
+    int null_out = below(c->r, 10) == 0;
+    note(c->th, "vt_plugin_stats(%llu, %s) struct_size %u", (unsigned long long)id, null_out ? "NULL" : "out",
+         h.p.struct_size);
+    arm();
+    verdict(c->th, vt_plugin_stats(id, null_out ? NULL : &h.p), S_OK | S_INV | S_NF, 0);
+}
+
+/* vt_load_plugin with paths refused before any plugin is mapped (the real ones: the threaded test). */
+static void call_load_plugin(call_ctx *c) {
+    char mutated[512];
+    str path = any_string(c->r);
+    str config;
+    if (below(c->r, 2)) { config.s = mutate_json(c->r, mutated, sizeof mutated); config.label = mutated; }
+    else config = any_string(c->r);
+    vt_plugin_id id = 0;
+    int null_id = below(c->r, 10) == 0;
+    if (path.s && (strstr(path.s, ".so") || strcmp(path.s, "build/plugins") == 0) && strcmp(path.s, "/nonexistent/x.so") != 0)
+        path.s = "/nonexistent/x.so";
+    note(c->th, "vt_load_plugin(%.60s, %.200s, %s)", path.s ? path.label : "NULL", config.label,
+         null_id ? "NULL" : "&id");
+    arm();
+    vt_status st = vt_load_plugin(path.s, config.s, null_id ? NULL : &id);
+    verdict(c->th, st, S_OK | S_INV | S_NF | S_PRM | S_PLG | S_LIM | S_INT, 0);
+    if (st == VT_OK) {
+        note(c->th, "vt_unload_plugin(%llu)", (unsigned long long)id);
+        verdict(c->th, vt_unload_plugin(id), S_OK | S_NF | S_PLG, 0);
     }
-    case 2:
-        if (!with_lifecycle) break;   /* threaded: sessions are ended by the lifecycle thread only */
-        note(th, "vt_end_session(%llu) [made up / ended]", (unsigned long long)s);
-        if (s == live[0] || s == live[1] || s == live[2] || s == live[3] || s == live[4] || s == live[5] ||
-            s == live[6] || s == live[7])
-            break;   /* live ones are ended by case 1 only */
+}
+
+static void call_steps(call_ctx *c) {
+    char mutated[512];
+    str id = below(c->r, 3) ? (str){below(c->r, 2) ? "step-a" : "turn-1", "step"} : any_string(c->r);
+    str meta = below(c->r, 2) ? (str){mutate_json(c->r, mutated, sizeof mutated), "<mutated>"} : any_string(c->r);
+    note(c->th, "vt_step_start(%llu, %.60s, %.100s, %llu)", S_C(c), id.label, meta.label, T_C(c));
+    arm();
+    verdict(c->th, vt_step_start(c->s, id.s, meta.s, c->t), S_OK | S_INV | S_BAD | S_LIM, 0);
+    note(c->th, "vt_step_end(%llu, %.60s, %llu)", S_C(c), id.label, T_C(c));
+    arm();
+    verdict(c->th, vt_step_end(c->s, id.s, c->t), S_OK | S_INV | S_BAD | S_NF, 0);
+}
+
+static void call_message(call_ctx *c) {
+    static const char *const roles[] = {"user", "assistant", "system", "tool", "robot", NULL};
+    char mutated[512];
+    const char *role = below(c->r, 4) ? PICK(c->r, roles) : any_string(c->r).s;
+    str content = below(c->r, 2) ? (str){mutate_json(c->r, mutated, sizeof mutated), "<mutated>"} : any_string(c->r);
+    str meta = any_string(c->r);
+    note(c->th, "vt_record_message(%llu, %.20s, %.100s, %.60s, %llu)", S_C(c), role ? role : "NULL",
+         content.label, meta.label, T_C(c));
+    arm();
+    verdict(c->th, vt_record_message(c->s, role, content.s, meta.s, c->t), S_OK | S_INV | S_BAD | S_LIM, 0);
+}
+
+/* Rewards of the drawn session: one outcome reward, one event reward. */
+static void call_rewards(call_ctx *c) {
+    rng *r = c->r;
+    char mutated[512];
+    str key = any_string(r), annotation = below(r, 2) ? (str){mutate_json(r, mutated, sizeof mutated), "<mutated>"} : any_string(r);
+    double v = any_double(r);
+    note(c->th, "vt_record_outcome_reward(%llu, %.60s, %g, ..., %.100s)", S_C(c), key.label, v, annotation.label);
+    arm();
+    verdict(c->th, vt_record_outcome_reward(c->s, key.s, v, any_u32(r), annotation.s, c->t), S_OK | S_INV | S_BAD | S_LIM, 0);
+    str type = any_string(r), source = any_string(r);
+    note(c->th, "vt_record_event_reward(%llu, %.60s, %g, %.40s, %.40s, %.100s, %llu)", S_C(c), key.label, v,
+         type.label, source.label, annotation.label, T_C(c));
+    arm();
+    verdict(c->th, vt_record_event_reward(c->s, key.s, v, type.s, source.s, annotation.s, c->t),
+            S_OK | S_INV | S_BAD | S_LIM, 0);
+}
+
+/* Rewards by session id, then usage with a time. */
+static void call_rewards_for(call_ctx *c) {
+    rng *r = c->r;
+    str id = any_string(r), key = any_string(r), step = any_string(r);
+    double v = any_double(r);
+    note(c->th, "vt_record_outcome_reward_for(%.60s, %.60s, %g, ...)", id.label, key.label, v);
+    arm();
+    verdict(c->th, vt_record_outcome_reward_for(id.s, key.s, v, any_u32(r), NULL, c->t), S_OK | S_INV | S_LIM, 0);
+    note(c->th, "vt_record_event_reward_for(%.60s, %.60s, %.60s, %g, ...)", id.label, step.label, key.label, v);
+    arm();
+    verdict(c->th, vt_record_event_reward_for(id.s, step.s, key.s, v, NULL, NULL, NULL, c->t), S_OK | S_INV | S_LIM, 0);
+    vt_usage u = {sizeof u, any_i64(r), any_i64(r), -1, -1, -1};
+    note(c->th, "vt_record_usage_at(%llu, u, %llu) total %lld", S_C(c), T_C(c), (long long)u.total);
+    arm();
+    verdict(c->th, vt_record_usage_at(c->s, &u, c->t), S_OK | S_INV | S_BAD, 0);
+}
+
+/* The exposition in a chosen format (one time in ten) or the open sessions; then a session by id. */
+static void call_sessions(call_ctx *c) {
+    uint32_t format = below(c->r, 4) ? below(c->r, 2) : any_u32(c->r);
+    bufarg b;
+    pick_buf(c->r, &b, c->mem);
+    if (below(c->r, 10) == 0) {
+        note(c->th, "vt_prom_text_as(%u, %s, len_out %s)", format, b.label, b.len_out ? "set" : "NULL");
         arm();
-        verdict(th, vt_end_session(s), S_OK | S_BAD, 0);
-        break;
-    case 3: {
-        size_t bytes = below(r, 3) ? below(r, 5000) : any_size(r);
-        note(th, "vt_record_audio_out(%llu, %zu, %llu)", (unsigned long long)s, bytes, (unsigned long long)t);
+        check_text(c, vt_prom_text_as(format, b.buf, b.cap, b.len_out), format <= 1 ? S_OK | S_BUF | S_INV : S_INV,
+                   &b, OUT_PROM);
+    } else {
+        note(c->th, "vt_sessions_json(%s, len_out %s)", b.label, b.len_out ? "set" : "NULL");
         arm();
-        verdict(th, vt_record_audio_out(s, bytes, t), S_OK | S_BAD | S_INV | S_LIM, 0);
-        break;
+        check_text(c, vt_sessions_json(b.buf, b.cap, b.len_out), S_OK | S_BUF | S_INV, &b, OUT_JSON);
     }
-    case 4: case 5: case 6: case 7: case 8: case 9: case 10: {
-        static const char *const names[] = {"vad_start", "vad_end", "text_send", "text_out", "interruption",
-                                            "turn_start", "turn_complete"};
-        note(th, "vt_record_%s(%llu, %llu)", names[f - 4], (unsigned long long)s, (unsigned long long)t);
+    str id = any_string(c->r);
+    vt_session found = 0;
+    note(c->th, "vt_session_find(%.60s)", id.label);
+    arm();
+    verdict(c->th, vt_session_find(id.s, below(c->r, 8) ? &found : NULL), S_OK | S_NF | S_INV, 0);
+}
+
+/* A price table (valid, mutated, other currency, anything), then the table read back. */
+static void call_prices(call_ctx *c) {
+    static const char *const tables[] = {
+        "{\"currency\":\"USD\",\"prices\":[{\"stage\":\"llm\",\"provider\":\"a\",\"input\":1.5,\"output\":6},"
+        "{\"stage\":\"tts\",\"provider\":\"\\u00e9\",\"model\":\"m\",\"per_million_characters\":15},"
+        "{\"stage\":\"stt\",\"provider\":\"a\",\"per_second\":0.0001},{\"stage\":\"transport\",\"provider\":\"sip\",\"per_minute\":0.01}]}",
+        "{\"currency\":\"USD\",\"prices\":[{\"stage\":\"realtime\",\"provider\":\"a\",\"model\":\"*\",\"input\":0.000000000001,"
+        "\"output\":10000000,\"input_audio\":3,\"output_audio\":9,\"cached_input\":0,\"reasoning\":1}]}",
+        "{\"currency\":\"EUR\",\"prices\":[]}",
+        NULL,
+    };
+    char mutated[1024];
+    str table = {PICK(c->r, tables), "<table>"};
+    if (table.s && below(c->r, 2)) table.s = mutate_seed(c->r, table.s, mutated, sizeof mutated);
+    else if (below(c->r, 4) == 0) table = any_string(c->r);
+    note(c->th, "vt_set_prices(%.300s)", table.s ? table.s : "NULL");
+    arm();
+    /* ORDER: another currency while sessions are open; LIMIT: the process is out of names. */
+    verdict(c->th, vt_set_prices(table.s), S_OK | S_INV | S_ORD | S_LIM, 0);
+    bufarg b;
+    pick_buf(c->r, &b, c->mem);
+    note(c->th, "vt_prices_json(%s, len_out %s)", b.label, b.len_out ? "set" : "NULL");
+    arm();
+    check_text(c, vt_prices_json(b.buf, b.cap, b.len_out), S_OK | S_BUF | S_INV, &b, OUT_JSON);
+}
+
+/* Four writes through handles from metric_pool (or made up, or one bit off). */
+static void metric_handle_writes(call_ctx *c) {
+    static const char *const fn[] = {"add", "set", "observe"};
+    rng *r = c->r;
+    for (int i = 0; i < 4; i++) {
+        vt_metric h = below(r, 4) ? __atomic_load_n(&metric_pool[below(r, 8)], __ATOMIC_RELAXED) : any_u64(r);
+        if (below(r, 8) == 0) h ^= 1ull << below(r, 64);
+        double v = below(r, 2) ? (double)below(r, 1000) / 7.0 - 20 : any_double(r);
+        uint32_t op = below(r, 3);
+        note(c->th, "vt_metric_%s(%llu, %.17g)", fn[op], (unsigned long long)h, v);
         arm();
-        switch (f) {
-        case 4: st = vt_record_vad_start(s, t); break;
-        case 5: st = vt_record_vad_end(s, t); break;
-        case 6: st = vt_record_text_send(s, t); break;
-        case 7: st = vt_record_text_out(s, t); break;
-        case 8: st = vt_record_interruption(s, t); break;
-        case 9: st = vt_record_turn_start(s, t); break;
-        default: st = vt_record_turn_complete(s, t); break;
-        }
-        verdict(th, st, S_OK | S_BAD, 0);
-        break;
+        vt_status st = op == 0 ? vt_metric_add(h, v) : op == 1 ? vt_metric_set(h, v) : vt_metric_observe(h, v);
+        verdict(c->th, st, S_OK | S_INV | S_BAD | S_LIM, 0);
     }
-    case 11: {
-        union { vt_usage u; unsigned char pad[128]; } h;
-        memset(&h, 0, sizeof h);
-        h.u.struct_size = below(r, 2) ? (uint32_t)sizeof(vt_usage) : (uint32_t)below(r, 48);
-        if (below(r, 8) == 0) h.u.struct_size = any_u32(r) % 128;
-        h.u.total = any_i64(r);
-        h.u.prompt = any_i64(r);
-        h.u.response = any_i64(r);
-        h.u.cached = any_i64(r);
-        h.u.thoughts = any_i64(r);
-        int null_u = below(r, 20) == 0;
-        note(th, "vt_record_usage(%llu, %s) struct_size %u total %lld prompt %lld", (unsigned long long)s,
-             null_u ? "NULL" : "u", h.u.struct_size, (long long)h.u.total, (long long)h.u.prompt);
-        arm();
-        verdict(th, vt_record_usage(s, null_u ? NULL : &h.u), S_OK | S_BAD | S_INV, 0);
-        break;
-    }
-    case 12: {
-        union { uint64_t align; unsigned char bytes[8 * 48]; } evmem;
-        unsigned char *events = evmem.bytes;
-        size_t stride = below(r, 3) ? sizeof(vt_event) : PICK(r, u64s) % 48;
-        size_t n = below(r, 8);
-        memset(events, 0, sizeof evmem.bytes);
-        for (size_t i = 0; i < n && stride >= sizeof(vt_event); i++) {
-            vt_event e;
-            e.kind = below(r, 6) == 0 ? any_u32(r) : 1 + below(r, 8);
-            e.reserved = below(r, 4) == 0 ? any_u32(r) : 0;
-            e.value = below(r, 3) == 0 ? any_u64(r) : below(r, 4000);
-            e.t_ns = any_t(r, clock);
-            memcpy(events + i * stride, &e, sizeof e);
-        }
-        const vt_event *ep = (const vt_event *)(void *)events;
-        size_t claimed = n;
-        if (below(r, 10) == 0) ep = NULL;
-        if (below(r, 10) == 0) { claimed = (size_t)-1 - below(r, 2) * ((size_t)-1 / 2); }   /* absurd n */
-        size_t done = (size_t)0xdeadbeef;
-        int null_done = below(r, 4) == 0;
-        /* An absurd n with a real stride would walk off the array before hitting a bad event: only
-           pass it where the library must refuse it before reading (n > SIZE_MAX / 2 as a signed size). */
-        if (claimed != n && claimed <= (size_t)INT64_MAX) claimed = n;
-        note(th, "vt_record_batch(%llu, %s, %zu, %zu, %s)", (unsigned long long)s, ep ? "events" : "NULL", claimed,
-             stride, null_done ? "NULL" : "&done");
-        arm();
-        st = vt_record_batch(s, ep, claimed, stride, null_done ? NULL : &done);
-        verdict(th, st, S_OK | S_BAD | S_INV | S_LIM, 0);
-        if (!null_done && (done == (size_t)0xdeadbeef || done > claimed || (st == VT_OK && done != claimed)))
-            failure(th, "n_done is wrong");
-        break;
-    }
-    case 13: case 14: {
-        pick_buf(r, &b, mem);
-        uint64_t now = f == 13 ? 0 : any_t(r, clock);
-        note(th, "vt_snapshot_json_at(%llu, %llu, %s, len_out %s)", (unsigned long long)s, (unsigned long long)now,
-             b.label, b.len_out ? "set" : "NULL");
-        arm();
-        st = f == 13 ? vt_snapshot_json(s, b.buf, b.cap, b.len_out) : vt_snapshot_json_at(s, now, b.buf, b.cap, b.len_out);
-        verdict(th, st, S_OK | S_BAD | S_BUF | S_INV, 0);
-        check_buf(th, st, &b, OUT_JSON);
-        break;
-    }
-    case 15: case 16: case 17: case 18: {
-        static const char *const fn[] = {"counter_add", "gauge_set", "gauge_add", "observe"};
-        static const char *const helps[] = {"help", "h\xc3\xa9lp \\ \n x"};
-        str name = below(r, 5) == 0 ? BIASED(r, metric_names)
-                 : f == 15 ? BIASED(r, counter_names) : f == 18 ? BIASED(r, histogram_names) : BIASED(r, gauge_names);
-        str help = below(r, 6) == 0 ? (str){NULL, "NULL"} : BIASED(r, helps);
-        nl = random_labels(r, labels, &lp);
-        double v = below(r, 2) ? (double)below(r, 1000) / 7.0 : any_double(r);
-        note(th, "vt_%s(%.60s, %.40s, labels, %zu, %.17g)", fn[f - 15], name.label, help.label, nl, v);
-        arm();
-        switch (f) {
-        case 15: st = vt_counter_add(name.s, help.s, lp, nl, v); break;
-        case 16: st = vt_gauge_set(name.s, help.s, lp, nl, v); break;
-        case 17: st = vt_gauge_add(name.s, help.s, lp, nl, v); break;
-        default: st = vt_observe(name.s, help.s, lp, nl, v); break;
-        }
-        verdict(th, st, S_OK | S_INV | S_LIM, 0);
-        break;
-    }
-    case 19: {
-        const char *keys[20];
-        for (int i = 0; i < 20; i++) keys[i] = below(r, 6) == 0 ? any_string(r).s : PICK(r, label_keys);
-        size_t n = below(r, 6) == 0 ? any_size(r) : below(r, 4);
-        str name = BIASED(r, metric_names);
-        int null_keys = below(r, 10) == 0;
-        note(th, "vt_register_labels(%.60s, %s, %zu)", name.label, null_keys ? "NULL" : "keys", n);
-        arm();
-        verdict(th, vt_register_labels(name.s, null_keys ? NULL : keys, n), S_OK | S_INV | S_LIM, 0);
-        break;
-    }
-    case 20: {
-        double bounds[70];
-        size_t n = below(r, 5) == 0 ? any_size(r) : below(r, 66);
-        double x = below(r, 2) ? -1e300 : any_double(r);
-        for (int i = 0; i < 70; i++) {
-            if (below(r, 10) == 0) bounds[i] = any_double(r);
-            else { x = x < 1e300 ? x + fabs(x) / 2 + 0.001 : x; bounds[i] = x; }
-        }
-        char fresh[32];
-        snprintf(fresh, sizeof fresh, "rb_b%u", below(r, 64));
-        str name = below(r, 2) ? (str){fresh, "rb_b<n>"} : BIASED(r, metric_names);
-        int null_b = below(r, 10) == 0;
-        note(th, "vt_set_buckets(%.60s, %s, %zu) first %.17g", name.label, null_b ? "NULL" : "bounds", n, bounds[0]);
-        arm();
-        verdict(th, vt_set_buckets(name.s, null_b ? NULL : bounds, n), S_OK | S_INV | S_ORD | S_LIM, 0);
-        break;
-    }
-    case 21:
-        if (below(r, 10) != 0) break;   /* a whole exposition per call: keep the run short */
-        pick_buf(r, &b, mem);
-        note(th, "vt_prom_text(%s, len_out %s)", b.label, b.len_out ? "set" : "NULL");
-        arm();
-        st = vt_prom_text(b.buf, b.cap, b.len_out);
-        verdict(th, st, S_OK | S_BUF | S_INV, 0);
-        check_buf(th, st, &b, OUT_PROM);
-        break;
-    case 22: {
-        static const uint32_t pairs[][2] = {{1, 1}, {1, 2}, {2, 1}, {2, 4}, {2, 5}, {2, 6}, {3, 1}, {3, 2},
-                                            {4, 1}, {4, 3}, {4, 2}, {5, 1}, {5, 3}, {5, 2}, {6, 1}, {6, 2},
-                                            {7, 1}, {7, 2}, {8, 1}, {8, 3}, {8, 2}, {9, 1}, {10, 1}, {10, 7},
-                                            {10, 8}, {11, 1}, {11, 2}, {12, 1}, {12, 2}};
-        uint32_t pair = below(r, (uint32_t)(sizeof pairs / sizeof pairs[0]));
-        int valid_pair = below(r, 2);
-        uint32_t stage = valid_pair ? pairs[pair][0] : below(r, 4) == 0 ? any_u32(r) : below(r, 15);
-        uint32_t mark = valid_pair ? pairs[pair][1] : below(r, 4) == 0 ? any_u32(r) : below(r, 10);
-        note(th, "vt_turn_mark(%llu, %u, %u, %llu)", (unsigned long long)s, stage, mark, (unsigned long long)t);
-        arm();
-        verdict(th, vt_turn_mark(s, stage, mark, t), S_OK | S_BAD | S_INV, 0);
-        break;
-    }
-    case 23: {
-        uint32_t key = below(r, 4) == 0 ? any_u32(r) : below(r, 11);
-        double v = below(r, 3) == 0 ? (double)below(r, 100) / 100 : any_double(r);
-        note(th, "vt_turn_value(%llu, %u, %.17g, %llu)", (unsigned long long)s, key, v, (unsigned long long)t);
-        arm();
-        verdict(th, vt_turn_value(s, key, v, t), S_OK | S_BAD | S_INV, 0);
-        break;
-    }
-    case 24: {
-        uint32_t kind = below(r, 4) == 0 ? any_u32(r) : below(r, 5);
-        str text = any_string(r);
-        note(th, "vt_turn_text(%llu, %u, %.60s, %llu)", (unsigned long long)s, kind, text.label, (unsigned long long)t);
-        arm();
-        verdict(th, vt_turn_text(s, kind, text.s, t), S_OK | S_BAD | S_INV, 0);
-        break;
-    }
-    case 25: {
-        union { vt_token_usage u; unsigned char pad[160]; } h;
-        memset(&h, 0, sizeof h);
-        h.u.struct_size = below(r, 2) ? (uint32_t)sizeof(vt_token_usage) : below(r, 100);
-        int64_t *fields = &h.u.input;
-        for (int i = 0; i < 9; i++) fields[i] = below(r, 10) ? (int64_t)below(r, 1000) - 10 : any_i64(r);
-        static const uint32_t token_stages[] = {VT_STAGE_LLM, VT_STAGE_REALTIME, VT_STAGE_STT, VT_STAGE_TTS};
-        uint32_t stage = below(r, 4) == 0 ? any_u32(r) : below(r, 2) ? PICK(r, token_stages) : below(r, 15);
-        int null_u = below(r, 20) == 0;
-        note(th, "vt_turn_usage(%llu, %u, %s) struct_size %u input %lld output %lld", (unsigned long long)s, stage,
-             null_u ? "NULL" : "u", h.u.struct_size, (long long)h.u.input, (long long)h.u.output);
-        arm();
-        verdict(th, vt_turn_usage(s, stage, null_u ? NULL : &h.u, t), S_OK | S_BAD | S_INV, 0);
-        break;
-    }
-    case 26: {
-        uint32_t source = below(r, 4) == 0 ? any_u32(r) : below(r, 16);
-        note(th, "vt_turn_error(%llu, %u, %llu)", (unsigned long long)s, source, (unsigned long long)t);
-        arm();
-        verdict(th, vt_turn_error(s, source, t), S_OK | S_BAD | S_INV, 0);
-        break;
-    }
-    case 27: {
-        static const char *const providers[] = {"deepgram", "openai", "gpt-4o", "\xe6\x97\xa5"};
-        uint32_t stage = below(r, 4) == 0 ? any_u32(r) : below(r, 15);
-        str p = BIASED(r, providers), mo = BIASED(r, providers);
-        note(th, "vt_turn_provider(%llu, %u, %.60s, %.60s, %llu)", (unsigned long long)s, stage, p.label, mo.label,
-             (unsigned long long)t);
-        arm();
-        verdict(th, vt_turn_provider(s, stage, p.s, mo.s, t), S_OK | S_BAD | S_INV, 0);
-        break;
-    }
-    case 28: {
-        static const char *const providers[] = {"deepgram", "openai", "timeout"};
-        uint32_t stage = below(r, 4) == 0 ? any_u32(r) : below(r, 15);
-        uint32_t kind = below(r, 4) == 0 ? any_u32(r) : below(r, 4);
-        str a = BIASED(r, providers), c = BIASED(r, providers), reason = BIASED(r, providers);
-        note(th, "vt_turn_fallback(%llu, %u, %u, %.60s, %.60s, %.60s, %llu)", (unsigned long long)s, stage, kind,
-             a.label, c.label, reason.label, (unsigned long long)t);
-        arm();
-        verdict(th, vt_turn_fallback(s, stage, kind, a.s, c.s, reason.s, t), S_OK | S_BAD | S_INV | S_LIM, 0);
-        break;
-    }
-    case 29: {
-        static const char *const tools[] = {"lookup", "mcp.search", "\xe6\x97\xa5"};
-        uint32_t kind = below(r, 4) == 0 ? any_u32(r) : below(r, 4);
-        int32_t ok = below(r, 4) == 0 ? any_i32(r) : (int32_t)below(r, 2);
-        str name = BIASED(r, tools);
-        uint64_t t2 = any_t(r, clock);
-        note(th, "vt_turn_tool_call(%llu, %u, %.60s, %llu, %llu, %d)", (unsigned long long)s, kind, name.label,
-             (unsigned long long)t, (unsigned long long)t2, (int)ok);
-        arm();
-        verdict(th, vt_turn_tool_call(s, kind, name.s, t, t2, ok), S_OK | S_BAD | S_INV | S_LIM, 0);
-        break;
-    }
-    case 30: case 31: {
-        pick_buf(r, &b, mem);
-        size_t max_turns = below(r, 3) == 0 ? any_size(r) : below(r, 4);
-        note(th, "vt_turn_%s_json(%llu, max %zu, %s, len_out %s)", f == 30 ? "last" : "history",
-             (unsigned long long)s, max_turns, b.label, b.len_out ? "set" : "NULL");
-        arm();
-        st = f == 30 ? vt_turn_last_json(s, b.buf, b.cap, b.len_out)
-                     : vt_turn_history_json(s, max_turns, b.buf, b.cap, b.len_out);
-        verdict(th, st, S_OK | S_BAD | S_BUF | S_INV, 0);
-        check_buf(th, st, &b, OUT_JSON);
-        break;
-    }
-    case 32:
-        emit_one(th, r, below(r, 4) == 0 ? 0 : s, clock);
-        break;
-    case 33: {
-        static const uint32_t limits[] = {0, 1, 100, 999999, 1000000, 1000001, UINT32_MAX - 1};
-        uint32_t limit = below(r, 3) == 0 ? any_u32(r) : PICK(r, limits);
-        note(th, "vt_set_event_rate_limit(%u)", limit);
-        arm();
-        verdict(th, vt_set_event_rate_limit(limit), S_OK | S_INV, limit == UINT32_MAX);
-        break;
-    }
-    case 34: {
-        size_t cap = below(r, 3) == 0 ? any_size(r) : below(r, 20);
-        vt_plugin_id ids[32];
-        size_t n = (size_t)0xdeadbeef;
-        int null_ids = below(r, 4) == 0, null_n = below(r, 10) == 0;
-        if (!null_ids && cap > 32) cap = 32;
-        note(th, "vt_list_plugins(%s, %zu, %s)", null_ids ? "NULL" : "ids", cap, null_n ? "NULL" : "&n");
-        arm();
-        st = vt_list_plugins(null_ids ? NULL : ids, cap, null_n ? NULL : &n);
-        verdict(th, st, S_OK | S_BUF | S_INV, 0);
-        if (st == VT_OK && n > cap) failure(th, "vt_list_plugins: VT_OK with more plugins than cap");
-        break;
-    }
-    case 35: {
-        union { vt_plugin_statistics p; unsigned char pad[2048]; } h;
-        memset(&h, 0, sizeof h);
-        h.p.struct_size = below(r, 2) ? (uint32_t)sizeof(vt_plugin_statistics) : any_u32(r) % 1200;
-        vt_plugin_id id = below(r, 2) ? any_u64(r) : below(r, 200);
-        int null_out = below(r, 10) == 0;
-        note(th, "vt_plugin_stats(%llu, %s) struct_size %u", (unsigned long long)id, null_out ? "NULL" : "out",
-             h.p.struct_size);
-        arm();
-        verdict(th, vt_plugin_stats(id, null_out ? NULL : &h.p), S_OK | S_INV | S_NF, 0);
-        break;
-    }
-    case 36: {
-        char mutated[512];
-        str path = any_string(r);
-        str config;
-        if (below(r, 2)) { config.s = mutate_json(r, mutated, sizeof mutated); config.label = mutated; }
-        else config = any_string(r);
-        vt_plugin_id id = 0;
-        int null_id = below(r, 10) == 0;
-        /* Only paths that are refused before any plugin is mapped (the real ones: the threaded test). */
-        if (path.s && (strstr(path.s, ".so") || strcmp(path.s, "build/plugins") == 0) && strcmp(path.s, "/nonexistent/x.so") != 0)
-            path.s = "/nonexistent/x.so";
-        note(th, "vt_load_plugin(%.60s, %.200s, %s)", path.s ? path.label : "NULL", config.label,
-             null_id ? "NULL" : "&id");
-        arm();
-        st = vt_load_plugin(path.s, config.s, null_id ? NULL : &id);
-        verdict(th, st, S_OK | S_INV | S_NF | S_PRM | S_PLG | S_LIM | S_INT, 0);
-        if (st == VT_OK) {
-            note(th, "vt_unload_plugin(%llu)", (unsigned long long)id);
-            verdict(th, vt_unload_plugin(id), S_OK | S_NF | S_PLG, 0);
-        }
-        break;
-    }
-    case 37: {   /* steps */
-        char mutated[512];
-        str id = below(r, 3) ? (str){below(r, 2) ? "step-a" : "turn-1", "step"} : any_string(r);
-        str meta = below(r, 2) ? (str){mutate_json(r, mutated, sizeof mutated), "<mutated>"} : any_string(r);
-        note(th, "vt_step_start(%llu, %.60s, %.100s, %llu)", (unsigned long long)s, id.label, meta.label,
-             (unsigned long long)t);
-        arm();
-        verdict(th, vt_step_start(s, id.s, meta.s, t), S_OK | S_INV | S_BAD | S_LIM, 0);
-        note(th, "vt_step_end(%llu, %.60s, %llu)", (unsigned long long)s, id.label, (unsigned long long)t);
-        arm();
-        verdict(th, vt_step_end(s, id.s, t), S_OK | S_INV | S_BAD | S_NF, 0);
-        break;
-    }
-    case 38: {   /* messages */
-        static const char *const roles[] = {"user", "assistant", "system", "tool", "robot", NULL};
-        char mutated[512];
-        const char *role = below(r, 4) ? PICK(r, roles) : any_string(r).s;
-        str content = below(r, 2) ? (str){mutate_json(r, mutated, sizeof mutated), "<mutated>"} : any_string(r);
-        str meta = any_string(r);
-        note(th, "vt_record_message(%llu, %.20s, %.100s, %.60s, %llu)", (unsigned long long)s, role ? role : "NULL",
-             content.label, meta.label, (unsigned long long)t);
-        arm();
-        verdict(th, vt_record_message(s, role, content.s, meta.s, t), S_OK | S_INV | S_BAD | S_LIM, 0);
-        break;
-    }
-    case 39: {   /* rewards of a live session */
-        char mutated[512];
-        str key = any_string(r), annotation = below(r, 2) ? (str){mutate_json(r, mutated, sizeof mutated), "<mutated>"} : any_string(r);
-        double v = any_double(r);
-        note(th, "vt_record_outcome_reward(%llu, %.60s, %g, ..., %.100s)", (unsigned long long)s, key.label, v, annotation.label);
-        arm();
-        verdict(th, vt_record_outcome_reward(s, key.s, v, any_u32(r), annotation.s, t), S_OK | S_INV | S_BAD | S_LIM, 0);
-        str type = any_string(r), source = any_string(r);
-        note(th, "vt_record_event_reward(%llu, %.60s, %g, %.40s, %.40s, %.100s, %llu)", (unsigned long long)s, key.label,
-             v, type.label, source.label, annotation.label, (unsigned long long)t);
-        arm();
-        verdict(th, vt_record_event_reward(s, key.s, v, type.s, source.s, annotation.s, t), S_OK | S_INV | S_BAD | S_LIM, 0);
-        break;
-    }
-    case 40: {   /* rewards by session id; usage dated */
-        str id = any_string(r), key = any_string(r), step = any_string(r);
-        double v = any_double(r);
-        note(th, "vt_record_outcome_reward_for(%.60s, %.60s, %g, ...)", id.label, key.label, v);
-        arm();
-        verdict(th, vt_record_outcome_reward_for(id.s, key.s, v, any_u32(r), NULL, t), S_OK | S_INV | S_LIM, 0);
-        note(th, "vt_record_event_reward_for(%.60s, %.60s, %.60s, %g, ...)", id.label, step.label, key.label, v);
-        arm();
-        verdict(th, vt_record_event_reward_for(id.s, step.s, key.s, v, NULL, NULL, NULL, t), S_OK | S_INV | S_LIM, 0);
-        vt_usage u = {sizeof u, any_i64(r), any_i64(r), -1, -1, -1};
-        note(th, "vt_record_usage_at(%llu, u, %llu) total %lld", (unsigned long long)s, (unsigned long long)t, (long long)u.total);
-        arm();
-        verdict(th, vt_record_usage_at(s, &u, t), S_OK | S_INV | S_BAD, 0);
-        break;
-    }
-    case 41: {   /* 1.2: the exposition in a chosen format, the open sessions, a session by id */
-        uint32_t format = below(r, 4) ? below(r, 2) : any_u32(r);
-        pick_buf(r, &b, mem);
-        if (below(r, 10) == 0) {
-            note(th, "vt_prom_text_as(%u, %s, len_out %s)", format, b.label, b.len_out ? "set" : "NULL");
-            arm();
-            st = vt_prom_text_as(format, b.buf, b.cap, b.len_out);
-            verdict(th, st, format <= 1 ? S_OK | S_BUF | S_INV : S_INV, 0);
-            check_buf(th, st, &b, OUT_PROM);
-        } else {
-            note(th, "vt_sessions_json(%s, len_out %s)", b.label, b.len_out ? "set" : "NULL");
-            arm();
-            st = vt_sessions_json(b.buf, b.cap, b.len_out);
-            verdict(th, st, S_OK | S_BUF | S_INV, 0);
-            check_buf(th, st, &b, OUT_JSON);
-        }
-        str id = any_string(r);
-        vt_session found = 0;
-        note(th, "vt_session_find(%.60s)", id.label);
-        arm();
-        verdict(th, vt_session_find(id.s, below(r, 8) ? &found : NULL), S_OK | S_NF | S_INV, 0);
-        break;
-    }
-    case 42: {   /* 1.2: price tables (valid, mutated, other currency, anything) and reading one back */
-        static const char *const tables[] = {
-            "{\"currency\":\"USD\",\"prices\":[{\"stage\":\"llm\",\"provider\":\"a\",\"input\":1.5,\"output\":6},"
-            "{\"stage\":\"tts\",\"provider\":\"\\u00e9\",\"model\":\"m\",\"per_million_characters\":15},"
-            "{\"stage\":\"stt\",\"provider\":\"a\",\"per_second\":0.0001},{\"stage\":\"transport\",\"provider\":\"sip\",\"per_minute\":0.01}]}",
-            "{\"currency\":\"USD\",\"prices\":[{\"stage\":\"realtime\",\"provider\":\"a\",\"model\":\"*\",\"input\":0.000000000001,"
-            "\"output\":10000000,\"input_audio\":3,\"output_audio\":9,\"cached_input\":0,\"reasoning\":1}]}",
-            "{\"currency\":\"EUR\",\"prices\":[]}",
-            NULL,
-        };
-        char mutated[1024];
-        str table = {PICK(r, tables), "<table>"};
-        if (table.s && below(r, 2)) table.s = mutate_seed(r, table.s, mutated, sizeof mutated);
-        else if (below(r, 4) == 0) table = any_string(r);
-        note(th, "vt_set_prices(%.300s)", table.s ? table.s : "NULL");
-        arm();
-        /* ORDER: another currency while sessions are open; LIMIT: the process is out of names. */
-        verdict(th, vt_set_prices(table.s), S_OK | S_INV | S_ORD | S_LIM, 0);
-        pick_buf(r, &b, mem);
-        note(th, "vt_prices_json(%s, len_out %s)", b.label, b.len_out ? "set" : "NULL");
-        arm();
-        st = vt_prices_json(b.buf, b.cap, b.len_out);
-        verdict(th, st, S_OK | S_BUF | S_INV, 0);
-        check_buf(th, st, &b, OUT_JSON);
-        break;
-    }
-    case 43: {   /* 1.2: metric handles: get one (random kind, name, labels), write through any handle */
-        static const char *const fn[] = {"add", "set", "observe"};
-        uint32_t kind = below(r, 4) ? 1 + below(r, 3) : any_u32(r);
-        str name = below(r, 5) == 0 ? BIASED(r, metric_names)
-                 : kind == VT_METRIC_COUNTER ? BIASED(r, counter_names)
-                 : kind == VT_METRIC_HISTOGRAM ? BIASED(r, histogram_names) : BIASED(r, gauge_names);
-        str help = below(r, 6) == 0 ? (str){NULL, "NULL"} : (str){"help", "help"};
-        nl = random_labels(r, labels, &lp);
-        vt_metric m = 0x5a5a;
-        int null_out = below(r, 20) == 0;
-        note(th, "vt_metric_get(%u, %.60s, %.40s, labels, %zu, %s)", kind, name.label, help.label, nl,
-             null_out ? "NULL" : "&m");
-        arm();
-        st = vt_metric_get(kind, name.s, help.s, lp, nl, null_out ? NULL : &m);
-        verdict(th, st, S_OK | S_INV | S_LIM, 0);
-        if (!null_out && (st == VT_OK || st == VT_E_LIMIT) != (m != 0)) failure(th, "vt_metric_get: *out does not match the status");
-        if (st == VT_OK || st == VT_E_LIMIT) __atomic_store_n(&metric_pool[below(r, 8)], m, __ATOMIC_RELAXED);
-        for (int i = 0; i < 4; i++) {
-            vt_metric h = below(r, 4) ? __atomic_load_n(&metric_pool[below(r, 8)], __ATOMIC_RELAXED) : any_u64(r);
-            if (below(r, 8) == 0) h ^= 1ull << below(r, 64);
-            double v = below(r, 2) ? (double)below(r, 1000) / 7.0 - 20 : any_double(r);
-            uint32_t op = below(r, 3);
-            note(th, "vt_metric_%s(%llu, %.17g)", fn[op], (unsigned long long)h, v);
-            arm();
-            st = op == 0 ? vt_metric_add(h, v) : op == 1 ? vt_metric_set(h, v) : vt_metric_observe(h, v);
-            verdict(th, st, S_OK | S_INV | S_BAD | S_LIM, 0);
-        }
-        break;
-    }
-    default: {
-        vt_plugin_id id = below(r, 2) ? any_u64(r) : below(r, 100);
-        uint32_t timeout = below(r, 2) ? 0 : below(r, 20);
-        note(th, "vt_unload_plugin(%llu) / vt_flush_events(%u)", (unsigned long long)id, timeout);
-        arm();
-        verdict(th, vt_unload_plugin(id), S_OK | S_NF | S_PLG, 0);
-        arm();
-        verdict(th, vt_flush_events(timeout), S_OK | S_LIM, 0);
-        break;
-    }
-    }
+}
+
+/* Metric handles: get one (random kind, name, labels), then write through any handle. */
+static void call_metric_handles(call_ctx *c) {
+    rng *r = c->r;
+    vt_label labels[20];
+    const vt_label *lp;
+    uint32_t kind = below(r, 4) ? 1 + below(r, 3) : any_u32(r);
+    str name = metric_name(r, kind);
+    str help = below(r, 6) == 0 ? (str){NULL, "NULL"} : (str){"help", "help"};
+    size_t nl = random_labels(r, labels, &lp);
+    vt_metric m = 0x5a5a;
+    int null_out = below(r, 20) == 0;
+    note(c->th, "vt_metric_get(%u, %.60s, %.40s, labels, %zu, %s)", kind, name.label, help.label, nl,
+         null_out ? "NULL" : "&m");
+    arm();
+    vt_status st = vt_metric_get(kind, name.s, help.s, lp, nl, null_out ? NULL : &m);
+    verdict(c->th, st, S_OK | S_INV | S_LIM, 0);
+    if (!null_out && (st == VT_OK || st == VT_E_LIMIT) != (m != 0)) failure(c->th, "vt_metric_get: *out does not match the status");
+    if (st == VT_OK || st == VT_E_LIMIT) __atomic_store_n(&metric_pool[below(r, 8)], m, __ATOMIC_RELAXED);
+    metric_handle_writes(c);
+}
+
+static void call_unload_flush(call_ctx *c) {
+    vt_plugin_id id = below(c->r, 2) ? any_u64(c->r) : below(c->r, 100);
+    uint32_t timeout = below(c->r, 2) ? 0 : below(c->r, 20);
+    note(c->th, "vt_unload_plugin(%llu) / vt_flush_events(%u)", (unsigned long long)id, timeout);
+    arm();
+    verdict(c->th, vt_unload_plugin(id), S_OK | S_NF | S_PLG, 0);
+    arm();
+    verdict(c->th, vt_flush_events(timeout), S_OK | S_LIM, 0);
+}
+
+/* Every row is drawn with equal odds; the order is part of what a seed replays (append new rows). */
+static const call_row call_rows[] = {
+    {"vt_status_str, vt_version_*, vt_now_ns, vt_last_error", call_info, 0, 0, 0},
+    {"vt_end_session + vt_create_session", call_replace_session, 0, 0, 0},
+    {"vt_end_session (made up / ended)", call_end_other, 0, 0, 0},
+    {"vt_record_audio_out", call_audio_out, 0, 0, 0},
+    {"vt_record_vad_start", call_at, vt_record_vad_start, 0, 0},
+    {"vt_record_vad_end", call_at, vt_record_vad_end, 0, 0},
+    {"vt_record_text_send", call_at, vt_record_text_send, 0, 0},
+    {"vt_record_text_out", call_at, vt_record_text_out, 0, 0},
+    {"vt_record_interruption", call_at, vt_record_interruption, 0, 0},
+    {"vt_record_turn_start", call_at, vt_record_turn_start, 0, 0},
+    {"vt_record_turn_complete", call_at, vt_record_turn_complete, 0, 0},
+    {"vt_record_usage", call_usage, 0, 0, 0},
+    {"vt_record_batch", call_batch, 0, 0, 0},
+    {"vt_snapshot_json", call_snapshot, 0, 0, 0},
+    {"vt_snapshot_json_at", call_snapshot_at, 0, 0, 0},
+    {"vt_counter_add", call_metric, 0, vt_counter_add, VT_METRIC_COUNTER},
+    {"vt_gauge_set", call_metric, 0, vt_gauge_set, VT_METRIC_GAUGE},
+    {"vt_gauge_add", call_metric, 0, vt_gauge_add, VT_METRIC_GAUGE},
+    {"vt_observe", call_metric, 0, vt_observe, VT_METRIC_HISTOGRAM},
+    {"vt_register_labels", call_register_labels, 0, 0, 0},
+    {"vt_set_buckets", call_set_buckets, 0, 0, 0},
+    {"vt_prom_text", call_prom_text, 0, 0, 0},
+    {"vt_turn_mark", call_turn_mark, 0, 0, 0},
+    {"vt_turn_value", call_turn_value, 0, 0, 0},
+    {"vt_turn_text", call_turn_text, 0, 0, 0},
+    {"vt_turn_usage", call_turn_usage, 0, 0, 0},
+    {"vt_turn_error", call_turn_error, 0, 0, 0},
+    {"vt_turn_provider", call_turn_provider, 0, 0, 0},
+    {"vt_turn_fallback", call_turn_fallback, 0, 0, 0},
+    {"vt_turn_tool_call", call_turn_tool_call, 0, 0, 0},
+    {"vt_turn_last_json", call_turn_last, 0, 0, 0},
+    {"vt_turn_history_json", call_turn_history, 0, 0, 0},
+    {"vt_emit", call_emit, 0, 0, 0},
+    {"vt_set_event_rate_limit", call_rate_limit, 0, 0, 0},
+    {"vt_list_plugins", call_list_plugins, 0, 0, 0},
+    {"vt_plugin_stats", call_plugin_stats, 0, 0, 0},
+    {"vt_load_plugin (+ vt_unload_plugin)", call_load_plugin, 0, 0, 0},
+    {"vt_step_start + vt_step_end", call_steps, 0, 0, 0},
+    {"vt_record_message", call_message, 0, 0, 0},
+    {"vt_record_outcome_reward + vt_record_event_reward", call_rewards, 0, 0, 0},
+    {"vt_record_*_reward_for + vt_record_usage_at", call_rewards_for, 0, 0, 0},
+    {"vt_prom_text_as | vt_sessions_json + vt_session_find", call_sessions, 0, 0, 0},
+    {"vt_set_prices + vt_prices_json", call_prices, 0, 0, 0},
+    {"vt_metric_get + vt_metric_add/set/observe", call_metric_handles, 0, 0, 0},
+    {"vt_unload_plugin + vt_flush_events", call_unload_flush, 0, 0, 0},
+};
+#define N_CALLS (sizeof call_rows / sizeof call_rows[0])
+typedef char calls_fit_in_case_stats[N_CALLS <= sizeof case_stats / sizeof case_stats[0] ? 1 : -1];
+
+/* One random row with the handle and time every row gets; with_lifecycle 0: no session is ended. */
+static void random_call(int th, rng *r, uint64_t *clock, char *mem, int with_lifecycle) {
+    uint32_t f = below(r, (uint32_t)N_CALLS);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    current_case[th] = (int)f;
+    call_ctx c = {&call_rows[f], th, r, clock, mem, with_lifecycle, 0, 0};
+    c.s = any_handle(r);
+    c.t = any_t(r, clock);
+    c.row->call(&c);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (th == 0) case_secs[f] += (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 }
 
 static void init_pool(void) {
@@ -1207,7 +1320,9 @@ static void random_body(uint64_t seed, unsigned long calls) {
     for (int i = 0; i < POOL; i++) CHECK_STATUS(vt_end_session(live[i]), VT_OK);
     note(0, "");
     if (getenv("VT_ROBUST_STATS"))
-        for (int i = 0; i < N_FUNCS; i++) printf("  case %2d: %7lu ok %7lu failed %.3f s\n", i, case_stats[i][0], case_stats[i][1], case_secs[i]);
+        for (size_t i = 0; i < N_CALLS; i++)
+            printf("  %2zu %-52s %7lu ok %7lu failed %.3f s\n", i, call_rows[i].name, case_stats[i][0], case_stats[i][1],
+                   case_secs[i]);
 }
 
 TEST(random_calls_seed_1) { random_body(0x9E3779B97F4A7C15ull, calls_per_seed * (unsigned long)scale); }
@@ -2038,7 +2153,8 @@ static void *random_worker(void *arg) {
             arm();
             verdict(w->th, vt_record_audio_out(s, 320, 0), S_OK | S_BAD, 0);
         } else {
-            /* random_call case 1 (end/create) and plugin loads are the lifecycle thread's. */
+            /* Ending sessions (call_replace_session, call_end_other) and plugin loads are the lifecycle
+               thread's. */
             random_call(w->th, &r, &clock, w->mem, 0);
         }
     }
