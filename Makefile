@@ -136,6 +136,7 @@ test-symbols: $(LIB)
 
 test-docs:
 	tests/docs/check_event_schema.sh
+	python3 tests/docs/check_header_docs.py
 
 C_TESTS := $(patsubst tests/c/%.c,$(BUILD)/tests/%,$(wildcard tests/c/test_*.c))
 

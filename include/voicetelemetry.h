@@ -5,7 +5,7 @@
  *
  * STABILITY PROMISE
  *   Within major version 1, functions, status codes, enum values and struct fields are only ever
- *   ADDED, never changed or removed. A changed behaviour gets a new name (as sqlite3_prepare_v2 did).
+ *   ADDED, never changed or removed. A changed behaviour gets a new name (e.g. a `_v2` suffix).
  *   Structs that cross the boundary start with `struct_size` and only grow at their end: set
  *   `struct_size = sizeof(the struct)` as your header knows it; the library reads only the fields
  *   your size covers and treats the rest as zero ("default"). Arrays of structs are passed together
@@ -36,7 +36,8 @@
  * THREADS
  *   Every function is thread-safe. Record calls may come from many threads at once while other
  *   threads read snapshots and the Prometheus text. Record calls take no lock, allocate nothing and
- *   make no system call except reading the clock when t_ns == 0.
+ *   make no system call except reading the clock when t_ns == 0. Each section below states the rule
+ *   its functions share in a "Thread-safety" line; a function that differs says so itself.
  *
  * PROCESSES
  *   A process that uses the library may fork() (pre-forking servers, multiprocessing): the library
@@ -65,6 +66,8 @@ extern "C" {
 
 /* ------------------------------------------------------------------------------------------------
  * Version
+ *
+ * Thread-safety: any thread; these functions never fail and take no lock.
  * --------------------------------------------------------------------------------------------- */
 
 #define VT_VERSION_MAJOR 1
@@ -79,7 +82,7 @@ extern "C" {
  * Returns major * 1000000 + minor * 1000 + patch (1.0.0 -> 1000000). Compare with
  * VT_VERSION_NUMBER to detect a program running against a different library than it was
  * compiled with: any 1.x library serves a program compiled against 1.y for y <= x.
- * Thread-safety: any thread. Since 1.0.
+ * Since 1.0.
  */
 uint32_t vt_version_number(void);
 
@@ -87,12 +90,14 @@ uint32_t vt_version_number(void);
  * vt_version_string -- the loaded library's version as text, e.g. "1.1.0".
  *
  * Ownership: static storage, valid for the life of the process; do not free.
- * Thread-safety: any thread. Since 1.0.
+ * Since 1.0.
  */
 const char *vt_version_string(void);
 
 /* ------------------------------------------------------------------------------------------------
  * Statuses and errors
+ *
+ * Thread-safety: any thread; take no lock.
  * --------------------------------------------------------------------------------------------- */
 
 /** Result of a call: VT_OK or one of the negative vt_status_code values. */
@@ -115,18 +120,17 @@ enum vt_status_code {
 /**
  * vt_status_str -- static, human-readable text for a status code ("ok", "invalid argument", ...).
  *
- * Unknown codes give "unknown status". Ownership: static storage; do not free.
- * Thread-safety: any thread. Since 1.0.
+ * Unknown codes give "unknown status". Ownership: static storage; do not free. Since 1.0.
  */
 const char *vt_status_str(vt_status status);
 
 /**
  * vt_last_error -- detail message of the last call that failed on the calling thread.
  *
- * Returns "" when no call on this thread has failed yet. Successful calls do not clear it.
+ * Returns "" when no call on this thread has failed yet. Successful calls do not clear it. Each
+ * thread sees only its own message.
  * Ownership: thread-local storage owned by the library; valid until the next failing call on the
- * same thread or until the thread exits. Copy it if you need it longer.
- * Thread-safety: any thread (each thread sees its own message). Since 1.0.
+ * same thread or until the thread exits. Copy it if you need it longer. Since 1.0.
  */
 const char *vt_last_error(void);
 
@@ -147,9 +151,11 @@ uint64_t vt_now_ns(void);
  * A session is one conversation (call, room, connection). Its handle is a 64-bit number; 0 is never
  * a valid handle. At most VT_MAX_SESSIONS sessions are open at once; vt_create_session beyond that
  * returns VT_E_LIMIT until a session ends. A handle of an ended session (or any made-up value)
- * gives VT_E_BAD_HANDLE from every call, never undefined behaviour. A handle value comes back only
- * after 2^43 sessions have been created in the same internal slot (slots are reused oldest-free
- * first).
+ * gives VT_E_BAD_HANDLE from every call, never undefined behaviour. A handle value is not given out
+ * again before at least 2^43 further sessions have been created.
+ *
+ * Thread-safety: any thread; these functions take the library's short internal lock (they are not
+ * hot-path calls), except vt_session_now_ns, which is lock-free.
  * --------------------------------------------------------------------------------------------- */
 
 /** Maximum number of sessions open at the same time. */
@@ -228,7 +234,7 @@ enum vt_text_policy {
  * Ownership: everything in cfg is copied; cfg may be freed when the call returns.
  * Session labels whose keys are registered for a built-in process metric (default: `transport`)
  * label that metric's series (see vt_register_labels). The session id is never a metric label.
- * Thread-safety: any thread; takes a short internal lock (not a hot-path call). Since 1.0.
+ * Since 1.0.
  */
 vt_status vt_create_session(const vt_session_config *cfg, vt_session *out);
 
@@ -240,7 +246,7 @@ vt_status vt_create_session(const vt_session_config *cfg, vt_session *out);
  * A record call racing vt_end_session on another thread is, for each counter it touches, either
  * counted on the ending session (and so in the process totals) or rejected with VT_E_BAD_HANDLE;
  * it is never attributed to another session and never crashes. Process counters stay exact.
- * Thread-safety: any thread. Since 1.0.
+ * Since 1.0.
  */
 vt_status vt_end_session(vt_session s);
 
@@ -248,7 +254,9 @@ vt_status vt_end_session(vt_session s);
  * vt_session_now_ns -- now on the session's clock: what t_ns = 0 stands for in its calls
  * (vt_now_ns() for a session on CLOCK_MONOTONIC; for one on VT_CLOCK_MEDIA, its start_t_ns advanced
  * by the CLOCK_MONOTONIC time since vt_create_session).
- * now_out: receives it. Statuses: VT_OK; VT_E_BAD_HANDLE; VT_E_INVALID_ARG (now_out NULL).
+ * now_out: receives it.
+ * Statuses: VT_OK; VT_E_BAD_HANDLE; VT_E_INVALID_ARG (now_out NULL).
+ * Ownership: now_out is the caller's, written only on VT_OK.
  * Thread-safety: any thread; lock-free. Since 1.1.
  */
 vt_status vt_session_now_ns(vt_session s, uint64_t *now_out);
@@ -266,12 +274,14 @@ vt_status vt_end_session_at(vt_session s, uint64_t t_ns);
  *   {"session_id", "labels": {key: value, ...}, "start_unix_ns", "uptime_ns" (now on the session's
  *    clock minus its start), "turns_completed", "turns_interrupted", "last_e2e_ns" (the latest
  *    completed turn's end-to-end latency; null until there is one), "trace_id"}
- * ([] when none is open). For a live list of calls (a dashboard, an admin endpoint); a session's
+ * ([] when none is open). Its turns are the turn collector's: turns_completed and turns_interrupted
+ * are the snapshot's turns.completed and turns.interrupted, not its top-level turns_completed (the
+ * response turns of vt_record_turn_complete). For a live list of calls (a dashboard, an admin endpoint); a session's
  * details come from vt_session_find and then vt_snapshot_json or vt_turn_history_json.
  * buf/cap/len_out: see BUFFERS. Sessions open and end while this runs: each entry is one session's
  * state at one moment, and a second call (for a larger buffer) may list a different set.
  * Statuses: VT_OK; VT_E_BUFFER_TOO_SMALL; VT_E_INVALID_ARG (len_out NULL, or buf NULL with cap > 0).
- * Thread-safety: any thread, concurrently with record calls (takes the short internal lock). Since 1.2.
+ * Since 1.2.
  */
 vt_status vt_sessions_json(char *buf, size_t cap, size_t *len_out);
 
@@ -282,7 +292,7 @@ vt_status vt_sessions_json(char *buf, size_t cap, size_t *len_out);
  * calling vt_end_session): calls with it then return VT_E_BAD_HANDLE, as for any ended session.
  * Statuses: VT_OK; VT_E_NOT_FOUND (no open session has that id); VT_E_INVALID_ARG (session_id NULL,
  *           empty, longer than VT_MAX_SESSION_ID_BYTES or not UTF-8; out NULL).
- * Thread-safety: any thread (takes the short internal lock). Since 1.2.
+ * Ownership: session_id is borrowed for the call. Since 1.2.
  */
 vt_status vt_session_find(const char *session_id, vt_session *out);
 
@@ -293,8 +303,10 @@ vt_status vt_session_find(const char *session_id, vt_session *out);
  * A call that the semantics ignore (a second turn_start, a second text_out, audio with no response
  * awaited) returns VT_OK: it is not an error. A latency whose end is earlier than its start
  * (out-of-order timestamps) is not recorded; it is counted in the snapshot's
- * `out_of_order_events`, never clamped. Thread-safety: any thread, lock-free, no allocation,
- * no system call except the clock read for t_ns == 0. Since 1.0.
+ * `out_of_order_events`, never clamped. Nothing is borrowed beyond the call. Since 1.0.
+ *
+ * Thread-safety: any thread; lock-free, no allocation, no system call except the clock read for
+ * t_ns == 0.
  * --------------------------------------------------------------------------------------------- */
 
 /**
@@ -303,13 +315,11 @@ vt_status vt_session_find(const char *session_id, vt_session *out);
  * The first chunk after a vt_record_vad_end closes one response latency (vad_end -> this chunk);
  * later chunks do not, until the next vad_end.
  * Racing vt_end_session: VT_OK means the chunk and its bytes were counted on the ending session;
- * VT_E_BAD_HANDLE means its bytes were not (the chunk count, a separate atomic, may have been).
+ * VT_E_BAD_HANDLE means its bytes were not (its chunk may still have been counted).
  * Statuses: VT_OK; VT_E_BAD_HANDLE; VT_E_INVALID_ARG (bytes above 2^40, 1 TiB, in one chunk);
  *           VT_E_LIMIT (the chunk would take the session past 2^43 bytes, 8 TiB: not counted).
  * s: an open session; bytes: the chunk's size; t_ns: when it was sent (0 = now; the clock is read
- * only when the chunk closes a response latency).
- * Thread-safety: any thread; lock-free, no allocation, no system call but that clock read.
- * Since 1.0.
+ * only when the chunk closes a response latency). Since 1.0.
  */
 vt_status vt_record_audio_out(vt_session s, size_t bytes, uint64_t t_ns);
 
@@ -317,9 +327,7 @@ vt_status vt_record_audio_out(vt_session s, size_t bytes, uint64_t t_ns);
  * vt_record_vad_start -- the user started speaking. Counted; cancels a response latency that is
  * still awaited (the user is talking again, so the next vad_end restarts the measurement).
  * Statuses: VT_OK; VT_E_BAD_HANDLE.
- * s: an open session; t_ns: when it happened (0 = now). Nothing is borrowed beyond the call.
- * Thread-safety: any thread; lock-free, no allocation, no system call but the clock for t_ns == 0.
- * Since 1.0.
+ * s: an open session; t_ns: when it happened (0 = now). Since 1.0.
  */
 vt_status vt_record_vad_start(vt_session s, uint64_t t_ns);
 
@@ -327,9 +335,7 @@ vt_status vt_record_vad_start(vt_session s, uint64_t t_ns);
  * vt_record_vad_end -- the user stopped speaking: a response is now awaited from t_ns. A later
  * vad_end before the response replaces the start (the latest end of speech counts).
  * Statuses: VT_OK; VT_E_BAD_HANDLE.
- * s: an open session; t_ns: when it happened (0 = now). Nothing is borrowed beyond the call.
- * Thread-safety: any thread; lock-free, no allocation, no system call but the clock for t_ns == 0.
- * Since 1.0.
+ * s: an open session; t_ns: when it happened (0 = now). Since 1.0.
  */
 vt_status vt_record_vad_end(vt_session s, uint64_t t_ns);
 
@@ -337,9 +343,7 @@ vt_status vt_record_vad_end(vt_session s, uint64_t t_ns);
  * vt_record_text_send -- the user sent a text message: a text response is awaited from t_ns
  * (a later text_send before the response replaces the start).
  * Statuses: VT_OK; VT_E_BAD_HANDLE.
- * s: an open session; t_ns: when it happened (0 = now). Nothing is borrowed beyond the call.
- * Thread-safety: any thread; lock-free, no allocation, no system call but the clock for t_ns == 0.
- * Since 1.0.
+ * s: an open session; t_ns: when it happened (0 = now). Since 1.0.
  */
 vt_status vt_record_text_send(vt_session s, uint64_t t_ns);
 
@@ -347,38 +351,35 @@ vt_status vt_record_text_send(vt_session s, uint64_t t_ns);
  * vt_record_text_out -- the model produced text. The first text_out after a text_send closes one
  * text-response latency; later ones are ignored until the next text_send.
  * Statuses: VT_OK; VT_E_BAD_HANDLE.
- * s: an open session; t_ns: when it happened (0 = now). Nothing is borrowed beyond the call.
- * Thread-safety: any thread; lock-free, no allocation, no system call but the clock for t_ns == 0.
- * Since 1.0.
+ * s: an open session; t_ns: when it happened (0 = now). Since 1.0.
  */
 vt_status vt_record_text_out(vt_session s, uint64_t t_ns);
 
 /**
  * vt_record_interruption -- the user interrupted the agent (barge-in). Counted.
  * Statuses: VT_OK; VT_E_BAD_HANDLE.
- * s: an open session; t_ns: when it happened (0 = now). Nothing is borrowed beyond the call.
- * Thread-safety: any thread; lock-free, no allocation, no system call but the clock for t_ns == 0.
- * Since 1.0.
+ * s: an open session; t_ns: when it happened (0 = now). Since 1.0.
  */
 vt_status vt_record_interruption(vt_session s, uint64_t t_ns);
 
 /**
- * vt_record_turn_start -- a turn began (e.g. the model started responding). The first call of a
- * turn wins; further calls before vt_record_turn_complete are ignored.
+ * vt_record_turn_start -- a response turn began (e.g. the model started responding). The first
+ * call wins; further calls before vt_record_turn_complete are ignored.
+ * Response turns are a timer of their own: they give the snapshot's turns_completed, turn_open,
+ * avg_turn_duration_ms and turn_duration_ms, and voicetelemetry_turns_total and
+ * voicetelemetry_turn_duration_seconds. They are not the turn collector's turns (see "Turn
+ * collector"), which this call does not open.
  * Statuses: VT_OK; VT_E_BAD_HANDLE.
- * s: an open session; t_ns: when it happened (0 = now). Nothing is borrowed beyond the call.
- * Thread-safety: any thread; lock-free, no allocation, no system call but the clock for t_ns == 0.
- * Since 1.0.
+ * s: an open session; t_ns: when it happened (0 = now). Since 1.0.
  */
 vt_status vt_record_turn_start(vt_session s, uint64_t t_ns);
 
 /**
- * vt_record_turn_complete -- the open turn completed: records its duration (turn_start -> t_ns)
- * and counts one turn. Without an open turn the call is ignored.
+ * vt_record_turn_complete -- the open response turn completed: records its duration (turn_start
+ * -> t_ns) and counts one response turn; without an open response turn nothing is counted. It also
+ * completes the turn collector's current turn, if one is open (see "Turn collector").
  * Statuses: VT_OK; VT_E_BAD_HANDLE.
- * s: an open session; t_ns: when it happened (0 = now). Nothing is borrowed beyond the call.
- * Thread-safety: any thread; lock-free, no allocation, no system call but the clock for t_ns == 0.
- * Since 1.0.
+ * s: an open session; t_ns: when it happened (0 = now). Since 1.0.
  */
 vt_status vt_record_turn_complete(vt_session s, uint64_t t_ns);
 
@@ -402,7 +403,7 @@ typedef struct vt_usage {
  *    below 2^40.
  * Statuses: VT_OK; VT_E_BAD_HANDLE; VT_E_INVALID_ARG (u NULL, struct_size too small, a field of
  *           2^40 or more: nothing of the report is recorded).
- * Thread-safety: any thread; lock-free, no allocation, no system call. Since 1.0.
+ * Since 1.0.
  */
 vt_status vt_record_usage(vt_session s, const vt_usage *u);
 
@@ -412,7 +413,8 @@ vt_status vt_record_usage(vt_session s, const vt_usage *u);
  */
 vt_status vt_record_usage_at(vt_session s, const vt_usage *u, uint64_t t_ns);
 
-/** Kinds of event for vt_record_batch. Values are stable; new kinds are only added. */
+/** Kinds of batch entry (vt_event.kind): which record call an entry of vt_record_batch stands for.
+ *  Values are stable; new kinds are only added. */
 enum vt_event_kind {
     VT_EV_AUDIO_OUT = 1,       /* value = bytes */
     VT_EV_VAD_START = 2,
@@ -424,7 +426,8 @@ enum vt_event_kind {
     VT_EV_TURN_COMPLETE = 8
 };
 
-/** One event of a batch: the arguments of one record call. */
+/** One entry of vt_record_batch: the arguments of one record call (a batch entry, not an event in
+ *  the sense of vt_emit). */
 typedef struct vt_event {
     uint32_t kind;     /* a vt_event_kind */
     uint32_t reserved; /* set to 0 */
@@ -438,20 +441,25 @@ typedef struct vt_event {
  * For bindings whose foreign call costs far more than a record (Python, Go): per-frame audio can
  * be collected and recorded in one call. Events are applied in array order, with exactly the
  * semantics of the single calls.
- * events: array of n elements of event_size bytes each (pass sizeof(vt_event)); may be NULL if n 0.
+ * events: array of n elements of event_size bytes each (pass sizeof(vt_event)); may be NULL if n 0;
+ *         borrowed for the call.
  * n_done: if not NULL, receives the number of events applied (all of them on VT_OK; on an error,
  *         the index of the event that failed, all before it having been applied).
  * Statuses: VT_OK; VT_E_BAD_HANDLE; VT_E_INVALID_ARG (events NULL with n > 0, event_size smaller
  *           than the fields through t_ns, n * event_size beyond the address space, an unknown kind
  *           or an audio event's bytes above 2^40: the message names the index); VT_E_LIMIT (an
  *           audio event would take the session past 2^43 bytes).
- * Thread-safety, cost: as the record calls (lock-free, no allocation). Since 1.0.
+ * Since 1.0.
  */
 vt_status vt_record_batch(vt_session s, const vt_event *events, size_t n, size_t event_size,
                           size_t *n_done);
 
 /* ------------------------------------------------------------------------------------------------
  * Session snapshot
+ *
+ * Thread-safety: any thread, concurrently with record calls. A snapshot takes the short internal
+ * lock and reads the session's values atomically one by one: taken during recording, it is a
+ * consistent-enough view, not a transaction.
  * --------------------------------------------------------------------------------------------- */
 
 /**
@@ -460,7 +468,6 @@ vt_status vt_record_batch(vt_session s, const vt_event *events, size_t n, size_t
  * buf/cap/len_out: see BUFFERS; the text is written into the caller's buffer, nothing to free.
  * Statuses: VT_OK; VT_E_BAD_HANDLE; VT_E_BUFFER_TOO_SMALL; VT_E_INVALID_ARG (len_out NULL, or buf
  *           NULL with cap > 0).
- * Thread-safety: any thread, concurrently with record calls (takes the short internal lock).
  * Since 1.0.
  */
 vt_status vt_snapshot_json(vt_session s, char *buf, size_t cap, size_t *len_out);
@@ -471,22 +478,28 @@ vt_status vt_snapshot_json(vt_session s, char *buf, size_t cap, size_t *len_out)
  * now_t_ns only sets `uptime_secs` (now - session start) and the throughput derived from it, so
  * that scripted sessions give exact snapshots.
  * The JSON always parses: ids and label values are escaped. Fields: schema_version (1), session_id,
- * labels, the rs-adk-compatible top-level fields (uptime_secs, audio_chunks_out, audio_bytes_out,
- * audio_throughput_kbps, interruptions, last/avg/min/max_response_latency_ms, response_count,
- * avg_turn_duration_ms, total/prompt/response/cached_content/thoughts_token_count), and objects
- * with count, sum, min, max, last, avg, p50, p90, p95, p99 for response_latency_ms,
- * text_response_latency_ms and turn_duration_ms, and (Since 1.1) token_totals_saturated, start_ns
+ * labels; the record calls' counters and latencies at the top level (uptime_secs, audio_chunks_out,
+ * audio_bytes_out, audio_throughput_kbps, interruptions, last/avg/min/max_response_latency_ms,
+ * response_count, avg_turn_duration_ms, total/prompt/response/cached_content/thoughts_token_count
+ * (the latest usage report), turns_completed, turn_open, vad_starts, vad_ends, text_sends,
+ * usage_reports, token_totals, out_of_order_events); objects with count, sum, min, max, last, avg,
+ * p50, p90, p95, p99 for response_latency_ms, text_response_latency_ms and turn_duration_ms;
+ * `turns`, the turn collector's view (turns by outcome: completed, interrupted, discarded; open;
+ * the last turn's breakdown; per-stage p50 and p95); and (Since 1.1) token_totals_saturated, start_ns
  * (the session's start on its clock), start_unix_ns (the same moment on the wall clock: an event at
  * t_ns on the session's clock is at start_unix_ns + t_ns - start_ns) and trace_id (32 hex digits),
  * and (Since 1.2) cost, usage_by_model and usage_by_model_overflow (see "Prices and costs").
  * A value that does not exist yet is null.
+ * Two different turns: turns_completed, turn_open, avg_turn_duration_ms and turn_duration_ms are
+ * the response turns of vt_record_turn_start / vt_record_turn_complete; turns.completed,
+ * turns.interrupted and turns.open are the turn collector's turns. Their counts differ for one
+ * session (the collector counts an interrupted turn as interrupted, not completed, discards turns
+ * with no latency, and closes turns the engine never marked with turn_start).
  * Readers must ignore keys they do not know: fields are only added within schema version 1.
  * Per-session quantiles have at most 6.25% relative error (for values of at least 1 us).
  * buf/cap/len_out: see BUFFERS. len_out must not be NULL.
  * Statuses: VT_OK; VT_E_BAD_HANDLE; VT_E_BUFFER_TOO_SMALL; VT_E_INVALID_ARG (len_out NULL, or buf
  *           NULL with cap > 0).
- * Thread-safety: any thread, concurrently with record calls (values are read atomically one by
- * one, so a snapshot taken during recording is a consistent-enough view, not a transaction).
  * Since 1.0.
  */
 vt_status vt_snapshot_json_at(vt_session s, uint64_t now_t_ns, char *buf, size_t cap,
@@ -515,9 +528,13 @@ vt_status vt_snapshot_json_at(vt_session s, uint64_t now_t_ns, char *buf, size_t
  * Latency families (vt_observe and the built-in *_seconds histograms) are exposed twice: as a
  * Prometheus histogram (cumulative `le` buckets; aggregate across processes with
  * histogram_quantile) and as a summary named <name>_quantiles with quantiles 0.5, 0.9, 0.95, 0.99
- * (NaN while empty) computed from a log-linear histogram with at most 2% relative error.
+ * (NaN while empty), each with at most 2% relative error.
  * Default buckets (seconds): .005 .01 .025 .05 .075 .1 .15 .2 .25 .3 .4 .5 .6 .75 1 1.25 1.5 2 2.5
  * 3 4 5 7.5 10 and +Inf.
+ *
+ * Thread-safety: any thread, concurrently with everything else. These functions may take the
+ * library's short internal lock, except the writes through a handle, marked "Lock-free" below
+ * (they follow the rules of the record calls: no lock, no allocation, no system call).
  * --------------------------------------------------------------------------------------------- */
 
 /** Maximum length in bytes of a metric name or label key. */
@@ -536,7 +553,7 @@ vt_status vt_snapshot_json_at(vt_session s, uint64_t now_t_ns, char *buf, size_t
  * labels: n_labels entries, may be NULL if n_labels is 0; borrowed for the call.
  * Statuses: VT_OK; VT_E_INVALID_ARG (bad name, name/type conflict, missing help on first use,
  *           bad label); VT_E_LIMIT (series or family limit; the value is dropped and counted).
- * Thread-safety: any thread (short internal lock). Since 1.0.
+ * Since 1.0.
  */
 vt_status vt_counter_add(const char *name, const char *help, const vt_label *labels,
                          size_t n_labels, double v);
@@ -547,7 +564,7 @@ vt_status vt_counter_add(const char *name, const char *help, const vt_label *lab
  * name, help, labels, n_labels: as for vt_counter_add (borrowed for the call); v: any finite value.
  * Statuses: VT_OK; VT_E_INVALID_ARG (bad name, name/type conflict, missing help on first use, bad
  *           label, v NaN or infinite); VT_E_LIMIT (series or family limit; dropped and counted).
- * Thread-safety: any thread (short internal lock). Since 1.0.
+ * Since 1.0.
  */
 vt_status vt_gauge_set(const char *name, const char *help, const vt_label *labels,
                        size_t n_labels, double v);
@@ -558,7 +575,7 @@ vt_status vt_gauge_set(const char *name, const char *help, const vt_label *label
  * name, help, labels, n_labels: as for vt_counter_add (borrowed for the call); v: any finite value.
  * Statuses: VT_OK; VT_E_INVALID_ARG (bad name, name/type conflict, missing help on first use, bad
  *           label, v NaN or infinite); VT_E_LIMIT (series or family limit; dropped and counted).
- * Thread-safety: any thread (short internal lock). Since 1.0.
+ * Since 1.0.
  */
 vt_status vt_gauge_add(const char *name, const char *help, const vt_label *labels,
                        size_t n_labels, double v);
@@ -573,7 +590,7 @@ vt_status vt_gauge_add(const char *name, const char *help, const vt_label *label
  * Statuses: VT_OK; VT_E_INVALID_ARG (bad name, name/type conflict, missing help on first use, bad
  *           label, v negative, NaN or infinite); VT_E_LIMIT (series or family limit; dropped and
  *           counted).
- * Thread-safety: any thread (short internal lock). Since 1.0.
+ * Since 1.0.
  */
 vt_status vt_observe(const char *name, const char *help, const vt_label *labels,
                      size_t n_labels, double v);
@@ -589,7 +606,7 @@ vt_status vt_observe(const char *name, const char *help, const vt_label *labels,
  * labels); borrowed for the call.
  * Statuses: VT_OK; VT_E_INVALID_ARG (bad name or key, too many keys, keys NULL with n_keys > 0);
  *           VT_E_LIMIT (family limit).
- * Thread-safety: any thread. Since 1.0.
+ * Since 1.0.
  */
 vt_status vt_register_labels(const char *name, const char *const *keys, size_t n_keys);
 
@@ -600,7 +617,7 @@ vt_status vt_register_labels(const char *name, const char *const *keys, size_t n
  * implicit. Must be called before the family's first observation (built-ins: before the first
  * session is created). Statuses: VT_OK; VT_E_INVALID_ARG (bad name, bad bounds, not a histogram
  * family); VT_E_ORDER (the family already has observations); VT_E_LIMIT (family limit).
- * Thread-safety: any thread. Since 1.0.
+ * Ownership: name and upper_bounds are borrowed for the call (the bounds are copied). Since 1.0.
  */
 vt_status vt_set_buckets(const char *name, const double *upper_bounds, size_t n);
 
@@ -608,7 +625,7 @@ vt_status vt_set_buckets(const char *name, const double *upper_bounds, size_t n)
  * Metric handles (since 1.2). vt_metric_get resolves one series once (name, help, labels checked,
  * family and series created as the calls above would); vt_metric_add, vt_metric_set and
  * vt_metric_observe then write it by handle, with the rules of the record calls: no lock, no
- * allocation, no system call (an atomic add; vt_metric_observe a few). Values follow the by-name
+ * allocation, no system call. Values follow the by-name
  * calls: NaN and infinities are refused, -0.0 is 0, a counter ignores v < 0, an observation must be
  * >= 0.
  */
@@ -631,7 +648,7 @@ typedef uint64_t vt_metric;
  * out: receives the handle. The same arguments give the same handle, as long as the metric's
  * registered labels are the same (vt_register_labels later does not move an existing handle).
  * A handle stays valid for the life of the process (and in a child after fork); it is a number
- * the library checks, never a pointer: a made-up value gives VT_E_BAD_HANDLE, never a crash.
+ * the library checks: a made-up value gives VT_E_BAD_HANDLE, never a crash.
  * At the series limit (VT_MAX_SERIES_PER_FAMILY) the call returns VT_E_LIMIT and still sets *out,
  * to the family's overflow handle: every write through it is dropped, counted in
  * voicetelemetry_metrics_series_dropped_total{metric=name} and answered with VT_E_LIMIT, as the
@@ -639,7 +656,7 @@ typedef uint64_t vt_metric;
  * Statuses: VT_OK; VT_E_INVALID_ARG (unknown kind, out NULL, bad name, name/type conflict, missing
  *           help on first use, bad label); VT_E_LIMIT (series limit: *out is the overflow handle;
  *           family limit: *out is 0).
- * Thread-safety: any thread (short internal lock). Since 1.2.
+ * Since 1.2.
  */
 vt_status vt_metric_get(uint32_t kind, const char *name, const char *help, const vt_label *labels,
                         size_t n_labels, vt_metric *out);
@@ -648,29 +665,29 @@ vt_status vt_metric_get(uint32_t kind, const char *name, const char *help, const
  * vt_metric_add -- add v to the series of a counter or gauge handle.
  *
  * Counter: v < 0 is ignored (counters only go up) and returns VT_OK. Gauge: any finite v.
- * Lock-free (see the record calls: no lock, no allocation, no system call).
+ * Lock-free (the rules of the record calls).
  * Statuses: VT_OK; VT_E_BAD_HANDLE (0, made up); VT_E_INVALID_ARG (a histogram handle; v NaN or
  *           infinite); VT_E_LIMIT (the family's overflow handle: the value is dropped and counted).
- * Thread-safety: any thread. Since 1.2.
+ * Since 1.2.
  */
 vt_status vt_metric_add(vt_metric metric, double v);
 
 /**
  * vt_metric_set -- set the series of a gauge handle to v (any finite value).
  *
- * Lock-free. Statuses: VT_OK; VT_E_BAD_HANDLE (0, made up); VT_E_INVALID_ARG (a counter or
- * histogram handle; v NaN or infinite); VT_E_LIMIT (the overflow handle: dropped and counted).
- * Thread-safety: any thread. Since 1.2.
+ * Statuses: VT_OK; VT_E_BAD_HANDLE (0, made up); VT_E_INVALID_ARG (a counter or histogram handle;
+ * v NaN or infinite); VT_E_LIMIT (the overflow handle: dropped and counted).
+ * Lock-free (the rules of the record calls). Since 1.2.
  */
 vt_status vt_metric_set(vt_metric metric, double v);
 
 /**
  * vt_metric_observe -- record one sample in the series of a histogram handle, as vt_observe does.
  *
- * v: finite and >= 0, in base units (seconds, bytes). Lock-free.
+ * v: finite and >= 0, in base units (seconds, bytes).
  * Statuses: VT_OK; VT_E_BAD_HANDLE (0, made up); VT_E_INVALID_ARG (a counter or gauge handle; v
  *           negative, NaN or infinite); VT_E_LIMIT (the overflow handle: dropped and counted).
- * Thread-safety: any thread. Since 1.2.
+ * Lock-free (the rules of the record calls). Since 1.2.
  */
 vt_status vt_metric_observe(vt_metric metric, double v);
 
@@ -685,9 +702,12 @@ vt_status vt_metric_observe(vt_metric metric, double v);
  * included), voicetelemetry_response_latency_seconds, voicetelemetry_text_response_latency_seconds,
  * voicetelemetry_turn_duration_seconds (histograms + _quantiles summaries), and the registry's own
  * voicetelemetry_metrics_unknown_label_total and voicetelemetry_metrics_series_dropped_total.
+ * voicetelemetry_turns_total and voicetelemetry_turn_duration_seconds count and time response turns
+ * (vt_record_turn_complete); the turn collector's families start with voicetelemetry_turn_ (its
+ * turns by outcome: voicetelemetry_turn_outcomes_total{outcome}).
  * buf/cap/len_out: see BUFFERS (serve with Content-Type: text/plain; version=0.0.4).
  * Statuses: VT_OK; VT_E_BUFFER_TOO_SMALL; VT_E_INVALID_ARG (len_out NULL, buf NULL with cap > 0).
- * Thread-safety: any thread, concurrently with everything else. Since 1.0.
+ * Since 1.0.
  */
 vt_status vt_prom_text(char *buf, size_t cap, size_t *len_out);
 
@@ -719,7 +739,7 @@ enum vt_exposition_format {
  * buf/cap/len_out: see BUFFERS.
  * Statuses: VT_OK; VT_E_BUFFER_TOO_SMALL; VT_E_INVALID_ARG (unknown format, len_out NULL, buf NULL
  *           with cap > 0).
- * Thread-safety: any thread, concurrently with everything else. Since 1.2.
+ * Since 1.2.
  */
 vt_status vt_prom_text_as(uint32_t format, char *buf, size_t cap, size_t *len_out);
 
@@ -729,6 +749,9 @@ vt_status vt_prom_text_as(uint32_t format, char *buf, size_t cap, size_t *len_ou
  * A turn is one user utterance and the agent's answer to it. The library assembles turns from
  * stage events, all timed on the session's one clock (see TIME), and keeps the last
  * vt_session_config.turn_history completed turns as JSON records (schema: docs/turn-schema.md).
+ * These turns are counted by outcome in the snapshot's `turns` object and in
+ * voicetelemetry_turn_outcomes_total; they are not the response turns of vt_record_turn_start
+ * (the snapshot's top-level turns_completed), and the two counts differ for one session.
  *
  * Assembly:
  * - A turn opens with its first event (normally VT_STAGE_USER_SPEECH START). It completes when the
@@ -757,12 +780,13 @@ vt_status vt_prom_text_as(uint32_t format, char *buf, size_t cap, size_t *len_ou
  * turn. Other vt_record_audio_out calls do nothing here; the audio bytes they count between the
  * agent's first audio and the end of its speech (or the barge-in) are the turn's audio_bytes_sent.
  *
- * Calls marked "lock-free" follow the rules of the record calls (no lock, no allocation, no system
- * call except the clock for t_ns == 0). A turn that completes inside such a call is recorded in a
- * fixed-size slot of the history ring (about 1-3 us); JSON is rendered only when read. Calls that
- * carry names (providers, tools, fallbacks) take the short internal lock like vt_counter_add.
  * Events of one session recorded from several threads at the same moment of a turn boundary may
  * land in either turn.
+ *
+ * Thread-safety: any thread, concurrently with record calls. A call marked "lock-free" below follows
+ * the rules of the record calls (no lock, no allocation, no system call except the clock for
+ * t_ns == 0), also when it completes a turn; the calls that carry names (providers, fallbacks,
+ * tools) take the short internal lock, like vt_counter_add.
  * --------------------------------------------------------------------------------------------- */
 
 /** Texts longer than this many characters are truncated whatever max_text_chars says. */
@@ -809,7 +833,7 @@ enum vt_turn_mark {
  * first time of the turn; END and FINAL keep the last. AGENT_SPEECH END completes the turn.
  * Statuses: VT_OK; VT_E_BAD_HANDLE; VT_E_INVALID_ARG (unknown stage or mark, or a pair the stage
  *           does not have).
- * Thread-safety: any thread, lock-free. Since 1.0.
+ * Thread-safety: lock-free. Since 1.0.
  */
 vt_status vt_turn_mark(vt_session s, uint32_t stage, uint32_t mark, uint64_t t_ns);
 
@@ -833,7 +857,7 @@ enum vt_turn_value_key {
  *        (characters, bytes, words) whole numbers below 2^40. t_ns dates the fact (it may open
  *        the turn); 0 = now.
  * Statuses: VT_OK; VT_E_BAD_HANDLE; VT_E_INVALID_ARG (unknown key, value out of range).
- * Thread-safety: any thread, lock-free. Since 1.0.
+ * Thread-safety: lock-free. Since 1.0.
  */
 vt_status vt_turn_value(vt_session s, uint32_t key, double value, uint64_t t_ns);
 
@@ -852,8 +876,7 @@ enum vt_turn_text_kind {
  * characters on a character boundary. The record shows chars (full length) and truncated.
  * text: NUL-terminated UTF-8 of at most 1 MiB, borrowed for the call.
  * Statuses: VT_OK; VT_E_BAD_HANDLE; VT_E_INVALID_ARG (unknown kind, text NULL, too long, not UTF-8).
- * Thread-safety: any thread, lock-free (the text is copied into memory reserved at session
- * creation). Since 1.0.
+ * Thread-safety: lock-free. Since 1.0.
  */
 vt_status vt_turn_text(vt_session s, uint32_t kind, const char *text, uint64_t t_ns);
 
@@ -883,7 +906,7 @@ typedef struct vt_token_usage {
  *    "not reported". Reported fields must be below 2^40.
  * Statuses: VT_OK; VT_E_BAD_HANDLE; VT_E_INVALID_ARG (u NULL, struct_size too small, bad stage,
  *           a field too large).
- * Thread-safety: any thread, lock-free. Since 1.0.
+ * Thread-safety: lock-free. Since 1.0.
  */
 vt_status vt_turn_usage(vt_session s, uint32_t stage, const vt_token_usage *u, uint64_t t_ns);
 
@@ -891,7 +914,7 @@ vt_status vt_turn_usage(vt_session s, uint32_t stage, const vt_token_usage *u, u
  * vt_turn_error -- an error of `source` (a vt_turn_stage) in the current turn. Counted in the turn
  * and in voicetelemetry_turn_errors_total{source}. The message is not kept (it may hold user data).
  * Statuses: VT_OK; VT_E_BAD_HANDLE; VT_E_INVALID_ARG (unknown source).
- * Thread-safety: any thread, lock-free. Since 1.0.
+ * Thread-safety: lock-free. Since 1.0.
  */
 vt_status vt_turn_error(vt_session s, uint32_t source, uint64_t t_ns);
 
@@ -902,7 +925,8 @@ vt_status vt_turn_error(vt_session s, uint32_t source, uint64_t t_ns);
  * provider: non-empty UTF-8 name; model: NULL or "" for none; each at most VT_TURN_MAX_NAME_BYTES.
  * At most 4096 distinct names are kept per process; later new names show as "other".
  * Statuses: VT_OK; VT_E_BAD_HANDLE; VT_E_INVALID_ARG (bad stage, name NULL/empty/too long/not UTF-8).
- * Thread-safety: any thread; takes the short internal lock (not a hot-path call). Since 1.0.
+ * Ownership: provider and model are borrowed for the call (the library keeps copies).
+ * Thread-safety: takes the short internal lock (not a hot-path call). Since 1.0.
  */
 vt_status vt_turn_provider(vt_session s, uint32_t stage, const char *provider, const char *model,
                            uint64_t t_ns);
@@ -922,7 +946,8 @@ enum vt_fallback_kind {
  * The provider of the stage becomes `to` (model none).
  * Statuses: VT_OK; VT_E_BAD_HANDLE; VT_E_INVALID_ARG (bad stage or kind, bad name);
  *           VT_E_LIMIT (the counter's series limit: the turn still records it).
- * Thread-safety: any thread; takes the short internal lock. Since 1.0.
+ * Ownership: the strings are borrowed for the call (the library keeps copies).
+ * Thread-safety: takes the short internal lock. Since 1.0.
  */
 vt_status vt_turn_fallback(vt_session s, uint32_t stage, uint32_t kind, const char *from,
                            const char *to, const char *reason, uint64_t t_ns);
@@ -941,7 +966,8 @@ enum vt_tool_kind {
  * 0 error. Counted in voicetelemetry_turn_tool_calls_total{tool,kind,outcome}.
  * Statuses: VT_OK; VT_E_BAD_HANDLE; VT_E_INVALID_ARG (bad kind, bad name, ok not 0 or 1);
  *           VT_E_LIMIT (the counter's series limit: the turn still records it).
- * Thread-safety: any thread; takes the short internal lock. Since 1.0.
+ * Ownership: the strings are borrowed for the call (the library keeps copies).
+ * Thread-safety: takes the short internal lock. Since 1.0.
  */
 vt_status vt_turn_tool_call(vt_session s, uint32_t kind, const char *name, uint64_t start_t_ns,
                             uint64_t end_t_ns, int32_t ok);
@@ -964,7 +990,7 @@ enum vt_turn_quality {
  * buf/cap/len_out: see BUFFERS. len_out must not be NULL.
  * Statuses: VT_OK; VT_E_BAD_HANDLE; VT_E_BUFFER_TOO_SMALL; VT_E_INVALID_ARG (len_out NULL, or buf
  *           NULL with cap > 0).
- * Thread-safety: any thread, concurrently with record calls. Since 1.0.
+ * Since 1.0.
  */
 vt_status vt_turn_last_json(vt_session s, char *buf, size_t cap, size_t *len_out);
 
@@ -975,7 +1001,7 @@ vt_status vt_turn_last_json(vt_session s, char *buf, size_t cap, size_t *len_out
  * buf/cap/len_out: see BUFFERS; the text is written into the caller's buffer, nothing to free.
  * Statuses: VT_OK; VT_E_BAD_HANDLE; VT_E_BUFFER_TOO_SMALL; VT_E_INVALID_ARG (len_out NULL, or buf
  *           NULL with cap > 0).
- * Thread-safety: any thread, concurrently with record calls. Since 1.0.
+ * Since 1.0.
  */
 vt_status vt_turn_history_json(vt_session s, size_t max_turns, char *buf, size_t cap,
                                size_t *len_out);
@@ -993,6 +1019,9 @@ vt_status vt_turn_history_json(vt_session s, size_t max_turns, char *buf, size_t
  * session.end event) and the exposition (voicetelemetry_cost_total{stage,provider,model,currency},
  * voicetelemetry_usage_unpriced_total{stage,provider,model}). The table's schema, how each token
  * count is charged and a worked example: docs/cost.md. Since 1.2.
+ *
+ * Thread-safety: any thread; vt_set_prices and vt_prices_json take the short internal lock. Record
+ * calls read the active table without a lock.
  * --------------------------------------------------------------------------------------------- */
 
 /** Most entries of a price table. Since 1.2. */
@@ -1026,9 +1055,7 @@ vt_status vt_turn_history_json(vt_session s, size_t max_turns, char *buf, size_t
  *           "$.prices[2].input"); VT_E_ORDER (a different currency while sessions are open);
  *           VT_E_LIMIT (no room left for a new provider or model name: see vt_turn_provider).
  *           On error the active table is unchanged.
- * Ownership: json is borrowed for the call.
- * Thread-safety: any thread; takes the short internal lock. Record calls read the table without
- * a lock. Since 1.2.
+ * Ownership: json is borrowed for the call. Since 1.2.
  */
 vt_status vt_set_prices(const char *json);
 
@@ -1038,7 +1065,7 @@ vt_status vt_set_prices(const char *json);
  * `null` when no table is active.
  * buf/cap/len_out: see BUFFERS.
  * Statuses: VT_OK; VT_E_BUFFER_TOO_SMALL; VT_E_INVALID_ARG (len_out NULL, or buf NULL with cap > 0).
- * Thread-safety: any thread (takes the short internal lock). Since 1.2.
+ * Since 1.2.
  */
 vt_status vt_prices_json(char *buf, size_t cap, size_t *len_out);
 
@@ -1132,8 +1159,11 @@ vt_status vt_record_event_reward_for(const char *session_id, const char *step_id
 /* ------------------------------------------------------------------------------------------------
  * Events and sink plugins
  *
- * Events are JSON objects sent to sink plugins (shared objects written against
- * voicetelemetry_plugin.h: a file, a database, a collector). Each is wrapped in the envelope
+ * Events are JSON objects sent to plugins: vt_emit's and the library's own. (vt_record_batch's
+ * entries, vt_event, are record calls, not events.) A plugin is a shared object written against
+ * voicetelemetry_plugin.h, or a table given to vt_load_plugin_table; that header calls it a sink
+ * plugin because what it does is receive events and send them somewhere (a file, a database, a
+ * collector). Each event is wrapped in the envelope
  *   {"type_id":"core::telemetry/event@1","session_id":"..."|null,"event_type":"...",
  *    "correlation_id":"..."|null,"turn_id":"..."|null,"timestamp_us":N,"timestamp_unix_us":N,
  *    "data":{...}}
@@ -1151,9 +1181,8 @@ vt_status vt_record_event_reward_for(const char *session_id, const char *step_id
  * the record's turn_id), `message` (the turn's transcripts, after its turn.complete, and
  * vt_record_message), `step.start`, `step.end`, `reward.outcome`, `reward.event` and, per plugin,
  * `telemetry.health` (see below). Every event of a session is on that session's clock. A turn that
- * completes inside a record call is only queued there (lock-free); its record is rendered and
- * emitted by a plugin thread within milliseconds, by vt_flush_events, or at the latest by
- * vt_end_session (before that session's session.end).
+ * completes inside a record call is emitted later: within milliseconds, by vt_flush_events, or at
+ * the latest by vt_end_session (before that session's session.end).
  *
  * Texts: in the payload of an event of a session, every string value whose key is "text" or
  * "transcript" or ends in "_text" or "_transcript" is treated as a transcript and rewritten per the
@@ -1161,14 +1190,12 @@ vt_status vt_record_event_reward_for(const char *session_id, const char *step_id
  * replaces it with "[redacted N chars]"; VT_TEXT_INCLUDE truncates it to max_text_chars characters.
  *
  * Delivery: each plugin has its own thread and a bounded queue of events (each at most
- * VT_MAX_EVENT_BYTES, envelope and newline included). Emitting checks the event and copies its parts
- * into the queue of every loaded plugin: it never calls a plugin, never blocks, never allocates; the
- * plugin's thread wraps them in the envelope. When a queue is full
+ * VT_MAX_EVENT_BYTES, envelope and newline included). Emitting checks the event and queues it for
+ * every loaded plugin: it never calls a plugin, never blocks, never allocates. When a queue is full
  * its oldest event is dropped (reason "queue_full"), so a stalled plugin loses its oldest events and
- * delays nobody. The thread takes events in batches: an event waits at most about 2 ms before its
- * batch is taken (less under load, or on vt_flush_events), and emitting wakes the thread only when
- * a queue is half full. The thread hands batches to the plugin's write(); RETRY re-delivers the same batch
- * with capped exponential backoff (1 ms doubling to 1 s), DROP drops it (reason "plugin"), FATAL
+ * delays nobody. The plugin's thread hands the events to the plugin's write() in batches, within
+ * milliseconds of their emit (at once on vt_flush_events). RETRY re-delivers the same batch with
+ * capped exponential backoff (at most 1 s between attempts), DROP drops it (reason "plugin"), FATAL
  * disables the plugin (reason "disabled" for the batch and everything after; an error is logged).
  *
  * Rate limit: each event type may be emitted at most vt_set_event_rate_limit() times per second of
@@ -1184,6 +1211,9 @@ vt_status vt_record_event_reward_for(const char *session_id, const char *step_id
  * voicetelemetry_plugin_events_delivered_total, voicetelemetry_plugin_events_dropped_total{reason},
  * voicetelemetry_plugin_retries_total, voicetelemetry_plugin_queue_depth and
  * voicetelemetry_plugin_disabled, each labelled plugin=<name>.
+ *
+ * Thread-safety: any thread. vt_emit never blocks (see it); load, unload and flush are serialised
+ * with each other and may block (see each).
  * --------------------------------------------------------------------------------------------- */
 
 /** Longest event (envelope and trailing newline included) a queue cell holds. */
@@ -1218,9 +1248,8 @@ vt_status vt_record_event_reward_for(const char *session_id, const char *step_id
  *    VT_MAX_EVENT_PAYLOAD_BYTES; NULL means {}. It is delivered compact (whitespace removed) with its
  *    transcripts treated per the session's text_policy (see "Texts" above).
  * correlation_id, turn_id: UTF-8 of at most VT_MAX_EVENT_ID_BYTES, or NULL (null in the envelope).
- * t_ns: when it happened, as for record calls (0 = now: where the kernel keeps CLOCK_MONOTONIC on
- *       the CPU's time-stamp counter, read from that counter on a line the library recalibrates
- *       against vt_now_ns() every 20 ms: within a microsecond of it).
+ * t_ns: when it happened, as for record calls (0 = now on CLOCK_MONOTONIC, within a microsecond
+ *       of what vt_now_ns() would read).
  * Statuses: VT_OK (queued for every plugin, or dropped by the rate limit or a full queue and
  *           counted: emitting is best effort); VT_E_INVALID_ARG (bad event_type, payload not a valid
  *           JSON object, bad id: nothing is forwarded); VT_E_BAD_HANDLE (s not 0 and not open);
@@ -1230,9 +1259,8 @@ vt_status vt_record_event_reward_for(const char *session_id, const char *step_id
  *           "too_large" for every plugin).
  * Payload validation happens even when no plugin is loaded.
  * Ownership: all strings borrowed for the call (the event is copied).
- * Thread-safety: any thread; lock-free, no allocation, no system call (except the clock for
- * t_ns == 0 where there is no time-stamp counter to read, and, rarely, waking a plugin thread when
- * a queue is half full). Since 1.0.
+ * Thread-safety: any thread; lock-free, no allocation; the only system calls it may make are
+ * reading the clock for t_ns == 0 and, rarely, waking a plugin's thread. Since 1.0.
  */
 vt_status vt_emit(vt_session s, const char *event_type, const char *json_payload,
                   const char *correlation_id, const char *turn_id, uint64_t t_ns);
@@ -1241,8 +1269,7 @@ vt_status vt_emit(vt_session s, const char *event_type, const char *json_payload
  * vt_set_event_rate_limit -- events per second allowed per event type (0 = unlimited).
  *
  * Applies from the next emit on; the default is VT_DEFAULT_EVENT_RATE_LIMIT. At most 1000000.
- * Statuses: VT_OK; VT_E_INVALID_ARG (above 1000000).
- * Thread-safety: any thread. Since 1.0.
+ * Statuses: VT_OK; VT_E_INVALID_ARG (above 1000000). Since 1.0.
  */
 vt_status vt_set_event_rate_limit(uint32_t per_second);
 
@@ -1253,7 +1280,7 @@ vt_status vt_set_event_rate_limit(uint32_t per_second);
  * symbolic links do not get around it. Plugins already loaded stay loaded.
  * Statuses: VT_OK; VT_E_INVALID_ARG (not UTF-8, longer than 4095 bytes); VT_E_NOT_FOUND (the
  *           directory does not exist).
- * Ownership: copied. Thread-safety: any thread. Since 1.0.
+ * Ownership: copied. Since 1.0.
  */
 vt_status vt_set_plugin_dir(const char *dir);
 
@@ -1323,7 +1350,7 @@ vt_status vt_unload_plugin(vt_plugin_id id);
  * ids: room for cap ids (may be NULL when cap is 0). n_out: receives how many are loaded.
  * Statuses: VT_OK; VT_E_BUFFER_TOO_SMALL (more than cap are loaded: the first cap are written);
  *           VT_E_INVALID_ARG (n_out NULL, ids NULL with cap > 0).
- * Thread-safety: any thread. Since 1.0.
+ * Ownership: ids and n_out are the caller's; nothing to free. Since 1.0.
  */
 vt_status vt_list_plugins(vt_plugin_id *ids, size_t cap, size_t *n_out);
 
@@ -1359,7 +1386,7 @@ typedef struct vt_plugin_statistics {
  * in progress.
  * Statuses: VT_OK; VT_E_INVALID_ARG (out NULL, struct_size too small); VT_E_NOT_FOUND (no such
  *           loaded plugin).
- * Thread-safety: any thread. Since 1.0.
+ * Ownership: out is the caller's; the texts are copied into it. Since 1.0.
  */
 vt_status vt_plugin_stats(vt_plugin_id id, vt_plugin_statistics *out);
 

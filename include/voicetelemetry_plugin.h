@@ -2,12 +2,13 @@
  * voicetelemetry_plugin.h -- the ABI between libvoicetelemetry and sink plugins.
  *
  * A sink plugin is a shared object that receives the library's events (JSON Lines) and sends them
- * somewhere: a file, a database, a collector. The host loads it with vt_load_plugin() (see
- * voicetelemetry.h, "Events and sink plugins").
+ * somewhere: a file, a database, a collector. The host loads it with vt_load_plugin() (or, for a
+ * table that lives in the host process, vt_load_plugin_table(); see voicetelemetry.h, "Events and
+ * sink plugins"). "Plugin" and "sink plugin" name the same thing: every plugin of this ABI is a
+ * sink of events; the host's functions and statistics call it a plugin.
  *
  * This header is self-contained: a plugin includes only it and never links against
- * libvoicetelemetry. Everything it may ask of the host comes in the vt_host_api table (as SQLite
- * hands extensions its sqlite3_api_routines).
+ * libvoicetelemetry. Everything it may ask of the host comes in the vt_host_api table.
  *
  * STABILITY PROMISE
  *   Within ABI major version 1 both tables (vt_plugin_table, vt_host_api) and vt_sink_batch only
@@ -76,7 +77,7 @@ extern "C" {
 enum vt_sink_result {
     VT_SINK_OK = 0,    /* the batch is delivered: every event in it counts as delivered */
     VT_SINK_RETRY = 1, /* try again later: the same batch (same sequence) comes back after a capped
-                          exponential backoff (1 ms, 2 ms, ... at most 1 s) */
+                          exponential backoff (at most 1 s between attempts) */
     VT_SINK_DROP = 2,  /* give up on this batch: its events count as dropped (reason "plugin") */
     VT_SINK_FATAL = 3  /* the plugin cannot go on: it is disabled (an error is logged), this batch
                           and every later event of it count as dropped (reason "disabled") */
