@@ -365,47 +365,57 @@ func TestPluginRateLimit(t *testing.T) {
 	wantCode(t, "rate limit above 1000000", SetEventRateLimit(1_000_001), ErrInvalidArgument, "")
 }
 
-// Load refusals, each with its code (errors.Is) and the library's reason.
+// Load refusals, each with its code (errors.Is) and the library's reason. A row's file (if any)
+// writes what is at its path first.
 func TestPluginLoadErrors(t *testing.T) {
 	dir := t.TempDir()
 	ok := filepath.Join(dir, "ok.jsonl")
 	cfg := `{"path":"` + ok + `"}`
-
-	_, err := LoadPlugin(filepath.Join(dir, "does_not_exist.so"), cfg)
-	wantCode(t, "missing file", err, ErrNotFound, "does not exist")
-
-	ww := filepath.Join(dir, "world_writable.so")
-	copyFile(t, jsonlSinkPath, ww, 0o666)
-	mustOK(t, "chmod", os.Chmod(ww, 0o666)) // whatever the umask
-	_, err = LoadPlugin(ww, cfg)
-	wantCode(t, "world-writable copy", err, ErrPermission, "world-writable")
-
-	text := filepath.Join(dir, "not_elf.so")
-	mustOK(t, "write", os.WriteFile(text, []byte("not an ELF file\n"), 0o644))
-	_, err = LoadPlugin(text, cfg)
-	wantCode(t, "not a shared object", err, ErrPlugin, "not a loadable shared object")
-
-	_, err = LoadPlugin(dir, cfg)
-	wantCode(t, "a directory", err, ErrPlugin, "not a regular file")
-
-	_, err = LoadPlugin(jsonlSinkPath, "{}")
-	wantCode(t, "jsonl_sink without path", err, ErrPlugin, `config needs "path"`)
-	_, err = LoadPlugin(jsonlSinkPath, `{"path":`)
-	wantCode(t, "config not JSON", err, ErrInvalidArgument, "not a valid JSON object")
-	_, err = LoadPlugin(jsonlSinkPath, `{"path":"`+ok+`","queue_capacity":0}`)
-	wantCode(t, "bad host key", err, ErrInvalidArgument, "queue_capacity")
-	_, err = LoadPlugin("", cfg)
-	wantCode(t, "empty path", err, ErrInvalidArgument, "")
-	_, err = LoadPlugin("a\x00.so", cfg)
-	wantCode(t, "NUL in path", err, ErrInvalidArgument, "NUL")
-
+	for _, c := range []struct {
+		what, path, config string
+		file               func(t *testing.T, path string)
+		code               *Error
+		reason             string
+	}{
+		{"missing file", filepath.Join(dir, "does_not_exist.so"), cfg, nil, ErrNotFound, "does not exist"},
+		{"world-writable copy", filepath.Join(dir, "world_writable.so"), cfg, worldWritableSink, ErrPermission, "world-writable"},
+		{"not a shared object", filepath.Join(dir, "not_elf.so"), cfg, textFile, ErrPlugin, "not a loadable shared object"},
+		{"a directory", dir, cfg, nil, ErrPlugin, "not a regular file"},
+		{"jsonl_sink without path", jsonlSinkPath, "{}", nil, ErrPlugin, `config needs "path"`},
+		{"config not JSON", jsonlSinkPath, `{"path":`, nil, ErrInvalidArgument, "not a valid JSON object"},
+		{"bad host key", jsonlSinkPath, `{"path":"` + ok + `","queue_capacity":0}`, nil, ErrInvalidArgument, "queue_capacity"},
+		{"empty path", "", cfg, nil, ErrInvalidArgument, ""},
+		{"NUL in path", "a\x00.so", cfg, nil, ErrInvalidArgument, "NUL"},
+	} {
+		if c.file != nil {
+			c.file(t, c.path)
+		}
+		id, err := LoadPlugin(c.path, c.config)
+		wantCode(t, c.what, err, c.code, c.reason)
+		if id != 0 {
+			t.Errorf("%s: id %d with the error", c.what, id)
+		}
+	}
 	// A second plugin of the same name.
-	id := loadJSONL(t, ok)
-	_, err = LoadPlugin(jsonlSinkPath, `{"path":"`+filepath.Join(dir, "dup.jsonl")+`"}`)
+	loadJSONL(t, ok)
+	_, err := LoadPlugin(jsonlSinkPath, `{"path":"`+filepath.Join(dir, "dup.jsonl")+`"}`)
 	wantCode(t, "duplicate name", err, ErrPlugin, "already loaded")
+}
 
-	// Unknown ids.
-	_, err = PluginStats(id + 1000)
+// A copy of jsonl_sink.so anyone may write to (whatever the umask).
+func worldWritableSink(t *testing.T, path string) {
+	copyFile(t, jsonlSinkPath, path, 0o666)
+	mustOK(t, "chmod", os.Chmod(path, 0o666))
+}
+
+func textFile(t *testing.T, path string) {
+	mustOK(t, "write", os.WriteFile(path, []byte("not an ELF file\n"), 0o644))
+}
+
+// Plugin ids: unknown ones (never given, 0, unloaded) are refused by each call; ids are not reused.
+func TestPluginIDErrors(t *testing.T) {
+	id := loadJSONL(t, filepath.Join(t.TempDir(), "ids.jsonl"))
+	_, err := PluginStats(id + 1000)
 	wantCode(t, "PluginStats unknown", err, ErrNotFound, "")
 	_, err = PluginStats(0)
 	wantCode(t, "PluginStats 0", err, ErrNotFound, "")
@@ -422,8 +432,7 @@ func TestPluginLoadErrors(t *testing.T) {
 			t.Errorf("unloaded plugin %d still listed: %v", id, ids)
 		}
 	}
-	// Ids are not reused.
-	if id2 := loadJSONL(t, ok); id2 == id {
+	if id2 := loadJSONL(t, filepath.Join(t.TempDir(), "ids2.jsonl")); id2 == id {
 		t.Errorf("reload got the same id %d", id)
 	}
 	wantCode(t, "FlushEvents(-1)", FlushEvents(-time.Millisecond), ErrInvalidArgument, "")
