@@ -1231,7 +1231,7 @@ vt_status vt_record_event_reward_for(const char *session_id, const char *step_id
 #define VT_MAX_PLUGINS 16
 /** Default and largest queue capacity of a plugin, in slots of VT_PLUGIN_QUEUE_SLOT_BYTES (a
  *  capacity is rounded up to a power of two, at least 16). An event takes one slot per
- *  VT_PLUGIN_QUEUE_SLOT_BYTES of its parts (payload, event type, ids and 24 bytes of header):
+ *  VT_PLUGIN_QUEUE_SLOT_BYTES of its parts (payload, event type, ids and a small fixed header):
  *  typically one, so the capacity is the number of events the queue holds; a larger event takes
  *  several (one of VT_MAX_EVENT_BYTES, 16). */
 #define VT_DEFAULT_PLUGIN_QUEUE 1024
