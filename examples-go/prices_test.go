@@ -34,7 +34,7 @@ func TestCostScenario(t *testing.T) {
 		if f[0] == "config" {
 			s, err = NewSession(WithSessionID(f[1]), WithLabelPairs("transport", f[2]), WithStartTime(costU64(t, f[3])))
 		} else {
-			err = costStep(t, s, f, where)
+			err = costStep(t, s, f, line, where)
 		}
 		if err != nil {
 			t.Errorf("%s -> %v", where, err)
@@ -49,48 +49,19 @@ func costU64(t *testing.T, s string) uint64 {
 	return v
 }
 
-// costStep applies one call line other than config.
-func costStep(t *testing.T, s *Session, f []string, where string) error {
-	stage := func(name string) Stage {
-		v, ok := scenarioStages[name]
-		if !ok {
-			t.Fatalf("%s: unknown stage %q", where, name)
-		}
-		return Stage(v)
-	}
+// costStep applies one call line other than config: prices and end here, the rest as in the
+// turn scenarios.
+func costStep(t *testing.T, s *Session, f []string, line, where string) error {
 	switch f[0] {
 	case "prices":
 		text, err := os.ReadFile(filepath.Join("..", f[1]))
 		mustOK(t, "read "+f[1], err)
 		return SetPricesJSON(text)
-	case "provider":
-		return s.TurnProvider(stage(f[1]), f[2], f[3], costU64(t, f[4]))
-	case "usage":
-		var v [9]*int64
-		for k := range v {
-			n, err := strconv.ParseInt(f[2+k], 10, 64)
-			mustOK(t, where, err)
-			v[k] = usageArg(n)
-		}
-		return s.TurnUsage(stage(f[1]), TokenUsage{Input: v[0], Output: v[1], CachedInput: v[2], Reasoning: v[3],
-			InputText: v[4], InputAudio: v[5], InputImage: v[6], OutputText: v[7], OutputAudio: v[8]}, costU64(t, f[11]))
-	case "value":
-		x, err := strconv.ParseFloat(f[2], 64)
-		mustOK(t, where, err)
-		return s.TurnValue(TurnValueKey(scenarioValues[f[1]]), x, costU64(t, f[3]))
-	case "mark":
-		return s.TurnMark(stage(f[1]), Mark(scenarioMarks[f[2]]), costU64(t, f[3]))
-	case "vad_start":
-		return s.RecordVADStart(costU64(t, f[1]))
-	case "vad_end":
-		return s.RecordVADEnd(costU64(t, f[1]))
-	case "turn_complete":
-		return s.RecordTurnComplete(costU64(t, f[1]))
 	case "end":
 		return s.EndAt(costU64(t, f[1]))
 	}
-	t.Fatalf("%s: unknown command", where)
-	return nil
+	r := turnScenario{t: t, s: s}
+	return r.step(f, line, where)
 }
 
 // costText is the text an expectation names (checking the typed form on the way), and its needle.

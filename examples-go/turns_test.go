@@ -15,20 +15,21 @@ import (
 	"testing"
 )
 
-// nameTable maps the scenario names (the enums' String) to values 1..n.
-func nameTable(n int, name func(uint32) string) map[string]uint32 {
-	m := make(map[string]uint32, n)
-	for v := uint32(1); v <= uint32(n); v++ {
+// nameTable maps the scenario names (the enum's String, checked against the header by
+// header_drift_test.go) to their values: 1 up to the first value without a name.
+func nameTable(name func(uint32) string) map[string]uint32 {
+	m := map[string]uint32{}
+	for v := uint32(1); lowerName.MatchString(name(v)); v++ {
 		m[name(v)] = v
 	}
 	return m
 }
 
 var (
-	scenarioStages   = nameTable(13, func(v uint32) string { return Stage(v).String() })
-	scenarioMarks    = nameTable(8, func(v uint32) string { return Mark(v).String() })
-	scenarioValues   = nameTable(9, func(v uint32) string { return TurnValueKey(v).String() })
-	scenarioTexts    = nameTable(3, func(v uint32) string { return TextKind(v).String() })
+	scenarioStages   = nameTable(func(v uint32) string { return Stage(v).String() })
+	scenarioMarks    = nameTable(func(v uint32) string { return Mark(v).String() })
+	scenarioValues   = nameTable(func(v uint32) string { return TurnValueKey(v).String() })
+	scenarioTexts    = nameTable(func(v uint32) string { return TextKind(v).String() })
 	scenarioRuns     sync.Map // file -> *atomic.Int32: how often this process replayed it
 	turnScenarioGlob = "../tests/scenarios/turns/*.txt"
 )
@@ -153,116 +154,30 @@ func sameJSON(t *testing.T, where string, v any, raw []byte) {
 	}
 }
 
+// arg is the k-th argument of a command line's fields f (k = 0: the one after the command).
+func (r *turnScenario) arg(f []string, k int, where string) string {
+	if k+1 >= len(f) {
+		r.t.Fatalf("%s: missing argument %d", where, k+1)
+	}
+	return f[k+1]
+}
+
 func (r *turnScenario) run() {
 	lines, numbers := readLines(r.t, r.path)
 	name := filepath.Base(r.path)
 	for i, line := range lines {
 		where := fmt.Sprintf("%s:%d: %s", name, numbers[i], line)
 		f := strings.Fields(line)
-		arg := func(k int) string {
-			if k+1 >= len(f) {
-				r.t.Fatalf("%s: missing argument %d", where, k+1)
-			}
-			return f[k+1]
-		}
-		if f[0] == "expect" {
-			// The substring is the rest of the line after "expect <source> ", as in the C runner.
-			needle := line[len("expect ")+len(arg(0))+1:]
-			if r.suffix != "" && arg(0) == "prom" {
-				needle = strings.Replace(needle, `transport="`, `transport="`+r.suffix, 1)
-			}
-			if text := r.textOf(arg(0), where); !strings.Contains(text, needle) {
-				r.t.Errorf("%s\n    got: %.2000s", where, text)
-			}
-			continue
-		}
-		if f[0] != "config" && r.s == nil {
-			r.t.Fatalf("%s: no session (config must come first)", where)
-		}
 		var err error
-		switch f[0] {
-		case "config":
-			policy := TextRedact
-			if arg(2) == "include" {
-				policy = TextInclude
-			}
-			maxChars, history := r.u64(arg(3), where), r.u64(arg(4), where)
-			r.s, err = NewSession(WithSessionID(arg(0)), WithLabelPairs("transport", r.suffix+arg(1)),
-				WithStartTime(1000), WithTextPolicy(policy), WithMaxTextChars(uint32(maxChars)),
-				WithTurnHistory(uint32(history)))
-		case "mark":
-			err = r.s.TurnMark(Stage(r.lookup(scenarioStages, "stage", arg(0), where)),
-				Mark(r.lookup(scenarioMarks, "mark", arg(1), where)), r.u64(arg(2), where))
-		case "value":
-			v, perr := strconv.ParseFloat(arg(1), 64)
-			if perr != nil {
-				r.t.Fatalf("%s: %v", where, perr)
-			}
-			err = r.s.TurnValue(TurnValueKey(r.lookup(scenarioValues, "value key", arg(0), where)), v,
-				r.u64(arg(2), where))
-		case "text":
-			// The text is everything after the third space (it may contain spaces).
-			parts := strings.SplitN(line, " ", 4)
-			text := ""
-			if len(parts) == 4 {
-				text = parts[3]
-			}
-			err = r.s.TurnText(TextKind(r.lookup(scenarioTexts, "text kind", arg(0), where)), text,
-				r.u64(arg(1), where))
-		case "usage":
-			if len(f) != 12 {
-				r.t.Fatalf("%s: usage needs a stage, 9 fields and a time", where)
-			}
-			var v [9]*int64
-			for k := range v {
-				n, perr := strconv.ParseInt(f[2+k], 10, 64)
-				if perr != nil {
-					r.t.Fatalf("%s: %v", where, perr)
-				}
-				v[k] = usageArg(n)
-			}
-			err = r.s.TurnUsage(Stage(r.lookup(scenarioStages, "stage", arg(0), where)), TokenUsage{
-				Input: v[0], Output: v[1], CachedInput: v[2], Reasoning: v[3], InputText: v[4],
-				InputAudio: v[5], InputImage: v[6], OutputText: v[7], OutputAudio: v[8],
-			}, r.u64(f[11], where))
-		case "error":
-			err = r.s.TurnError(Stage(r.lookup(scenarioStages, "stage", arg(0), where)), r.u64(arg(1), where))
-		case "provider":
-			model := arg(2)
-			if model == "-" {
-				model = ""
-			}
-			err = r.s.TurnProvider(Stage(r.lookup(scenarioStages, "stage", arg(0), where)), arg(1), model,
-				r.u64(arg(3), where))
-		case "fallback":
-			kind := FallbackSwitch
-			if arg(1) == "recovery" {
-				kind = FallbackRecovery
-			}
-			reason := arg(4)
-			if reason == "-" {
-				reason = ""
-			}
-			err = r.s.TurnFallback(Stage(r.lookup(scenarioStages, "stage", arg(0), where)), kind, arg(2),
-				arg(3), reason, r.u64(arg(5), where))
-		case "tool":
-			kind := ToolFunction
-			if arg(0) == "mcp" {
-				kind = ToolMCP
-			}
-			err = r.s.TurnToolCall(kind, arg(1), r.u64(arg(2), where), r.u64(arg(3), where), arg(4) == "1")
-		case "vad_start":
-			err = r.s.RecordVADStart(r.u64(arg(0), where))
-		case "vad_end":
-			err = r.s.RecordVADEnd(r.u64(arg(0), where))
-		case "interruption":
-			err = r.s.RecordInterruption(r.u64(arg(0), where))
-		case "turn_complete":
-			err = r.s.RecordTurnComplete(r.u64(arg(0), where))
-		case "audio_out":
-			err = r.s.RecordAudioOut(int(r.u64(arg(0), where)), r.u64(arg(1), where))
+		switch {
+		case f[0] == "expect":
+			r.expect(f, line, where)
+		case f[0] == "config":
+			r.s, err = r.config(f, where)
+		case r.s == nil:
+			r.t.Fatalf("%s: no session (config must come first)", where)
 		default:
-			r.t.Fatalf("%s: unknown command", where)
+			err = r.step(f, line, where)
 		}
 		if err != nil {
 			r.t.Errorf("%s -> %v", where, err)
@@ -274,6 +189,120 @@ func (r *turnScenario) run() {
 	if err := r.s.Close(); err != nil {
 		r.t.Errorf("%s: Close: %v", name, err)
 	}
+}
+
+// expect: the substring is the rest of the line after "expect <source> ", as in the C runner.
+func (r *turnScenario) expect(f []string, line, where string) {
+	source := r.arg(f, 0, where)
+	needle := line[len("expect ")+len(source)+1:]
+	if r.suffix != "" && source == "prom" {
+		needle = strings.Replace(needle, `transport="`, `transport="`+r.suffix, 1)
+	}
+	if text := r.textOf(source, where); !strings.Contains(text, needle) {
+		r.t.Errorf("%s\n    got: %.2000s", where, text)
+	}
+}
+
+func (r *turnScenario) config(f []string, where string) (*Session, error) {
+	policy := TextRedact
+	if r.arg(f, 2, where) == "include" {
+		policy = TextInclude
+	}
+	maxChars, history := r.u64(r.arg(f, 3, where), where), r.u64(r.arg(f, 4, where), where)
+	return NewSession(WithSessionID(r.arg(f, 0, where)), WithLabelPairs("transport", r.suffix+r.arg(f, 1, where)),
+		WithStartTime(1000), WithTextPolicy(policy), WithMaxTextChars(uint32(maxChars)),
+		WithTurnHistory(uint32(history)))
+}
+
+// step applies one call line of tests/scenarios/turns/README.txt (not config or expect) to r.s;
+// the cost scenarios use it too.
+func (r *turnScenario) step(f []string, line, where string) error {
+	arg := func(k int) string { return r.arg(f, k, where) }
+	t := func(k int) uint64 { return r.u64(arg(k), where) }
+	stage := func(k int) Stage { return Stage(r.lookup(scenarioStages, "stage", arg(k), where)) }
+	switch f[0] {
+	case "mark":
+		return r.s.TurnMark(stage(0), Mark(r.lookup(scenarioMarks, "mark", arg(1), where)), t(2))
+	case "value":
+		v, err := strconv.ParseFloat(arg(1), 64)
+		if err != nil {
+			r.t.Fatalf("%s: %v", where, err)
+		}
+		return r.s.TurnValue(TurnValueKey(r.lookup(scenarioValues, "value key", arg(0), where)), v, t(2))
+	case "text":
+		// The text is everything after the third space (it may contain spaces).
+		parts := strings.SplitN(line, " ", 4)
+		text := ""
+		if len(parts) == 4 {
+			text = parts[3]
+		}
+		return r.s.TurnText(TextKind(r.lookup(scenarioTexts, "text kind", arg(0), where)), text, t(1))
+	case "usage":
+		return r.usage(f, where)
+	case "error":
+		return r.s.TurnError(stage(0), t(1))
+	case "provider":
+		return r.s.TurnProvider(stage(0), arg(1), dashEmpty(arg(2)), t(3))
+	case "fallback":
+		kind := FallbackSwitch
+		if arg(1) == "recovery" {
+			kind = FallbackRecovery
+		}
+		return r.s.TurnFallback(stage(0), kind, arg(2), arg(3), dashEmpty(arg(4)), t(5))
+	case "tool":
+		kind := ToolFunction
+		if arg(0) == "mcp" {
+			kind = ToolMCP
+		}
+		return r.s.TurnToolCall(kind, arg(1), t(2), t(3), arg(4) == "1")
+	}
+	return r.recordStep(f, where)
+}
+
+// recordStep: the core record calls of the format.
+func (r *turnScenario) recordStep(f []string, where string) error {
+	t := func(k int) uint64 { return r.u64(r.arg(f, k, where), where) }
+	switch f[0] {
+	case "vad_start":
+		return r.s.RecordVADStart(t(0))
+	case "vad_end":
+		return r.s.RecordVADEnd(t(0))
+	case "interruption":
+		return r.s.RecordInterruption(t(0))
+	case "turn_complete":
+		return r.s.RecordTurnComplete(t(0))
+	case "audio_out":
+		return r.s.RecordAudioOut(int(t(0)), t(1))
+	}
+	r.t.Fatalf("%s: unknown command", where)
+	return nil
+}
+
+// usage <stage> <9 fields of vt_token_usage in order, -1 = not reported> <t_ns>
+func (r *turnScenario) usage(f []string, where string) error {
+	if len(f) != 12 {
+		r.t.Fatalf("%s: usage needs a stage, 9 fields and a time", where)
+	}
+	var v [9]*int64
+	for k := range v {
+		n, err := strconv.ParseInt(f[2+k], 10, 64)
+		if err != nil {
+			r.t.Fatalf("%s: %v", where, err)
+		}
+		v[k] = usageArg(n)
+	}
+	return r.s.TurnUsage(Stage(r.lookup(scenarioStages, "stage", f[1], where)), TokenUsage{
+		Input: v[0], Output: v[1], CachedInput: v[2], Reasoning: v[3], InputText: v[4],
+		InputAudio: v[5], InputImage: v[6], OutputText: v[7], OutputAudio: v[8],
+	}, r.u64(f[11], where))
+}
+
+// dashEmpty: "-" in a scenario stands for an absent (empty) name.
+func dashEmpty(s string) string {
+	if s == "-" {
+		return ""
+	}
+	return s
 }
 
 // Every scenario of tests/scenarios/turns, replayed through the Go API with every expectation
