@@ -52,6 +52,8 @@ TEST_PLUGINS  := $(patsubst %,$(BUILD)/tests/plugins/%.so,$(HOSTILE) scripted sc
 # Fragments under mk/ (one file per component: mk/<component>.mk) add to PLUGINS and TEST_SUITES; a
 # plugin that links a system library sets it target-specifically: `$(BUILD)/plugins/x.so: PLUGIN_LIBS := -lx`.
 TEST_SUITES   := test-swift test-header test-symbols test-docs test-c test-tsan test-python test-go test-readme test-demo
+# Every header a C test may include (the ordinary, TSan and ASan builds of the suite: mk/reliability.mk).
+C_TEST_HEADERS := $(wildcard tests/c/*.h) include/voicetelemetry.h include/voicetelemetry_plugin.h
 include $(sort $(wildcard mk/*.mk))
 
 plugins: $(PLUGINS)
@@ -140,7 +142,12 @@ test-docs:
 
 C_TESTS := $(patsubst tests/c/%.c,$(BUILD)/tests/%,$(wildcard tests/c/test_*.c))
 
-$(BUILD)/tests/%: tests/c/%.c tests/c/check.h tests/c/turn_names.h $(LIB)
+# A C test linked against a sanitizer build of the library: $(1) the compiler and its flags, $(2) the
+# library's directory (found at run time through rpaths, the sanitizer runtime's too).
+link_sanitized_c_test = $(1) -Iinclude -Itests/c -o $@ $< -L$(abspath $(2)) -lvoicetelemetry \
+    -Wl,-rpath,$(abspath $(2)) -Wl,-rpath,$$($(firstword $(1)) -print-resource-dir)/lib/linux -lpthread -lm
+
+$(BUILD)/tests/%: tests/c/%.c $(C_TEST_HEADERS) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CWARN) -D_GNU_SOURCE -O1 -g -Iinclude -Itests/c -o $@ $< $(LINK_BUILD) -lpthread -lm
 
@@ -155,11 +162,9 @@ tsan-lib:
 	$(SWIFT) build -c debug -Xswiftc -sanitize=thread --scratch-path .build-tsan
 
 # One link rule for every C test against the TSan library (tsan-lib is phony: they are relinked each run).
-$(BUILD)/tsan/%: tests/c/%.c tests/c/check.h tests/c/turn_names.h tsan-lib
+$(BUILD)/tsan/%: tests/c/%.c $(C_TEST_HEADERS) tsan-lib
 	@mkdir -p $(dir $@)
-	$(TSAN_CC) -std=c99 -Wall -Wextra -D_GNU_SOURCE -O1 -g -fsanitize=thread -shared-libsan -Iinclude -Itests/c \
-	    -o $@ $< -L$(abspath $(TSAN_LIBDIR)) -lvoicetelemetry -Wl,-rpath,$(abspath $(TSAN_LIBDIR)) \
-	    -Wl,-rpath,$$($(TSAN_CC) -print-resource-dir)/lib/linux -lpthread -lm
+	$(call link_sanitized_c_test,$(TSAN_CC) -std=c99 -Wall -Wextra -D_GNU_SOURCE -O1 -g -fsanitize=thread -shared-libsan,$(TSAN_LIBDIR))
 
 test-tsan: $(BUILD)/tsan/test_plugins_stress $(BUILD)/tsan/test_robustness $(PLUGINS) $(TEST_PLUGINS)
 	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(abspath tests/c/tsan.supp)" \
@@ -172,10 +177,12 @@ test-tsan: $(BUILD)/tsan/test_plugins_stress $(BUILD)/tsan/test_robustness $(PLU
 test-python: $(LIB) $(PLUGINS) $(TEST_PLUGINS)
 	VOICETELEMETRY_LIB=$(abspath $(LIB)) $(PYTHON) -m pytest -q examples-python/tests --ignore=examples-python/tests/integrations
 
+# The Go module is built offline against the standard library only.
+GO_OFFLINE := GOFLAGS=-mod=mod GOPROXY=off
+
 test-go: $(LIB) $(PLUGINS) $(TEST_PLUGINS)
-	cd examples-go && GOFLAGS=-mod=mod GOPROXY=off $(GO) vet ./... && \
-	    GOFLAGS=-mod=mod GOPROXY=off $(GO) test -count=1 ./... && \
-	    GOFLAGS=-mod=mod GOPROXY=off $(GO) test -race -count=1 ./...
+	cd examples-go && $(GO_OFFLINE) $(GO) vet ./... && $(GO_OFFLINE) $(GO) test -count=1 ./... && \
+	    $(GO_OFFLINE) $(GO) test -race -count=1 ./...
 
 # ---- benchmarks ------------------------------------------------------------------------------------
 

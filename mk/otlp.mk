@@ -24,4 +24,4 @@ otlp-sink: $(OTLP_SINK)
 test-otlp: $(LIB) $(OTLP_SINK) $(OTLP_C_CALL) $(BUILD)/plugins/jsonl_sink.so
 	VOICETELEMETRY_LIB=$(abspath $(LIB)) OTLP_SINK=$(abspath $(OTLP_SINK)) OTLP_C_CALL=$(abspath $(OTLP_C_CALL)) \
 	    $(PYTHON) -m pytest -q -p no:cacheprovider tests/otlp
-	cd examples-go && GOFLAGS=-mod=mod GOPROXY=off $(GO) test -count=1 -run 'TestOTLP' .
+	cd examples-go && $(GO_OFFLINE) $(GO) test -count=1 -run 'TestOTLP' .

@@ -15,19 +15,18 @@ TEST_SUITES += test-asan test-fuzz test-abi
 
 REL_CC       ?= clang
 comma        := ,
-REL_RESDIR    = $(shell $(REL_CC) -print-resource-dir)/lib/linux
 
 # ---- AddressSanitizer build and the C suite -----------------------------------------------------------
 # swiftc offers -sanitize=address (and thread, fuzzer) but no UndefinedBehaviorSanitizer on this target,
 # so UBSan instruments the C side only; the Swift side keeps its own overflow and bounds traps, which -O
-# keeps too. The library is built optimised: a debug Swift build under ASan ran the suite 10x slower
-# (test_core 54 s against 5 s of CPU); the debug build's asserts run in test-tsan.
+# keeps too. The library is built optimised (a debug Swift build under ASan made the suite many times
+# slower); the debug build's asserts run in test-tsan.
 ASAN_LIBDIR  := .build-asan/release
 ASAN_CFLAGS  := -std=c99 -Wall -Wextra -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer \
                 -fsanitize=address,undefined -fno-sanitize-recover=undefined -shared-libsan
 ASAN_TESTS   := $(patsubst tests/c/%.c,$(BUILD)/asan/%,$(wildcard tests/c/test_*.c))
 # Leak checking stays on: the suite ends its sessions and unloads its plugins. (strict_string_checks is
-# left off: it made test_core 8x slower, 41 s against 5 s of CPU.)
+# left off: it made test_core several times slower.)
 ASAN_ENV     := ASAN_OPTIONS=detect_leaks=1:detect_stack_use_after_return=1:halt_on_error=1 \
                 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
@@ -38,11 +37,9 @@ asan-lib:
 	$(call swift_build_retry,-c release -Xswiftc -sanitize=address --scratch-path .build-asan)
 .PHONY: asan-lib
 
-$(BUILD)/asan/%: tests/c/%.c tests/c/check.h tests/c/turn_names.h asan-lib
+$(BUILD)/asan/%: tests/c/%.c $(C_TEST_HEADERS) asan-lib
 	@mkdir -p $(dir $@)
-	$(REL_CC) $(ASAN_CFLAGS) -Iinclude -Itests/c -o $@ $< \
-	    -L$(abspath $(ASAN_LIBDIR)) -lvoicetelemetry -Wl,-rpath,$(abspath $(ASAN_LIBDIR)) \
-	    -Wl,-rpath,$(REL_RESDIR) -lpthread -lm
+	$(call link_sanitized_c_test,$(REL_CC) $(ASAN_CFLAGS),$(ASAN_LIBDIR))
 
 # VT_ROBUST_CALLS: the random-call driver makes 20000 calls per seed (100000 by default) under ASan.
 test-asan: $(ASAN_TESTS) $(PLUGINS) $(TEST_PLUGINS)

@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "check.h"
-#include "turn_names.h"
+#include "turn_scenario.h"
 #include "voicetelemetry_plugin.h"
 
 #define SEC 1000000000ull
@@ -106,22 +106,10 @@ static void expectation(vt_session s, const char *line, const char *where) {
     free(text);
 }
 
-static vt_status usage_line(vt_session s, const char *line) {
-    long long v[10];
-    char stage[32];
-    if (sscanf(line, "usage %31s %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld", stage, &v[0], &v[1], &v[2], &v[3],
-               &v[4], &v[5], &v[6], &v[7], &v[8], &v[9]) != 11)
-        return VT_E_INVALID_ARG;
-    vt_token_usage u = tokens(v[0], v[1], v[2]);
-    u.reasoning = v[3]; u.input_text = v[4]; u.input_audio = v[5]; u.input_image = v[6]; u.output_text = v[7];
-    u.output_audio = v[8];
-    return vt_turn_usage(s, LOOKUP(stage_names, stage), &u, (uint64_t)v[9]);
-}
-
-/* One call line; returns its status. */
+/* One call line (prices, config and end here; the rest as in the turn scenarios); its status. */
 static vt_status call_line(vt_session *s, const char *line) {
-    char cmd[32] = "", a[256] = "", b[256] = "", c[256] = "", d[256] = "";
-    sscanf(line, "%31s %255s %255s %255s %255s", cmd, a, b, c, d);
+    char cmd[32] = "", a[256] = "", b[256] = "", c[256] = "";
+    sscanf(line, "%31s %255s %255s %255s", cmd, a, b, c);
     if (strcmp(cmd, "prices") == 0) {
         const char *text = read_file(a);
         return text ? vt_set_prices(text) : VT_E_NOT_FOUND;
@@ -130,15 +118,9 @@ static vt_status call_line(vt_session *s, const char *line) {
         *s = open_priced(a, b, strtoull(c, NULL, 10));
         return *s ? VT_OK : VT_E_INTERNAL;
     }
-    if (strcmp(cmd, "provider") == 0) return vt_turn_provider(*s, LOOKUP(stage_names, a), b, c, strtoull(d, NULL, 10));
-    if (strcmp(cmd, "usage") == 0) return usage_line(*s, line);
-    if (strcmp(cmd, "value") == 0) return vt_turn_value(*s, LOOKUP(value_names, a), strtod(b, NULL), strtoull(c, NULL, 10));
-    if (strcmp(cmd, "mark") == 0)
-        return vt_turn_mark(*s, LOOKUP(stage_names, a), LOOKUP(mark_names, b), strtoull(c, NULL, 10));
-    if (strcmp(cmd, "vad_start") == 0) return vt_record_vad_start(*s, strtoull(a, NULL, 10));
-    if (strcmp(cmd, "vad_end") == 0) return vt_record_vad_end(*s, strtoull(a, NULL, 10));
-    if (strcmp(cmd, "turn_complete") == 0) return vt_record_turn_complete(*s, strtoull(a, NULL, 10));
     if (strcmp(cmd, "end") == 0) return vt_end_session_at(*s, strtoull(a, NULL, 10));
+    vt_status st;
+    if (scenario_call(*s, line, &st)) return st;
     return VT_E_NOT_FOUND;
 }
 

@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "check.h"
-#include "turn_names.h"
+#include "turn_scenario.h"
 
 static char *json_of(vt_status (*fn)(vt_session, char *, size_t, size_t *), vt_session s) {
     /* The text may grow between the two calls (a concurrent turn, a clock-based uptime): retry. */
@@ -68,47 +68,6 @@ static void run_scenario(const char *path) {
             cfg.max_text_chars = (uint32_t)strtoul(d, NULL, 10);
             cfg.turn_history = (uint32_t)strtoul(e, NULL, 10);
             st = vt_create_session(&cfg, &s);
-        } else if (strcmp(cmd, "mark") == 0) {
-            st = vt_turn_mark(s, LOOKUP(stage_names, a), LOOKUP(mark_names, b), strtoull(c, NULL, 10));
-        } else if (strcmp(cmd, "value") == 0) {
-            st = vt_turn_value(s, LOOKUP(value_names, a), strtod(b, NULL), strtoull(c, NULL, 10));
-        } else if (strcmp(cmd, "text") == 0) {
-            const char *text = line;
-            for (int skip = 0; skip < 3 && text; skip++) { text = strchr(text, ' '); if (text) text++; }
-            st = vt_turn_text(s, LOOKUP(text_names, a), text ? text : "", strtoull(b, NULL, 10));
-        } else if (strcmp(cmd, "usage") == 0) {
-            vt_token_usage u;
-            long long v[10];
-            char stage[32];
-            memset(&u, 0, sizeof u);
-            u.struct_size = sizeof u;
-            sscanf(line, "usage %31s %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld", stage, &v[0], &v[1], &v[2],
-                   &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9]);
-            u.input = v[0]; u.output = v[1]; u.cached_input = v[2]; u.reasoning = v[3]; u.input_text = v[4];
-            u.input_audio = v[5]; u.input_image = v[6]; u.output_text = v[7]; u.output_audio = v[8];
-            st = vt_turn_usage(s, LOOKUP(stage_names, stage), &u, (uint64_t)v[9]);
-        } else if (strcmp(cmd, "error") == 0) {
-            st = vt_turn_error(s, LOOKUP(stage_names, a), strtoull(b, NULL, 10));
-        } else if (strcmp(cmd, "provider") == 0) {
-            st = vt_turn_provider(s, LOOKUP(stage_names, a), b, strcmp(c, "-") == 0 ? NULL : c, strtoull(d, NULL, 10));
-        } else if (strcmp(cmd, "fallback") == 0) {
-            char t[32] = "";
-            sscanf(line, "fallback %*s %*s %*s %*s %*s %31s", t);
-            st = vt_turn_fallback(s, LOOKUP(stage_names, a), strcmp(b, "recovery") == 0 ? VT_FALLBACK_RECOVERY : VT_FALLBACK_SWITCH,
-                                  c, d, strcmp(e, "-") == 0 ? NULL : e, strtoull(t, NULL, 10));
-        } else if (strcmp(cmd, "tool") == 0) {
-            st = vt_turn_tool_call(s, strcmp(a, "mcp") == 0 ? VT_TOOL_MCP : VT_TOOL_FUNCTION, b,
-                                   strtoull(c, NULL, 10), strtoull(d, NULL, 10), (int32_t)atoi(e));
-        } else if (strcmp(cmd, "vad_start") == 0) {
-            st = vt_record_vad_start(s, strtoull(a, NULL, 10));
-        } else if (strcmp(cmd, "vad_end") == 0) {
-            st = vt_record_vad_end(s, strtoull(a, NULL, 10));
-        } else if (strcmp(cmd, "interruption") == 0) {
-            st = vt_record_interruption(s, strtoull(a, NULL, 10));
-        } else if (strcmp(cmd, "turn_complete") == 0) {
-            st = vt_record_turn_complete(s, strtoull(a, NULL, 10));
-        } else if (strcmp(cmd, "audio_out") == 0) {
-            st = vt_record_audio_out(s, (size_t)strtoull(a, NULL, 10), strtoull(b, NULL, 10));
         } else if (strcmp(cmd, "expect") == 0) {
             const char *needle = line + strlen("expect ") + strlen(a) + 1;
             char *text = NULL;
@@ -122,7 +81,7 @@ static void run_scenario(const char *path) {
             check_report(ok, __FILE__, __LINE__, msg);
             free(text);
             continue;
-        } else {
+        } else if (!scenario_call(s, line, &st)) {
             check_report(0, __FILE__, __LINE__, where);
             continue;
         }
