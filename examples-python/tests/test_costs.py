@@ -13,7 +13,8 @@ from typing import Any, Dict, List, Optional
 import pytest
 
 import voicetelemetry as vt
-from voicetelemetry import TurnMark, TurnStage, TurnValueKey
+from turn_scenario import turn_step
+from voicetelemetry import TurnMark, TurnStage
 
 REPO = Path(__file__).resolve().parents[2]
 COSTS_DIR = REPO / "tests" / "scenarios" / "costs"
@@ -26,12 +27,9 @@ def no_table_left():
     vt.set_prices(None)
 
 
-def _enum(enum_cls, name: str):
-    return enum_cls[name.upper()]
-
-
 def _step(s: Optional[vt.Session], line: str) -> Optional[vt.Session]:
-    """One call line of the cost scenario format (tests/scenarios/costs/README.txt)."""
+    """One call line of the cost scenario format (tests/scenarios/costs/README.txt): prices, config
+    and end here, the rest as in the turn scenarios."""
     f = line.split()
     cmd, a = f[0], f[1:]
     if cmd == "prices":
@@ -40,22 +38,10 @@ def _step(s: Optional[vt.Session], line: str) -> Optional[vt.Session]:
     if cmd == "config":
         return vt.Session(session_id=a[0], labels={"transport": a[1]}, start_t_ns=int(a[2]))
     assert s is not None, "a command before `config`"
-    if cmd == "provider":
-        s.turn_provider(_enum(TurnStage, a[0]), a[1], a[2], int(a[3]))
-    elif cmd == "usage":
-        counts = [int(v) for v in a[1:10]]
-        tokens = {k: (None if v < 0 else v) for k, v in zip(vt.turns.TOKEN_FIELDS, counts)}
-        s.turn_usage(_enum(TurnStage, a[0]), t_ns=int(a[10]), **tokens)
-    elif cmd == "value":
-        s.turn_value(_enum(TurnValueKey, a[0]), float(a[1]), int(a[2]))
-    elif cmd == "mark":
-        s.turn_mark(_enum(TurnStage, a[0]), _enum(TurnMark, a[1]), int(a[2]))
-    elif cmd in ("vad_start", "vad_end", "turn_complete"):
-        getattr(s, "record_" + cmd)(int(a[0]))
-    elif cmd == "end":
+    if cmd == "end":
         s.end(int(a[0]))
     else:
-        raise AssertionError(f"unknown command {cmd!r}")
+        turn_step(s, line)
     return s
 
 

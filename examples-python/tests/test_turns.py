@@ -20,6 +20,7 @@ import pytest
 import voicetelemetry as vt
 from voicetelemetry import _raw as R
 from voicetelemetry import _util
+from turn_scenario import turn_step
 from voicetelemetry import (
     FallbackKind,
     ToolKind,
@@ -41,55 +42,17 @@ S, M = TurnStage, TurnMark
 # ---- scenario replay (the format of tests/scenarios/turns/README.txt) ---------------------------
 
 
-def _enum(enum_cls, name: str):
-    """A scenario name is the C enum name in lower case without its prefix."""
-    try:
-        return enum_cls[name.upper()]
-    except KeyError:
-        raise AssertionError(f"unknown {enum_cls.__name__} name {name!r}") from None
-
-
-def _none_if_dash(v: str) -> Optional[str]:
-    return None if v == "-" else v
-
-
 def _step(s: Optional[vt.Session], line: str) -> Optional[vt.Session]:
     """Apply one command line to the session (creating it for `config`); returns the session."""
     f = line.split()
-    cmd, a = f[0], f[1:]
-    if cmd == "config":
-        sid, transport, policy, max_chars, history = a[:5]
+    if f[0] == "config":
+        sid, transport, policy, max_chars, history = f[1:6]
         return vt.Session(session_id=sid, labels={"transport": transport}, start_t_ns=1000,
                           text_policy=(vt.TextPolicy.INCLUDE if policy == "include"
                                        else vt.TextPolicy.REDACT),
                           max_text_chars=int(max_chars), turn_history=int(history))
     assert s is not None, "a command before `config`"
-    if cmd == "mark":
-        s.turn_mark(_enum(S, a[0]), _enum(M, a[1]), int(a[2]))
-    elif cmd == "value":
-        s.turn_value(_enum(TurnValueKey, a[0]), float(a[1]), int(a[2]))
-    elif cmd == "text":
-        parts = line.split(" ", 3)  # the text runs to the end of the line, spaces included
-        s.turn_text(_enum(TurnTextKind, a[0]), parts[3] if len(parts) > 3 else "", int(a[1]))
-    elif cmd == "usage":
-        counts = [int(v) for v in a[1:10]]
-        tokens = {k: (None if v < 0 else v) for k, v in zip(vt.turns.TOKEN_FIELDS, counts)}
-        s.turn_usage(_enum(S, a[0]), t_ns=int(a[10]), **tokens)
-    elif cmd == "error":
-        s.turn_error(_enum(S, a[0]), int(a[1]))
-    elif cmd == "provider":
-        s.turn_provider(_enum(S, a[0]), a[1], _none_if_dash(a[2]), int(a[3]))
-    elif cmd == "fallback":
-        s.turn_fallback(_enum(S, a[0]), _enum(FallbackKind, a[1]), a[2], a[3],
-                        _none_if_dash(a[4]), int(a[5]))
-    elif cmd == "tool":
-        s.turn_tool_call(_enum(ToolKind, a[0]), a[1], int(a[2]), int(a[3]), ok=int(a[4]))
-    elif cmd in ("vad_start", "vad_end", "interruption", "turn_complete"):
-        getattr(s, "record_" + cmd)(int(a[0]))
-    elif cmd == "audio_out":
-        s.record_audio_out(int(a[0]), int(a[1]))
-    else:
-        raise AssertionError(f"unknown command {cmd!r}")
+    turn_step(s, line)
     return s
 
 
