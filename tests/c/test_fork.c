@@ -4,8 +4,8 @@
  * at once (sessions, record calls, events, snapshots, the Prometheus text, a plugin of its own) and
  * exits; the parent goes on. Both within a time limit: a hang is a failure, not a stuck suite.
  *
- * Before the fork handlers existed, 2 in 20 such children hung at 100% CPU: the Swift runtime's lock
- * cached the thread id of the parent's forking thread.
+ * Before the fork handlers existed, some such children hung spinning: the Swift runtime's lock cached
+ * the thread id of the parent's forking thread.
  */
 #include <pthread.h>
 #include <signal.h>
