@@ -20,7 +20,7 @@ import pytest
 import voicetelemetry as vt
 from voicetelemetry import _raw as R
 from voicetelemetry import _util
-from turn_scenario import turn_step
+from turn_scenario import config_session, turn_step
 from voicetelemetry import (
     FallbackKind,
     ToolKind,
@@ -44,13 +44,8 @@ S, M = TurnStage, TurnMark
 
 def _step(s: Optional[vt.Session], line: str) -> Optional[vt.Session]:
     """Apply one command line to the session (creating it for `config`); returns the session."""
-    f = line.split()
-    if f[0] == "config":
-        sid, transport, policy, max_chars, history = f[1:6]
-        return vt.Session(session_id=sid, labels={"transport": transport}, start_t_ns=1000,
-                          text_policy=(vt.TextPolicy.INCLUDE if policy == "include"
-                                       else vt.TextPolicy.REDACT),
-                          max_text_chars=int(max_chars), turn_history=int(history))
+    if line.startswith("config "):
+        return config_session(line)
     assert s is not None, "a command before `config`"
     turn_step(s, line)
     return s

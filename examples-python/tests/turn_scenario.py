@@ -34,6 +34,15 @@ def _usage(s: vt.Session, a: list) -> None:
     s.turn_usage(enum_by_name(TurnStage, a[0]), t_ns=int(a[10]), **tokens)
 
 
+def config_session(line: str) -> vt.Session:
+    """The session of a `config <session_id> <transport> <redact|include> <max_text_chars>
+    <turn_history>` line, started at 1000 ns."""
+    sid, transport, policy, max_chars, history = line.split()[1:6]
+    return vt.Session(session_id=sid, labels={"transport": transport}, start_t_ns=1000,
+                      text_policy=vt.TextPolicy.INCLUDE if policy == "include" else vt.TextPolicy.REDACT,
+                      max_text_chars=int(max_chars), turn_history=int(history))
+
+
 def turn_step(s: vt.Session, line: str) -> None:
     """Apply one call line other than `config` and `expect` to the session."""
     f = line.split()

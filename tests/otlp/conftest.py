@@ -16,6 +16,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 sys.path.insert(0, str(REPO / "examples-python"))
 sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(REPO / "examples-python" / "tests"))   # turn_scenario: the scenario call lines
 os.environ.setdefault("VOICETELEMETRY_LIB", str(REPO / "build" / "lib" / "libvoicetelemetry.so"))
 # the receivers are on loopback: never through a proxy the machine may configure (libcurl reads these)
 for _var in ("NO_PROXY", "no_proxy"):
@@ -23,6 +24,7 @@ for _var in ("NO_PROXY", "no_proxy"):
 
 import voicetelemetry as vt  # noqa: E402
 from receiver import Receiver  # noqa: E402
+from turn_scenario import config_session, turn_step  # noqa: E402
 
 SO = Path(os.environ.get("OTLP_SINK", REPO / "build" / "plugins" / "otlp_sink.so"))
 JSONL = REPO / "build" / "plugins" / "jsonl_sink.so"
@@ -77,51 +79,17 @@ def captured_events(tmp: Path) -> Iterator[List[Dict]]:
 
 # ---- scenarios ----------------------------------------------------------------------------------
 
-def _enum(cls, name: str):
-    return cls[name.upper()]
-
-
 def play(path: Path) -> str:
     """Replays a scenario file (its `expect` lines are the turn suite's business); returns the
     session id. The session starts at t = 1000 ns on its scripted clock and is ended."""
-    S, M = vt.TurnStage, vt.TurnMark
     s: Optional[vt.Session] = None
     for line in path.read_text().split("\n"):
         if not line or line[0] == "#" or line.startswith("expect "):
             continue
-        f = line.split()
-        cmd, a = f[0], f[1:]
-        if cmd == "config":
-            s = vt.Session(session_id=a[0], labels={"transport": a[1]}, start_t_ns=1000,
-                           text_policy=vt.TextPolicy.INCLUDE if a[2] == "include" else vt.TextPolicy.REDACT,
-                           max_text_chars=int(a[3]), turn_history=int(a[4]))
-            sid = a[0]
-        elif cmd == "mark":
-            s.turn_mark(_enum(S, a[0]), _enum(M, a[1]), int(a[2]))
-        elif cmd == "value":
-            s.turn_value(_enum(vt.TurnValueKey, a[0]), float(a[1]), int(a[2]))
-        elif cmd == "text":
-            parts = line.split(" ", 3)
-            s.turn_text(_enum(vt.TurnTextKind, a[0]), parts[3] if len(parts) > 3 else "", int(a[1]))
-        elif cmd == "usage":
-            counts = [int(v) for v in a[1:10]]
-            s.turn_usage(_enum(S, a[0]), t_ns=int(a[10]),
-                         **{k: (None if v < 0 else v) for k, v in zip(vt.turns.TOKEN_FIELDS, counts)})
-        elif cmd == "error":
-            s.turn_error(_enum(S, a[0]), int(a[1]))
-        elif cmd == "provider":
-            s.turn_provider(_enum(S, a[0]), a[1], None if a[2] == "-" else a[2], int(a[3]))
-        elif cmd == "fallback":
-            s.turn_fallback(_enum(S, a[0]), _enum(vt.FallbackKind, a[1]), a[2], a[3],
-                            None if a[4] == "-" else a[4], int(a[5]))
-        elif cmd == "tool":
-            s.turn_tool_call(_enum(vt.ToolKind, a[0]), a[1], int(a[2]), int(a[3]), ok=int(a[4]))
-        elif cmd in ("vad_start", "vad_end", "interruption", "turn_complete"):
-            getattr(s, "record_" + cmd)(int(a[0]))
-        elif cmd == "audio_out":
-            s.record_audio_out(int(a[0]), int(a[1]))
+        if line.startswith("config "):
+            s, sid = config_session(line), line.split()[1]
         else:
-            raise AssertionError(f"unknown command {cmd!r}")
+            turn_step(s, line)
     assert s is not None
     s.end()
     return sid
