@@ -57,69 +57,65 @@ enum TurnCollector {
         guard m.base != nil else { return }
         let t = slot.meta.resolve(tNs)
         switch stage {
-        case TurnStage.userSpeech:
-            if mark == TurnStage.start {
-                let c = m.bank(m.curIndex)
-                if c.word(TurnWord.agentStart) != 0 && c.word(TurnWord.agentEnd) == 0 {
-                    // The user speaks while the agent speaks: this speech belongs to the next turn.
-                    c.setFirst(TurnWord.overlapStart, t)
-                    m.control(TurnMemory.pending)[0].store(1, ordering: .relaxed)
-                }
-                let u = m.bank(m.userIndex)
-                u.setFirst(TurnWord.userStart, t)
-                u.touch(t)
-            } else {
-                let u = m.bank(m.userIndex)
-                u.setLast(TurnWord.userEnd, t)
-                u.touch(t)
-            }
-        case TurnStage.stt:
-            let u = m.bank(m.userIndex)
-            switch mark {
-            case TurnStage.start: u.setFirst(TurnWord.sttStart, t)
-            case TurnStage.interim:
-                u.setFirst(TurnWord.sttInterim, t)
-                u.add(TurnWord.sttInterimCount, 1)
-            case TurnStage.preflight: u.setFirst(TurnWord.sttPreflight, t)
-            default: u.setLast(TurnWord.sttFinal, t)
-            }
-            u.touch(t)
-        case TurnStage.eou:
-            let u = m.bank(m.userIndex)
-            if mark == TurnStage.start { u.setFirst(TurnWord.eouStart, t) } else { u.setLast(TurnWord.eouEnd, t) }
-            u.touch(t)
-        case TurnStage.llm:
-            agentSide(slot, m, t, mark, TurnWord.llmStart, TurnWord.llmFirst, TurnWord.llmEnd)
-        case TurnStage.tts:
-            agentSide(slot, m, t, mark, TurnWord.ttsStart, TurnWord.ttsFirst, TurnWord.ttsEnd)
-        case TurnStage.realtime:
-            agentSide(slot, m, t, mark, TurnWord.rtStart, TurnWord.rtFirst, TurnWord.rtEnd)
-        case TurnStage.agentSpeech:
-            if mark == TurnStage.start {
-                firstAudio(slot, m, t, bytesBefore: slot.audioBytes.value())
-            } else {
-                let c = m.bank(m.curIndex)
-                c.setLast(TurnWord.agentEnd, t)
-                c.setFirst(TurnWord.audioBytesAtStop, slot.audioBytes.value() &+ 1)
-                c.touch(t)
-                complete(slot, m, by: .agentSpeechEnd, t: t)
-            }
-        case TurnStage.kb:
-            let c = m.bank(m.curIndex)
-            if mark == TurnStage.start { c.setFirst(TurnWord.kbStart, t) } else { c.setLast(TurnWord.kbEnd, t) }
-            c.touch(t)
-        case TurnStage.interruption:
-            interruption(slot, m, t)
-        case TurnStage.falseInterruption:
-            falseInterruption(slot, m, t, mark)
-        case TurnStage.background, TurnStage.thinking:
-            let c = m.bank(m.curIndex)
-            let (s, e) = stage == TurnStage.background ? (TurnWord.bgStart, TurnWord.bgEnd) : (TurnWord.thinkStart, TurnWord.thinkEnd)
-            if mark == TurnStage.start { c.setFirst(s, t) } else { c.setLast(e, t) }
-            c.touch(t)
-        default:
-            return
+        case TurnStage.userSpeech: userSpeech(m, t, mark)
+        case TurnStage.stt: stt(m, t, mark)
+        case TurnStage.eou: interval(m.bank(m.userIndex), t, mark, TurnWord.eouStart, TurnWord.eouEnd)
+        case TurnStage.llm: agentSide(slot, m, t, mark, TurnWord.llmStart, TurnWord.llmFirst, TurnWord.llmEnd)
+        case TurnStage.tts: agentSide(slot, m, t, mark, TurnWord.ttsStart, TurnWord.ttsFirst, TurnWord.ttsEnd)
+        case TurnStage.realtime: agentSide(slot, m, t, mark, TurnWord.rtStart, TurnWord.rtFirst, TurnWord.rtEnd)
+        case TurnStage.agentSpeech: agentSpeech(slot, m, t, mark)
+        case TurnStage.kb: interval(m.bank(m.curIndex), t, mark, TurnWord.kbStart, TurnWord.kbEnd)
+        case TurnStage.interruption: interruption(slot, m, t)
+        case TurnStage.falseInterruption: falseInterruption(slot, m, t, mark)
+        case TurnStage.background: interval(m.bank(m.curIndex), t, mark, TurnWord.bgStart, TurnWord.bgEnd)
+        case TurnStage.thinking: interval(m.bank(m.curIndex), t, mark, TurnWord.thinkStart, TurnWord.thinkEnd)
+        default: return
         }
+    }
+
+    /// A stage that only starts and ends, in bank `b`: the first START and the last END count.
+    @inline(__always)
+    private static func interval(_ b: UnsafeMutablePointer<Atomic<UInt64>>, _ t: UInt64, _ mark: UInt32,
+                                 _ startWord: Int, _ endWord: Int) {
+        if mark == TurnStage.start { b.setFirst(startWord, t) } else { b.setLast(endWord, t) }
+        b.touch(t)
+    }
+
+    /// User speech START (also: the user speaks while the agent speaks, so the speech belongs to the
+    /// next turn) and END.
+    private static func userSpeech(_ m: TurnMemory, _ t: UInt64, _ mark: UInt32) {
+        if mark == TurnStage.start {
+            let c = m.bank(m.curIndex)
+            if c.word(TurnWord.agentStart) != 0 && c.word(TurnWord.agentEnd) == 0 {
+                c.setFirst(TurnWord.overlapStart, t)
+                m.control(TurnMemory.pending)[0].store(1, ordering: .relaxed)
+            }
+        }
+        interval(m.bank(m.userIndex), t, mark, TurnWord.userStart, TurnWord.userEnd)
+    }
+
+    /// STT START, INTERIM (counted), PREFLIGHT and FINAL (the last one counts).
+    private static func stt(_ m: TurnMemory, _ t: UInt64, _ mark: UInt32) {
+        let u = m.bank(m.userIndex)
+        switch mark {
+        case TurnStage.start: u.setFirst(TurnWord.sttStart, t)
+        case TurnStage.interim:
+            u.setFirst(TurnWord.sttInterim, t)
+            u.add(TurnWord.sttInterimCount, 1)
+        case TurnStage.preflight: u.setFirst(TurnWord.sttPreflight, t)
+        default: u.setLast(TurnWord.sttFinal, t)
+        }
+        u.touch(t)
+    }
+
+    /// Agent speech START (its first audio) and END (which completes the turn).
+    private static func agentSpeech(_ slot: SessionSlot, _ m: TurnMemory, _ t: UInt64, _ mark: UInt32) {
+        guard mark != TurnStage.start else { return firstAudio(slot, m, t, bytesBefore: slot.audioBytes.value()) }
+        let c = m.bank(m.curIndex)
+        c.setLast(TurnWord.agentEnd, t)
+        c.setFirst(TurnWord.audioBytesAtStop, slot.audioBytes.value() &+ 1)
+        c.touch(t)
+        complete(slot, m, by: .agentSpeechEnd, t: t)
     }
 
     /// LLM, TTS and realtime marks. A START while the current turn was interrupted and the next
