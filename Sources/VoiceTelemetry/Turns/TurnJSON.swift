@@ -447,16 +447,11 @@ enum TurnJSON {
         out.append(UInt64(derived.count))
         out.appendJSONKey("stages")
         out.append("{")
-        let stages: [(StaticString, (TurnDerived) -> UInt64?)] = [
-            ("stt_latency_ns", { $0.sttLatency }), ("eou_delay_ns", { $0.eouDelay }), ("llm_ttft_ns", { $0.llmTTFT }),
-            ("llm_duration_ns", { $0.llmDuration }), ("tts_ttfb_ns", { $0.ttsTTFB }), ("e2e_latency_ns", { $0.e2e }),
-            ("barge_in_latency_ns", { $0.bargeIn }),
-        ]
         var values: [UInt64] = []
         values.reserveCapacity(derived.count)
-        for (i, (name, pick)) in stages.enumerated() {
+        for (i, name) in TurnFamilies.histogramSnapshotKeys.enumerated() {
             values.removeAll(keepingCapacity: true)
-            for d in derived { if let v = pick(d) { values.append(v) } }
+            for d in derived { if let v = TurnFamilies.histogramValue(i, d) { values.append(v) } }
             values.sort()
             out.appendJSONKey(name, first: i == 0)
             out.append("{")
