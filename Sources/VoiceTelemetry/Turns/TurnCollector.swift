@@ -1,4 +1,5 @@
-// TurnCollector: the turn semantics on a session slot (seed: VideoSDK agents' MetricsCollector).
+// TurnCollector: the turn collector's turns (stage by stage, from user speech to agent speech) on a
+// session slot; not the response turns of vt_record_turn_start/complete (docs/architecture.md, glossary).
 //
 // The open turn lives in a bank of atomic words (TurnWord). Stage events set words: START/FIRST keep
 // the first time (compare-and-swap from 0), END/FINAL the last; values add or set. A second bank holds
