@@ -36,7 +36,7 @@ private func finiteValue(_ value: Double, _ what: String) throws(Failure) -> Dou
 private func emit(_ slot: SessionSlot, _ type: StaticString, _ json: String, tNs: UInt64) throws(Failure) {
     let status = EventBus.shared.emitCore(sessionID: slot.meta.sessionID, type: type, json: json,
                                           tNs: slot.meta.resolve(tNs), unixOffsetNs: slot.meta.unixOffsetNs, checked: true)
-    if status != VT_OK.rawValue { throw Failure(status: status, message: String(cString: LastError.get())) }
+    if status != VT_OK.rawValue { throw .reported(status) }
 }
 
 @c @implementation
@@ -145,7 +145,7 @@ private func emitFor(_ sessionID: UnsafePointer<CChar>?, _ type: StaticString, _
     guard !id.isEmpty else { throw .invalid("session_id is empty") }
     let status = EventBus.shared.emitCore(sessionID: id, type: type, json: json, tNs: Clock.resolve(tNs),
                                           unixOffsetNs: Clock.processUnixOffsetNs, checked: true)
-    if status != VT_OK.rawValue { throw Failure(status: status, message: String(cString: LastError.get())) }
+    if status != VT_OK.rawValue { throw .reported(status) }
 }
 
 @c @implementation

@@ -63,8 +63,8 @@ public func vt_turn_usage(_ s: vt_session, _ stage: UInt32, _ u: UnsafePointer<v
     }
     let raw = UnsafeRawPointer(u)
     let size = Int(raw.load(as: UInt32.self))
-    guard size >= 16 else { return fail(.invalid("u->struct_size is \(size); set it to sizeof(vt_token_usage)")) }
-    let counts = TokenCounts(raw, size: size)   // struct_size, then nine int64 fields from byte 8
+    guard size >= TokenCounts.minimumSize else { return fail(.invalid("u->struct_size is \(size); set it to sizeof(vt_token_usage)")) }
+    let counts = TokenCounts(raw, size: size)
     for i in 0..<TokenCounts.count where counts[i] >= 1 << 40 {
         return fail(.invalid("token field \(i) is \(counts[i]): at most 2^40"))
     }

@@ -18,6 +18,9 @@ struct Failure: Error {
     static func plugin(_ message: String) -> Failure { Failure(status: VT_E_PLUGIN.rawValue, message: message) }
     static func permission(_ message: String) -> Failure { Failure(status: VT_E_PERMISSION.rawValue, message: message) }
     static func internalError(_ message: String) -> Failure { Failure(status: VT_E_INTERNAL.rawValue, message: message) }
+
+    /// The failure an inner call reported through its status and the thread's last error.
+    static func reported(_ status: vt_status) -> Failure { Failure(status: status, message: String(cString: LastError.get())) }
 }
 
 /// Static text of every status, in one place.
@@ -66,12 +69,7 @@ enum LastError {
     /// Store `message`, truncated on a UTF-8 boundary to fit the buffer.
     static func set(_ message: String) {
         guard let buffer = buffer(create: true) else { return }
-        var utf8 = Array(message.utf8.prefix(capacity - 1))
-        if utf8.count == capacity - 1 {
-            // Do not cut a multi-byte character in half.
-            while let last = utf8.last, last & 0xC0 == 0x80 { utf8.removeLast() }
-            if let last = utf8.last, last >= 0xC0 { utf8.removeLast() }
-        }
+        let utf8 = UTF8Check.prefix(message, maxBytes: capacity - 1)
         utf8.withUnsafeBufferPointer { bytes in
             for (i, byte) in bytes.enumerated() { buffer[i] = CChar(bitPattern: byte) }
         }

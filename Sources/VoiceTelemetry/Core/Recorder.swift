@@ -1,4 +1,5 @@
-// Recorder: the semantics of the record calls (seed: rs-adk SessionTelemetry), on a session slot.
+// Recorder: the semantics of the record calls (audio, response latency, response turns, usage), on a
+// session slot.
 //
 // Two ways in, both lock-free and allocation-free:
 // - audioOut, the per-chunk call: a generation load and two tagged adds; it enters the writer guard

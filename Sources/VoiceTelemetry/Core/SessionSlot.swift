@@ -77,6 +77,17 @@ struct TextPolicy: Sendable {
 /// The usage fields of vt_usage, in order.
 enum UsageField: Int, CaseIterable {
     case total, prompt, response, cached, thoughts
+
+    /// Its key in the usage event's data.
+    var key: StaticString {
+        switch self {
+        case .total: return "total"
+        case .prompt: return "prompt"
+        case .response: return "response"
+        case .cached: return "cached"
+        case .thoughts: return "thoughts"
+        }
+    }
 }
 
 final class SessionSlot: @unchecked Sendable {

@@ -1,5 +1,6 @@
-// Snapshot: one session as JSON (schema_version 1). The top level keeps the field names of rs-adk's
-// SessionTelemetry snapshot so existing dashboards keep working; everything else is added beside them.
+// Snapshot: one session as JSON (schema_version 1). The top level holds the session counters of the
+// record calls (audio, response latency, response turns, tokens: their field names are published and
+// kept); the turn collector, usage and cost sections sit beside them (docs/architecture.md, glossary).
 // Units are in the field names; a value that does not exist yet is null.
 
 enum Snapshot {
@@ -24,7 +25,7 @@ enum Snapshot {
         out.appendJSONKey("labels")
         out.appendJSONLabels(meta.labels)
 
-        // rs-adk-compatible fields.
+        // The record calls' counters (published names).
         out.appendJSONKey("uptime_secs")
         out.appendJSONNumber(uptime)
         out.appendJSONKey("audio_chunks_out")

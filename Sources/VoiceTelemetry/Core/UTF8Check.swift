@@ -41,5 +41,13 @@ enum UTF8Check {
         return chars
     }
 
-    static func isValid(_ bytes: UnsafePointer<UInt8>, _ n: Int) -> Bool { characters(bytes, n) != nil }
+    /// The UTF-8 bytes of `text`, at most `maxBytes` of them, cut before a character and never inside
+    /// one: the one cutting rule of every fixed-size text the library writes.
+    static func prefix(_ text: String, maxBytes: Int) -> [UInt8] {
+        let utf8 = Array(text.utf8)
+        guard utf8.count > maxBytes else { return utf8 }
+        var end = Swift.max(maxBytes, 0)
+        while end > 0 && utf8[end] & 0xC0 == 0x80 { end -= 1 }   // a continuation byte: inside a character
+        return Array(utf8[..<end])
+    }
 }

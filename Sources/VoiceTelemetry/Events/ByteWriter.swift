@@ -139,15 +139,6 @@ struct ByteWriter {
         10_000_000_000_000_000, 100_000_000_000_000_000, 1_000_000_000_000_000_000, 10_000_000_000_000_000_000,
     ]
 
-    mutating func signed(_ value: Int64) {
-        if value < 0 {
-            byte(UInt8(ascii: "-"))
-            decimal(value.magnitude)
-        } else {
-            decimal(UInt64(value))
-        }
-    }
-
     /// A JSON string literal of `n` bytes of valid UTF-8, escaped.
     mutating func jsonString(_ source: UnsafePointer<UInt8>, _ n: Int) {
         byte(UInt8(ascii: "\""))

@@ -60,29 +60,42 @@ enum CoreEvents {
                                  tNs: atNs)
     }
 
-    /// Inside the writer guard, after the interruption was counted.
+    /// Inside the writer guard, after the interruption was counted. No allocation: the data is
+    /// written on the stack.
     static func interruption(_ slot: SessionSlot, _ tNs: UInt64) {
-        var out = TextOutput(reserving: 48)
-        out.append("{\"interruptions\":")
-        out.append(slot.interruptions.value())
-        out.append("}")
-        EventBus.shared.emitCore(slot, type: EventTypes.interruption, json: String(decoding: out.bytes, as: UTF8.self), tNs: tNs)
+        withRecordCallData(slot, type: EventTypes.interruption, tNs: tNs) { out in
+            out.ascii("{\"interruptions\":")
+            out.decimal(slot.interruptions.value())
+            out.ascii("}")
+        }
     }
 
     /// Inside the writer guard: the reported fields of one usage report (< 0: not reported), at tNs on
-    /// the session's clock (0 = now).
+    /// the session's clock (0 = now). No allocation: the data is written on the stack.
     static func usage(_ slot: SessionSlot, _ value: (UsageField) -> Int64, tNs: UInt64) {
-        let keys: [(UsageField, StaticString)] = [
-            (.total, "total"), (.prompt, "prompt"), (.response, "response"), (.cached, "cached"), (.thoughts, "thoughts"),
-        ]
-        var out = TextOutput(reserving: 128)
-        out.append("{")
-        for (i, (field, key)) in keys.enumerated() {
-            out.appendJSONKey(key, first: i == 0)
-            let reported = value(field)
-            out.append(reported >= 0 ? String(reported) : "null")
+        withRecordCallData(slot, type: EventTypes.usage, tNs: tNs) { out in
+            for field in UsageField.allCases {
+                out.ascii(field == .total ? "{\"" : ",\"")
+                out.ascii(field.key)
+                out.ascii("\":")
+                let reported = value(field)
+                if reported >= 0 { out.decimal(UInt64(reported)) } else { out.ascii("null") }
+            }
+            out.ascii("}")
         }
-        out.append("}")
-        EventBus.shared.emitCore(slot, type: EventTypes.usage, json: String(decoding: out.bytes, as: UTF8.self), tNs: tNs)
     }
+
+    /// Emit the data `write` puts in a stack buffer of `recordCallDataBytes` (ample for the record
+    /// calls' events: fixed keys and at most five 19-digit numbers).
+    @inline(__always)
+    private static func withRecordCallData(_ slot: SessionSlot, type: StaticString, tNs: UInt64, _ write: (inout ByteWriter) -> Void) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: recordCallDataBytes) { buffer in
+            var out = ByteWriter(base: buffer.baseAddress!, capacity: buffer.count)
+            write(&out)
+            guard !out.overflowed else { return }   // cannot happen: the largest (usage) is under 170 bytes
+            EventBus.shared.emitFromRecordCall(slot, type: type, payload: UnsafeBufferPointer(start: buffer.baseAddress, count: out.count), tNs: tNs)
+        }
+    }
+
+    private static let recordCallDataBytes = 256
 }

@@ -149,12 +149,28 @@ final class EventBus: @unchecked Sendable {
                 }
             }
         }
-        if status != VT_OK.rawValue && !checked {
-            let line = "voicetelemetry: internal event '\(type)' was not emitted: \(String(cString: LastError.get()))\n"
-            var bytes = Array(line.utf8)
-            bytes.withUnsafeMutableBytes { raw in _ = Glibc.write(2, raw.baseAddress, raw.count) }
-        }
+        if status != VT_OK.rawValue && !checked { logNotEmitted(type) }
         return status
+    }
+
+    /// A core event of a live session from a record call (inside its writer guard): `payload` is JSON
+    /// the caller wrote (into its stack), the session id the slot's bytes. No allocation (a failure,
+    /// which only a bug could cause, is logged as emitCore logs it).
+    func emitFromRecordCall(_ slot: SessionSlot, type: StaticString, payload: UnsafeBufferPointer<UInt8>, tNs: UInt64) {
+        guard hasSinks, let base = payload.baseAddress else { return }
+        var parts = EventParts(
+            tNs: slot.meta.resolve(tNs), unixOffsetNs: slot.meta.unixOffsetNs,
+            session: Bytes(base: slot.idBytes, count: slot.idCount),
+            type: Bytes(base: type.utf8Start, count: type.utf8CodeUnitCount), correlation: nil, turn: nil,
+            payload: Bytes(base: base, count: payload.count), escapeExtra: slot.idEscapeExtra)
+        let status = publish(&parts, policy: nil, rateLimited: false)
+        if status != VT_OK.rawValue { logNotEmitted(type) }
+    }
+
+    private func logNotEmitted(_ type: StaticString) {
+        let line = "voicetelemetry: internal event '\(type)' was not emitted: \(String(cString: LastError.get()))\n"
+        var bytes = Array(line.utf8)
+        bytes.withUnsafeMutableBytes { raw in _ = Glibc.write(2, raw.baseAddress, raw.count) }
     }
 
     /// A turn completed (record path: lock-free, no allocation). A full queue loses the event: it is

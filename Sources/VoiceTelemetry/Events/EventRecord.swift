@@ -124,13 +124,35 @@ enum EventRecord {
         id(&out, &at, correlationCount, escapes: escapes)
         out.ascii(turnKey)
         id(&out, &at, turnCount, escapes: escapes)
+        timesAndDataKey(&out, tNs: tNs, unixOffsetNs: unixOffsetNs)
+        out.bytes(at, payloadCount)
+        out.ascii(tail)
+    }
+
+    /// The envelope of an event the library makes itself for no session (ids null), up to its data:
+    /// the caller appends the data object, then `endLine`.
+    static func processEventHead(_ out: inout ByteWriter, type: StaticString, tNs: UInt64, unixOffsetNs: UInt64) {
+        out.ascii(head)
+        out.ascii("null")
+        out.ascii(typeKey)
+        out.ascii(type)
+        out.ascii(correlationKey)
+        out.ascii("null")
+        out.ascii(turnKey)
+        out.ascii("null")
+        timesAndDataKey(&out, tNs: tNs, unixOffsetNs: unixOffsetNs)
+    }
+
+    /// Close the envelope line after its data.
+    static func endLine(_ out: inout ByteWriter) { out.ascii(tail) }
+
+    @inline(__always)
+    private static func timesAndDataKey(_ out: inout ByteWriter, tNs: UInt64, unixOffsetNs: UInt64) {
         out.ascii(timestampKey)
         out.decimal(tNs / 1000)
         out.ascii(unixKey)
         out.decimal((tNs &+ unixOffsetNs) / 1000)
         out.ascii(dataKey)
-        out.bytes(at, payloadCount)
-        out.ascii(tail)
     }
 
     @inline(__always)

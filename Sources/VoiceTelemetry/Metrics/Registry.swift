@@ -39,14 +39,14 @@ final class Registry: @unchecked Sendable {
             family("voicetelemetry_audio_out_bytes_total", "Bytes of agent audio sent.", .counter, .audioBytes),
             family("voicetelemetry_audio_out_chunks_total", "Chunks of agent audio sent.", .counter, .audioChunks),
             family("voicetelemetry_interruptions_total", "Times the user interrupted the agent (barge-in).", .counter, .interruptions),
-            family("voicetelemetry_turns_total", "Turns completed.", .counter, .turns),
+            family("voicetelemetry_turns_total", "Response turns completed (vt_record_turn_complete; not the turn collector's turns).", .counter, .turns),
         ]
         responseLatency = family("voicetelemetry_response_latency_seconds",
                                  "Time from the end of user speech (VAD end) to the first agent audio chunk.", .histogram)
         textResponseLatency = family("voicetelemetry_text_response_latency_seconds",
                                      "Time from a user text message to the first model text output.", .histogram)
         turnDuration = family("voicetelemetry_turn_duration_seconds",
-                              "Time from turn start to turn completion.", .histogram)
+                              "Response turn duration: from vt_record_turn_start to vt_record_turn_complete.", .histogram)
         for f in [unknownLabels, droppedSeries, responseLatency, textResponseLatency, turnDuration] + sessionFamilies {
             families[f.name] = f
         }

@@ -32,11 +32,7 @@ enum PluginStatsReader {
     static func copy<T>(_ text: String, into field: inout T) {
         withUnsafeMutableBytes(of: &field) { raw in
             guard raw.count > 0 else { return }
-            var utf8 = Array(text.utf8.prefix(raw.count - 1))
-            if utf8.count == raw.count - 1 {
-                while let last = utf8.last, last & 0xC0 == 0x80 { utf8.removeLast() }
-                if let last = utf8.last, last >= 0xC0 { utf8.removeLast() }
-            }
+            let utf8 = UTF8Check.prefix(text, maxBytes: raw.count - 1)
             for (i, b) in utf8.enumerated() { raw[i] = b }
             raw[utf8.count] = 0
         }

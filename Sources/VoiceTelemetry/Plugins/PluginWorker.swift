@@ -207,13 +207,8 @@ struct PluginWorker {
         let since = drops &- healthDropsSeen
         healthDropsSeen = drops
         var out = ByteWriter(base: buffer + length, capacity: bufferCapacity - length)
-        out.ascii("{\"type_id\":\"core::telemetry/event@1\",\"session_id\":null,\"event_type\":\"")
-        out.ascii(EventTypes.health)
-        out.ascii("\",\"correlation_id\":null,\"turn_id\":null,\"timestamp_us\":")
-        out.decimal(now / 1000)
-        out.ascii(",\"timestamp_unix_us\":")
-        out.decimal((now &+ Clock.processUnixOffsetNs) / 1000)
-        out.ascii(",\"data\":{\"plugin\":")
+        EventRecord.processEventHead(&out, type: EventTypes.health, tNs: now, unixOffsetNs: Clock.processUnixOffsetNs)
+        out.ascii("{\"plugin\":")
         out.jsonString(plugin.name)
         out.ascii(",\"dropped_since_last\":")
         out.decimal(since)
@@ -229,7 +224,8 @@ struct PluginWorker {
         out.decimal(totals.disabled)
         out.ascii("},\"delivered\":")
         out.decimal(totals.delivered)
-        out.ascii("}}\n")
+        out.ascii("}")
+        EventRecord.endLine(&out)
         guard !out.overflowed else { return }
         length += out.count
         lines += 1

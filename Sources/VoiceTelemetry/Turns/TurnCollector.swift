@@ -1,4 +1,5 @@
-// TurnCollector: the turn semantics on a session slot (seed: VideoSDK agents' MetricsCollector).
+// TurnCollector: the turn collector's turns (stage by stage, from user speech to agent speech) on a
+// session slot; not the response turns of vt_record_turn_start/complete (docs/architecture.md, glossary).
 //
 // The open turn lives in a bank of atomic words (TurnWord). Stage events set words: START/FIRST keep
 // the first time (compare-and-swap from 0), END/FINAL the last; values add or set. A second bank holds
@@ -57,69 +58,65 @@ enum TurnCollector {
         guard m.base != nil else { return }
         let t = slot.meta.resolve(tNs)
         switch stage {
-        case TurnStage.userSpeech:
-            if mark == TurnStage.start {
-                let c = m.bank(m.curIndex)
-                if c.word(TurnWord.agentStart) != 0 && c.word(TurnWord.agentEnd) == 0 {
-                    // The user speaks while the agent speaks: this speech belongs to the next turn.
-                    c.setFirst(TurnWord.overlapStart, t)
-                    m.control(TurnMemory.pending)[0].store(1, ordering: .relaxed)
-                }
-                let u = m.bank(m.userIndex)
-                u.setFirst(TurnWord.userStart, t)
-                u.touch(t)
-            } else {
-                let u = m.bank(m.userIndex)
-                u.setLast(TurnWord.userEnd, t)
-                u.touch(t)
-            }
-        case TurnStage.stt:
-            let u = m.bank(m.userIndex)
-            switch mark {
-            case TurnStage.start: u.setFirst(TurnWord.sttStart, t)
-            case TurnStage.interim:
-                u.setFirst(TurnWord.sttInterim, t)
-                u.add(TurnWord.sttInterimCount, 1)
-            case TurnStage.preflight: u.setFirst(TurnWord.sttPreflight, t)
-            default: u.setLast(TurnWord.sttFinal, t)
-            }
-            u.touch(t)
-        case TurnStage.eou:
-            let u = m.bank(m.userIndex)
-            if mark == TurnStage.start { u.setFirst(TurnWord.eouStart, t) } else { u.setLast(TurnWord.eouEnd, t) }
-            u.touch(t)
-        case TurnStage.llm:
-            agentSide(slot, m, t, mark, TurnWord.llmStart, TurnWord.llmFirst, TurnWord.llmEnd)
-        case TurnStage.tts:
-            agentSide(slot, m, t, mark, TurnWord.ttsStart, TurnWord.ttsFirst, TurnWord.ttsEnd)
-        case TurnStage.realtime:
-            agentSide(slot, m, t, mark, TurnWord.rtStart, TurnWord.rtFirst, TurnWord.rtEnd)
-        case TurnStage.agentSpeech:
-            if mark == TurnStage.start {
-                firstAudio(slot, m, t, bytesBefore: slot.audioBytes.value())
-            } else {
-                let c = m.bank(m.curIndex)
-                c.setLast(TurnWord.agentEnd, t)
-                c.setFirst(TurnWord.audioBytesAtStop, slot.audioBytes.value() &+ 1)
-                c.touch(t)
-                complete(slot, m, by: .agentSpeechEnd, t: t)
-            }
-        case TurnStage.kb:
-            let c = m.bank(m.curIndex)
-            if mark == TurnStage.start { c.setFirst(TurnWord.kbStart, t) } else { c.setLast(TurnWord.kbEnd, t) }
-            c.touch(t)
-        case TurnStage.interruption:
-            interruption(slot, m, t)
-        case TurnStage.falseInterruption:
-            falseInterruption(slot, m, t, mark)
-        case TurnStage.background, TurnStage.thinking:
-            let c = m.bank(m.curIndex)
-            let (s, e) = stage == TurnStage.background ? (TurnWord.bgStart, TurnWord.bgEnd) : (TurnWord.thinkStart, TurnWord.thinkEnd)
-            if mark == TurnStage.start { c.setFirst(s, t) } else { c.setLast(e, t) }
-            c.touch(t)
-        default:
-            return
+        case TurnStage.userSpeech: userSpeech(m, t, mark)
+        case TurnStage.stt: stt(m, t, mark)
+        case TurnStage.eou: interval(m.bank(m.userIndex), t, mark, TurnWord.eouStart, TurnWord.eouEnd)
+        case TurnStage.llm: agentSide(slot, m, t, mark, TurnWord.llmStart, TurnWord.llmFirst, TurnWord.llmEnd)
+        case TurnStage.tts: agentSide(slot, m, t, mark, TurnWord.ttsStart, TurnWord.ttsFirst, TurnWord.ttsEnd)
+        case TurnStage.realtime: agentSide(slot, m, t, mark, TurnWord.rtStart, TurnWord.rtFirst, TurnWord.rtEnd)
+        case TurnStage.agentSpeech: agentSpeech(slot, m, t, mark)
+        case TurnStage.kb: interval(m.bank(m.curIndex), t, mark, TurnWord.kbStart, TurnWord.kbEnd)
+        case TurnStage.interruption: interruption(slot, m, t)
+        case TurnStage.falseInterruption: falseInterruption(slot, m, t, mark)
+        case TurnStage.background: interval(m.bank(m.curIndex), t, mark, TurnWord.bgStart, TurnWord.bgEnd)
+        case TurnStage.thinking: interval(m.bank(m.curIndex), t, mark, TurnWord.thinkStart, TurnWord.thinkEnd)
+        default: return
         }
+    }
+
+    /// A stage that only starts and ends, in bank `b`: the first START and the last END count.
+    @inline(__always)
+    private static func interval(_ b: UnsafeMutablePointer<Atomic<UInt64>>, _ t: UInt64, _ mark: UInt32,
+                                 _ startWord: Int, _ endWord: Int) {
+        if mark == TurnStage.start { b.setFirst(startWord, t) } else { b.setLast(endWord, t) }
+        b.touch(t)
+    }
+
+    /// User speech START (also: the user speaks while the agent speaks, so the speech belongs to the
+    /// next turn) and END.
+    private static func userSpeech(_ m: TurnMemory, _ t: UInt64, _ mark: UInt32) {
+        if mark == TurnStage.start {
+            let c = m.bank(m.curIndex)
+            if c.word(TurnWord.agentStart) != 0 && c.word(TurnWord.agentEnd) == 0 {
+                c.setFirst(TurnWord.overlapStart, t)
+                m.control(TurnMemory.pending)[0].store(1, ordering: .relaxed)
+            }
+        }
+        interval(m.bank(m.userIndex), t, mark, TurnWord.userStart, TurnWord.userEnd)
+    }
+
+    /// STT START, INTERIM (counted), PREFLIGHT and FINAL (the last one counts).
+    private static func stt(_ m: TurnMemory, _ t: UInt64, _ mark: UInt32) {
+        let u = m.bank(m.userIndex)
+        switch mark {
+        case TurnStage.start: u.setFirst(TurnWord.sttStart, t)
+        case TurnStage.interim:
+            u.setFirst(TurnWord.sttInterim, t)
+            u.add(TurnWord.sttInterimCount, 1)
+        case TurnStage.preflight: u.setFirst(TurnWord.sttPreflight, t)
+        default: u.setLast(TurnWord.sttFinal, t)
+        }
+        u.touch(t)
+    }
+
+    /// Agent speech START (its first audio) and END (which completes the turn).
+    private static func agentSpeech(_ slot: SessionSlot, _ m: TurnMemory, _ t: UInt64, _ mark: UInt32) {
+        guard mark != TurnStage.start else { return firstAudio(slot, m, t, bytesBefore: slot.audioBytes.value()) }
+        let c = m.bank(m.curIndex)
+        c.setLast(TurnWord.agentEnd, t)
+        c.setFirst(TurnWord.audioBytesAtStop, slot.audioBytes.value() &+ 1)
+        c.touch(t)
+        complete(slot, m, by: .agentSpeechEnd, t: t)
     }
 
     /// LLM, TTS and realtime marks. A START while the current turn was interrupted and the next
@@ -361,28 +358,12 @@ enum TurnCollector {
 
     private static func finish(_ slot: SessionSlot, _ m: TurnMemory, _ ci: UInt64, _ bank: UnsafeMutablePointer<Atomic<UInt64>>,
                                _ w: UnsafeMutableBufferPointer<UInt64>, by: CompletedBy, t: UInt64) {
-        for i in 0..<TurnWord.bankCount { w[i] = bank[i].exchange(0, ordering: .relaxed) }
-        for i in TurnWord.bankCount..<TurnWord.recordCount { w[i] = 0 }
-        let carried = m.control(TurnMemory.pending)[0].exchange(0, ordering: .relaxed) != 0
-        if carried { m.control(TurnMemory.cur)[0].store(ci ^ 1, ordering: .relaxed) }
+        let carried = take(m, ci, bank, into: w)
         let next = m.bank(m.curIndex)
-        for i in 0..<5 { w[TurnWord.providers + i] = m.control(TurnMemory.providers + i)[0].load(ordering: .relaxed) }
         Charges.turnEnds(m, w)   // STT audio and TTS characters, also of a turn discarded below
         let d = TurnDerived { w[$0] }
         let series = slot.meta.turnSeriesSet
-        guard d.meaningful else {
-            m.control(TurnMemory.discardedCount)[0].wrappingAdd(1, ordering: .relaxed)
-            series?.outcomes[2]?.add(1)
-            let start = w[TurnWord.userStart]
-            if start != 0 {   // the user's speech carries into the next turn, with its STT stream's start
-                for word in [TurnWord.userStart, TurnWord.sttStart, TurnWord.sttInterim] where w[word] != 0 {
-                    next.storeMin(word, w[word])
-                }
-                next.orBits(TurnWord.carried, 1 | (w[TurnWord.carried] & 2))
-                next.touch(start)
-            }
-            return
-        }
+        guard d.meaningful else { return discard(m, w, next: next, series) }
         if carried { next.orBits(TurnWord.carried, 2) }
         let outcome: TurnOutcome = d.interrupted ? .interrupted : .completed
         w[TurnWord.turnID] = m.control(TurnMemory.turnSeq)[0].wrappingAdd(1, ordering: .relaxed).newValue
@@ -392,8 +373,45 @@ enum TurnCollector {
         if w[TurnWord.audioBytesAtStop] == 0 && w[TurnWord.audioBytesAtStart] != 0 {
             w[TurnWord.audioBytesAtStop] = slot.audioBytes.value() &+ 1
         }
+        let k = writeRecord(m, ci, w)
+        EventBus.shared.queueTurnComplete(handle: slot.sessionHandle, position: k)   // turn.complete, rendered later
+        m.control(outcome == .interrupted ? TurnMemory.interruptedCount : TurnMemory.completedCount)
+            .pointee.wrappingAdd(1, ordering: .relaxed)
+        guard let series else { return }
+        series.outcome(outcome)?.add(1)
+        observe(slot, series, d, w)
+    }
 
-        // The record, under its sequence word.
+    /// Move the completing bank's words into `w` (the bank is left zeroed), with the providers current
+    /// now; when speech was pending for the next turn, the other bank becomes current. Returns that.
+    private static func take(_ m: TurnMemory, _ ci: UInt64, _ bank: UnsafeMutablePointer<Atomic<UInt64>>,
+                             into w: UnsafeMutableBufferPointer<UInt64>) -> Bool {
+        for i in 0..<TurnWord.bankCount { w[i] = bank[i].exchange(0, ordering: .relaxed) }
+        for i in TurnWord.bankCount..<TurnWord.recordCount { w[i] = 0 }
+        let carried = m.control(TurnMemory.pending)[0].exchange(0, ordering: .relaxed) != 0
+        if carried { m.control(TurnMemory.cur)[0].store(ci ^ 1, ordering: .relaxed) }
+        for i in 0..<5 { w[TurnWord.providers + i] = m.control(TurnMemory.providers + i)[0].load(ordering: .relaxed) }
+        return carried
+    }
+
+    /// A turn with nothing to show is counted as discarded; the user's speech in it (with its STT
+    /// stream's start) carries into the next turn.
+    private static func discard(_ m: TurnMemory, _ w: UnsafeMutableBufferPointer<UInt64>,
+                                next: UnsafeMutablePointer<Atomic<UInt64>>, _ series: TurnSeriesSet?) {
+        m.control(TurnMemory.discardedCount)[0].wrappingAdd(1, ordering: .relaxed)
+        series?.outcome(.discarded)?.add(1)
+        let start = w[TurnWord.userStart]
+        guard start != 0 else { return }
+        for word in [TurnWord.userStart, TurnWord.sttStart, TurnWord.sttInterim] where w[word] != 0 {
+            next.storeMin(word, w[word])
+        }
+        next.orBits(TurnWord.carried, 1 | (w[TurnWord.carried] & 2))
+        next.touch(start)
+    }
+
+    /// Write the record `w` (and the texts of bank `ci`) into the ring under its sequence word;
+    /// returns its ring position.
+    private static func writeRecord(_ m: TurnMemory, _ ci: UInt64, _ w: UnsafeMutableBufferPointer<UInt64>) -> UInt64 {
         let k = m.control(TurnMemory.ringCount)[0].load(ordering: .relaxed)
         let index = Int(k % UInt64(m.capacity))
         let e = m.entry(index)
@@ -402,32 +420,22 @@ enum TurnCollector {
         for i in 0..<TurnWord.recordCount { e[1 + i].store(w[i], ordering: .relaxed) }
         if m.includeText {
             for kind in 0..<TurnWord.textKinds {
-                let meta = w[TurnWord.texts + kind]
-                let bytes = Int((meta >> 32) & 0x3FFF_FFFF)
+                let bytes = Int((w[TurnWord.texts + kind] >> 32) & 0x3FFF_FFFF)
                 let src = m.text(Int(ci), kind), dst = m.text(2 + index, kind)
                 for j in 0..<min((bytes + 7) / 8, m.textWords) { dst[j].store(src[j].load(ordering: .relaxed), ordering: .relaxed) }
             }
         }
         e[0].store(2 &* k &+ 2, ordering: .releasing)
         m.control(TurnMemory.ringCount)[0].store(k &+ 1, ordering: .releasing)
-        EventBus.shared.queueTurnComplete(handle: slot.sessionHandle, position: k)   // turn.complete, rendered later
-        m.control(outcome == .interrupted ? TurnMemory.interruptedCount : TurnMemory.completedCount)
-            .pointee.wrappingAdd(1, ordering: .relaxed)
+        return k
+    }
 
-        guard let series else { return }
-        series.outcomes[outcome == .interrupted ? 1 : 0]?.add(1)
-        for i in 0..<7 {
-            let value: UInt64?
-            switch i {
-            case 0: value = d.sttLatency
-            case 1: value = d.eouDelay
-            case 2: value = d.llmTTFT
-            case 3: value = d.llmDuration
-            case 4: value = d.ttsTTFB
-            case 5: value = d.e2e
-            default: value = d.bargeIn
-            }
-            guard let ns = value, ns <= TurnDerived.implausibleNs, let h = series.histograms[i]?.histogram else { continue }
+    /// The turn's figures into the latency histograms (implausible ones left out), with the turn as
+    /// the exemplar of each bucket it lands in.
+    private static func observe(_ slot: SessionSlot, _ series: TurnSeriesSet, _ d: TurnDerived, _ w: UnsafeMutableBufferPointer<UInt64>) {
+        for i in 0..<TurnFamilies.histogramNames.count {
+            guard let ns = TurnFamilies.histogramValue(i, d), ns <= TurnDerived.implausibleNs,
+                  let h = series.histograms[i]?.histogram else { continue }
             let bucket = h.observe(Double(ns) / 1e9, nanoUnits: ns)
             h.exemplars?.offer(bucket: bucket, key: slot.meta.exemplarKey, turnID: w[TurnWord.turnID],
                                value: Double(ns) / 1e9, unixNs: w[TurnWord.endNs] &+ slot.meta.unixOffsetNs)

@@ -22,8 +22,26 @@ enum TurnFamilies {
     static let tokens = "voicetelemetry_turn_tokens_total"
     static let modalityTokens = "voicetelemetry_turn_modality_tokens_total"
 
-    /// Histograms in the order of TurnSeriesSet.histograms.
+    /// Histograms in the order of TurnSeriesSet.histograms; histogramSnapshotKeys names the same
+    /// figures in the snapshot's `turns.stages`, and histogramValue reads them from a turn.
     static let histogramNames = [sttLatency, eouDelay, llmTTFT, llmDuration, ttsTTFB, e2e, bargeIn]
+    static let histogramSnapshotKeys: [StaticString] = ["stt_latency_ns", "eou_delay_ns", "llm_ttft_ns", "llm_duration_ns",
+                                                        "tts_ttfb_ns", "e2e_latency_ns", "barge_in_latency_ns"]
+
+    /// Histogram `i`'s figure of a turn, in nanoseconds (nil: not measured). A switch: no closures or
+    /// key paths on the completing record call.
+    @inline(__always)
+    static func histogramValue(_ i: Int, _ d: TurnDerived) -> UInt64? {
+        switch i {
+        case 0: return d.sttLatency
+        case 1: return d.eouDelay
+        case 2: return d.llmTTFT
+        case 3: return d.llmDuration
+        case 4: return d.ttsTTFB
+        case 5: return d.e2e
+        default: return d.bargeIn
+        }
+    }
 
     static let specs: [Spec] = [
         Spec(name: sttLatency, help: "Turn STT latency: from the end of user speech to the final transcript.", kind: .histogram),

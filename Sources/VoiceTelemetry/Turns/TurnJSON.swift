@@ -134,10 +134,34 @@ enum TurnJSON {
     static func render(_ out: inout TextOutput, _ r: Record, _ slot: SessionSlot) {
         let d = TurnDerived { r[$0] }
         out.append("{")
+        identity(&out, r, d, sessionID: slot.meta.sessionID)
+        userSpeech(&out, r, d)
+        stt(&out, r, d)
+        eou(&out, r, d)
+        stage(&out, "llm", r, 2, TurnWord.llmStart, TurnWord.llmFirst, TurnWord.llmEnd, "first_token_ns", "ttft_ns", d.llmTTFT, d.llmDuration)
+        stage(&out, "tts", r, 3, TurnWord.ttsStart, TurnWord.ttsFirst, TurnWord.ttsEnd, "first_byte_ns", "ttfb_ns", d.ttsTTFB, d.ttsDuration)
+        stage(&out, "realtime", r, 4, TurnWord.rtStart, TurnWord.rtFirst, TurnWord.rtEnd, "first_audio_ns", "ttfa_ns", d.realtimeTTFA, d.realtimeDuration)
+        interval(&out, "agent_speech", r, TurnWord.agentStart, TurnWord.agentEnd, d.agentSpeech)
+        interval(&out, "knowledge_base", r, TurnWord.kbStart, TurnWord.kbEnd, d.kbDuration)
+        interval(&out, "background_audio", r, TurnWord.bgStart, TurnWord.bgEnd, d.backgroundAudio)
+        interval(&out, "thinking_audio", r, TurnWord.thinkStart, TurnWord.thinkEnd, d.thinkingAudio)
+        interruption(&out, r, d)
+        playback(&out, r)
+        tokens(&out, r)
+        CostJSON.turn(&out) { r[$0] }   // Cost/CostJSON.swift
+        toolCalls(&out, r)
+        fallbacks(&out, r)
+        errors(&out, r)
+        texts(&out, r, includeText: slot.turnMemory.includeText)
+        out.append("}")
+    }
+
+    /// The record's first keys: schema, ids, outcome, times, anchor, end to end, breakdown, quality.
+    private static func identity(_ out: inout TextOutput, _ r: Record, _ d: TurnDerived, sessionID: String) {
         out.appendJSONKey("schema_version", first: true)
         out.append(schemaVersion)
         out.appendJSONKey("session_id")
-        out.appendJSONString(slot.meta.sessionID)
+        out.appendJSONString(sessionID)
         ns(&out, "turn_id", r[TurnWord.turnID])
         out.appendJSONKey("outcome")
         out.append("\"")
@@ -163,7 +187,10 @@ enum TurnJSON {
             out.append("\""); out.append(name); out.append("\"")
         }
         out.append("]")
+    }
 
+    /// `user_speech`.
+    private static func userSpeech(_ out: inout TextOutput, _ r: Record, _ d: TurnDerived) {
         out.appendJSONKey("user_speech")
         out.append("{")
         ts(&out, "start_ns", r, TurnWord.userStart, first: true)
@@ -174,7 +201,10 @@ enum TurnJSON {
         out.appendJSONKey("from_interrupting_speech")
         out.append(r[TurnWord.carried] & 2 != 0 ? "true" : "false")
         out.append("}")
+    }
 
+    /// `stt`.
+    private static func stt(_ out: inout TextOutput, _ r: Record, _ d: TurnDerived) {
         out.appendJSONKey("stt")
         out.append("{")
         provider(&out, r, 0, first: true)
@@ -189,7 +219,10 @@ enum TurnJSON {
         out.appendJSONNumber(value(r, TurnWord.sttConfidence) ? Double(bitPattern: r[TurnWord.sttConfidence]) : nil)
         ns(&out, "audio_duration_ns", value(r, TurnWord.sttAudioNs) ? r[TurnWord.sttAudioNs] : nil)
         out.append("}")
+    }
 
+    /// `eou`.
+    private static func eou(_ out: inout TextOutput, _ r: Record, _ d: TurnDerived) {
         out.appendJSONKey("eou")
         out.append("{")
         provider(&out, r, 1, first: true)
@@ -200,15 +233,10 @@ enum TurnJSON {
         out.appendJSONNumber(value(r, TurnWord.eouProbability) ? Double(bitPattern: r[TurnWord.eouProbability]) : nil)
         ns(&out, "wait_for_speech_ns", value(r, TurnWord.eouWaitNs) ? r[TurnWord.eouWaitNs] : nil)
         out.append("}")
+    }
 
-        stage(&out, "llm", r, 2, TurnWord.llmStart, TurnWord.llmFirst, TurnWord.llmEnd, "first_token_ns", "ttft_ns", d.llmTTFT, d.llmDuration)
-        stage(&out, "tts", r, 3, TurnWord.ttsStart, TurnWord.ttsFirst, TurnWord.ttsEnd, "first_byte_ns", "ttfb_ns", d.ttsTTFB, d.ttsDuration)
-        stage(&out, "realtime", r, 4, TurnWord.rtStart, TurnWord.rtFirst, TurnWord.rtEnd, "first_audio_ns", "ttfa_ns", d.realtimeTTFA, d.realtimeDuration)
-        interval(&out, "agent_speech", r, TurnWord.agentStart, TurnWord.agentEnd, d.agentSpeech)
-        interval(&out, "knowledge_base", r, TurnWord.kbStart, TurnWord.kbEnd, d.kbDuration)
-        interval(&out, "background_audio", r, TurnWord.bgStart, TurnWord.bgEnd, d.backgroundAudio)
-        interval(&out, "thinking_audio", r, TurnWord.thinkStart, TurnWord.thinkEnd, d.thinkingAudio)
-
+    /// `interruption`, with its false interruption.
+    private static func interruption(_ out: inout TextOutput, _ r: Record, _ d: TurnDerived) {
         out.appendJSONKey("interruption")
         out.append("{")
         out.appendJSONKey("interrupted", first: true)
@@ -230,7 +258,10 @@ enum TurnJSON {
             out.append("null")
         }
         out.append("}")
+    }
 
+    /// `playback`.
+    private static func playback(_ out: inout TextOutput, _ r: Record) {
         out.appendJSONKey("playback")
         out.append("{")
         ns(&out, "tts_characters_generated", value(r, TurnWord.ttsChars) ? r[TurnWord.ttsChars] : nil, first: true)
@@ -239,7 +270,10 @@ enum TurnJSON {
         let a = r[TurnWord.audioBytesAtStart], b = r[TurnWord.audioBytesAtStop]
         ns(&out, "audio_bytes_sent", a != 0 && b >= a ? b - a : nil)
         out.append("}")
+    }
 
+    /// `tokens`, in vt_token_usage order.
+    private static func tokens(_ out: inout TextOutput, _ r: Record) {
         out.appendJSONKey("tokens")
         out.append("{")
         let tokenNames: [StaticString] = ["input", "output", "cached_input", "reasoning", "input_text", "input_audio",
@@ -248,8 +282,10 @@ enum TurnJSON {
             ns(&out, name, r[TurnWord.tokensMask] & (1 << UInt64(i)) != 0 ? r[TurnWord.tokens + i] : nil, first: i == 0)
         }
         out.append("}")
-        CostJSON.turn(&out) { r[$0] }   // Cost/CostJSON.swift
+    }
 
+    /// `tool_calls` (the first TurnWord.maxTools) and `tool_calls_total`.
+    private static func toolCalls(_ out: inout TextOutput, _ r: Record) {
         out.appendJSONKey("tool_calls")
         out.append("[")
         let tools = Int(Swift.min(r[TurnWord.toolCount], UInt64(TurnWord.maxTools)))
@@ -270,7 +306,10 @@ enum TurnJSON {
         }
         out.append("]")
         ns(&out, "tool_calls_total", r[TurnWord.toolCount])
+    }
 
+    /// `fallbacks` (the first TurnWord.maxFallbacks) and `fallbacks_total`.
+    private static func fallbacks(_ out: inout TextOutput, _ r: Record) {
         out.appendJSONKey("fallbacks")
         out.append("[")
         let fallbacks = Int(Swift.min(r[TurnWord.fallbackCount], UInt64(TurnWord.maxFallbacks)))
@@ -293,7 +332,10 @@ enum TurnJSON {
         }
         out.append("]")
         ns(&out, "fallbacks_total", r[TurnWord.fallbackCount])
+    }
 
+    /// `errors`: counts by source stage, the non-zero ones.
+    private static func errors(_ out: inout TextOutput, _ r: Record) {
         out.appendJSONKey("errors")
         out.append("{")
         var firstError = true
@@ -305,7 +347,10 @@ enum TurnJSON {
             out.append(r[TurnWord.errors + i])
         }
         out.append("}")
+    }
 
+    /// `texts`: each kept text, its length and whether it was redacted or cut.
+    private static func texts(_ out: inout TextOutput, _ r: Record, includeText: Bool) {
         out.appendJSONKey("texts")
         out.append("{")
         let textNames: [StaticString] = ["user_transcript", "stt_preflight", "agent_response"]
@@ -316,16 +361,15 @@ enum TurnJSON {
             out.append("{")
             ns(&out, "chars", meta & 0xFFFF_FFFF, first: true)
             out.appendJSONKey("redacted")
-            out.append(slot.turnMemory.includeText ? "false" : "true")
+            out.append(includeText ? "false" : "true")
             out.appendJSONKey("truncated")
             out.append((meta >> 62) & 1 != 0 ? "true" : "false")
-            if slot.turnMemory.includeText {
+            if includeText {
                 out.appendJSONKey("text")
                 out.appendJSONString(String(decoding: r.texts[i], as: UTF8.self))
             }
             out.append("}")
         }
-        out.append("}")
         out.append("}")
     }
 
@@ -403,16 +447,11 @@ enum TurnJSON {
         out.append(UInt64(derived.count))
         out.appendJSONKey("stages")
         out.append("{")
-        let stages: [(StaticString, (TurnDerived) -> UInt64?)] = [
-            ("stt_latency_ns", { $0.sttLatency }), ("eou_delay_ns", { $0.eouDelay }), ("llm_ttft_ns", { $0.llmTTFT }),
-            ("llm_duration_ns", { $0.llmDuration }), ("tts_ttfb_ns", { $0.ttsTTFB }), ("e2e_latency_ns", { $0.e2e }),
-            ("barge_in_latency_ns", { $0.bargeIn }),
-        ]
         var values: [UInt64] = []
         values.reserveCapacity(derived.count)
-        for (i, (name, pick)) in stages.enumerated() {
+        for (i, name) in TurnFamilies.histogramSnapshotKeys.enumerated() {
             values.removeAll(keepingCapacity: true)
-            for d in derived { if let v = pick(d) { values.append(v) } }
+            for d in derived { if let v = TurnFamilies.histogramValue(i, d) { values.append(v) } }
             values.sort()
             out.appendJSONKey(name, first: i == 0)
             out.append("{")

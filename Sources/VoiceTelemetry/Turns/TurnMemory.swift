@@ -53,7 +53,7 @@ struct TurnMemory {
             let size = (bytes + page - 1) / page * page
             guard let raw = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
                   raw != MAP_FAILED
-            else { throw Failure(status: VT_E_INTERNAL.rawValue, message: "turn memory: mmap of \(size) bytes failed") }
+            else { throw .internalError("turn memory: mmap of \(size) bytes failed") }
             // Zero bits are a valid Atomic<UInt64>(0).
             base = raw.bindMemory(to: Atomic<UInt64>.self, capacity: size / 8)
             mappedBytes = size

@@ -23,7 +23,8 @@ final class TurnSeriesSet: @unchecked Sendable {
     static let tokenCellCount = 16 + 5
     let sessionLabels: [Label]
 
-    static let outcomeNames = ["completed", "interrupted", "discarded"]
+    /// In TurnOutcome order (raw values 1, 2, 3): `outcome(_:)` indexes `outcomes` by it.
+    static let outcomeNames = [TurnOutcome.completed, .interrupted, .discarded].map { "\($0.name)" }
     static let tokenTypes = ["input", "output", "cached_input", "reasoning"]
     /// The stages that report tokens, in the order of their index (llm 0, realtime 1, stt 2, tts 3).
     static let tokenStages: [UInt32] = [TurnStage.llm, TurnStage.realtime, TurnStage.stt, TurnStage.tts]
@@ -71,6 +72,9 @@ final class TurnSeriesSet: @unchecked Sendable {
     }
 
     deinit { tokenCells.deallocate() }
+
+    /// The outcome counter's series of `outcome`.
+    func outcome(_ outcome: TurnOutcome) -> Series? { outcomes[Int(outcome.rawValue) - 1] }
 
     /// The index of `stage` in tokenStages, nil for a stage that reports no tokens: a switch, so the
     /// record path reads no array (a Swift test checks it against tokenStages).

@@ -27,7 +27,6 @@ enum TurnWord {
     static let carried = 55
     /// Provider per stage (stt, eou, llm, tts, realtime): (provider id + 1) << 32 | (model id + 1).
     static let providers = 56
-    static let providerStages: [UInt32] = [2, 3, 4, 5, 8]
     /// Error counts by source stage 1...13.
     static let errors = 61
     static let errorSources = 13
