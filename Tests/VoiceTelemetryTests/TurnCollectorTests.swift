@@ -74,3 +74,12 @@ private func derive(_ words: [Int: UInt64]) -> TurnDerived { TurnDerived { words
     #expect(TurnFamilies.histogramValue(5, d) == d.e2e)
     #expect(TurnSeriesSet.outcomeNames == ["completed", "interrupted", "discarded"])
 }
+
+@Test func turnWordRegionsFollowOneAnother() {
+    #expect(TurnWord.providers + TurnWord.providerCount == TurnWord.errors)
+    #expect(TurnWord.errors + TurnWord.errorSources == TurnWord.toolCount)
+    #expect(TurnWord.tools + 3 * TurnWord.maxTools == TurnWord.fallbackCount)
+    #expect(TurnWord.fallbacks + 2 * TurnWord.maxFallbacks == TurnWord.texts)
+    #expect(TurnWord.texts + TurnWord.textKinds == TurnWord.costs)
+    #expect(TurnWord.agentResponseText == TurnWord.textKinds - 1)
+}

@@ -185,14 +185,14 @@ enum TurnCollector {
             c.setLast(TurnWord.overlapStart, 0)
             c.setLast(TurnWord.interrupt, 0)
             c.setLast(TurnWord.audioBytesAtStop, 0)
-            series?.falseInterruptions[0]?.add(1)
+            series?.falseInterruption(resumed: true)?.add(1)
         default:
             c.setFirst(TurnWord.fiEscalated, t)
             let from = c.word(TurnWord.fiStart)
             c.setFirst(TurnWord.interrupt, from != 0 ? from : t)
             c.setFirst(TurnWord.audioBytesAtStop, slot.audioBytes.value() &+ 1)
             m.control(TurnMemory.pending)[0].store(1, ordering: .relaxed)
-            series?.falseInterruptions[1]?.add(1)
+            series?.falseInterruption(resumed: false)?.add(1)
         }
         c.touch(t)
     }
@@ -264,11 +264,12 @@ enum TurnCollector {
 
     // MARK: - Texts (writer guard held; `bytes` valid UTF-8)
 
+    /// `kind`: the text's index in the turn's texts (its vt_turn_text_kind less 1).
     static func text(_ slot: SessionSlot, kind: Int, _ bytes: UnsafeBufferPointer<UInt8>, chars: Int, _ tNs: UInt64) {
         let m = slot.turnMemory
         guard m.base != nil else { return }
         let t = slot.meta.resolve(tNs)
-        let bankIndex = kind == 2 ? m.curIndex : m.userIndex
+        let bankIndex = kind == TurnWord.agentResponseText ? m.curIndex : m.userIndex   // the agent's text: this turn
         let b = m.bank(bankIndex)
         var kept = 0
         var keptChars = 0
@@ -390,7 +391,9 @@ enum TurnCollector {
         for i in TurnWord.bankCount..<TurnWord.recordCount { w[i] = 0 }
         let carried = m.control(TurnMemory.pending)[0].exchange(0, ordering: .relaxed) != 0
         if carried { m.control(TurnMemory.cur)[0].store(ci ^ 1, ordering: .relaxed) }
-        for i in 0..<5 { w[TurnWord.providers + i] = m.control(TurnMemory.providers + i)[0].load(ordering: .relaxed) }
+        for i in 0..<TurnWord.providerCount {
+            w[TurnWord.providers + i] = m.control(TurnMemory.providers + i)[0].load(ordering: .relaxed)
+        }
         return carried
     }
 

@@ -17,7 +17,7 @@ struct TurnMemory {
     static let turnSeq = 3        // turn ids handed out
     static let ringCount = 4      // records written to the ring, ever
     static let completedCount = 5, interruptedCount = 6, discardedCount = 7
-    static let providers = 8      // 5 words: current provider per stage (as TurnWord.providers)
+    static let providers = 8      // TurnWord.providerCount words: current provider per stage (as TurnWord.providers)
     static let controlCount = 16
     /// Control and usage words: where the banks start.
     static let headerCount = controlCount + UsageTable.words

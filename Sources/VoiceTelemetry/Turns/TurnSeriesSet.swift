@@ -25,6 +25,8 @@ final class TurnSeriesSet: @unchecked Sendable {
 
     /// In TurnOutcome order (raw values 1, 2, 3): `outcome(_:)` indexes `outcomes` by it.
     static let outcomeNames = [TurnOutcome.completed, .interrupted, .discarded].map { "\($0.name)" }
+    /// In the order `falseInterruption(resumed:)` indexes them.
+    static let falseInterruptionOutcomes = ["resumed", "escalated"]
     static let tokenTypes = ["input", "output", "cached_input", "reasoning"]
     /// The stages that report tokens, in the order of their index (llm 0, realtime 1, stt 2, tts 3).
     static let tokenStages: [UInt32] = [TurnStage.llm, TurnStage.realtime, TurnStage.stt, TurnStage.tts]
@@ -55,10 +57,10 @@ final class TurnSeriesSet: @unchecked Sendable {
         }
         histograms = TurnFamilies.histogramNames.map { series($0) }
         outcomes = Self.outcomeNames.map { series(TurnFamilies.outcomes, [Label(key: "outcome", value: $0)]) }
-        falseInterruptions = ["resumed", "escalated"].map {
+        falseInterruptions = Self.falseInterruptionOutcomes.map {
             series(TurnFamilies.falseInterruptions, [Label(key: "outcome", value: $0)])
         }
-        errors = [nil] + (1...13).map { (stage: UInt32) -> Series? in
+        errors = [nil] + (1...TurnStage.last).map { (stage: UInt32) -> Series? in
             series(TurnFamilies.errors, [Label(key: "source", value: TurnStage.name(stage))])
         }
         tokens = Self.tokenStages.map { stage in
@@ -72,6 +74,10 @@ final class TurnSeriesSet: @unchecked Sendable {
     }
 
     deinit { tokenCells.deallocate() }
+
+    /// The false-interruption counter's series of an outcome (resumed: the agent went on; escalated:
+    /// it became an interruption).
+    func falseInterruption(resumed: Bool) -> Series? { falseInterruptions[resumed ? 0 : 1] }
 
     /// The outcome counter's series of `outcome`.
     func outcome(_ outcome: TurnOutcome) -> Series? { outcomes[Int(outcome.rawValue) - 1] }

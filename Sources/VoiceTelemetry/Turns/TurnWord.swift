@@ -1,6 +1,8 @@
 // TurnWord: the word layout of one turn's state. A turn is kept as a fixed array of 64-bit words
 // (relaxed atomics): the same layout serves the open turn (a "bank") and a completed turn in the
 // history ring (a "record": the bank's words plus a few words written at completion).
+import CVoiceTelemetry
+
 enum TurnWord {
     // Timestamps (ns on the session clock; 0 = not seen).
     static let userStart = 0, userEnd = 1, sttStart = 2, sttInterim = 3, sttPreflight = 4, sttFinal = 5
@@ -27,9 +29,10 @@ enum TurnWord {
     static let carried = 55
     /// Provider per stage (stt, eou, llm, tts, realtime): (provider id + 1) << 32 | (model id + 1).
     static let providers = 56
-    /// Error counts by source stage 1...13.
+    static let providerCount = 5
+    /// Error counts by source stage 1...TurnStage.last.
     static let errors = 61
-    static let errorSources = 13
+    static let errorSources = Int(TurnStage.last)
     static let toolCount = 74
     /// Tool calls: 3 words each: (name id + 1) << 32 | kind << 8 | ok, start, end.
     static let tools = 75
@@ -58,6 +61,8 @@ enum TurnWord {
     static let maxTools = 8
     static let maxFallbacks = 4
     static let textKinds = 3
+    /// The agent's response among the texts (VT_TT_AGENT_RESPONSE less 1); the others are the user's.
+    static let agentResponseText = Int(VT_TT_AGENT_RESPONSE.rawValue) - 1
 }
 
 enum TurnOutcome: UInt64 {
