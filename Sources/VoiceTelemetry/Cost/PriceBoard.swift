@@ -16,9 +16,12 @@ enum CostKey {
         UInt64(stage) << 48 | (provider & 0xFF_FFFF) << 24 | (model & 0xFF_FFFF)
     }
 
-    /// From a turn provider word ((provider id + 1) << 32 | (model id + 1)).
+    /// From a turn provider word (ProviderWord).
     @inline(__always)
-    static func pack(stage: UInt32, who: UInt64) -> UInt64 { pack(stage: stage, provider: who >> 32, model: who & 0xFFFF_FFFF) }
+    static func pack(stage: UInt32, who: UInt64) -> UInt64 {
+        let p = ProviderWord(word: who)
+        return pack(stage: stage, provider: p.provider, model: p.model)
+    }
 
     static func stage(_ key: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: key >> 48) }
     static func provider(_ key: UInt64) -> UInt64 { (key >> 24) & 0xFF_FFFF }

@@ -110,11 +110,11 @@ enum TraceEvents {
             (2, "assistant", record[TurnWord.agentStart] != 0 ? record[TurnWord.agentStart] : record[TurnWord.endNs]),
         ]
         for kind in kinds {
-            let meta = record[TurnWord.texts + kind.index]
-            guard meta >> 63 != 0 else { continue }
+            let meta = TextMeta(word: record[TurnWord.texts + kind.index])
+            guard meta.present else { continue }
             let text = String(decoding: record.texts[kind.index], as: UTF8.self)
             let json = message(role: kind.role, step: step, content: Content(text: text, isJSON: false),
-                               chars: Int(meta & 0xFFFF_FFFF), truncated: (meta >> 62) & 1 != 0,
+                               chars: meta.characters, truncated: meta.truncated,
                                policy: slot.meta.textPolicy, metadata: nil)
             EventBus.shared.emitCore(slot, type: EventTypes.message, json: json, turnID: String(record[TurnWord.turnID]), tNs: kind.time)
         }

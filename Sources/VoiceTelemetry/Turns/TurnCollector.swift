@@ -292,9 +292,8 @@ enum TurnCollector {
                 w += 1
             }
         }
-        let truncated: UInt64 = keptChars < chars && m.includeText ? 1 : 0
-        let meta: UInt64 = (1 << 63) | (truncated << 62) | (UInt64(kept) << 32) | UInt64(min(chars, Int(UInt32.max)))
-        b.setLast(TurnWord.texts + kind, meta)
+        let meta = TextMeta(truncated: keptChars < chars && m.includeText, storedBytes: kept, characters: chars)
+        b.setLast(TurnWord.texts + kind, meta.word)
         b.touch(t)
     }
 
@@ -303,8 +302,8 @@ enum TurnCollector {
     static func provider(_ slot: SessionSlot, stage: UInt32, provider: Int, model: Int?, _ tNs: UInt64) {
         let m = slot.turnMemory
         guard m.base != nil, let index = TurnStage.providerIndex(stage) else { return }
-        let packed = (UInt64(provider + 1) << 32) | UInt64(model.map { $0 + 1 } ?? 0)
-        m.control(TurnMemory.providers + index)[0].store(packed, ordering: .relaxed)
+        let word = ProviderWord(provider: UInt64(provider + 1), model: UInt64(model.map { $0 + 1 } ?? 0)).word
+        m.control(TurnMemory.providers + index)[0].store(word, ordering: .relaxed)
     }
 
     static func fallback(_ slot: SessionSlot, stage: UInt32, kind: UInt32, from: Int, to: Int, reason: Int?, _ tNs: UInt64) {
@@ -315,13 +314,13 @@ enum TurnCollector {
         let n = c[TurnWord.fallbackCount].wrappingAdd(1, ordering: .relaxed).oldValue
         if n < UInt64(TurnWord.maxFallbacks) {
             let e = TurnWord.fallbacks + Int(n) * 2
-            let packed = (UInt64(stage) << 56) | (UInt64(kind) << 48) | (UInt64(from + 1) << 32)
-                | (UInt64(to + 1) << 16) | UInt64(reason.map { $0 + 1 } ?? 0)
-            c.setLast(e, packed)
+            let word = FallbackWord(stage: stage, kind: UInt64(kind), from: UInt64(from + 1), to: UInt64(to + 1),
+                                    reason: UInt64(reason.map { $0 + 1 } ?? 0)).word
+            c.setLast(e, word)
             c.setLast(e + 1, t)
         }
         if let index = TurnStage.providerIndex(stage) {
-            m.control(TurnMemory.providers + index)[0].store(UInt64(to + 1) << 32, ordering: .relaxed)
+            m.control(TurnMemory.providers + index)[0].store(ProviderWord(provider: UInt64(to + 1), model: 0).word, ordering: .relaxed)
         }
         c.touch(t)
     }
@@ -333,7 +332,7 @@ enum TurnCollector {
         let n = c[TurnWord.toolCount].wrappingAdd(1, ordering: .relaxed).oldValue
         if n < UInt64(TurnWord.maxTools) {
             let e = TurnWord.tools + Int(n) * 3
-            c.setLast(e, (UInt64(name + 1) << 32) | (UInt64(kind) << 8) | (ok ? 1 : 0))
+            c.setLast(e, ToolCallWord(name: UInt64(name + 1), kind: UInt64(kind), ok: ok).word)
             c.setLast(e + 1, start)
             c.setLast(e + 2, end)
         }
@@ -423,7 +422,7 @@ enum TurnCollector {
         for i in 0..<TurnWord.recordCount { e[1 + i].store(w[i], ordering: .relaxed) }
         if m.includeText {
             for kind in 0..<TurnWord.textKinds {
-                let bytes = Int((w[TurnWord.texts + kind] >> 32) & 0x3FFF_FFFF)
+                let bytes = TextMeta(word: w[TurnWord.texts + kind]).storedBytes
                 let src = m.text(Int(ci), kind), dst = m.text(2 + index, kind)
                 for j in 0..<min((bytes + 7) / 8, m.textWords) { dst[j].store(src[j].load(ordering: .relaxed), ordering: .relaxed) }
             }

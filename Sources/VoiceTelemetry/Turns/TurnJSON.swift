@@ -61,7 +61,7 @@ enum TurnJSON {
     /// The texts of the entry at `index` whose words are `w` (empty where redacted).
     private static func readTexts(_ m: TurnMemory, _ index: Int, _ w: UnsafeMutableBufferPointer<UInt64>) -> [[UInt8]] {
         (0..<TurnWord.textKinds).map { kind in
-            let bytes = Swift.min(Int((w[TurnWord.texts + kind] >> 32) & 0x3FFF_FFFF), m.textWords * 8)
+            let bytes = Swift.min(TextMeta(word: w[TurnWord.texts + kind]).storedBytes, m.textWords * 8)
             guard m.includeText && bytes > 0 else { return [] }
             let src = m.text(2 + index, kind)
             return (0..<bytes).map { j in UInt8(truncatingIfNeeded: src[j / 8].load(ordering: .relaxed) >> UInt64(8 * (j % 8))) }
@@ -291,14 +291,15 @@ enum TurnJSON {
         let tools = Int(Swift.min(r[TurnWord.toolCount], UInt64(TurnWord.maxTools)))
         for i in 0..<tools {
             let e = TurnWord.tools + i * 3
+            let call = ToolCallWord(word: r[e])
             if i > 0 { out.append(",") }
             out.append("{")
             out.appendJSONKey("name", first: true)
-            out.appendJSONString(TurnNames.name(stored: r[e] >> 32) ?? "")
+            out.appendJSONString(TurnNames.name(stored: call.name) ?? "")
             out.appendJSONKey("kind")
-            out.append((r[e] >> 8) & 0xFF == 2 ? "\"mcp\"" : "\"function\"")
+            out.append(call.kind == UInt64(VT_TOOL_MCP.rawValue) ? "\"mcp\"" : "\"function\"")
             out.appendJSONKey("ok")
-            out.append(r[e] & 1 != 0 ? "true" : "false")
+            out.append(call.ok ? "true" : "false")
             ns(&out, "start_ns", r[e + 1])
             ns(&out, "end_ns", r[e + 2])
             ns(&out, "duration_ns", r[e + 2] >= r[e + 1] ? r[e + 2] - r[e + 1] : nil)
@@ -314,19 +315,19 @@ enum TurnJSON {
         out.append("[")
         let fallbacks = Int(Swift.min(r[TurnWord.fallbackCount], UInt64(TurnWord.maxFallbacks)))
         for i in 0..<fallbacks {
-            let p = r[TurnWord.fallbacks + i * 2]
+            let f = FallbackWord(word: r[TurnWord.fallbacks + i * 2])
             if i > 0 { out.append(",") }
             out.append("{")
             out.appendJSONKey("stage", first: true)
-            out.appendJSONString(TurnStage.name(UInt32(p >> 56)))
+            out.appendJSONString(TurnStage.name(f.stage))
             out.appendJSONKey("kind")
-            out.append((p >> 48) & 0xFF == 2 ? "\"recovery\"" : "\"switch\"")
+            out.append(f.kind == UInt64(VT_FALLBACK_RECOVERY.rawValue) ? "\"recovery\"" : "\"switch\"")
             out.appendJSONKey("from")
-            out.appendJSONString(TurnNames.name(stored: (p >> 32) & 0xFFFF) ?? "")
+            out.appendJSONString(TurnNames.name(stored: f.from) ?? "")
             out.appendJSONKey("to")
-            out.appendJSONString(TurnNames.name(stored: (p >> 16) & 0xFFFF) ?? "")
+            out.appendJSONString(TurnNames.name(stored: f.to) ?? "")
             out.appendJSONKey("reason")
-            if let reason = TurnNames.name(stored: p & 0xFFFF) { out.appendJSONString(reason) } else { out.append("null") }
+            if let reason = TurnNames.name(stored: f.reason) { out.appendJSONString(reason) } else { out.append("null") }
             ns(&out, "t_ns", r[TurnWord.fallbacks + i * 2 + 1])
             out.append("}")
         }
@@ -356,14 +357,14 @@ enum TurnJSON {
         let textNames: [StaticString] = ["user_transcript", "stt_preflight", "agent_response"]
         for (i, name) in textNames.enumerated() {
             out.appendJSONKey(name, first: i == 0)
-            let meta = r[TurnWord.texts + i]
-            guard meta >> 63 != 0 else { out.append("null"); continue }
+            let meta = TextMeta(word: r[TurnWord.texts + i])
+            guard meta.present else { out.append("null"); continue }
             out.append("{")
-            ns(&out, "chars", meta & 0xFFFF_FFFF, first: true)
+            ns(&out, "chars", UInt64(meta.characters), first: true)
             out.appendJSONKey("redacted")
             out.append(includeText ? "false" : "true")
             out.appendJSONKey("truncated")
-            out.append((meta >> 62) & 1 != 0 ? "true" : "false")
+            out.append(meta.truncated ? "true" : "false")
             if includeText {
                 out.appendJSONKey("text")
                 out.appendJSONString(String(decoding: r.texts[i], as: UTF8.self))
@@ -374,11 +375,11 @@ enum TurnJSON {
     }
 
     private static func provider(_ out: inout TextOutput, _ r: Record, _ index: Int, first: Bool = false) {
-        let p = r[TurnWord.providers + index]
+        let p = ProviderWord(word: r[TurnWord.providers + index])
         out.appendJSONKey("provider", first: first)
-        if let name = TurnNames.name(stored: p >> 32) { out.appendJSONString(name) } else { out.append("null") }
+        if let name = TurnNames.name(stored: p.provider) { out.appendJSONString(name) } else { out.append("null") }
         out.appendJSONKey("model")
-        if let name = TurnNames.name(stored: p & 0xFFFF_FFFF) { out.appendJSONString(name) } else { out.append("null") }
+        if let name = TurnNames.name(stored: p.model) { out.appendJSONString(name) } else { out.append("null") }
     }
 
     private static func stage(_ out: inout TextOutput, _ key: StaticString, _ r: Record, _ providerIndex: Int,

@@ -27,20 +27,19 @@ enum TurnWord {
     static let audioBytesAtStart = 53, audioBytesAtStop = 54
     /// Bit 1: user-speech start carried from a discarded turn; bit 2: interrupting speech carried.
     static let carried = 55
-    /// Provider per stage (stt, eou, llm, tts, realtime): (provider id + 1) << 32 | (model id + 1).
+    /// Provider per stage (stt, eou, llm, tts, realtime): a ProviderWord each (TurnPacked.swift).
     static let providers = 56
     static let providerCount = 5
     /// Error counts by source stage 1...TurnStage.last.
     static let errors = 61
     static let errorSources = Int(TurnStage.last)
     static let toolCount = 74
-    /// Tool calls: 3 words each: (name id + 1) << 32 | kind << 8 | ok, start, end.
+    /// Tool calls: 3 words each: a ToolCallWord, start, end.
     static let tools = 75
     static let fallbackCount = 99
-    /// Fallbacks: 2 words each: stage << 56 | kind << 48 | (from+1) << 32 | (to+1) << 16 | (reason+1), t.
+    /// Fallbacks: 2 words each: a FallbackWord, its time.
     static let fallbacks = 100
-    /// Texts (user transcript, preflight, agent response): present << 63 | truncated << 62 |
-    /// stored bytes << 32 | characters.
+    /// Texts (user transcript, preflight, agent response): a TextMeta each.
     static let texts = 108
     /// Cost of the turn's usage in pico-units of the price table's currency, by stage in the order of
     /// `costStages`: stt, llm, tts, realtime (Cost/Charges.swift).
