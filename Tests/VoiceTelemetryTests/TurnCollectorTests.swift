@@ -83,3 +83,10 @@ private func derive(_ words: [Int: UInt64]) -> TurnDerived { TurnDerived { words
     #expect(TurnWord.texts + TurnWord.textKinds == TurnWord.costs)
     #expect(TurnWord.agentResponseText == TurnWord.textKinds - 1)
 }
+
+@Test func turnWordLayoutKeepsItsSize() {
+    #expect(TurnWord.costStages.count == TurnWord.costStageCount)
+    #expect(TurnWord.fiWords - TurnWord.valueBase + 1 == 9)   // the nine vt_turn_value keys
+    #expect(TurnWord.bankCount == 121)   // a layout change that grows the memory per session shows here
+    #expect(TurnWord.recordCount == 125)
+}

@@ -12,50 +12,54 @@ enum TurnWord {
     static let fiStart = 21, fiResumed = 22, fiEscalated = 23, interrupt = 24
     static let bgStart = 25, bgEnd = 26, thinkStart = 27, thinkEnd = 28
     static let firstEvent = 29, lastEvent = 30, overlapStart = 31
+    // Each region below starts where the one before ends (a Swift test checks the sizes).
     // Values. `valueMask` has bit (1 << (word - valueBase)) for each value word that was reported.
-    static let valueMask = 32
-    static let valueBase = 33
-    static let sttConfidence = 33, sttAudioNs = 34, eouProbability = 35, eouWaitNs = 36
-    static let ttsChars = 37, ttsCharsPlayed = 38, ttsAudioBytes = 39, fiPauseNs = 40, fiWords = 41
-    static let sttInterimCount = 42
+    static let valueMask = overlapStart + 1
+    static let valueBase = valueMask + 1
+    /// In the order of the vt_turn_value keys (TurnCollector.valueWord).
+    static let sttConfidence = valueBase, sttAudioNs = valueBase + 1, eouProbability = valueBase + 2
+    static let eouWaitNs = valueBase + 3, ttsChars = valueBase + 4, ttsCharsPlayed = valueBase + 5
+    static let ttsAudioBytes = valueBase + 6, fiPauseNs = valueBase + 7, fiWords = valueBase + 8
+    static let sttInterimCount = fiWords + 1
     /// vt_token_usage fields in struct order: input, output, cached_input, reasoning, input_text,
     /// input_audio, input_image, output_text, output_audio.
-    static let tokens = 43
+    static let tokens = sttInterimCount + 1
     static let tokenFields = 9
-    static let tokensMask = 52
+    static let tokensMask = tokens + tokenFields
     /// Session audio byte counter + 1 at the agent's first audio / at the end of its speech.
-    static let audioBytesAtStart = 53, audioBytesAtStop = 54
+    static let audioBytesAtStart = tokensMask + 1, audioBytesAtStop = audioBytesAtStart + 1
     /// Bit 1: user-speech start carried from a discarded turn; bit 2: interrupting speech carried.
-    static let carried = 55
+    static let carried = audioBytesAtStop + 1
     /// Provider per stage (stt, eou, llm, tts, realtime): a ProviderWord each (TurnPacked.swift).
-    static let providers = 56
+    static let providers = carried + 1
     static let providerCount = 5
     /// Error counts by source stage 1...TurnStage.last.
-    static let errors = 61
+    static let errors = providers + providerCount
     static let errorSources = Int(TurnStage.last)
-    static let toolCount = 74
+    static let toolCount = errors + errorSources
     /// Tool calls: 3 words each: a ToolCallWord, start, end.
-    static let tools = 75
-    static let fallbackCount = 99
+    static let tools = toolCount + 1
+    static let fallbackCount = tools + 3 * maxTools
     /// Fallbacks: 2 words each: a FallbackWord, its time.
-    static let fallbacks = 100
+    static let fallbacks = fallbackCount + 1
     /// Texts (user transcript, preflight, agent response): a TextMeta each.
-    static let texts = 108
+    static let texts = fallbacks + 2 * maxFallbacks
     /// Cost of the turn's usage in pico-units of the price table's currency, by stage in the order of
     /// `costStages`: stt, llm, tts, realtime (Cost/Charges.swift).
-    static let costs = 111
-    static let costStages: [UInt32] = [2, 4, 5, 8]
+    static let costs = texts + textKinds
+    static let costStages: [UInt32] = [TurnStage.stt, TurnStage.llm, TurnStage.tts, TurnStage.realtime]
+    static let costStageCount = 4
     /// Bit 1: a price table was active at one of the turn's charges (the record then has a cost).
-    static let costFlags = 115
+    static let costFlags = costs + costStageCount
     /// Charges of the turn that found no price, and up to `maxUnpriced` of their distinct keys (CostKey).
-    static let unpricedCount = 116
-    static let unpriced = 117
+    static let unpricedCount = costFlags + 1
+    static let unpriced = unpricedCount + 1
     static let maxUnpriced = 4
-    static let bankCount = 121
+    static let bankCount = unpriced + maxUnpriced
 
     // Record-only words.
-    static let turnID = 121, outcome = 122, completedBy = 123, endNs = 124
-    static let recordCount = 125
+    static let turnID = bankCount, outcome = turnID + 1, completedBy = turnID + 2, endNs = turnID + 3
+    static let recordCount = endNs + 1
 
     static let maxTools = 8
     static let maxFallbacks = 4
