@@ -11,12 +11,6 @@ enum Snapshot {
     static func render(_ slot: SessionSlot, nowNs: UInt64, usageRows: Int = .max) -> TextOutput {
         var out = TextOutput(reserving: 2048)
         let meta = slot.meta
-        let response = slot.response.read()
-        let text = slot.textResponse.read()
-        let turn = slot.turnDuration.read()
-        let bytes = slot.audioBytes.value()
-        let uptime: Double? = nowNs >= meta.startNs ? Double(nowNs - meta.startNs) / 1e9 : nil
-
         out.append("{")
         out.appendJSONKey("schema_version", first: true)
         out.append(UInt64(schemaVersion))
@@ -24,8 +18,26 @@ enum Snapshot {
         out.appendJSONString(meta.sessionID)
         out.appendJSONKey("labels")
         out.appendJSONLabels(meta.labels)
+        let response = slot.response.read(), turn = slot.turnDuration.read()
+        recordCallCounters(&out, slot, response: response, turn: turn,
+                           uptime: nowNs >= meta.startNs ? Double(nowNs - meta.startNs) / 1e9 : nil)
+        laterCounters(&out, slot, response: response, turn: turn)
+        tokenTotals(&out, slot)
+        out.appendJSONKey("out_of_order_events")
+        out.append(slot.outOfOrder.value())
+        out.appendJSONKey("turns")
+        TurnJSON.snapshotSection(&out, slot)   // Turns/TurnJSON.swift
+        CostJSON.session(&out, slot, nowNs: nowNs, maxRows: usageRows)   // Cost/CostJSON.swift
+        anchor(&out, meta)
+        out.append("}")
+        return out
+    }
 
-        // The record calls' counters (published names).
+    /// The record calls' counters under their published names: audio, response latency, response
+    /// turns, the latest usage report.
+    private static func recordCallCounters(_ out: inout TextOutput, _ slot: SessionSlot, response: LatencySummary,
+                                           turn: LatencySummary, uptime: Double?) {
+        let bytes = slot.audioBytes.value()
         out.appendJSONKey("uptime_secs")
         out.appendJSONNumber(uptime)
         out.appendJSONKey("audio_chunks_out")
@@ -57,12 +69,15 @@ enum Snapshot {
             let latest = slot.usageLatest[field.rawValue].load(ordering: .relaxed)
             out.appendJSONNumber(latest >= 0 ? Double(latest) : nil)
         }
+    }
 
-        // Added in schema 1.
+    /// The counters added in schema 1: latency summaries, response turns, VAD, text and usage counts.
+    private static func laterCounters(_ out: inout TextOutput, _ slot: SessionSlot, response: LatencySummary,
+                                      turn: LatencySummary) {
         out.appendJSONKey("response_latency_ms")
         latencyObject(&out, response)
         out.appendJSONKey("text_response_latency_ms")
-        latencyObject(&out, text)
+        latencyObject(&out, slot.textResponse.read())
         out.appendJSONKey("turn_duration_ms")
         latencyObject(&out, turn)
         out.appendJSONKey("turns_completed")
@@ -77,6 +92,10 @@ enum Snapshot {
         out.append(slot.textSends.value())
         out.appendJSONKey("usage_reports")
         out.append(slot.usageReports.value())
+    }
+
+    /// `token_totals` (running totals of the usage reports) and whether one stopped at Int64.max.
+    private static func tokenTotals(_ out: inout TextOutput, _ slot: SessionSlot) {
         out.appendJSONKey("token_totals")
         out.append("{")
         let totalKeys: [(UsageField, StaticString)] = [
@@ -93,14 +112,6 @@ enum Snapshot {
         out.append("}")
         out.appendJSONKey("token_totals_saturated")
         out.append(saturated ? "true" : "false")
-        out.appendJSONKey("out_of_order_events")
-        out.append(slot.outOfOrder.value())
-        out.appendJSONKey("turns")
-        TurnJSON.snapshotSection(&out, slot)   // Turns/TurnJSON.swift
-        CostJSON.session(&out, slot, nowNs: nowNs, maxRows: usageRows)   // Cost/CostJSON.swift
-        anchor(&out, meta)
-        out.append("}")
-        return out
     }
 
     /// The session's anchors, `"start_ns":…,"start_unix_ns":…,"trace_id":"…"` after a comma: in the
