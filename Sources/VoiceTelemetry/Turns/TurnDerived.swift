@@ -71,50 +71,70 @@ struct TurnDerived {
     static let breakdownNames: [StaticString] = ["stt_ns", "eou_ns", "llm_ttft_ns", "tts_ttfb_ns", "realtime_ns", "remainder_ns"]
 
     init(_ w: (Int) -> UInt64) {
-        func span(_ s: Int, _ e: Int) -> UInt64? {
-            let a = w(s), b = w(e)
-            guard b != 0 else { return nil }
-            guard a != 0 else { flags |= UInt32(VT_TQ_MISSING_START.rawValue); return nil }
-            guard b >= a else { flags |= UInt32(VT_TQ_OUT_OF_ORDER.rawValue); return nil }
-            if b - a > Self.implausibleNs { flags |= UInt32(VT_TQ_IMPLAUSIBLE.rawValue) }
-            return b - a
-        }
-        userSpeech = span(TurnWord.userStart, TurnWord.userEnd)
-        sttDuration = span(TurnWord.sttStart, TurnWord.sttFinal)
-        eouDelay = span(TurnWord.eouStart, TurnWord.eouEnd)
-        llmTTFT = span(TurnWord.llmStart, TurnWord.llmFirst)
-        llmDuration = span(TurnWord.llmStart, TurnWord.llmEnd)
-        ttsTTFB = span(TurnWord.ttsStart, TurnWord.ttsFirst)
-        ttsDuration = span(TurnWord.ttsStart, TurnWord.ttsEnd)
-        realtimeTTFA = span(TurnWord.rtStart, TurnWord.rtFirst)
-        realtimeDuration = span(TurnWord.rtStart, TurnWord.rtEnd)
-        agentSpeech = span(TurnWord.agentStart, TurnWord.agentEnd)
-        kbDuration = span(TurnWord.kbStart, TurnWord.kbEnd)
-        backgroundAudio = span(TurnWord.bgStart, TurnWord.bgEnd)
-        thinkingAudio = span(TurnWord.thinkStart, TurnWord.thinkEnd)
-        let fiEnd = w(TurnWord.fiResumed) != 0 ? TurnWord.fiResumed : TurnWord.fiEscalated
-        falseInterruption = span(TurnWord.fiStart, fiEnd)
-        // Tool calls: an end before its start is flagged like any other span (the record's
-        // duration_ns stays null).
-        for i in 0..<Int(min(w(TurnWord.toolCount), UInt64(TurnWord.maxTools))) {
-            let e = TurnWord.tools + i * 3
-            if w(e + 1) != 0, w(e + 2) != 0, w(e + 2) < w(e + 1) { flags |= UInt32(VT_TQ_OUT_OF_ORDER.rawValue) }
-        }
+        stageSpans(w)
+        flagToolCallsOutOfOrder(w)
         // STT latency: what the user waits for the final transcript after they stop speaking. A final
         // before the speech end (streaming STT) is normal: no latency, no flag.
         let userEnd = w(TurnWord.userEnd), sttFinal = w(TurnWord.sttFinal)
         if userEnd != 0, sttFinal >= userEnd { sttLatency = sttFinal - userEnd }
+        interruption(w)
+        chooseAnchor(w)
+        endToEnd(w)
+    }
 
-        interrupted = w(TurnWord.interrupt) != 0 || w(TurnWord.fiEscalated) != 0
-        if interrupted, w(TurnWord.agentEnd) != 0 {
-            let from = w(TurnWord.overlapStart) != 0 ? w(TurnWord.overlapStart) : w(TurnWord.interrupt)
-            let end = w(TurnWord.agentEnd)
-            if from != 0 {
-                if end >= from { bargeIn = end - from } else { flags |= UInt32(VT_TQ_OUT_OF_ORDER.rawValue) }
-            }
+    /// The time from word `s` to word `e`; nil (and a flag) when it cannot be measured.
+    private mutating func span(_ w: (Int) -> UInt64, _ s: Int, _ e: Int) -> UInt64? {
+        let a = w(s), b = w(e)
+        guard b != 0 else { return nil }
+        guard a != 0 else { flags |= UInt32(VT_TQ_MISSING_START.rawValue); return nil }
+        guard b >= a else { flags |= UInt32(VT_TQ_OUT_OF_ORDER.rawValue); return nil }
+        if b - a > Self.implausibleNs { flags |= UInt32(VT_TQ_IMPLAUSIBLE.rawValue) }
+        return b - a
+    }
+
+    /// Each stage's duration and time to its first output.
+    private mutating func stageSpans(_ w: (Int) -> UInt64) {
+        userSpeech = span(w, TurnWord.userStart, TurnWord.userEnd)
+        sttDuration = span(w, TurnWord.sttStart, TurnWord.sttFinal)
+        eouDelay = span(w, TurnWord.eouStart, TurnWord.eouEnd)
+        llmTTFT = span(w, TurnWord.llmStart, TurnWord.llmFirst)
+        llmDuration = span(w, TurnWord.llmStart, TurnWord.llmEnd)
+        ttsTTFB = span(w, TurnWord.ttsStart, TurnWord.ttsFirst)
+        ttsDuration = span(w, TurnWord.ttsStart, TurnWord.ttsEnd)
+        realtimeTTFA = span(w, TurnWord.rtStart, TurnWord.rtFirst)
+        realtimeDuration = span(w, TurnWord.rtStart, TurnWord.rtEnd)
+        agentSpeech = span(w, TurnWord.agentStart, TurnWord.agentEnd)
+        kbDuration = span(w, TurnWord.kbStart, TurnWord.kbEnd)
+        backgroundAudio = span(w, TurnWord.bgStart, TurnWord.bgEnd)
+        thinkingAudio = span(w, TurnWord.thinkStart, TurnWord.thinkEnd)
+        let fiEnd = w(TurnWord.fiResumed) != 0 ? TurnWord.fiResumed : TurnWord.fiEscalated
+        falseInterruption = span(w, TurnWord.fiStart, fiEnd)
+    }
+
+    /// A tool call whose end is before its start is flagged like any other span (the record's
+    /// duration_ns stays null).
+    private mutating func flagToolCallsOutOfOrder(_ w: (Int) -> UInt64) {
+        for i in 0..<Int(min(w(TurnWord.toolCount), UInt64(TurnWord.maxTools))) {
+            let e = TurnWord.tools + i * 3
+            if w(e + 1) != 0, w(e + 2) != 0, w(e + 2) < w(e + 1) { flags |= UInt32(VT_TQ_OUT_OF_ORDER.rawValue) }
         }
+    }
 
-        // The anchor of the end-to-end latency.
+    /// Whether the turn was interrupted, and the barge-in latency: from the overlapping speech (or
+    /// the interruption) to the end of the agent's speech.
+    private mutating func interruption(_ w: (Int) -> UInt64) {
+        interrupted = w(TurnWord.interrupt) != 0 || w(TurnWord.fiEscalated) != 0
+        guard interrupted, w(TurnWord.agentEnd) != 0 else { return }
+        let from = w(TurnWord.overlapStart) != 0 ? w(TurnWord.overlapStart) : w(TurnWord.interrupt)
+        let end = w(TurnWord.agentEnd)
+        guard from != 0 else { return }
+        if end >= from { bargeIn = end - from } else { flags |= UInt32(VT_TQ_OUT_OF_ORDER.rawValue) }
+    }
+
+    /// The anchor of the end-to-end latency: the end of user speech, else the final transcript, else
+    /// the end of the EOU.
+    private mutating func chooseAnchor(_ w: (Int) -> UInt64) {
+        let userEnd = w(TurnWord.userEnd), sttFinal = w(TurnWord.sttFinal)
         if userEnd != 0 {
             anchor = .userSpeechEnd; anchorNs = userEnd
         } else {
@@ -123,6 +143,10 @@ struct TurnDerived {
             else if w(TurnWord.eouEnd) != 0 { anchor = .eouEnd; anchorNs = w(TurnWord.eouEnd) }
             else { flags |= UInt32(VT_TQ_NO_ANCHOR.rawValue) }
         }
+    }
+
+    /// The end-to-end latency (anchor to first agent audio) and its breakdown along the critical path.
+    private mutating func endToEnd(_ w: (Int) -> UInt64) {
         let firstAudio = w(TurnWord.agentStart)
         if firstAudio == 0 { flags |= UInt32(VT_TQ_NO_AGENT_AUDIO.rawValue) }
         guard anchor != .none, firstAudio != 0 else { return }
