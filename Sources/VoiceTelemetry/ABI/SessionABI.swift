@@ -18,7 +18,7 @@ public func vt_end_session(_ s: vt_session) -> vt_status {
 @c @implementation
 public func vt_session_now_ns(_ s: vt_session, _ now_out: UnsafeMutablePointer<UInt64>?) -> vt_status {
     guard let now_out else { return fail(.invalid("now_out is NULL")) }
-    return Recorder.guarded(s) { now_out.pointee = $0.meta.now() }
+    return Recorder.guarded(s) { now_out.pointee = $0.resolve(0) }
 }
 
 @c @implementation
@@ -40,7 +40,7 @@ public func vt_snapshot_json_at(_ s: vt_session, _ now_t_ns: UInt64, _ buf: Unsa
         guard len_out != nil else { throw .invalid("len_out is NULL") }
         let text = try ProcessState.shared.locked { (_) throws(Failure) -> TextOutput in
             let slot = try ProcessState.shared.liveSlot(s)
-            return Snapshot.render(slot, nowNs: slot.meta.resolve(now_t_ns))
+            return Snapshot.render(slot, nowNs: slot.resolve(now_t_ns))
         }
         try text.deliver(to: buf, capacity: cap, length: len_out)
     }

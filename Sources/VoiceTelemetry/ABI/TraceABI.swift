@@ -35,7 +35,7 @@ private func finiteValue(_ value: Double, _ what: String) throws(Failure) -> Dou
 /// event too long) becomes the call's failure.
 private func emit(_ slot: SessionSlot, _ type: StaticString, _ json: String, tNs: UInt64) throws(Failure) {
     let status = EventBus.shared.emitCore(sessionID: slot.meta.sessionID, type: type, json: json,
-                                          tNs: slot.meta.resolve(tNs), unixOffsetNs: slot.meta.unixOffsetNs, checked: true)
+                                          tNs: slot.resolve(tNs), unixOffsetNs: slot.meta.unixOffsetNs, checked: true)
     if status != VT_OK.rawValue { throw .reported(status) }
 }
 
@@ -73,7 +73,7 @@ public func vt_step_end(_ s: vt_session, _ step_id: UnsafePointer<CChar>?, _ t_n
         try ProcessState.shared.locked { (_) throws(Failure) in
             let slot = try ProcessState.shared.liveSlot(s)
             guard let index = slot.trace.openSteps.lastIndex(of: id) else { throw .notFound("no open step has id '\(id)'") }
-            let t = slot.meta.resolve(t_ns)
+            let t = slot.resolve(t_ns)
             while slot.trace.openSteps.count > index {
                 let closing = slot.trace.openSteps.removeLast()
                 try emit(slot, EventTypes.stepEnd, TraceEvents.stepEnd(id: closing), tNs: t)

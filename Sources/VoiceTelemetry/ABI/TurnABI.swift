@@ -138,7 +138,7 @@ public func vt_turn_tool_call(_ s: vt_session, _ kind: UInt32, _ name: UnsafePoi
         let n = try turnName(name, "tool name", optional: false) ?? ""
         try ProcessState.shared.locked { (registry) throws(Failure) in
             let slot = try ProcessState.shared.liveSlot(s)
-            let start = slot.meta.resolve(start_t_ns), end = slot.meta.resolve(end_t_ns)
+            let start = slot.resolve(start_t_ns), end = slot.resolve(end_t_ns)
             TurnCollector.toolCall(slot, kind: kind, name: TurnNames.id(n), start: start, end: end, ok: ok == 1)
             let labels = [Label(key: "tool", value: n), Label(key: "kind", value: kind == 1 ? "function" : "mcp"),
                           Label(key: "outcome", value: ok == 1 ? "ok" : "error")]

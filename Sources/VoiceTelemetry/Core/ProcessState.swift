@@ -70,7 +70,7 @@ final class ProcessState: @unchecked Sendable {
             guard slot.close(expected: handle >> SessionSlot.handleIndexBits) else {
                 throw .badHandle("session handle \(handle) is unknown or has ended")
             }
-            let endNs = slot.meta.resolve(atNs)
+            let endNs = slot.resolve(atNs)
             TurnCollector.sessionEnded(slot)   // completes the open turn
             Charges.sessionEnds(slot, endNs: endNs)   // its transport cost (Cost/Charges.swift)
             if EventBus.shared.hasSinks {

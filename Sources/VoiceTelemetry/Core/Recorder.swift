@@ -42,7 +42,7 @@ enum Recorder {
         guard slot.writers.add(1, tag: tag) else { return VT_OK.rawValue }
         let start = slot.pendingResponseNs.exchange(0, ordering: .relaxed)
         if start != 0 {
-            recordLatency(slot, slot.response, slot.meta.responseSeries, start: start, end: slot.meta.resolve(tNs))
+            recordLatency(slot, slot.response, slot.meta.responseSeries, start: start, end: slot.resolve(tNs))
             TurnCollector.firstAudioChunk(slot, bytes: bytes, tNs: tNs)   // the turn's first agent audio
         }
         slot.writers.leaveGuard()
@@ -98,19 +98,19 @@ enum Recorder {
 
     static func vadEnd(_ slot: SessionSlot, _ tNs: UInt64) {
         slot.vadEnds.addGuarded(1)
-        slot.pendingResponseNs.store(slot.meta.resolve(tNs), ordering: .relaxed)
+        slot.pendingResponseNs.store(slot.resolve(tNs), ordering: .relaxed)
         TurnCollector.mark(slot, TurnStage.userSpeech, TurnStage.end, tNs)
     }
 
     static func textSend(_ slot: SessionSlot, _ tNs: UInt64) {
         slot.textSends.addGuarded(1)
-        slot.pendingTextNs.store(slot.meta.resolve(tNs), ordering: .relaxed)
+        slot.pendingTextNs.store(slot.resolve(tNs), ordering: .relaxed)
     }
 
     static func textOut(_ slot: SessionSlot, _ tNs: UInt64) {
         let start = slot.pendingTextNs.exchange(0, ordering: .relaxed)
         if start != 0 {
-            recordLatency(slot, slot.textResponse, slot.meta.textResponseSeries, start: start, end: slot.meta.resolve(tNs))
+            recordLatency(slot, slot.textResponse, slot.meta.textResponseSeries, start: start, end: slot.resolve(tNs))
         }
     }
 
@@ -121,17 +121,17 @@ enum Recorder {
     }
 
     static func turnStart(_ slot: SessionSlot, _ tNs: UInt64) {
-        _ = slot.openTurnNs.compareExchange(expected: 0, desired: slot.meta.resolve(tNs), ordering: .relaxed)
+        _ = slot.openTurnNs.compareExchange(expected: 0, desired: slot.resolve(tNs), ordering: .relaxed)
     }
 
     static func turnComplete(_ slot: SessionSlot, _ tNs: UInt64) {
         if slot.turnMemory.base != nil {
-            TurnCollector.complete(slot, slot.turnMemory, by: .turnComplete, t: slot.meta.resolve(tNs))
+            TurnCollector.complete(slot, slot.turnMemory, by: .turnComplete, t: slot.resolve(tNs))
         }
         let start = slot.openTurnNs.exchange(0, ordering: .relaxed)
         guard start != 0 else { return }
         slot.turns.addGuarded(1)
-        recordLatency(slot, slot.turnDuration, slot.meta.turnSeries, start: start, end: slot.meta.resolve(tNs))
+        recordLatency(slot, slot.turnDuration, slot.meta.turnSeries, start: start, end: slot.resolve(tNs))
     }
 
     /// Reported fields (>= 0) replace the latest value and add to the running total, which stops at

@@ -114,7 +114,7 @@ final class EventBus: @unchecked Sendable {
     /// session's writer guard.
     func emitCore(_ slot: SessionSlot, type: StaticString, json: String, turnID: String? = nil, tNs: UInt64) {
         guard hasSinks else { return }
-        emitCore(sessionID: slot.meta.sessionID, type: type, json: json, turnID: turnID, tNs: slot.meta.resolve(tNs),
+        emitCore(sessionID: slot.meta.sessionID, type: type, json: json, turnID: turnID, tNs: slot.resolve(tNs),
                  unixOffsetNs: slot.meta.unixOffsetNs)
     }
 
@@ -159,7 +159,7 @@ final class EventBus: @unchecked Sendable {
     func emitFromRecordCall(_ slot: SessionSlot, type: StaticString, payload: UnsafeBufferPointer<UInt8>, tNs: UInt64) {
         guard hasSinks, let base = payload.baseAddress else { return }
         var parts = EventParts(
-            tNs: slot.meta.resolve(tNs), unixOffsetNs: slot.meta.unixOffsetNs,
+            tNs: slot.resolve(tNs), unixOffsetNs: slot.meta.unixOffsetNs,
             session: Bytes(base: slot.idBytes, count: slot.idCount),
             type: Bytes(base: type.utf8Start, count: type.utf8CodeUnitCount), correlation: nil, turn: nil,
             payload: Bytes(base: base, count: payload.count), escapeExtra: slot.idEscapeExtra)

@@ -56,7 +56,7 @@ enum TurnCollector {
     static func mark(_ slot: SessionSlot, _ stage: UInt32, _ mark: UInt32, _ tNs: UInt64) {
         let m = slot.turnMemory
         guard m.base != nil else { return }
-        let t = slot.meta.resolve(tNs)
+        let t = slot.resolve(tNs)
         switch stage {
         case TurnStage.userSpeech: userSpeech(m, t, mark)
         case TurnStage.stt: stt(m, t, mark)
@@ -157,7 +157,7 @@ enum TurnCollector {
     static func firstAudioChunk(_ slot: SessionSlot, bytes: Int, tNs: UInt64) {
         let m = slot.turnMemory
         guard m.base != nil else { return }
-        firstAudio(slot, m, slot.meta.resolve(tNs), bytesBefore: slot.audioBytes.value() &- UInt64(bytes))
+        firstAudio(slot, m, slot.resolve(tNs), bytesBefore: slot.audioBytes.value() &- UInt64(bytes))
     }
 
     private static func interruption(_ slot: SessionSlot, _ m: TurnMemory, _ t: UInt64) {
@@ -202,7 +202,7 @@ enum TurnCollector {
     static func value(_ slot: SessionSlot, _ key: UInt32, _ v: Double, _ tNs: UInt64) {
         let m = slot.turnMemory
         guard m.base != nil else { return }
-        let t = slot.meta.resolve(tNs)
+        let t = slot.resolve(tNs)
         let userSide = key <= UInt32(VT_TV_EOU_WAIT_SECONDS.rawValue)
         let b = m.bank(userSide ? m.userIndex : m.curIndex)
         // The ABI bounds each key (seconds <= 1e6, counts < 2^40), but convert only the way a key is
@@ -255,7 +255,7 @@ enum TurnCollector {
     static func error(_ slot: SessionSlot, source: UInt32, _ tNs: UInt64) {
         let m = slot.turnMemory
         guard m.base != nil else { return }
-        let t = slot.meta.resolve(tNs)
+        let t = slot.resolve(tNs)
         let c = m.bank(TurnStage.isUserSide(source) ? m.userIndex : m.curIndex)
         c.add(TurnWord.errors + Int(source) - 1, 1)
         c.touch(t)
@@ -268,7 +268,7 @@ enum TurnCollector {
     static func text(_ slot: SessionSlot, kind: Int, _ bytes: UnsafeBufferPointer<UInt8>, chars: Int, _ tNs: UInt64) {
         let m = slot.turnMemory
         guard m.base != nil else { return }
-        let t = slot.meta.resolve(tNs)
+        let t = slot.resolve(tNs)
         let bankIndex = kind == TurnWord.agentResponseText ? m.curIndex : m.userIndex   // the agent's text: this turn
         let b = m.bank(bankIndex)
         var kept = 0
@@ -309,7 +309,7 @@ enum TurnCollector {
     static func fallback(_ slot: SessionSlot, stage: UInt32, kind: UInt32, from: Int, to: Int, reason: Int?, _ tNs: UInt64) {
         let m = slot.turnMemory
         guard m.base != nil else { return }
-        let t = slot.meta.resolve(tNs)
+        let t = slot.resolve(tNs)
         let c = m.bank(m.curIndex)
         let n = c[TurnWord.fallbackCount].wrappingAdd(1, ordering: .relaxed).oldValue
         if n < UInt64(TurnWord.maxFallbacks) {
