@@ -93,7 +93,7 @@ enum CoreEvents {
             var out = ByteWriter(base: buffer.baseAddress!, capacity: buffer.count)
             write(&out)
             guard !out.overflowed else { return }   // cannot happen: the largest (usage) is under 170 bytes
-            EventBus.shared.emitFromRecordCall(slot, type: type, payload: UnsafeBufferPointer(start: buffer.baseAddress, count: out.count), tNs: tNs)
+            EventBus.shared.emitCore(slot, type: type, payload: UnsafeBufferPointer(start: buffer.baseAddress, count: out.count), tNs: tNs)
         }
     }
 

@@ -114,8 +114,32 @@ final class EventBus: @unchecked Sendable {
     /// session's writer guard.
     func emitCore(_ slot: SessionSlot, type: StaticString, json: String, turnID: String? = nil, tNs: UInt64) {
         guard hasSinks else { return }
-        emitCore(sessionID: slot.meta.sessionID, type: type, json: json, turnID: turnID, tNs: slot.resolve(tNs),
-                 unixOffsetNs: slot.meta.unixOffsetNs)
+        var json = json
+        var turnText = turnID ?? ""
+        json.withUTF8 { payload in
+            turnText.withUTF8 { turn in
+                emitCore(slot, type: type, payload: payload, turn: turnID == nil ? nil : turn, tNs: tNs)
+            }
+        }
+    }
+
+    /// As above, with the data (and the turn id, if any) as bytes: what the record calls use, writing
+    /// their data on the stack (CoreEvents). The session id is the slot's bytes. No allocation (a
+    /// failure, which only a bug could cause, is logged).
+    func emitCore(_ slot: SessionSlot, type: StaticString, payload: UnsafeBufferPointer<UInt8>,
+                  turn: UnsafeBufferPointer<UInt8>? = nil, tNs: UInt64) {
+        guard hasSinks else { return }
+        let anchor: StaticString = ""
+        let turnBytes = turn.map { Bytes(base: $0.baseAddress ?? anchor.utf8Start, count: min($0.count, Self.maxIDBytes)) }
+        var parts = EventParts(
+            tNs: slot.resolve(tNs), unixOffsetNs: slot.meta.unixOffsetNs,
+            session: Bytes(base: slot.idBytes, count: slot.idCount),
+            type: Bytes(base: type.utf8Start, count: type.utf8CodeUnitCount), correlation: nil, turn: turnBytes,
+            payload: Bytes(base: payload.baseAddress ?? anchor.utf8Start, count: payload.count),
+            // The slot's id and a Swift string are valid UTF-8: escapeExtra never answers nil for them.
+            escapeExtra: slot.idEscapeExtra + (turnBytes.flatMap { ByteWriter.escapeExtra($0.base, $0.count) } ?? 0))
+        let status = publish(&parts, policy: nil, rateLimited: false)
+        if status != VT_OK.rawValue { logNotEmitted(type) }
     }
 
     /// As above, for a session id known without a live handle (a session that has ended), or none:
@@ -151,20 +175,6 @@ final class EventBus: @unchecked Sendable {
         }
         if status != VT_OK.rawValue && !checked { logNotEmitted(type) }
         return status
-    }
-
-    /// A core event of a live session from a record call (inside its writer guard): `payload` is JSON
-    /// the caller wrote (into its stack), the session id the slot's bytes. No allocation (a failure,
-    /// which only a bug could cause, is logged as emitCore logs it).
-    func emitFromRecordCall(_ slot: SessionSlot, type: StaticString, payload: UnsafeBufferPointer<UInt8>, tNs: UInt64) {
-        guard hasSinks, let base = payload.baseAddress else { return }
-        var parts = EventParts(
-            tNs: slot.resolve(tNs), unixOffsetNs: slot.meta.unixOffsetNs,
-            session: Bytes(base: slot.idBytes, count: slot.idCount),
-            type: Bytes(base: type.utf8Start, count: type.utf8CodeUnitCount), correlation: nil, turn: nil,
-            payload: Bytes(base: base, count: payload.count), escapeExtra: slot.idEscapeExtra)
-        let status = publish(&parts, policy: nil, rateLimited: false)
-        if status != VT_OK.rawValue { logNotEmitted(type) }
     }
 
     private func logNotEmitted(_ type: StaticString) {
