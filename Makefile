@@ -53,7 +53,7 @@ TEST_PLUGINS  := $(patsubst %,$(BUILD)/tests/plugins/%.so,$(HOSTILE) scripted sc
 # plugin that links a system library sets it target-specifically: `$(BUILD)/plugins/x.so: PLUGIN_LIBS := -lx`.
 TEST_SUITES   := test-swift test-header test-symbols test-docs test-c test-tsan test-python test-go test-readme test-demo
 # Every header a C test may include (the ordinary, TSan and ASan builds of the suite: mk/reliability.mk).
-C_TEST_HEADERS := $(wildcard tests/c/*.h) include/voicetelemetry.h include/voicetelemetry_plugin.h
+C_TEST_HEADERS := $(wildcard tests/c/*.h) include/voicetelemetry.h include/voicetelemetry_plugin.h bench/alloc_counter.h
 include $(sort $(wildcard mk/*.mk))
 
 plugins: $(PLUGINS)

@@ -5,15 +5,14 @@
  * the record calls' rules).
  *
  * Allocations are counted per thread, on the calling thread only (the plugin's own thread allocates
- * as it likes): by interposing malloc and friends in the plain build, and through the sanitizer's
- * allocation hook in the AddressSanitizer build (an interposed malloc would bypass its allocator).
+ * as it likes): by the benches' interposed malloc (bench/alloc_counter.h) in the plain build, and
+ * through the sanitizer's allocation hook in the AddressSanitizer build (an interposed malloc would
+ * bypass its allocator).
  */
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "check.h"
-
-static __thread unsigned long thread_allocations;
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define VT_SANITIZED 1
@@ -25,22 +24,12 @@ static __thread unsigned long thread_allocations;
 
 #ifdef VT_SANITIZED
 #include <sanitizer/allocator_interface.h>
+static __thread unsigned long thread_allocations;
 static void on_malloc(const volatile void *p, size_t n) { (void)p, (void)n; thread_allocations++; }
 static void on_free(const volatile void *p) { (void)p; }
 static void start_counting(void) { __sanitizer_install_malloc_and_free_hooks(on_malloc, on_free); }
 #else
-extern void *__libc_malloc(size_t);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-extern void *__libc_memalign(size_t, size_t);
-void *malloc(size_t n) { thread_allocations++; return __libc_malloc(n); }
-void *calloc(size_t a, size_t b) { thread_allocations++; return __libc_calloc(a, b); }
-void *realloc(void *p, size_t n) { thread_allocations++; return __libc_realloc(p, n); }
-int posix_memalign(void **out, size_t align, size_t n) {
-    thread_allocations++;
-    *out = __libc_memalign(align, n);
-    return *out ? 0 : 12;
-}
+#include "../../bench/alloc_counter.h"
 static void start_counting(void) {}
 #endif
 
