@@ -15,17 +15,16 @@ enum TurnJSON {
 
     /// Up to `max` (0 = all) of the newest records, oldest first.
     static func records(_ m: TurnMemory, max: Int) -> [Record] {
-        guard m.base != nil, m.capacity > 0 else { return [] }
+        ringPositions(m, max: max).compactMap { read(m, $0) }
+    }
+
+    /// The ring positions of up to `max` (0 = all) of the newest records, oldest first.
+    private static func ringPositions(_ m: TurnMemory, max: Int) -> Range<UInt64> {
+        guard m.base != nil, m.capacity > 0 else { return 0..<0 }
         let total = m.control(TurnMemory.ringCount)[0].load(ordering: .acquiring)
         var n = Swift.min(total, UInt64(m.capacity))
         if max > 0 { n = Swift.min(n, UInt64(max)) }
-        var result: [Record] = []
-        var k = total - n
-        while k < total {
-            if let r = read(m, k) { result.append(r) }
-            k += 1
-        }
-        return result
+        return (total - n)..<total
     }
 
     private static func read(_ m: TurnMemory, _ k: UInt64) -> Record? {
@@ -71,14 +70,12 @@ enum TurnJSON {
     /// The derived figures of the records in the ring, oldest first, and the newest one's turn id:
     /// read through one stack buffer, texts left out (what the snapshot needs, without record copies).
     static func derivedRecords(_ m: TurnMemory) -> (derived: [TurnDerived], lastTurnID: UInt64) {
-        guard m.base != nil, m.capacity > 0 else { return ([], 0) }
-        let total = m.control(TurnMemory.ringCount)[0].load(ordering: .acquiring)
-        let n = Swift.min(total, UInt64(m.capacity))
+        let positions = ringPositions(m, max: 0)
         var derived: [TurnDerived] = []
-        derived.reserveCapacity(Int(n))
+        derived.reserveCapacity(positions.count)
         var lastTurnID: UInt64 = 0
         withUnsafeTemporaryAllocation(of: UInt64.self, capacity: TurnWord.recordCount) { w in
-            for k in (total - n)..<total where stableRead(m, k, into: w) {
+            for k in positions where stableRead(m, k, into: w) {
                 derived.append(TurnDerived { w[$0] })
                 lastTurnID = w[TurnWord.turnID]
             }
