@@ -1364,8 +1364,7 @@ static long long json_u(const char *json, const char *key) {
     return strtoll(p + strlen(pat), NULL, 10);
 }
 
-static void edges_meta_and_sessions(void) {
-    /* Version, statuses. */
+static void edges_version_and_statuses(void) {
     CHECK(vt_version_number() == VT_VERSION_NUMBER);
     CHECK_STR_EQ(vt_version_string(), VERSION_TEXT);
     const vt_status unknown[] = {1, 2, -10, -11, 100, INT32_MAX, INT32_MIN, INT32_MIN + 1};
@@ -1373,8 +1372,18 @@ static void edges_meta_and_sessions(void) {
         CHECK_STR_EQ(vt_status_str(unknown[i]), "unknown status");
     for (vt_status c = 0; c >= -9; c--) CHECK(strcmp(vt_status_str(c), "unknown status") != 0);
     CHECK(vt_now_ns() > 0);
+}
 
-    /* vt_create_session. */
+/* A config of the current size with every field 0. */
+static vt_session_config zero_config(void) {
+    vt_session_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.struct_size = sizeof cfg;
+    return cfg;
+}
+
+/* vt_create_session: the config's struct_size, from too small to a newer caller's. */
+static void edges_create_session_struct_size(void) {
     vt_session s = 0x77;
     EXPECT(vt_create_session(NULL, NULL), VT_E_INVALID_ARG);
     vt_session_config cfg;
@@ -1390,7 +1399,12 @@ static void edges_meta_and_sessions(void) {
     cfg.struct_size = UINT32_MAX;   /* a newer caller's struct: only the fields we know are read */
     EXPECT(vt_create_session(&cfg, &s), VT_OK);
     EXPECT(vt_end_session(s), VT_OK);
-    cfg.struct_size = sizeof cfg;
+}
+
+/* vt_create_session: the session id's length, encoding and escaping. */
+static void edges_create_session_id(void) {
+    vt_session s = 0;
+    vt_session_config cfg = zero_config();
     cfg.session_id = len_strings[4];   /* 128 bytes */
     EXPECT(vt_create_session(&cfg, &s), VT_OK);
     EXPECT(vt_end_session(s), VT_OK);
@@ -1403,7 +1417,12 @@ static void edges_meta_and_sessions(void) {
     EXPECT(vt_create_session(&cfg, &s), VT_OK);
     CHECK(snapshot(s) != NULL);   /* the id is escaped: the snapshot parses */
     EXPECT(vt_end_session(s), VT_OK);
-    cfg.session_id = NULL;
+}
+
+/* vt_create_session: the labels' count, keys and values. */
+static void edges_create_session_labels(void) {
+    vt_session s = 0;
+    vt_session_config cfg = zero_config();
     vt_label labels[17];
     for (int i = 0; i < 17; i++) {
         static char keys[17][8];
@@ -1446,8 +1465,12 @@ static void edges_meta_and_sessions(void) {
     labels[1].key = "k";
     cfg.n_labels = 2;
     EXPECT(vt_create_session(&cfg, &s), VT_E_INVALID_ARG);   /* duplicate key, even with an absent value */
-    cfg.n_labels = 0;
-    cfg.labels = NULL;
+}
+
+/* vt_create_session: the text policy, the text and history sizes and the start time at their limits. */
+static void edges_create_session_policy_and_history(void) {
+    vt_session s = 0;
+    vt_session_config cfg = zero_config();
     const uint32_t policies[] = {2, 3, 255, UINT32_MAX};
     for (size_t i = 0; i < 4; i++) {
         cfg.text_policy = policies[i];
@@ -1467,10 +1490,13 @@ static void edges_meta_and_sessions(void) {
         cfg.turn_history = histories[i];
         EXPECT(vt_create_session(&cfg, &s), VT_E_INVALID_ARG);
     }
+}
 
-    /* vt_end_session. */
+/* vt_end_session, and made-up or ended handles refused by every kind of call. */
+static void edges_end_session_and_made_up_handles(void) {
+    size_t len = 0;
     EXPECT(vt_end_session(0), VT_OK);
-    s = open_session_with(0, 0, 0);
+    vt_session s = open_session_with(0, 0, 0);
     EXPECT(vt_end_session(s), VT_OK);
     EXPECT(vt_end_session(s), VT_E_BAD_HANDLE);
     const vt_session made_up[] = {1, 2, UINT64_MAX, UINT64_MAX - 1, s ^ (1ull << 20), s + (2ull << 20),
@@ -1479,11 +1505,20 @@ static void edges_meta_and_sessions(void) {
         EXPECT(vt_end_session(made_up[i]), VT_E_BAD_HANDLE);
         EXPECT(vt_record_vad_start(made_up[i], 0), VT_E_BAD_HANDLE);
         EXPECT(vt_record_audio_out(made_up[i], 1, 0), VT_E_BAD_HANDLE);
-        EXPECT(vt_snapshot_json(made_up[i], outbuf, OUTCAP, &cfg.n_labels), VT_E_BAD_HANDLE);
+        EXPECT(vt_snapshot_json(made_up[i], outbuf, OUTCAP, &len), VT_E_BAD_HANDLE);
         EXPECT(vt_turn_mark(made_up[i], VT_STAGE_LLM, VT_MARK_START, 0), VT_E_BAD_HANDLE);
         EXPECT(vt_turn_provider(made_up[i], VT_STAGE_LLM, "p", NULL, 0), VT_E_BAD_HANDLE);
         EXPECT(vt_emit(made_up[i], "x", NULL, NULL, NULL, 0), VT_E_BAD_HANDLE);
     }
+}
+
+static void edges_meta_and_sessions(void) {
+    edges_version_and_statuses();
+    edges_create_session_struct_size();
+    edges_create_session_id();
+    edges_create_session_labels();
+    edges_create_session_policy_and_history();
+    edges_end_session_and_made_up_handles();
 }
 
 static void edges_record(void) {
