@@ -1521,9 +1521,8 @@ static void edges_meta_and_sessions(void) {
     edges_end_session_and_made_up_handles();
 }
 
-static void edges_record(void) {
-    vt_session s = open_session_with(0, 0, 0);
-    /* Timestamps in every order: all accepted, out-of-order ones counted, never a crash. */
+/* Timestamps in every order: all accepted, out-of-order ones counted, never a crash. */
+static void edges_record_timestamps_in_any_order(vt_session s) {
     const uint64_t ts[] = {0, 1, UINT64_MAX, 2, UINT64_MAX - 1, (uint64_t)INT64_MAX + 1, 1, 0, 5, 3};
     for (size_t i = 0; i < sizeof ts / sizeof ts[0]; i++) {
         EXPECT(vt_record_vad_start(s, ts[i]), VT_OK);
@@ -1538,18 +1537,22 @@ static void edges_record(void) {
     const char *snap = snapshot(s);
     CHECK(snap != NULL);
     CHECK(json_u(snap, "out_of_order_events") > 0);
-    /* Chunk sizes: up to 1 TiB each; more is refused with a message. */
+}
+
+/* Chunk sizes: up to 1 TiB each; more is refused with a message. */
+static void edges_record_chunk_sizes(vt_session s) {
     EXPECT(vt_record_audio_out(s, 0, 0), VT_OK);
     EXPECT(vt_record_audio_out(s, (size_t)1 << 40, 0), VT_OK);
     EXPECT(vt_record_audio_out(s, ((size_t)1 << 40) + 1, 0), VT_E_INVALID_ARG);
     EXPECT(vt_record_audio_out(s, SIZE_MAX, 0), VT_E_INVALID_ARG);
     EXPECT(vt_record_audio_out(s, SIZE_MAX / 2 + 1, 0), VT_E_INVALID_ARG);
-    EXPECT(vt_end_session(s), VT_OK);
+}
 
-    /* Many maximal chunks: once the session's byte count cannot take another (2^43), the chunk is
-       refused with VT_E_LIMIT. It used to carry into the counter's tag: from the 17th TiB on the live
-       session answered VT_E_BAD_HANDLE and its 16 TiB vanished from the snapshot and the totals. */
-    s = open_session_with(0, 0, 0);
+/* Many maximal chunks: once the session's byte count cannot take another (2^43), the chunk is
+   refused with VT_E_LIMIT. It used to carry into the counter's tag: from the 17th TiB on the live
+   session answered VT_E_BAD_HANDLE and its 16 TiB vanished from the snapshot and the totals. */
+static void edges_record_audio_byte_limit(void) {
+    vt_session s = open_session_with(0, 0, 0);
     uint64_t accepted = 0;
     vt_status st = VT_OK;
     for (int i = 0; i < 40 && st == VT_OK; i++) {
@@ -1564,21 +1567,20 @@ static void edges_record(void) {
     vt_event more = {VT_EV_AUDIO_OUT, 0, 1, 0};
     EXPECT(vt_record_batch(s, &more, 1, sizeof more, NULL), VT_E_LIMIT);
     EXPECT(vt_record_vad_start(s, 0), VT_OK);   /* the session is alive and well */
-    snap = snapshot(s);
+    const char *snap = snapshot(s);
     CHECK(snap != NULL);
     CHECK_EQ_U64(json_u(snap, "audio_bytes_out"), accepted);
     CHECK(accepted >= 1ull << 42);
     EXPECT(vt_end_session(s), VT_OK);
-    {
-        size_t len = 0;
-        CHECK_STATUS(vt_prom_text(outbuf, OUTCAP, &len), VT_OK);
-        const char *line = strstr(outbuf, "\nvoicetelemetry_audio_out_bytes_total ");
-        unsigned long long total = line ? strtoull(line + 38, NULL, 10) : 0;
-        CHECK(line != NULL && total >= accepted && total < accepted + (2ull << 40));   /* folded in at end */
-    }
+    size_t len = 0;
+    CHECK_STATUS(vt_prom_text(outbuf, OUTCAP, &len), VT_OK);
+    const char *line = strstr(outbuf, "\nvoicetelemetry_audio_out_bytes_total ");
+    unsigned long long total = line ? strtoull(line + 38, NULL, 10) : 0;
+    CHECK(line != NULL && total >= accepted && total < accepted + (2ull << 40));   /* folded in at end */
+}
 
-    /* vt_record_usage. */
-    s = open_session_with(0, 0, 0);
+/* vt_record_usage: struct sizes, counts at and over 2^40, fields past struct_size not read. */
+static void edges_record_usage(vt_session s) {
     EXPECT(vt_record_usage(s, NULL), VT_E_INVALID_ARG);
     union { vt_usage u; unsigned char pad[64]; } h;
     memset(&h, 0, sizeof h);
@@ -1602,14 +1604,10 @@ static void edges_record(void) {
     EXPECT(vt_record_usage(s, &h.u), VT_OK);
     CHECK(snapshot(s) != NULL);
     EXPECT(vt_record_usage(0, &h.u), VT_E_BAD_HANDLE);
+}
 
-    /* vt_record_batch. */
-    vt_event ev[4];
-    memset(ev, 0, sizeof ev);
-    ev[0].kind = VT_EV_VAD_START;
-    ev[1].kind = VT_EV_AUDIO_OUT;
-    ev[1].value = 10;
-    ev[2].kind = 99;
+/* vt_record_batch: NULL events, event sizes, kinds and values out of range; ev as the caller set it. */
+static void edges_record_batch_arguments(vt_session s, vt_event *ev) {
     size_t done = 1234;
     EXPECT(vt_record_batch(s, NULL, 0, 0, &done), VT_OK);
     CHECK_EQ_U64(done, 0);
@@ -1632,6 +1630,11 @@ static void edges_record(void) {
     EXPECT(vt_record_batch(s, ev, 1, sizeof(vt_event), &done), VT_E_INVALID_ARG);
     ev[0].value = UINT64_MAX;
     EXPECT(vt_record_batch(s, ev, 1, sizeof(vt_event), NULL), VT_E_INVALID_ARG);
+}
+
+/* vt_record_batch: counts and event sizes whose product does not fit the address space. */
+static void edges_record_batch_sizes_past_address_space(vt_session s, vt_event *ev) {
+    size_t done = 1234;
     ev[0].kind = VT_EV_TURN_COMPLETE;
     EXPECT(vt_record_batch(s, ev, 1, SIZE_MAX, &done), VT_E_INVALID_ARG);   /* event_size beyond the address space */
     EXPECT(vt_record_batch(s, ev, SIZE_MAX, sizeof(vt_event), &done), VT_E_INVALID_ARG);
@@ -1646,6 +1649,11 @@ static void edges_record(void) {
     CHECK_EQ_U64(done, 0);
     EXPECT(vt_record_batch(s, ev, 3, (SIZE_MAX / 2) / 2, &done), VT_E_INVALID_ARG);
     CHECK_EQ_U64(done, 0);
+}
+
+/* vt_record_batch: strides other than sizeof(vt_event). */
+static void edges_record_batch_strides(vt_session s) {
+    size_t done = 0;
     /* A wider stride (a newer caller's larger vt_event) reads the fields it knows. */
     union { uint64_t align; unsigned char bytes[3 * 40 + 8]; } wide;
     memset(wide.bytes, 0xEE, sizeof wide.bytes);
@@ -1663,9 +1671,34 @@ static void edges_record(void) {
     }
     EXPECT(vt_record_batch(s, (const vt_event *)(void *)wide.bytes, 3, 25, &done), VT_OK);
     CHECK_EQ_U64(done, 3);
+}
+
+/* vt_record_batch on s, then on handle 0 and on s once ended (it ends s). */
+static void edges_record_batch(vt_session s) {
+    vt_event ev[4];
+    memset(ev, 0, sizeof ev);
+    ev[0].kind = VT_EV_VAD_START;
+    ev[1].kind = VT_EV_AUDIO_OUT;
+    ev[1].value = 10;
+    ev[2].kind = 99;
+    edges_record_batch_arguments(s, ev);
+    edges_record_batch_sizes_past_address_space(s, ev);
+    edges_record_batch_strides(s);
+    size_t done = 0;
     EXPECT(vt_record_batch(0, ev, 1, sizeof(vt_event), &done), VT_E_BAD_HANDLE);
     EXPECT(vt_end_session(s), VT_OK);
     EXPECT(vt_record_batch(s, ev, 1, sizeof(vt_event), &done), VT_E_BAD_HANDLE);
+}
+
+static void edges_record(void) {
+    vt_session s = open_session_with(0, 0, 0);
+    edges_record_timestamps_in_any_order(s);
+    edges_record_chunk_sizes(s);
+    EXPECT(vt_end_session(s), VT_OK);
+    edges_record_audio_byte_limit();
+    s = open_session_with(0, 0, 0);
+    edges_record_usage(s);
+    edges_record_batch(s);
 }
 
 static void edges_buffers(void) {
