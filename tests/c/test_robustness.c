@@ -1419,17 +1419,22 @@ static void edges_create_session_id(void) {
     EXPECT(vt_end_session(s), VT_OK);
 }
 
+/* Labels k0=v ... k16=v: one more than a series may have. */
+static void numbered_labels(vt_label l[17]) {
+    static char keys[17][8];
+    for (int i = 0; i < 17; i++) {
+        snprintf(keys[i], sizeof keys[i], "k%d", i);
+        l[i].key = keys[i];
+        l[i].value = "v";
+    }
+}
+
 /* vt_create_session: the labels' count, keys and values. */
 static void edges_create_session_labels(void) {
     vt_session s = 0;
     vt_session_config cfg = zero_config();
     vt_label labels[17];
-    for (int i = 0; i < 17; i++) {
-        static char keys[17][8];
-        snprintf(keys[i], sizeof keys[i], "k%d", i);
-        labels[i].key = keys[i];
-        labels[i].value = "v";
-    }
+    numbered_labels(labels);
     cfg.labels = labels;
     cfg.n_labels = 16;
     EXPECT(vt_create_session(&cfg, &s), VT_OK);
@@ -1739,14 +1744,8 @@ static void edges_buffers(void) {
     EXPECT(vt_turn_history_json(s, 1, outbuf, OUTCAP, &len), VT_E_BAD_HANDLE);
 }
 
-static void edges_metrics(void) {
-    vt_label l[17];
-    for (int i = 0; i < 17; i++) {
-        static char keys[17][8];
-        snprintf(keys[i], sizeof keys[i], "k%d", i);
-        l[i].key = keys[i];
-        l[i].value = "v";
-    }
+/* vt_counter_add: names, help texts and increments at and past their limits. */
+static void edges_counter_add(void) {
     EXPECT(vt_counter_add(NULL, "h", NULL, 0, 1), VT_E_INVALID_ARG);
     EXPECT(vt_counter_add("", "h", NULL, 0, 1), VT_E_INVALID_ARG);
     EXPECT(vt_counter_add("ed_total", NULL, NULL, 0, 1), VT_E_INVALID_ARG);   /* help on first use */
@@ -1772,6 +1771,12 @@ static void edges_metrics(void) {
     EXPECT(vt_counter_add(name200, "h", NULL, 0, 1), VT_E_INVALID_ARG);
     EXPECT(vt_counter_add(huge, "h", NULL, 0, 1), VT_E_INVALID_ARG);
     EXPECT(vt_counter_add("ed_gauge", "h", NULL, 0, 1), VT_E_INVALID_ARG);       /* counter not _total */
+}
+
+/* vt_gauge_set / vt_gauge_add: names taken by another type or reserved, labels at and past their limits. */
+static void edges_gauges(void) {
+    vt_label l[17];
+    numbered_labels(l);
     EXPECT(vt_gauge_set("ed_total", "h", NULL, 0, 1), VT_E_INVALID_ARG);         /* type conflict */
     EXPECT(vt_gauge_set("ed_g_total", "h", NULL, 0, 1), VT_E_INVALID_ARG);
     EXPECT(vt_gauge_set("ed_g_count", "h", NULL, 0, 1), VT_E_INVALID_ARG);
@@ -1796,15 +1801,20 @@ static void edges_metrics(void) {
     EXPECT(vt_gauge_set("ed_g", "h", l, 2, 1), VT_E_INVALID_ARG);
     l[1].key = NULL;
     EXPECT(vt_gauge_set("ed_g", "h", l, 2, 1), VT_E_INVALID_ARG);
-    l[1].key = "k1";
-    /* Observations: finite, >= 0; the whole double range in. */
+}
+
+/* vt_observe: observations finite and >= 0; the whole double range in. */
+static void edges_observe(void) {
     const double good[] = {0.0, -0.0, 5e-324, 1e-320, DBL_MIN, 1e-9, 1.0, 1.8e10, 1.8e19 / 1e9, 1.8446744073709552e10,
                            1.9e10, 1e15, 1.8e19, 1e300, DBL_MAX};
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) EXPECT(vt_observe("ed_seconds", "h", NULL, 0, good[i]), VT_OK);
     const double bad[] = {-1e-300, -5e-324, -1, -DBL_MAX, NAN, -NAN, INFINITY, -INFINITY};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) EXPECT(vt_observe("ed_seconds", "h", NULL, 0, bad[i]), VT_E_INVALID_ARG);
     EXPECT(vt_observe("ed_total", "h", NULL, 0, 1), VT_E_INVALID_ARG);
-    /* vt_register_labels. */
+}
+
+/* vt_register_labels: key counts, duplicate, NULL and reserved keys, a built-in family. */
+static void edges_register_labels(void) {
     const char *keys[18] = {"a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o", "p", "q", "r"};
     EXPECT(vt_register_labels("ed_r", keys, 0), VT_OK);
     EXPECT(vt_register_labels("ed_r", NULL, 0), VT_OK);
@@ -1821,7 +1831,10 @@ static void edges_metrics(void) {
     EXPECT(vt_register_labels("ed_r", keys, 2), VT_E_INVALID_ARG);
     keys[1] = "b";
     EXPECT(vt_register_labels("voicetelemetry_turns_total", keys, 2), VT_OK);
-    /* vt_set_buckets. */
+}
+
+/* vt_set_buckets: bound counts, order, the double range, after an observation, on other families. */
+static void edges_set_buckets(void) {
     double bounds[66];
     for (int i = 0; i < 66; i++) bounds[i] = i + 1;
     EXPECT(vt_set_buckets("ed_b", bounds, 0), VT_E_INVALID_ARG);
@@ -1849,6 +1862,15 @@ static void edges_metrics(void) {
     EXPECT(vt_set_buckets("ed_c", bounds, 7), VT_E_INVALID_ARG);
     EXPECT(vt_set_buckets("ed_total", bounds, 1), VT_E_INVALID_ARG);
     EXPECT(vt_set_buckets("voicetelemetry_nope", bounds, 1), VT_E_INVALID_ARG);
+}
+
+/* The metric calls at their edges; then the exposition parses and shows the counter at +Inf. */
+static void edges_metrics(void) {
+    edges_counter_add();
+    edges_gauges();
+    edges_observe();
+    edges_register_labels();
+    edges_set_buckets();
     size_t len = 0;
     EXPECT(vt_prom_text(outbuf, OUTCAP, &len), VT_OK);
     CHECK(prom_ok(outbuf, len));
