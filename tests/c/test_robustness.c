@@ -1905,9 +1905,8 @@ static void edges_family_limit(void) {
     CHECK(prom_ok(outbuf, len));
 }
 
-static void edges_turns(void) {
-    vt_session s = open_session_with(VT_TEXT_INCLUDE, 3, 2);
-    /* Every stage x mark pair: exactly the documented pairs are accepted. */
+/* vt_turn_mark: every stage x mark pair; exactly the documented pairs are accepted. */
+static void edges_turn_marks(vt_session s) {
     static const char valid[14][9] = {
         {0}, {0, 1, 1}, {0, 1, 0, 0, 1, 1, 1}, {0, 1, 1}, {0, 1, 1, 1}, {0, 1, 1, 1}, {0, 1, 1},
         {0, 1, 1}, {0, 1, 1, 1}, {0, 1}, {0, 1, 0, 0, 0, 0, 0, 1, 1}, {0, 1, 1}, {0, 1, 1}, {0},
@@ -1922,9 +1921,12 @@ static void edges_turns(void) {
     EXPECT(vt_turn_mark(s, UINT32_MAX, 1, 0), VT_E_INVALID_ARG);
     EXPECT(vt_turn_mark(s, 1, UINT32_MAX, 0), VT_E_INVALID_ARG);
     EXPECT(vt_turn_mark(s, 0x80000001u, 1, 0), VT_E_INVALID_ARG);
+}
 
-    /* vt_turn_value at and around each limit. */
-    const double two40 = 1099511627776.0;
+#define TWO40 1099511627776.0   /* 2^40: the counts' limit */
+
+/* vt_turn_value at and around each limit. */
+static void edges_turn_values(vt_session s) {
     struct { uint32_t key; double v; vt_status want; } values[] = {
         {0, 1, VT_E_INVALID_ARG}, {10, 1, VT_E_INVALID_ARG}, {UINT32_MAX, 1, VT_E_INVALID_ARG},
         {VT_TV_STT_CONFIDENCE, 0.0, VT_OK}, {VT_TV_STT_CONFIDENCE, -0.0, VT_OK}, {VT_TV_STT_CONFIDENCE, 5e-324, VT_OK},
@@ -1935,17 +1937,19 @@ static void edges_turns(void) {
         {VT_TV_STT_AUDIO_SECONDS, 1e-320, VT_OK}, {VT_TV_STT_AUDIO_SECONDS, INFINITY, VT_E_INVALID_ARG},
         {VT_TV_EOU_WAIT_SECONDS, 1e6, VT_OK}, {VT_TV_EOU_WAIT_SECONDS, 1e6, VT_OK}, {VT_TV_EOU_WAIT_SECONDS, 1.8e19, VT_E_INVALID_ARG},
         {VT_TV_FALSE_INTERRUPTION_PAUSE_SECONDS, 1e6, VT_OK}, {VT_TV_FALSE_INTERRUPTION_PAUSE_SECONDS, 1e9, VT_E_INVALID_ARG},
-        {VT_TV_TTS_CHARACTERS, two40 - 1, VT_OK}, {VT_TV_TTS_CHARACTERS, two40 - 1, VT_OK},
-        {VT_TV_TTS_CHARACTERS, two40, VT_E_INVALID_ARG}, {VT_TV_TTS_CHARACTERS, nextafter(two40, 0), VT_E_INVALID_ARG},
+        {VT_TV_TTS_CHARACTERS, TWO40 - 1, VT_OK}, {VT_TV_TTS_CHARACTERS, TWO40 - 1, VT_OK},
+        {VT_TV_TTS_CHARACTERS, TWO40, VT_E_INVALID_ARG}, {VT_TV_TTS_CHARACTERS, nextafter(TWO40, 0), VT_E_INVALID_ARG},
         {VT_TV_TTS_CHARACTERS, 0.5, VT_E_INVALID_ARG}, {VT_TV_TTS_CHARACTERS, 1.8e19, VT_E_INVALID_ARG},
-        {VT_TV_TTS_CHARACTERS_PLAYED, two40 - 1, VT_OK}, {VT_TV_TTS_AUDIO_BYTES, two40 - 1, VT_OK},
-        {VT_TV_TTS_AUDIO_BYTES, 1.8446744073709552e19, VT_E_INVALID_ARG}, {VT_TV_FALSE_INTERRUPTION_WORDS, two40 - 1, VT_OK},
+        {VT_TV_TTS_CHARACTERS_PLAYED, TWO40 - 1, VT_OK}, {VT_TV_TTS_AUDIO_BYTES, TWO40 - 1, VT_OK},
+        {VT_TV_TTS_AUDIO_BYTES, 1.8446744073709552e19, VT_E_INVALID_ARG}, {VT_TV_FALSE_INTERRUPTION_WORDS, TWO40 - 1, VT_OK},
         {VT_TV_FALSE_INTERRUPTION_WORDS, -1, VT_E_INVALID_ARG}, {VT_TV_FALSE_INTERRUPTION_WORDS, 5e-324, VT_E_INVALID_ARG},
     };
     for (size_t i = 0; i < sizeof values / sizeof values[0]; i++)
         EXPECT(vt_turn_value(s, values[i].key, values[i].v, UINT64_MAX - i), values[i].want);
+}
 
-    /* vt_turn_text. */
+/* vt_turn_text: kinds, lengths, every kind of invalid UTF-8, escaping, the session's character cap. */
+static void edges_turn_text(vt_session s) {
     EXPECT(vt_turn_text(s, 0, "x", 0), VT_E_INVALID_ARG);
     EXPECT(vt_turn_text(s, 4, "x", 0), VT_E_INVALID_ARG);
     EXPECT(vt_turn_text(s, UINT32_MAX, "x", 0), VT_E_INVALID_ARG);
@@ -1960,9 +1964,14 @@ static void edges_turns(void) {
     for (size_t i = 0; i < sizeof bad_utf8 / sizeof bad_utf8[0]; i++) EXPECT(vt_turn_text(s, 3, bad_utf8[i], 0), VT_E_INVALID_ARG);
     EXPECT(vt_turn_text(s, 3, "\xf0\x9f\x98\x80\xe6\x97\xa5\xc3\xa9\"\\\x01\n\xef\xbf\xbf\xf4\x8f\xbf\xbf", 0), VT_OK);
     EXPECT(vt_turn_text(s, 2, "\xe6\x97\xa5\xe6\x97\xa5\xe6\x97\xa5\xe6\x97\xa5", 0), VT_OK);   /* cut at 3 chars */
+}
 
-    /* vt_turn_usage. */
-    union { vt_token_usage u; unsigned char pad[160]; } h;
+/* A vt_token_usage with room past its end (a newer caller's), zeroed. */
+typedef union { vt_token_usage u; unsigned char pad[160]; } token_usage_holder;
+
+/* vt_turn_usage: struct sizes, stages, each count at and past 2^40. */
+static void edges_turn_usage(vt_session s) {
+    token_usage_holder h;
     memset(&h, 0, sizeof h);
     EXPECT(vt_turn_usage(s, VT_STAGE_LLM, NULL, 0), VT_E_INVALID_ARG);
     for (uint32_t size = 0; size < offsetof(vt_token_usage, input) + sizeof(int64_t); size++) {
@@ -1988,12 +1997,16 @@ static void edges_turns(void) {
     }
     h.u.struct_size = UINT32_MAX;
     EXPECT(vt_turn_usage(s, VT_STAGE_TTS, &h.u, 0), VT_OK);
+}
 
-    /* vt_turn_error. */
+/* vt_turn_error: every error source. */
+static void edges_turn_error(vt_session s) {
     for (uint32_t src = 0; src < 16; src++) EXPECT(vt_turn_error(s, src, 0), src >= 1 && src <= 13 ? VT_OK : VT_E_INVALID_ARG);
     EXPECT(vt_turn_error(s, UINT32_MAX, 0), VT_E_INVALID_ARG);
+}
 
-    /* vt_turn_provider. */
+/* vt_turn_provider: stages, name lengths and encodings, more distinct names than the table holds. */
+static void edges_turn_provider(vt_session s) {
     for (uint32_t st = 0; st < 16; st++) {
         int ok = st == VT_STAGE_STT || st == VT_STAGE_EOU || st == VT_STAGE_LLM || st == VT_STAGE_TTS || st == VT_STAGE_REALTIME;
         EXPECT(vt_turn_provider(s, st, "p", NULL, 0), ok ? VT_OK : VT_E_INVALID_ARG);
@@ -2015,8 +2028,10 @@ static void edges_turns(void) {
         st = vt_turn_provider(s, VT_STAGE_TTS, pname, pname, 0);
     }
     CHECK_STATUS(st, VT_OK);
+}
 
-    /* vt_turn_fallback. */
+/* vt_turn_fallback: stages, reasons, names. */
+static void edges_turn_fallback(vt_session s) {
     EXPECT(vt_turn_fallback(s, 0, 1, "a", "b", NULL, 0), VT_E_INVALID_ARG);
     EXPECT(vt_turn_fallback(s, 14, 1, "a", "b", NULL, 0), VT_E_INVALID_ARG);
     EXPECT(vt_turn_fallback(s, UINT32_MAX, 1, "a", "b", NULL, 0), VT_E_INVALID_ARG);
@@ -2028,8 +2043,10 @@ static void edges_turns(void) {
     EXPECT(vt_turn_fallback(s, 4, 1, "a", "b", len_strings[5], 0), VT_E_INVALID_ARG);
     for (uint32_t stage = 1; stage <= 13; stage++)
         EXPECT(vt_turn_fallback(s, stage, 1 + stage % 2, "prov-4100", "\xe6\x97\xa5", stage % 3 ? "" : "r", UINT64_MAX - stage), VT_OK);
+}
 
-    /* vt_turn_tool_call. */
+/* vt_turn_tool_call: kinds, outcomes, names, start and end times in any order. */
+static void edges_turn_tool_calls(vt_session s) {
     EXPECT(vt_turn_tool_call(s, 0, "t", 1, 2, 1), VT_E_INVALID_ARG);
     EXPECT(vt_turn_tool_call(s, 3, "t", 1, 2, 1), VT_E_INVALID_ARG);
     EXPECT(vt_turn_tool_call(s, 1, "t", 1, 2, 2), VT_E_INVALID_ARG);
@@ -2042,8 +2059,11 @@ static void edges_turns(void) {
                                  {0, 1}, {1, 0}, {5, 5}, {(uint64_t)INT64_MAX + 1, (uint64_t)INT64_MAX}};
     for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
         EXPECT(vt_turn_tool_call(s, 1 + (uint32_t)(i % 2), "tool", pairs[i][0], pairs[i][1], (int32_t)(i % 2)), VT_OK);
+}
 
-    /* Complete the turn and read it back: the record parses, whatever went into it. */
+/* Complete the turn and read it back: the record parses, whatever went into it. Ends s; then every
+   turn call is refused. */
+static void edges_turn_read_back(vt_session s) {
     EXPECT(vt_turn_mark(s, VT_STAGE_AGENT_SPEECH, VT_MARK_END, 0), VT_OK);
     size_t len = 0;
     EXPECT(vt_turn_last_json(s, outbuf, OUTCAP, &len), VT_OK);
@@ -2059,13 +2079,20 @@ static void edges_turns(void) {
     EXPECT(vt_turn_text(s, 1, "x", 0), VT_E_BAD_HANDLE);
     EXPECT(vt_turn_tool_call(s, 1, "t", 1, 2, 1), VT_E_BAD_HANDLE);
     EXPECT(vt_turn_fallback(s, 4, 1, "a", "b", NULL, 0), VT_E_BAD_HANDLE);
+}
 
-    /* Count values at the top of their range, added up over many turns and calls. */
-    s = open_session_with(0, 0, 4);
+/* Count values at the top of their range, added up over many turns and calls. */
+static void edges_turn_counts_add_up(void) {
+    token_usage_holder h;   /* as edges_turn_usage leaves it: every count unreported, the whole struct read */
+    memset(&h, 0, sizeof h);
+    h.u.struct_size = UINT32_MAX;
+    int64_t *f = &h.u.input;
+    for (int i = 0; i < 9; i++) f[i] = INT64_MIN;
+    vt_session s = open_session_with(0, 0, 4);
     for (int turn = 0; turn < 6; turn++) {
         for (int i = 0; i < 20; i++) {
-            EXPECT(vt_turn_value(s, VT_TV_TTS_CHARACTERS, two40 - 1, 0), VT_OK);
-            EXPECT(vt_turn_value(s, VT_TV_TTS_AUDIO_BYTES, two40 - 1, 0), VT_OK);
+            EXPECT(vt_turn_value(s, VT_TV_TTS_CHARACTERS, TWO40 - 1, 0), VT_OK);
+            EXPECT(vt_turn_value(s, VT_TV_TTS_AUDIO_BYTES, TWO40 - 1, 0), VT_OK);
             EXPECT(vt_turn_value(s, VT_TV_EOU_WAIT_SECONDS, 1e6, 0), VT_OK);
             f[0] = (1ll << 40) - 1;
             EXPECT(vt_turn_usage(s, VT_STAGE_LLM, &h.u, 0), VT_OK);
@@ -2074,11 +2101,27 @@ static void edges_turns(void) {
         EXPECT(vt_turn_mark(s, VT_STAGE_LLM, VT_MARK_FIRST, UINT64_MAX), VT_OK);   /* implausible */
         EXPECT(vt_record_turn_complete(s, 0), VT_OK);
     }
+    size_t len = 0;
     EXPECT(vt_turn_history_json(s, 0, outbuf, OUTCAP, &len), VT_OK);
     CHECK(json_ok(outbuf, len));
     EXPECT(vt_prom_text(outbuf, OUTCAP, &len), VT_OK);
     CHECK(prom_ok(outbuf, len));
     EXPECT(vt_end_session(s), VT_OK);
+}
+
+/* Every turn call at its edges, in one turn of one session; then counts added up over many turns. */
+static void edges_turns(void) {
+    vt_session s = open_session_with(VT_TEXT_INCLUDE, 3, 2);
+    edges_turn_marks(s);
+    edges_turn_values(s);
+    edges_turn_text(s);
+    edges_turn_usage(s);
+    edges_turn_error(s);
+    edges_turn_provider(s);
+    edges_turn_fallback(s);
+    edges_turn_tool_calls(s);
+    edges_turn_read_back(s);
+    edges_turn_counts_add_up();
 }
 
 static void edges_events_and_plugins(void) {
