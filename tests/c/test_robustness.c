@@ -2124,7 +2124,8 @@ static void edges_turns(void) {
     edges_turn_counts_add_up();
 }
 
-static void edges_events_and_plugins(void) {
+/* vt_emit: event types, ids, payload nesting, size and syntax; on an ended session. */
+static void edges_emit(void) {
     vt_session s = open_session_with(VT_TEXT_INCLUDE, 1, 0);
     char type64[66];
     memset(type64, 'T', 65);
@@ -2155,13 +2156,17 @@ static void edges_events_and_plugins(void) {
         EXPECT(vt_emit(0, "x", bad_payloads[i], NULL, NULL, 0), VT_E_INVALID_ARG);
     EXPECT(vt_end_session(s), VT_OK);
     EXPECT(vt_emit(s, "x", NULL, NULL, NULL, 0), VT_E_BAD_HANDLE);
-    /* Rate limit. */
+}
+
+static void edges_event_rate_limit(void) {
     EXPECT(vt_set_event_rate_limit(0), VT_OK);
     EXPECT(vt_set_event_rate_limit(1000000), VT_OK);
     EXPECT(vt_set_event_rate_limit(1000001), VT_E_INVALID_ARG);
     EXPECT(vt_set_event_rate_limit(0x80000000u), VT_E_INVALID_ARG);
     EXPECT(vt_set_event_rate_limit(VT_DEFAULT_EVENT_RATE_LIMIT), VT_OK);
-    /* Plugin directory. */
+}
+
+static void edges_plugin_dir(void) {
     EXPECT(vt_set_plugin_dir("/nonexistent-dir"), VT_E_NOT_FOUND);
     EXPECT(vt_set_plugin_dir(""), VT_E_INVALID_ARG);
     EXPECT(vt_set_plugin_dir("\xff"), VT_E_INVALID_ARG);
@@ -2169,7 +2174,10 @@ static void edges_events_and_plugins(void) {
     EXPECT(vt_set_plugin_dir(huge), VT_E_INVALID_ARG);
     EXPECT(vt_set_plugin_dir("/proc/self/../.."), VT_OK);
     EXPECT(vt_set_plugin_dir(NULL), VT_OK);
-    /* Loading: every refusal, before and after the file checks. */
+}
+
+/* vt_load_plugin: every refusal, before and after the file checks; the id is left alone. */
+static void edges_load_plugin_refusals(void) {
     vt_plugin_id id = 77;
     EXPECT(vt_load_plugin(NULL, NULL, &id), VT_E_INVALID_ARG);
     EXPECT(vt_load_plugin(JSONL, NULL, NULL), VT_E_INVALID_ARG);
@@ -2189,66 +2197,98 @@ static void edges_events_and_plugins(void) {
     for (size_t i = 0; i < sizeof bad_configs / sizeof bad_configs[0]; i++)
         EXPECT(vt_load_plugin(JSONL, bad_configs[i], &id), VT_E_INVALID_ARG);
     CHECK(id == 77);
+}
+
+/* vt_plugin_stats on a loaded plugin: struct sizes (only covered fields written), NULL, unknown ids. */
+static void edges_plugin_stats(vt_plugin_id id) {
+    union { vt_plugin_statistics p; unsigned char pad[2048]; } h;
+    for (uint32_t size = 0; size < offsetof(vt_plugin_statistics, id) + 8; size++) {
+        memset(&h, 0, sizeof h);
+        h.p.struct_size = size;
+        EXPECT(vt_plugin_stats(id, &h.p), VT_E_INVALID_ARG);
+    }
+    memset(&h, 0x5A, sizeof h);
+    h.p.struct_size = (uint32_t)(offsetof(vt_plugin_statistics, id) + 8);
+    EXPECT(vt_plugin_stats(id, &h.p), VT_OK);
+    CHECK(h.pad[offsetof(vt_plugin_statistics, id) + 8] == 0x5A);   /* only covered fields written */
+    h.p.struct_size = UINT32_MAX;
+    EXPECT(vt_plugin_stats(id, &h.p), VT_OK);
+    CHECK(h.pad[sizeof(vt_plugin_statistics)] == 0x5A);
+    EXPECT(vt_plugin_stats(id, NULL), VT_E_INVALID_ARG);
+    h.p.struct_size = sizeof h.p;
+    EXPECT(vt_plugin_stats(0, &h.p), VT_E_NOT_FOUND);
+    EXPECT(vt_plugin_stats(id + 16, &h.p), VT_E_NOT_FOUND);
+    EXPECT(vt_plugin_stats(UINT64_MAX, &h.p), VT_E_NOT_FOUND);
+}
+
+/* vt_list_plugins with id the only plugin loaded: buffer shapes; loading it again is refused. */
+static void edges_list_plugins(vt_plugin_id id, const char *cfgtext) {
+    vt_plugin_id ids[2];
+    size_t n = 99;
+    EXPECT(vt_list_plugins(NULL, 0, &n), VT_E_BUFFER_TOO_SMALL);
+    CHECK_EQ_U64(n, 1);
+    EXPECT(vt_list_plugins(NULL, 1, &n), VT_E_INVALID_ARG);
+    EXPECT(vt_list_plugins(ids, 0, NULL), VT_E_INVALID_ARG);
+    EXPECT(vt_list_plugins(ids, SIZE_MAX, &n), VT_E_INVALID_ARG);
+    EXPECT(vt_list_plugins(ids, 2, &n), VT_OK);
+    CHECK(n == 1 && ids[0] == id);
+    EXPECT(vt_load_plugin(JSONL, cfgtext, &ids[1]), VT_E_PLUGIN);   /* duplicate name */
+}
+
+/* The JSONL sink loaded with a one-event queue under a burst: stats, list, flush, unload. */
+static void edges_loaded_plugin(void) {
     char path[256], cfgtext[512];
     snprintf(path, sizeof path, "/tmp/vt_robust_%d.jsonl", (int)getpid());
     snprintf(cfgtext, sizeof cfgtext,
              "{\"path\":\"%s\",\"queue_capacity\":1,\"drain_timeout_ms\":0,\"health_interval_ms\":1,\"max_batch_events\":4096}",
              path);
-    if (access(JSONL, R_OK) == 0) {
-        EXPECT(vt_load_plugin(JSONL, cfgtext, &id), VT_OK);
-        s = open_session_with(0, 0, 0);
-        for (int i = 0; i < 200; i++) EXPECT(vt_emit(s, "burst", "{\"text\":\"x\"}", NULL, NULL, 0), VT_OK);
-        EXPECT(vt_record_interruption(s, 0), VT_OK);
-        union { vt_plugin_statistics p; unsigned char pad[2048]; } h;
-        for (uint32_t size = 0; size < offsetof(vt_plugin_statistics, id) + 8; size++) {
-            memset(&h, 0, sizeof h);
-            h.p.struct_size = size;
-            EXPECT(vt_plugin_stats(id, &h.p), VT_E_INVALID_ARG);
-        }
-        memset(&h, 0x5A, sizeof h);
-        h.p.struct_size = (uint32_t)(offsetof(vt_plugin_statistics, id) + 8);
-        EXPECT(vt_plugin_stats(id, &h.p), VT_OK);
-        CHECK(h.pad[offsetof(vt_plugin_statistics, id) + 8] == 0x5A);   /* only covered fields written */
-        h.p.struct_size = UINT32_MAX;
-        EXPECT(vt_plugin_stats(id, &h.p), VT_OK);
-        CHECK(h.pad[sizeof(vt_plugin_statistics)] == 0x5A);
-        EXPECT(vt_plugin_stats(id, NULL), VT_E_INVALID_ARG);
-        h.p.struct_size = sizeof h.p;
-        EXPECT(vt_plugin_stats(0, &h.p), VT_E_NOT_FOUND);
-        EXPECT(vt_plugin_stats(id + 16, &h.p), VT_E_NOT_FOUND);
-        EXPECT(vt_plugin_stats(UINT64_MAX, &h.p), VT_E_NOT_FOUND);
-        vt_plugin_id ids[2];
-        size_t n = 99;
-        EXPECT(vt_list_plugins(NULL, 0, &n), VT_E_BUFFER_TOO_SMALL);
-        CHECK_EQ_U64(n, 1);
-        EXPECT(vt_list_plugins(NULL, 1, &n), VT_E_INVALID_ARG);
-        EXPECT(vt_list_plugins(ids, 0, NULL), VT_E_INVALID_ARG);
-        EXPECT(vt_list_plugins(ids, SIZE_MAX, &n), VT_E_INVALID_ARG);
-        EXPECT(vt_list_plugins(ids, 2, &n), VT_OK);
-        CHECK(n == 1 && ids[0] == id);
-        EXPECT(vt_load_plugin(JSONL, cfgtext, &ids[1]), VT_E_PLUGIN);   /* duplicate name */
-        EXPECT(vt_flush_events(UINT32_MAX), VT_OK);
-        EXPECT(vt_end_session(s), VT_OK);
-        note(0, "vt_flush_events(0)");
-        verdict(0, vt_flush_events(0), S_OK | S_LIM, 0);   /* a zero deadline may pass first */
-        EXPECT(vt_unload_plugin(id), VT_OK);
-        EXPECT(vt_unload_plugin(id), VT_E_NOT_FOUND);
-        unlink(path);
-    }
+    if (access(JSONL, R_OK) != 0) return;
+    vt_plugin_id id = 0;
+    EXPECT(vt_load_plugin(JSONL, cfgtext, &id), VT_OK);
+    vt_session s = open_session_with(0, 0, 0);
+    for (int i = 0; i < 200; i++) EXPECT(vt_emit(s, "burst", "{\"text\":\"x\"}", NULL, NULL, 0), VT_OK);
+    EXPECT(vt_record_interruption(s, 0), VT_OK);
+    edges_plugin_stats(id);
+    edges_list_plugins(id, cfgtext);
+    EXPECT(vt_flush_events(UINT32_MAX), VT_OK);
+    EXPECT(vt_end_session(s), VT_OK);
+    note(0, "vt_flush_events(0)");
+    verdict(0, vt_flush_events(0), S_OK | S_LIM, 0);   /* a zero deadline may pass first */
+    EXPECT(vt_unload_plugin(id), VT_OK);
+    EXPECT(vt_unload_plugin(id), VT_E_NOT_FOUND);
+    unlink(path);
+}
+
+/* Unloading with no plugin loaded; flushing with nothing to wait for. */
+static void edges_unload_without_plugins(void) {
     EXPECT(vt_unload_plugin(0), VT_OK);
     EXPECT(vt_unload_plugin(1), VT_E_NOT_FOUND);
     EXPECT(vt_unload_plugin(UINT64_MAX), VT_E_NOT_FOUND);
     EXPECT(vt_flush_events(0), VT_OK);   /* no plugin: nothing to wait for */
-    /* Hostile plugins that are refused at load (built by make test-c). */
+}
+
+/* Hostile plugins that are refused at load (built by make test-c). */
+static void edges_hostile_plugins(void) {
     const char *hostile[] = {TP "wrong_abi.so", TP "no_entry.so", TP "null_entry.so", TP "init_fails.so",
                              TP "small_table.so", TP "bad_name.so", TP "null_init.so", TP "null_write.so"};
     for (size_t i = 0; i < sizeof hostile / sizeof hostile[0]; i++) {
         if (access(hostile[i], R_OK) != 0) continue;
+        vt_plugin_id id = 0;
         note(0, "vt_load_plugin(%s)", hostile[i]);
         arm();
         vt_status st = vt_load_plugin(hostile[i], "{}", &id);
         verdict(0, st, S_NF | S_PLG, 0);
     }
+}
+
+static void edges_events_and_plugins(void) {
+    edges_emit();
+    edges_event_rate_limit();
+    edges_plugin_dir();
+    edges_load_plugin_refusals();
+    edges_loaded_plugin();
+    edges_unload_without_plugins();
+    edges_hostile_plugins();
 }
 
 TEST(edges_each_function) {
