@@ -66,14 +66,6 @@ extension SessionMeta {
     }
 }
 
-/// What happens to texts (transcripts) of a session before anyone reads them.
-struct TextPolicy: Sendable {
-    /// false (the default): a text is replaced by its length.
-    var include = false
-    /// Longest text kept, in characters (Unicode scalars).
-    var maxChars = Int(VT_DEFAULT_MAX_TEXT_CHARS)
-}
-
 /// The usage fields of vt_usage, in order.
 enum UsageField: Int, CaseIterable {
     case total, prompt, response, cached, thoughts
