@@ -1,6 +1,6 @@
 // C entry points: steps, messages and rewards (header section "Traces"). Each checks its arguments,
-// then, under the process lock, updates the session's steps (Core/SessionTrace.swift) and emits its
-// event (Events/TraceEvents.swift), judged for size even when no plugin is loaded.
+// then, under the process lock, updates the session's steps (Sessions/SessionTrace.swift) and emits its
+// event (Process/TraceEvents.swift), judged for size even when no plugin is loaded.
 import CVoiceTelemetry
 #if canImport(Glibc)
 import Glibc

@@ -4,8 +4,8 @@
 // Two ways in, both lock-free and allocation-free:
 // - audioOut, the per-chunk call: a generation load and two tagged adds; it enters the writer guard
 //   only when a response latency is waiting to be closed.
-// - everything else goes through `SessionTable.guarded`, which holds the slot's writer guard while it runs, so
-//   that ending the session waits for it and a reused slot never sees its writes.
+// - everything else goes through `SessionTable.guarded`, which holds the slot's writer guard while it
+//   runs, so that ending the session waits for it and a reused slot never sees its writes.
 import CVoiceTelemetry
 
 enum Recorder {

@@ -40,7 +40,7 @@ struct SessionMeta {
     var responseSeries: Series?
     var textResponseSeries: Series?
     var turnSeries: Series?
-    /// The series the turn collector feeds (Turns/TurnSeriesSet.swift).
+    /// The series the turn collector feeds (TurnState/TurnSeriesSet.swift).
     var turnSeriesSet: TurnSeriesSet?
 }
 
@@ -119,7 +119,7 @@ final class SessionSlot: @unchecked Sendable {
     var meta = SessionMeta()
     /// Steps of the trace calls (process lock).
     var trace = SessionTrace()
-    /// The turn collector's memory (Turns/TurnMemory.swift): set up at creation, like meta.
+    /// The turn collector's memory (TurnState/TurnMemory.swift): set up at creation, like meta.
     var turnMemory = TurnMemory()
     /// The session id's UTF-8 bytes and how many bytes its JSON escaping adds, for events: vt_emit
     /// reads them inside the writer guard without touching (retaining) the String. Set by open().

@@ -10,7 +10,7 @@
 // retry a record that changed under them) and feeds the process metrics. No lock, no allocation.
 //
 // All entry points except `prepare`, `sessionEnded` and the named calls run inside the slot's writer
-// guard (Recorder.guarded); those three run under the process lock.
+// guard (SessionTable.guarded); those three run under the process lock.
 import CVoiceTelemetry
 import Synchronization
 
