@@ -21,7 +21,7 @@ VERSION     := $(shell sed -n 's/^\#define VT_VERSION_\(MAJOR\|MINOR\|PATCH\) \(
 CWARN       := -std=c99 -Wall -Wextra -pedantic -Werror
 LINK_BUILD  := -L$(abspath $(LIBDIR)) -lvoicetelemetry -Wl,-rpath,$(abspath $(LIBDIR))
 
-.PHONY: all lib install stage demo test test-swift test-c test-header test-symbols test-docs test-python test-go \
+.PHONY: all lib install stage demo test test-swift test-layers test-c test-header test-symbols test-docs test-python test-go \
         test-tsan test-readme test-demo plugins bench clean
 
 all: lib
@@ -51,7 +51,7 @@ TEST_PLUGINS  := $(patsubst %,$(BUILD)/tests/plugins/%.so,$(HOSTILE) scripted sc
 
 # Fragments under mk/ (one file per component: mk/<component>.mk) add to PLUGINS and TEST_SUITES; a
 # plugin that links a system library sets it target-specifically: `$(BUILD)/plugins/x.so: PLUGIN_LIBS := -lx`.
-TEST_SUITES   := test-swift test-header test-symbols test-docs test-c test-tsan test-python test-go test-readme test-demo
+TEST_SUITES   := test-swift test-layers test-header test-symbols test-docs test-c test-tsan test-python test-go test-readme test-demo
 # Every header a C test may include (the ordinary, TSan and ASan builds of the suite: mk/reliability.mk).
 C_TEST_HEADERS := $(wildcard tests/c/*.h) include/voicetelemetry.h include/voicetelemetry_plugin.h bench/alloc_counter.h
 include $(sort $(wildcard mk/*.mk))
@@ -127,6 +127,12 @@ test: $(TEST_SUITES)
 
 test-swift:
 	$(SWIFT) test
+
+# The Swift sources' layers (docs/architecture.md): each folder uses only the folders below it, as the
+# compiler's dependency records of a debug build show (the build test-swift made, brought up to date).
+test-layers:
+	$(SWIFT) build
+	python3 tests/structure/check_layers.py .build/debug/VoiceTelemetry.build
 
 test-header: | $(BUILD)
 	$(CC) $(CWARN) -fsyntax-only -Iinclude tests/header/header_c.c

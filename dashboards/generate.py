@@ -7,7 +7,7 @@
 Edit the panels here, not in the JSON (tests/dashboards checks the two agree). Every query filters
 on the `transport` variable where its family carries that label (the plugin families do not), and
 rates use Grafana's $__rate_interval. Metric names are the library's own (README "Prometheus
-metrics", Sources/VoiceTelemetry/Turns/TurnFamilies.swift, Sources/VoiceTelemetry/Plugins/PluginMetrics.swift).
+metrics", Sources/VoiceTelemetry/TurnState/TurnFamilies.swift, Sources/VoiceTelemetry/Plugins/PluginMetrics.swift).
 """
 from __future__ import annotations
 

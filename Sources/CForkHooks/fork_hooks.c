@@ -2,7 +2,7 @@
  * fork_hooks.c -- registers the library's fork handlers when the library is loaded, before any of
  * its code runs (a constructor: Swift has none), so that no fork can come before them.
  *
- * The handlers themselves are Swift (Core/ForkSafety.swift). The child's handler first clears the
+ * The handlers themselves are Swift (Process/ForkSafety.swift). The child's handler first clears the
  * Swift runtime's per-thread cache of the thread id (runtime_tid_cache.c): the runtime's locks store
  * their owner's id in the lock word, and the forking thread, the only one a child has, would
  * otherwise go on using its parent's id there. A contended lock (a lazy global initialised by two of

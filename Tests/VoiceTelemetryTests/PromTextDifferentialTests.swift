@@ -46,7 +46,7 @@ enum RandomRegistry {
 
     static func make(seed: UInt64) -> Registry {
         var rng = SeededRandom(state: seed)
-        let registry = Registry()
+        let registry = Registry(builtIn: TurnFamilies.specs)
         for f in 0..<Int.random(in: 1...10, using: &rng) { family(registry, f, &rng) }
         sessionSeries(registry, &rng)
         turnSeries(registry, &rng)

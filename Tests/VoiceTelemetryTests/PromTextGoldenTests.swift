@@ -7,7 +7,7 @@ import Testing
 /// g_queue_bytes (a gauge), g_requests_total (a counter, two series) and g_wait_seconds (a latency
 /// family with buckets 0.1 and 1: one series empty, one with samples 0.05, 0.5 and 2).
 private func goldenRegistry() throws -> Registry {
-    let registry = Registry()
+    let registry = Registry(builtIn: TurnFamilies.specs)
     try registry.userSeries(kind: .gauge, name: "g_queue_bytes", help: "Queue size.", labels: []).set(-2.25)
     let ok = try registry.userSeries(kind: .counter, name: "g_requests_total", help: "Requests \"served\" \\ total.",
                                      labels: [Label(key: "code", value: "200"), Label(key: "route", value: "/a")])
@@ -109,7 +109,7 @@ private func ownFamilies(_ text: String) -> String {
 }
 
 @Test func anExemplarNamesItsTurnInOpenMetricsOnly() throws {
-    let registry = Registry()
+    let registry = Registry(builtIn: TurnFamilies.specs)
     let family = try #require(registry.families["voicetelemetry_turn_e2e_latency_seconds"])
     let series = try registry.series(of: family, labels: [Label(key: "transport", value: "sip")])
     let h = try #require(series.histogram)

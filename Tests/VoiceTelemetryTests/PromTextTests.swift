@@ -32,7 +32,7 @@ import Testing
 }
 
 @Test func registryFiltersRegisteredLabelsAndCountsUnknownKeys() throws {
-    let registry = Registry()
+    let registry = Registry(builtIn: TurnFamilies.specs)
     try registry.registerLabels(name: "t_req_total", keys: ["route"])
     let series = try registry.userSeries(kind: .counter, name: "t_req_total", help: "Requests.",
                                          labels: [Label(key: "route", value: "/"), Label(key: "user", value: "u")])
@@ -43,7 +43,7 @@ import Testing
 }
 
 @Test func histogramFamilyRendersBucketsSumCountAndQuantiles() throws {
-    let registry = Registry()
+    let registry = Registry(builtIn: TurnFamilies.specs)
     try registry.setBuckets(name: "t_lat_seconds", bounds: [0.1, 1])
     let series = try registry.userSeries(kind: .histogram, name: "t_lat_seconds", help: "Latency.", labels: [])
     series.histogram?.observe(0.5, nanoUnits: LatencyHistogram.nanoUnits(0.5))

@@ -70,8 +70,8 @@ private func derive(_ words: [Int: UInt64]) -> TurnDerived { TurnDerived { words
 @Test func theTurnHistogramListsAgree() {
     #expect(TurnFamilies.histogramSnapshotKeys.count == TurnFamilies.histogramNames.count)
     let d = TurnDerived { [TurnWord.userEnd: 1_000, TurnWord.sttFinal: 3_000, TurnWord.agentStart: 9_000][$0] ?? 0 }
-    #expect(TurnFamilies.histogramValue(0, d) == d.sttLatency)
-    #expect(TurnFamilies.histogramValue(5, d) == d.e2e)
+    #expect(d.histogramValue(0) == d.sttLatency)
+    #expect(d.histogramValue(5) == d.e2e)
     #expect(TurnSeriesSet.outcomeNames == ["completed", "interrupted", "discarded"])
 }
 

@@ -124,9 +124,6 @@ private func resolveByName(_ kind: MetricKind, _ name: UnsafePointer<CChar>?, _ 
     }
 }
 
-/// The by-name calls' fast path (see SeriesCache).
-let seriesCache = SeriesCache()
-
 @c @implementation
 public func vt_counter_add(_ name: UnsafePointer<CChar>?, _ help: UnsafePointer<CChar>?,
                            _ labels: UnsafePointer<vt_label>?, _ n_labels: Int, _ v: Double) -> vt_status {

@@ -4,6 +4,19 @@ import CVoiceTelemetry
 import Glibc
 #endif
 
+/// What a plugin receives of the layers above Plugins: the host table's read entries (these entry
+/// points themselves) and the rendering of completed turns into events.
+private func hostServices() -> HostServices {
+    var t = vt_host_api()
+    t.prom_text = { _, buf, cap, len in vt_prom_text(buf, cap, len) }
+    t.snapshot_json = { _, session, buf, cap, len in vt_snapshot_json(session, buf, cap, len) }
+    t.prom_text_as = { _, format, buf, cap, len in vt_prom_text_as(format, buf, cap, len) }
+    t.sessions_json = { _, buf, cap, len in vt_sessions_json(buf, cap, len) }
+    t.session_find = { _, id, out in vt_session_find(id, out) }
+    t.turn_history_json = { _, session, max, buf, cap, len in vt_turn_history_json(session, max, buf, cap, len) }
+    return HostServices(readers: t, drainTurnEvents: { ProcessState.shared.drainTurnEvents() })
+}
+
 @c @implementation
 public func vt_load_plugin(_ path: UnsafePointer<CChar>?, _ config_json: UnsafePointer<CChar>?,
                            _ id_out: UnsafeMutablePointer<vt_plugin_id>?) -> vt_status {
@@ -11,7 +24,7 @@ public func vt_load_plugin(_ path: UnsafePointer<CChar>?, _ config_json: UnsafeP
         guard let id_out else { throw .invalid("id_out is NULL") }
         let file = try Inputs.string(path, what: "path", maxBytes: PluginLoader.maxPathBytes)
         guard !file.isEmpty else { throw .invalid("path is empty") }
-        id_out.pointee = try PluginRegistry.shared.load(path: file, config: config_json)
+        id_out.pointee = try PluginRegistry.shared.load(path: file, config: config_json, host: hostServices())
     }
 }
 
@@ -21,7 +34,7 @@ public func vt_load_plugin_table(_ table: UnsafePointer<vt_plugin_table>?, _ con
     abiCall { () throws(Failure) in
         guard let id_out else { throw .invalid("id_out is NULL") }
         guard let table else { throw .invalid("table is NULL") }
-        id_out.pointee = try PluginRegistry.shared.load(table: table, config: config_json)
+        id_out.pointee = try PluginRegistry.shared.load(table: table, config: config_json, host: hostServices())
     }
 }
 

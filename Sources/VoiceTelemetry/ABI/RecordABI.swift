@@ -8,37 +8,37 @@ public func vt_record_audio_out(_ s: vt_session, _ bytes: Int, _ t_ns: UInt64) -
 
 @c @implementation
 public func vt_record_vad_start(_ s: vt_session, _ t_ns: UInt64) -> vt_status {
-    Recorder.guarded(s) { Recorder.vadStart($0, t_ns) }
+    SessionTable.guarded(s) { Recorder.vadStart($0, t_ns) }
 }
 
 @c @implementation
 public func vt_record_vad_end(_ s: vt_session, _ t_ns: UInt64) -> vt_status {
-    Recorder.guarded(s) { Recorder.vadEnd($0, t_ns) }
+    SessionTable.guarded(s) { Recorder.vadEnd($0, t_ns) }
 }
 
 @c @implementation
 public func vt_record_text_send(_ s: vt_session, _ t_ns: UInt64) -> vt_status {
-    Recorder.guarded(s) { Recorder.textSend($0, t_ns) }
+    SessionTable.guarded(s) { Recorder.textSend($0, t_ns) }
 }
 
 @c @implementation
 public func vt_record_text_out(_ s: vt_session, _ t_ns: UInt64) -> vt_status {
-    Recorder.guarded(s) { Recorder.textOut($0, t_ns) }
+    SessionTable.guarded(s) { Recorder.textOut($0, t_ns) }
 }
 
 @c @implementation
 public func vt_record_interruption(_ s: vt_session, _ t_ns: UInt64) -> vt_status {
-    Recorder.guarded(s) { Recorder.interruption($0, t_ns) }
+    SessionTable.guarded(s) { Recorder.interruption($0, t_ns) }
 }
 
 @c @implementation
 public func vt_record_turn_start(_ s: vt_session, _ t_ns: UInt64) -> vt_status {
-    Recorder.guarded(s) { Recorder.turnStart($0, t_ns) }
+    SessionTable.guarded(s) { Recorder.turnStart($0, t_ns) }
 }
 
 @c @implementation
 public func vt_record_turn_complete(_ s: vt_session, _ t_ns: UInt64) -> vt_status {
-    Recorder.guarded(s) { Recorder.turnComplete($0, t_ns) }
+    SessionTable.guarded(s) { Recorder.turnComplete($0, t_ns) }
 }
 
 /// Offsets of vt_usage: struct_size, then five int64 fields from byte 8 (checked by the C tests).
@@ -66,7 +66,7 @@ public func vt_record_usage_at(_ s: vt_session, _ u: UnsafePointer<vt_usage>?, _
     for field in UsageField.allCases where reported(field) >= usageFieldLimit {
         return fail(.invalid("usage field \(field) is \(reported(field)): reported counts must be below 2^40"))
     }
-    return Recorder.guarded(s) { slot in Recorder.usage(slot, reported, tNs: t_ns) }
+    return SessionTable.guarded(s) { slot in Recorder.usage(slot, reported, tNs: t_ns) }
 }
 
 @c @implementation
@@ -96,13 +96,13 @@ public func vt_record_batch(_ s: vt_session, _ events: UnsafePointer<vt_event>?,
                 return fail(.invalid("event \(i): audio bytes \(event.value) is larger than one chunk can be"))
             }
             status = Recorder.audioOut(s, bytes: Int(event.value), tNs: event.t_ns)
-        case Int(VT_EV_VAD_START.rawValue): status = Recorder.guarded(s) { Recorder.vadStart($0, event.t_ns) }
-        case Int(VT_EV_VAD_END.rawValue): status = Recorder.guarded(s) { Recorder.vadEnd($0, event.t_ns) }
-        case Int(VT_EV_TEXT_SEND.rawValue): status = Recorder.guarded(s) { Recorder.textSend($0, event.t_ns) }
-        case Int(VT_EV_TEXT_OUT.rawValue): status = Recorder.guarded(s) { Recorder.textOut($0, event.t_ns) }
-        case Int(VT_EV_INTERRUPTION.rawValue): status = Recorder.guarded(s) { Recorder.interruption($0, event.t_ns) }
-        case Int(VT_EV_TURN_START.rawValue): status = Recorder.guarded(s) { Recorder.turnStart($0, event.t_ns) }
-        case Int(VT_EV_TURN_COMPLETE.rawValue): status = Recorder.guarded(s) { Recorder.turnComplete($0, event.t_ns) }
+        case Int(VT_EV_VAD_START.rawValue): status = SessionTable.guarded(s) { Recorder.vadStart($0, event.t_ns) }
+        case Int(VT_EV_VAD_END.rawValue): status = SessionTable.guarded(s) { Recorder.vadEnd($0, event.t_ns) }
+        case Int(VT_EV_TEXT_SEND.rawValue): status = SessionTable.guarded(s) { Recorder.textSend($0, event.t_ns) }
+        case Int(VT_EV_TEXT_OUT.rawValue): status = SessionTable.guarded(s) { Recorder.textOut($0, event.t_ns) }
+        case Int(VT_EV_INTERRUPTION.rawValue): status = SessionTable.guarded(s) { Recorder.interruption($0, event.t_ns) }
+        case Int(VT_EV_TURN_START.rawValue): status = SessionTable.guarded(s) { Recorder.turnStart($0, event.t_ns) }
+        case Int(VT_EV_TURN_COMPLETE.rawValue): status = SessionTable.guarded(s) { Recorder.turnComplete($0, event.t_ns) }
         default:
             n_done?.pointee = i
             return fail(.invalid("event \(i): unknown kind \(event.kind)"))

@@ -1,24 +1,23 @@
 // C entry points: steps, messages and rewards (header section "Traces"). Each checks its arguments,
-// then, under the process lock, updates the session's steps (Core/SessionTrace.swift) and emits its
-// event (Events/TraceEvents.swift), judged for size even when no plugin is loaded.
+// then, under the process lock, updates the session's steps (Sessions/SessionTrace.swift) and emits its
+// event (Process/TraceEvents.swift), judged for size even when no plugin is loaded.
 import CVoiceTelemetry
 #if canImport(Glibc)
 import Glibc
 #endif
 
-private let maxIDBytes = Int(VT_MAX_EVENT_ID_BYTES)
 private let maxContentBytes = 1 << 20
 
 /// An id or key: 1...VT_MAX_EVENT_ID_BYTES bytes of UTF-8.
-private func traceID(_ pointer: UnsafePointer<CChar>?, _ what: String) throws(Failure) -> String {
-    let text = try Inputs.string(pointer, what: what, maxBytes: maxIDBytes)
+private func checkedID(_ pointer: UnsafePointer<CChar>?, _ what: String) throws(Failure) -> String {
+    let text = try Inputs.string(pointer, what: what, maxBytes: EventBus.maxIDBytes)
     guard !text.isEmpty else { throw .invalid("\(what) is empty") }
     return text
 }
 
 private func optionalText(_ pointer: UnsafePointer<CChar>?, _ what: String) throws(Failure) -> String? {
     guard let pointer else { return nil }
-    return try Inputs.string(pointer, what: what, maxBytes: maxIDBytes)
+    return try Inputs.string(pointer, what: what, maxBytes: EventBus.maxIDBytes)
 }
 
 private func optionalJSON(_ pointer: UnsafePointer<CChar>?, _ what: String) throws(Failure) -> String? {
@@ -43,7 +42,7 @@ private func emit(_ slot: SessionSlot, _ type: StaticString, _ json: String, tNs
 public func vt_step_start(_ s: vt_session, _ step_id: UnsafePointer<CChar>?, _ metadata_json: UnsafePointer<CChar>?,
                           _ t_ns: UInt64) -> vt_status {
     abiCall { () throws(Failure) in
-        let id = try traceID(step_id, "step_id")
+        let id = try checkedID(step_id, "step_id")
         guard !isTurnStepID(id) else { throw .invalid("step_id '\(id)' has the form of a turn's step (turn-N)") }
         let metadata = try optionalJSON(metadata_json, "metadata_json")
         try ProcessState.shared.locked { (_) throws(Failure) in
@@ -69,7 +68,7 @@ private func isTurnStepID(_ id: String) -> Bool {
 @c @implementation
 public func vt_step_end(_ s: vt_session, _ step_id: UnsafePointer<CChar>?, _ t_ns: UInt64) -> vt_status {
     abiCall { () throws(Failure) in
-        let id = try traceID(step_id, "step_id")
+        let id = try checkedID(step_id, "step_id")
         try ProcessState.shared.locked { (_) throws(Failure) in
             let slot = try ProcessState.shared.liveSlot(s)
             guard let index = slot.trace.openSteps.lastIndex(of: id) else { throw .notFound("no open step has id '\(id)'") }
@@ -109,7 +108,7 @@ public func vt_record_outcome_reward(_ s: vt_session, _ objective_key: UnsafePoi
                                      _ achievements_count: UInt32, _ annotation_json: UnsafePointer<CChar>?,
                                      _ t_ns: UInt64) -> vt_status {
     abiCall { () throws(Failure) in
-        let key = try traceID(objective_key, "objective_key")
+        let key = try checkedID(objective_key, "objective_key")
         let total = try finiteValue(total_reward, "total_reward")
         let annotation = try optionalJSON(annotation_json, "annotation_json")
         try ProcessState.shared.locked { (_) throws(Failure) in
@@ -126,7 +125,7 @@ public func vt_record_event_reward(_ s: vt_session, _ objective_key: UnsafePoint
                                    _ reward_type: UnsafePointer<CChar>?, _ source: UnsafePointer<CChar>?,
                                    _ annotation_json: UnsafePointer<CChar>?, _ t_ns: UInt64) -> vt_status {
     abiCall { () throws(Failure) in
-        let key = try traceID(objective_key, "objective_key")
+        let key = try checkedID(objective_key, "objective_key")
         let checked = try finiteValue(value, "value")
         let type = try optionalText(reward_type, "reward_type"), from = try optionalText(source, "source")
         let annotation = try optionalJSON(annotation_json, "annotation_json")
@@ -153,7 +152,7 @@ public func vt_record_outcome_reward_for(_ session_id: UnsafePointer<CChar>?, _ 
                                          _ total_reward: Double, _ achievements_count: UInt32,
                                          _ annotation_json: UnsafePointer<CChar>?, _ t_ns: UInt64) -> vt_status {
     abiCall { () throws(Failure) in
-        let key = try traceID(objective_key, "objective_key")
+        let key = try checkedID(objective_key, "objective_key")
         let total = try finiteValue(total_reward, "total_reward")
         let annotation = try optionalJSON(annotation_json, "annotation_json")
         try emitFor(session_id, EventTypes.rewardOutcome, TraceEvents.outcomeReward(
@@ -168,7 +167,7 @@ public func vt_record_event_reward_for(_ session_id: UnsafePointer<CChar>?, _ st
                                        _ annotation_json: UnsafePointer<CChar>?, _ t_ns: UInt64) -> vt_status {
     abiCall { () throws(Failure) in
         let step = try optionalText(step_id, "step_id")
-        let key = try traceID(objective_key, "objective_key")
+        let key = try checkedID(objective_key, "objective_key")
         let checked = try finiteValue(value, "value")
         let type = try optionalText(reward_type, "reward_type"), from = try optionalText(source, "source")
         let annotation = try optionalJSON(annotation_json, "annotation_json")

@@ -12,9 +12,9 @@ public func vt_turn_mark(_ s: vt_session, _ stage: UInt32, _ mark: UInt32, _ t_n
     // A barge-in is one thing however it is reported: INTERRUPTION START is vt_record_interruption
     // (counted, sent to plugins, marked on the turn).
     if stage == TurnStage.interruption && mark == TurnStage.start {
-        return Recorder.guarded(s) { Recorder.interruption($0, t_ns) }
+        return SessionTable.guarded(s) { Recorder.interruption($0, t_ns) }
     }
-    return Recorder.guarded(s) { TurnCollector.mark($0, stage, mark, t_ns) }
+    return SessionTable.guarded(s) { TurnCollector.mark($0, stage, mark, t_ns) }
 }
 
 @c @implementation
@@ -36,7 +36,7 @@ public func vt_turn_value(_ s: vt_session, _ key: UInt32, _ value: Double, _ t_n
             return fail(.invalid("value \(value) must be a whole count below 2^40"))
         }
     }
-    return Recorder.guarded(s) { TurnCollector.value($0, key, value, t_ns) }
+    return SessionTable.guarded(s) { TurnCollector.value($0, key, value, t_ns) }
 }
 
 /// Longest text vt_turn_text accepts, in bytes.
@@ -52,7 +52,7 @@ public func vt_turn_text(_ s: vt_session, _ kind: UInt32, _ text: UnsafePointer<
     guard let base = bytes.baseAddress, let chars = UTF8Check.characters(base, bytes.count) else {
         return fail(.invalid("text is not valid UTF-8"))
     }
-    return Recorder.guarded(s) { TurnCollector.text($0, kind: Int(kind) - 1, bytes, chars: chars, t_ns) }
+    return SessionTable.guarded(s) { TurnCollector.text($0, kind: Int(kind) - 1, bytes, chars: chars, t_ns) }
 }
 
 @c @implementation
@@ -68,13 +68,13 @@ public func vt_turn_usage(_ s: vt_session, _ stage: UInt32, _ u: UnsafePointer<v
     for i in 0..<TokenCounts.count where counts[i] >= 1 << 40 {
         return fail(.invalid("token field \(i) is \(counts[i]): at most 2^40"))
     }
-    return Recorder.guarded(s) { TurnCollector.usage($0, stage: stage, counts, t_ns) }
+    return SessionTable.guarded(s) { TurnCollector.usage($0, stage: stage, counts, t_ns) }
 }
 
 @c @implementation
 public func vt_turn_error(_ s: vt_session, _ source: UInt32, _ t_ns: UInt64) -> vt_status {
     guard source >= 1, source <= TurnStage.last else { return fail(.invalid("unknown error source stage \(source)")) }
-    return Recorder.guarded(s) { TurnCollector.error($0, source: source, t_ns) }
+    return SessionTable.guarded(s) { TurnCollector.error($0, source: source, t_ns) }
 }
 
 /// A name argument: non-empty unless optional, at most VT_TURN_MAX_NAME_BYTES, UTF-8.

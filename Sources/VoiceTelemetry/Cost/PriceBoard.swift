@@ -6,28 +6,6 @@
 // rewritten only after two more publications. No lock, no allocation on the read side.
 import Synchronization
 
-/// (stage, provider, model) in one word: stage << 48 | provider << 24 | model, where provider and
-/// model are TurnNames ids + 1 (0: none) and `anyModel` stands for the "*" model of a price entry.
-enum CostKey {
-    static let anyModel: UInt64 = 0xFF_FFFF
-
-    @inline(__always)
-    static func pack(stage: UInt32, provider: UInt64, model: UInt64) -> UInt64 {
-        UInt64(stage) << 48 | (provider & 0xFF_FFFF) << 24 | (model & 0xFF_FFFF)
-    }
-
-    /// From a turn provider word (ProviderWord).
-    @inline(__always)
-    static func pack(stage: UInt32, who: UInt64) -> UInt64 {
-        let p = ProviderWord(word: who)
-        return pack(stage: stage, provider: p.provider, model: p.model)
-    }
-
-    static func stage(_ key: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: key >> 48) }
-    static func provider(_ key: UInt64) -> UInt64 { (key >> 24) & 0xFF_FFFF }
-    static func model(_ key: UInt64) -> UInt64 { key & 0xFF_FFFF }
-}
-
 /// Words of one entry: key, flags, the seven token prices, the unit price.
 enum PriceWord {
     static let key = 0, flags = 1, tokens = 2, unit = 9

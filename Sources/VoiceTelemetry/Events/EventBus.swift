@@ -93,7 +93,7 @@ final class EventBus: @unchecked Sendable {
             return publish(&parts, policy: TextPolicy())
         }
         var status = VT_OK.rawValue
-        let guardStatus = Recorder.guarded(session) { slot in
+        let guardStatus = SessionTable.guarded(session) { slot in
             // The slot's copy of the id: stable while inside the guard, read without retaining.
             parts.session = Bytes(base: slot.idBytes, count: slot.idCount)
             parts.escapeExtra += slot.idEscapeExtra
@@ -234,7 +234,7 @@ final class EventBus: @unchecked Sendable {
     }
 
     @inline(__always)
-    func forEachPlugin(_ body: (Plugin) -> Void) {
+    func forEachPlugin(_ body: (PluginInbox) -> Void) {
         var live = liveSlots.load(ordering: .acquiring)
         while live != 0 {
             let i = live.trailingZeroBitCount

@@ -28,6 +28,13 @@ enum MetricKind: Sendable {
 }
 
 /// Where a built-in family's values come from, when they are computed at scrape time from sessions.
+/// A family another layer declares for the registry to make (name, help text, type).
+struct FamilySpec {
+    let name: String
+    let help: String
+    let kind: MetricKind
+}
+
 enum SessionMeasure: CaseIterable, Sendable {
     case sessionsActive, sessionsTotal, audioBytes, audioChunks, interruptions, turns
 }

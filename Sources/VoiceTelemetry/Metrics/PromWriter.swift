@@ -3,22 +3,6 @@
 // for the NUL), so one pass gives both the text and, when it does not fit, its length. Nothing here
 // allocates: numbers are formatted in place (DoubleText, Number), strings copied from their UTF-8.
 
-/// What the exposition writers append to: the caller's buffer (PromWriter) or a growing array
-/// (TextOutput, for pre-rendering).
-protocol PromSink {
-    mutating func append(_ text: StaticString)
-    mutating func append(_ text: String)
-    /// The first `utf8Prefix` bytes of `text`.
-    mutating func append(_ text: String, utf8Prefix: Int)
-    mutating func append(_ value: UInt64)
-    mutating func appendPromLabelValue(_ text: String)
-    mutating func appendPromHelp(_ text: String)
-}
-
-extension TextOutput: PromSink {
-    mutating func append(_ text: String, utf8Prefix: Int) { bytes.append(contentsOf: text.utf8.prefix(utf8Prefix)) }
-}
-
 struct PromWriter: PromSink {
     private let base: UnsafeMutablePointer<UInt8>?
     /// The last byte index text may use (capacity - 2: the NUL follows it), or -1 once text no longer fits.
@@ -130,26 +114,3 @@ struct PromWriter: PromSink {
     }
 }
 
-/// Sample values in exposition text, written into memory.
-enum PromNumber {
-    /// `value` as TextOutput.promNumber gives it, at `out` (room for DoubleText.maxLength bytes).
-    static func write(_ value: Double, to out: UnsafeMutablePointer<UInt8>) -> Int {
-        if value.isNaN { return copy("NaN", to: out) }
-        if value == .infinity { return copy("+Inf", to: out) }
-        if value == -.infinity { return copy("-Inf", to: out) }
-        if value.magnitude < 1e15, Double(Int64(value)) == value {   // integral: no ".0"
-            let whole = Int64(value)
-            if whole < 0 {
-                out[0] = UInt8(ascii: "-")
-                return 1 + Number.writeDecimal(whole.magnitude, to: out + 1)
-            }
-            return Number.writeDecimal(UInt64(whole), to: out)
-        }
-        return DoubleText.write(value, to: out)
-    }
-
-    private static func copy(_ text: StaticString, to out: UnsafeMutablePointer<UInt8>) -> Int {
-        out.update(from: text.utf8Start, count: text.utf8CodeUnitCount)
-        return text.utf8CodeUnitCount
-    }
-}

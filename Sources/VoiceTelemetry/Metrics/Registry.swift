@@ -25,7 +25,9 @@ final class Registry: @unchecked Sendable {
     let textResponseLatency: MetricFamily
     let turnDuration: MetricFamily
 
-    init() {
+    /// `builtIn`: families of other layers the registry makes at once (the turn collector's), each
+    /// with exemplars when it is a histogram and labelled by transport until labels are registered.
+    init(builtIn: [FamilySpec]) {
         func family(_ name: String, _ help: String, _ kind: MetricKind, _ measure: SessionMeasure? = nil) -> MetricFamily {
             MetricFamily(name: name, help: help, kind: kind, measure: measure, bounds: Self.defaultBounds)
         }
@@ -53,7 +55,7 @@ final class Registry: @unchecked Sendable {
         for f in sessionFamilies + [responseLatency, textResponseLatency, turnDuration] {
             registeredKeys[f.name] = ["transport"]
         }
-        for spec in TurnFamilies.specs {   // the turn collector's families (Turns/TurnFamilies.swift)
+        for spec in builtIn {
             families[spec.name] = MetricFamily(name: spec.name, help: spec.help, kind: spec.kind, bounds: Self.defaultBounds,
                                                exemplars: spec.kind == .histogram)
             registeredKeys[spec.name] = ["transport"]

@@ -210,3 +210,6 @@ struct KeyWords {
         return words * 8
     }
 }
+
+/// The by-name calls' fast path (see SeriesCache).
+let seriesCache = SeriesCache()

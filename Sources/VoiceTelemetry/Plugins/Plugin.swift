@@ -10,17 +10,14 @@ typealias PluginWriteFn = @convention(c) (UnsafeMutableRawPointer?, UnsafePointe
 typealias PluginFlushFn = @convention(c) (UnsafeMutableRawPointer?, UInt64) -> Int32
 typealias PluginShutdownFn = @convention(c) (UnsafeMutableRawPointer?, UInt64) -> Void
 
-final class Plugin: @unchecked Sendable {
+final class Plugin: PluginInbox, @unchecked Sendable {
     private static let loads = Atomic<UInt64>(0)
 
-    let id: vt_plugin_id
     /// Increases with every load: orders vt_list_plugins.
     let loadOrder = Plugin.loads.wrappingAdd(1, ordering: .relaxed).newValue
     let name: String
     let version: String
     let settings: PluginSettings
-    let ring: EventRing
-    let counters = PluginCounters()
     /// dlopen handle; closed by the registry after the thread has stopped.
     /// nil for a plugin given as a table in the host process (vt_load_plugin_table).
     let library: UnsafeMutableRawPointer?
@@ -29,18 +26,14 @@ final class Plugin: @unchecked Sendable {
     let shutdown: PluginShutdownFn?
     /// The plugin's state from init; used only by the plugin's thread after init.
     var state: UnsafeMutableRawPointer?
+    /// Renders completed turns into turn.complete events (HostServices).
+    let drainTurnEvents: @Sendable () -> Void
     /// The host table handed to init; freed after shutdown.
     let hostTable: UnsafeMutablePointer<vt_host_api>
 
-    let disabled = Atomic<Bool>(false)
     private let lastErrorText = Lock<String>("")
 
-    // Thread control.
-    let mutex: UnsafeMutablePointer<pthread_mutex_t>
-    let condition: UnsafeMutablePointer<pthread_cond_t>
-    /// While the thread sleeps waiting for events: the queue depth (slots) at which an emitting
-    /// thread must wake it; Int.max while it runs or must not be woken for events.
-    let wakeDepth = Atomic<Int>(Int.max)
+    // Thread control (the wake-up is the inbox's).
     let stopRequested = Atomic<Bool>(false)
     let stopDeadline = Atomic<UInt64>(0)
     let exited = Atomic<Bool>(false)
@@ -58,82 +51,27 @@ final class Plugin: @unchecked Sendable {
     let urgentDepth: Int
 
     init(id: vt_plugin_id, name: String, version: String, settings: PluginSettings, library: UnsafeMutableRawPointer?,
-         write: PluginWriteFn, flush: PluginFlushFn?, shutdown: PluginShutdownFn?) {
-        self.id = id
+         write: PluginWriteFn, flush: PluginFlushFn?, shutdown: PluginShutdownFn?, host: HostServices) {
         self.name = name
+        drainTurnEvents = host.drainTurnEvents
         self.version = version
         self.settings = settings
         self.library = library
         self.write = write
         self.flush = flush
         self.shutdown = shutdown
-        ring = EventRing(capacity: settings.queueCapacity)
         wakeThreshold = max(1, min(settings.queueCapacity / 4, settings.maxBatchEvents))
         urgentDepth = max(wakeThreshold, settings.queueCapacity / 2)
         hostTable = .allocate(capacity: 1)
-        hostTable.initialize(to: PluginHost.table())
-        mutex = .allocate(capacity: 1)
-        mutex.initialize(to: pthread_mutex_t())
-        pthread_mutex_init(mutex, nil)
-        condition = .allocate(capacity: 1)
-        condition.initialize(to: pthread_cond_t())
-        var attributes = pthread_condattr_t()
-        pthread_condattr_init(&attributes)
-        pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
-        pthread_cond_init(condition, &attributes)
-        pthread_condattr_destroy(&attributes)
+        super.init(id: id, queueCapacity: settings.queueCapacity)
+        hostTable.initialize(to: PluginHost.table(readers: host.readers))
     }
 
     deinit {
-        pthread_cond_destroy(condition)
-        condition.deallocate()
-        pthread_mutex_destroy(mutex)
-        mutex.deallocate()
         hostTable.deallocate()
     }
 
     var hostContext: UnsafeMutableRawPointer { Unmanaged.passUnretained(self).toOpaque() }
-
-    // MARK: - Producer side (any emitting thread; lock-free)
-
-    /// Offer one event (its checked parts; `recordLength` = EventRecord.recordLength(parts) and
-    /// `lineLength` = EventRecord.lineLength(parts): the batch budget counts rendered bytes).
-    @inline(__always)
-    func offer(_ parts: EventParts, recordLength: Int, lineLength: Int) {
-        if disabled.load(ordering: .relaxed) {
-            counters.disabledAtOffer.wrappingAdd(1, ordering: .relaxed)
-            return
-        }
-        let (placed, pushedOut) = ring.enqueue(recordLength, weight: lineLength) { cell in EventRecord.write(parts, to: cell) }
-        if placed { counters.placed.wrappingAdd(1, ordering: .relaxed) }
-        if pushedOut > 0 { counters.pushedOut.wrappingAdd(UInt64(pushedOut), ordering: .relaxed) }
-        if !placed { counters.notPlaced.wrappingAdd(1, ordering: .relaxed) }
-        let wakeAt = wakeDepth.load(ordering: .relaxed)
-        if wakeAt != Int.max, ring.depth >= wakeAt { wake() }
-    }
-
-    /// Count an event lost before it could be offered (the pending turn.complete queue was full, or
-    /// the turn record was overwritten before it could be rendered).
-    func countLostQueueFull() {
-        counters.lost.wrappingAdd(1, ordering: .relaxed)
-    }
-
-    /// Count an event that never reaches the queue.
-    @inline(__always)
-    func countRefused(rateLimited: Bool) {
-        if rateLimited {
-            counters.rateLimited.wrappingAdd(1, ordering: .relaxed)
-        } else {
-            counters.tooLarge.wrappingAdd(1, ordering: .relaxed)
-        }
-    }
-
-    @inline(never)
-    func wake() {
-        pthread_mutex_lock(mutex)
-        pthread_cond_broadcast(condition)
-        pthread_mutex_unlock(mutex)
-    }
 
     /// Events in the queue or in the batch being delivered.
     var queued: UInt64 { counters.totals().queued }
@@ -154,5 +92,19 @@ final class Plugin: @unchecked Sendable {
     func disable(_ message: String) {
         disabled.store(true, ordering: .relaxed)
         log(level: Int32(VT_LOG_ERROR.rawValue), message)
+    }
+}
+
+extension PluginSlot {
+    /// `withPlugin` for the Plugins layer: the inbox a slot holds is always a Plugin's
+    /// (PluginRegistry opens slots with plugins only).
+    @inline(__always)
+    func withLoaded<R>(_ body: (Plugin) -> R) -> R? {
+        withPlugin { body(unsafeDowncast($0, to: Plugin.self)) }
+    }
+
+    @inline(__always)
+    func withLoaded<R>(id: vt_plugin_id, _ body: (Plugin) -> R) -> R? {
+        withPlugin(id: id) { body(unsafeDowncast($0, to: Plugin.self)) }
     }
 }

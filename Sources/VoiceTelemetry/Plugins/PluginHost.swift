@@ -1,4 +1,4 @@
-// PluginHost: the vt_host_api table handed to plugins. Every entry is a non-capturing @convention(c)
+// PluginHost: the vt_host_api table handed to plugins (its read entries come from ABI/PluginABI.swift). Every entry is a non-capturing @convention(c)
 // function; the host context is the Plugin (unretained: it outlives the plugin's shutdown).
 import CVoiceTelemetry
 #if canImport(Glibc)
@@ -8,8 +8,11 @@ import Glibc
 enum PluginHost {
     static let maxLogBytes = 4096
 
-    static func table() -> vt_host_api {
-        var t = vt_host_api()
+    /// The table for one plugin: `readers`' read entries (prom_text, snapshot_json, prom_text_as,
+    /// sessions_json, session_find, turn_history_json: the host's C functions, which the ABI layer
+    /// gives), and this layer's log, clock and drop count.
+    static func table(readers: vt_host_api) -> vt_host_api {
+        var t = readers
         t.struct_size = UInt32(MemoryLayout<vt_host_api>.size)
         t.abi_major = UInt32(VT_PLUGIN_ABI_MAJOR)
         t.abi_minor = UInt32(VT_PLUGIN_ABI_MINOR)
@@ -25,12 +28,6 @@ enum PluginHost {
         t.count_drop = { context, n in
             PluginHost.plugin(context)?.counters.pluginReportedDrops.wrappingAdd(n, ordering: .relaxed)
         }
-        t.prom_text = { _, buf, cap, len in vt_prom_text(buf, cap, len) }
-        t.snapshot_json = { _, session, buf, cap, len in vt_snapshot_json(session, buf, cap, len) }
-        t.prom_text_as = { _, format, buf, cap, len in vt_prom_text_as(format, buf, cap, len) }
-        t.sessions_json = { _, buf, cap, len in vt_sessions_json(buf, cap, len) }
-        t.session_find = { _, id, out in vt_session_find(id, out) }
-        t.turn_history_json = { _, session, max, buf, cap, len in vt_turn_history_json(session, max, buf, cap, len) }
         return t
     }
 
@@ -38,4 +35,13 @@ enum PluginHost {
         guard let context else { return nil }
         return Unmanaged<Plugin>.fromOpaque(context).takeUnretainedValue()
     }
+}
+
+/// What a plugin needs of the layers above Plugins, given at load by ABI/PluginABI.swift.
+struct HostServices {
+    /// The host table's read entries (the host's C functions).
+    let readers: vt_host_api
+    /// Renders the completed turns waiting in the event bus into turn.complete events (under the
+    /// process lock); the plugin's thread calls it before it takes each batch.
+    let drainTurnEvents: @Sendable () -> Void
 }

@@ -11,7 +11,7 @@ enum PluginMetrics {
     static func render(into out: inout PromWriter, format: ExpositionFormat) {
         var rows: [Row] = []
         for slot in EventBus.shared.slots {
-            if let row = slot.withPlugin({ Row(name: $0.name, stats: PluginStatsReader.read($0)) }) { rows.append(row) }
+            if let row = slot.withLoaded({ Row(name: $0.name, stats: PluginStatsReader.read($0)) }) { rows.append(row) }
         }
         guard !rows.isEmpty else { return }
         rows.sort { $0.name < $1.name }

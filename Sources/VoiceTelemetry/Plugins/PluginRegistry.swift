@@ -31,7 +31,8 @@ final class PluginRegistry: @unchecked Sendable {
 
     // MARK: - Load
 
-    func load(path: String, config: UnsafePointer<CChar>?) throws(Failure) -> vt_plugin_id {
+    /// `host`: what the plugin needs of the layers above (HostServices).
+    func load(path: String, config: UnsafePointer<CChar>?, host: HostServices) throws(Failure) -> vt_plugin_id {
         let configText = Self.configText(config)
         let settings = try Self.settings(configText)
         let directory = directoryLock.withLock { $0 }
@@ -41,7 +42,7 @@ final class PluginRegistry: @unchecked Sendable {
             let library = try PluginLoader.open(path)
             do throws(Failure) {
                 let table = try PluginLoader.table(of: library, path: path)
-                return try start(table, library: library, settings: settings, config: configText, in: slot)
+                return try start(table, library: library, settings: settings, config: configText, host: host, in: slot)
             } catch {
                 dlclose(library)
                 throw error
@@ -50,13 +51,14 @@ final class PluginRegistry: @unchecked Sendable {
     }
 
     /// A plugin given as a table by the host process itself (no shared object to open or close).
-    func load(table pointer: UnsafePointer<vt_plugin_table>, config: UnsafePointer<CChar>?) throws(Failure) -> vt_plugin_id {
+    func load(table pointer: UnsafePointer<vt_plugin_table>, config: UnsafePointer<CChar>?,
+              host: HostServices) throws(Failure) -> vt_plugin_id {
         let configText = Self.configText(config)
         let settings = try Self.settings(configText)
         return try lock.withLock { (_: inout Void) throws(Failure) -> vt_plugin_id in
             let slot = try freeSlot()
             let table = try PluginLoader.table(pointer, path: "(in-process table)")
-            return try start(table, library: nil, settings: settings, config: configText, in: slot)
+            return try start(table, library: nil, settings: settings, config: configText, host: host, in: slot)
         }
     }
 
@@ -76,14 +78,15 @@ final class PluginRegistry: @unchecked Sendable {
     /// Initialise a checked table's plugin, start its thread and make it live in `slot` (registry
     /// lock held). On failure nothing is left running; the caller closes the library.
     private func start(_ table: PluginTable, library: UnsafeMutableRawPointer?, settings: PluginSettings,
-                       config: UnsafePointer<CChar>, in slot: PluginSlot) throws(Failure) -> vt_plugin_id {
+                       config: UnsafePointer<CChar>, host: HostServices, in slot: PluginSlot) throws(Failure)
+        -> vt_plugin_id {
         if let other = loaded.first(where: { $0.name == table.name }) {
             throw .plugin("a plugin named '\(table.name)' is already loaded (id \(other.id)); names must be unique")
         }
         let generation = slot.generation.load(ordering: .relaxed) &+ 1
         let id = generation << PluginSlot.indexBits | UInt64(slot.index)
         let plugin = Plugin(id: id, name: table.name, version: table.version, settings: settings, library: library,
-                            write: table.write, flush: table.flush, shutdown: table.shutdown)
+                            write: table.write, flush: table.flush, shutdown: table.shutdown, host: host)
         var state: UnsafeMutableRawPointer?
         let errorCapacity = 512
         var errorText = [CChar](repeating: 0, count: errorCapacity)
@@ -219,14 +222,14 @@ final class PluginRegistry: @unchecked Sendable {
     func ids() -> [vt_plugin_id] {
         var found: [(order: UInt64, id: vt_plugin_id)] = []
         for slot in bus.slots {
-            if let entry = slot.withPlugin({ ($0.loadOrder, $0.id) }) { found.append(entry) }
+            if let entry = slot.withLoaded({ ($0.loadOrder, $0.id) }) { found.append(entry) }
         }
         return found.sorted { $0.order < $1.order }.map(\.id)
     }
 
     func withPlugin<R>(_ id: vt_plugin_id, _ body: (Plugin) -> R) throws(Failure) -> R {
         let index = Int(id & PluginSlot.indexMask)
-        guard id != 0, index < bus.slots.count, let result = bus.slots[index].withPlugin(id: id, body) else {
+        guard id != 0, index < bus.slots.count, let result = bus.slots[index].withLoaded(id: id, body) else {
             throw .notFound("no loaded plugin has id \(id)")
         }
         return result

@@ -70,7 +70,7 @@ struct PluginWorker {
         while true {
             let stopping = plugin.stopRequested.load(ordering: .acquiring)
             if stopping && Clock.nowNs() >= plugin.stopDeadline.load(ordering: .relaxed) { break }
-            ProcessState.shared.drainTurnEvents()   // completed turns become turn.complete events
+            plugin.drainTurnEvents()   // completed turns become turn.complete events
             if lines == 0, takeAny || stopping || flushPending || plugin.ring.depth >= plugin.wakeThreshold {
                 fillBatch()
             }

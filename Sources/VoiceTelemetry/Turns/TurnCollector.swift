@@ -10,7 +10,7 @@
 // retry a record that changed under them) and feeds the process metrics. No lock, no allocation.
 //
 // All entry points except `prepare`, `sessionEnded` and the named calls run inside the slot's writer
-// guard (Recorder.guarded); those three run under the process lock.
+// guard (SessionTable.guarded); those three run under the process lock.
 import CVoiceTelemetry
 import Synchronization
 
@@ -436,7 +436,7 @@ enum TurnCollector {
     /// the exemplar of each bucket it lands in.
     private static func observe(_ slot: SessionSlot, _ series: TurnSeriesSet, _ d: TurnDerived, _ w: UnsafeMutableBufferPointer<UInt64>) {
         for i in 0..<TurnFamilies.histogramNames.count {
-            guard let ns = TurnFamilies.histogramValue(i, d), ns <= TurnDerived.implausibleNs,
+            guard let ns = d.histogramValue(i), ns <= TurnDerived.implausibleNs,
                   let h = series.histograms[i]?.histogram else { continue }
             let bucket = h.observe(Double(ns) / 1e9, nanoUnits: ns)
             h.exemplars?.offer(bucket: bucket, key: slot.meta.exemplarKey, turnID: w[TurnWord.turnID],

@@ -187,4 +187,19 @@ struct TurnDerived {
         (UInt32(VT_TQ_IMPLAUSIBLE.rawValue), "implausible"), (UInt32(VT_TQ_MISSING_START.rawValue), "missing_start"),
         (UInt32(VT_TQ_OVERLAP.rawValue), "overlap"),
     ]
+
+    /// Histogram `i`'s figure (in TurnFamilies.histogramNames order), in nanoseconds (nil: not
+    /// measured). A switch: no closures or key paths on the completing record call.
+    @inline(__always)
+    func histogramValue(_ i: Int) -> UInt64? {
+        switch i {
+        case 0: return sttLatency
+        case 1: return eouDelay
+        case 2: return llmTTFT
+        case 3: return llmDuration
+        case 4: return ttsTTFB
+        case 5: return e2e
+        default: return bargeIn
+        }
+    }
 }

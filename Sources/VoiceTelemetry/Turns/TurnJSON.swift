@@ -449,7 +449,7 @@ enum TurnJSON {
         values.reserveCapacity(derived.count)
         for (i, name) in TurnFamilies.histogramSnapshotKeys.enumerated() {
             values.removeAll(keepingCapacity: true)
-            for d in derived { if let v = TurnFamilies.histogramValue(i, d) { values.append(v) } }
+            for d in derived { if let v = d.histogramValue(i) { values.append(v) } }
             values.sort()
             out.appendJSONKey(name, first: i == 0)
             out.append("{")

@@ -1,6 +1,6 @@
 // TurnMemory: one session slot's turn state in one anonymous mapping of 64-bit atomic words:
 //   [control][usage][bank 0][bank 1][ring: capacity x (sequence word + record)][texts of banks and ring]
-// (usage: the session's usage and cost by model, Cost/UsageTable.swift)
+// (usage: the session's usage and cost by model, TurnState/UsageTable.swift)
 // The mapping is made (or its pages dropped) at session creation, under the process lock, so record
 // calls never allocate. Pages stay untouched (no RSS) until a turn event writes them.
 import CVoiceTelemetry

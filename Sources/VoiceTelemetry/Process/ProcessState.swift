@@ -8,7 +8,7 @@ final class ProcessState: @unchecked Sendable {
 
     let sessions = SessionTable()
     private let lock = Lock<Void>(())
-    private let registry = Registry()
+    private let registry = Registry(builtIn: TurnFamilies.specs)
     private var idSerial: UInt64 = 0
     private var openSerial: UInt64 = 0
     private let idKey: UInt64 = {

@@ -17,31 +17,31 @@ final class PluginSlot: @unchecked Sendable {
     let index: Int
     let generation = Atomic<UInt64>(1)
     let users = TaggedCounter(tag: 1)
-    /// Unretained address of the live Plugin (the registry keeps it alive); 0 when free.
+    /// Unretained address of the live plugin's inbox (the registry keeps the plugin alive); 0 when free.
     let address = Atomic<UInt>(0)
 
     init(index: Int) { self.index = index }
 
-    /// Run `body` with the live plugin of this slot, if any (lock-free; no retain).
+    /// Run `body` with the inbox of this slot's live plugin, if any (lock-free; no retain).
     @inline(__always)
-    func withPlugin<R>(_ body: (Plugin) -> R) -> R? {
+    func withPlugin<R>(_ body: (PluginInbox) -> R) -> R? {
         let g = generation.load(ordering: .acquiring)
         guard g & 1 == 0, users.add(1, tag: TaggedCounter.tag(ofGeneration: g)) else { return nil }
         defer { users.leaveGuard() }
         guard let raw = UnsafeRawPointer(bitPattern: address.load(ordering: .acquiring)) else { return nil }
-        return Unmanaged<Plugin>.fromOpaque(raw)._withUnsafeGuaranteedRef { body($0) }
+        return Unmanaged<PluginInbox>.fromOpaque(raw)._withUnsafeGuaranteedRef { body($0) }
     }
 
     /// The plugin with id `id` if it lives here.
     @inline(__always)
-    func withPlugin<R>(id: vt_plugin_id, _ body: (Plugin) -> R) -> R? {
+    func withPlugin<R>(id: vt_plugin_id, _ body: (PluginInbox) -> R) -> R? {
         withPlugin { plugin in plugin.id == id ? body(plugin) : nil } ?? nil
     }
 
     // MARK: - Registry lock held
 
     /// Make the free slot live with `plugin` (whose id carries generation + 1).
-    func open(_ plugin: Plugin, generation newGeneration: UInt64) {
+    func open(_ plugin: PluginInbox, generation newGeneration: UInt64) {
         address.store(UInt(bitPattern: Unmanaged.passUnretained(plugin).toOpaque()), ordering: .releasing)
         users.retagKeeping(to: TaggedCounter.tag(ofGeneration: newGeneration))
         generation.store(newGeneration, ordering: .releasing)

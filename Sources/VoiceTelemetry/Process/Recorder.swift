@@ -4,24 +4,24 @@
 // Two ways in, both lock-free and allocation-free:
 // - audioOut, the per-chunk call: a generation load and two tagged adds; it enters the writer guard
 //   only when a response latency is waiting to be closed.
-// - everything else goes through `guarded`, which holds the slot's writer guard while it runs, so
-//   that ending the session waits for it and a reused slot never sees its writes.
+// - everything else goes through `SessionTable.guarded`, which holds the slot's writer guard while it
+//   runs, so that ending the session waits for it and a reused slot never sees its writes.
 import CVoiceTelemetry
 
 enum Recorder {
     @inline(__always)
     static func audioOut(_ handle: vt_session, bytes: Int, tNs: UInt64) -> vt_status {
-        guard let found = SessionTable.lookup(handle) else { return failUnknown(handle) }
+        guard let found = SessionTable.lookup(handle) else { return SessionTable.failUnknown(handle) }
         let generation = found.generation
         return found.slot._withUnsafeGuaranteedRef { slot -> vt_status in
             guard slot.generation.load(ordering: .relaxed) == generation, generation & 1 == 0 else {
-                return failUnknown(handle)
+                return SessionTable.failUnknown(handle)
             }
             guard bytes >= 0, UInt64(bytes) <= TaggedCounter.maxIncrement else { return failChunkTooLarge(bytes) }
             let tag = TaggedCounter.tag(ofGeneration: generation)
             guard slot.audioChunks.add(1, tag: tag),
                   let before = slot.audioBytes.addReturningPrevious(UInt64(bytes), tag: tag)
-            else { return failUnknown(handle) }
+            else { return SessionTable.failUnknown(handle) }
             // The byte counter has 44 value bits: past them an add would carry into the tag (the live
             // session would answer VT_E_BAD_HANDLE and lose its count). Stop at half, so that chunks
             // racing this check still fit. Checked on the value the add returned: a load before it
@@ -47,28 +47,6 @@ enum Recorder {
         }
         slot.writers.leaveGuard()
         return VT_OK.rawValue
-    }
-
-    /// Run `body` inside the writer guard of a live session.
-    @inline(__always)
-    static func guarded(_ handle: vt_session, _ body: (SessionSlot) -> Void) -> vt_status {
-        guard let found = SessionTable.lookup(handle) else { return failUnknown(handle) }
-        let generation = found.generation
-        return found.slot._withUnsafeGuaranteedRef { slot -> vt_status in
-            guard slot.generation.load(ordering: .acquiring) == generation, generation & 1 == 0,
-                  slot.writers.add(1, tag: TaggedCounter.tag(ofGeneration: generation))
-            else { return failUnknown(handle) }
-            body(slot)
-            slot.writers.leaveGuard()
-            return VT_OK.rawValue
-        }
-    }
-
-    // The failure paths stay out of line so the record paths need no stack frame for them.
-    @inline(never)
-    static func failUnknown(_ handle: vt_session) -> vt_status {
-        fail(handle == 0 ? .badHandle("session handle is 0")
-                         : .badHandle("session handle \(handle) is unknown or has ended"))
     }
 
     @inline(never)

@@ -39,6 +39,28 @@ final class SessionTable: @unchecked Sendable {
         return (Unmanaged<SessionSlot>.fromOpaque(address), handle >> SessionSlot.handleIndexBits)
     }
 
+    /// Run `body` inside the writer guard of a live session.
+    @inline(__always)
+    static func guarded(_ handle: vt_session, _ body: (SessionSlot) -> Void) -> vt_status {
+        guard let found = SessionTable.lookup(handle) else { return failUnknown(handle) }
+        let generation = found.generation
+        return found.slot._withUnsafeGuaranteedRef { slot -> vt_status in
+            guard slot.generation.load(ordering: .acquiring) == generation, generation & 1 == 0,
+                  slot.writers.add(1, tag: TaggedCounter.tag(ofGeneration: generation))
+            else { return failUnknown(handle) }
+            body(slot)
+            slot.writers.leaveGuard()
+            return VT_OK.rawValue
+        }
+    }
+
+    // Out of line, so the record paths need no stack frame for it.
+    @inline(never)
+    static func failUnknown(_ handle: vt_session) -> vt_status {
+        fail(handle == 0 ? .badHandle("session handle is 0")
+                         : .badHandle("session handle \(handle) is unknown or has ended"))
+    }
+
     // MARK: - Under the process lock
 
     func acquireSlot() throws(Failure) -> SessionSlot {

@@ -128,3 +128,19 @@ struct TextOutput {
         buffer[bytes.count] = 0
     }
 }
+
+/// What the exposition writers append to: the caller's buffer (PromWriter) or a growing array
+/// (TextOutput, for pre-rendering).
+protocol PromSink {
+    mutating func append(_ text: StaticString)
+    mutating func append(_ text: String)
+    /// The first `utf8Prefix` bytes of `text`.
+    mutating func append(_ text: String, utf8Prefix: Int)
+    mutating func append(_ value: UInt64)
+    mutating func appendPromLabelValue(_ text: String)
+    mutating func appendPromHelp(_ text: String)
+}
+
+extension TextOutput: PromSink {
+    mutating func append(_ text: String, utf8Prefix: Int) { bytes.append(contentsOf: text.utf8.prefix(utf8Prefix)) }
+}

@@ -40,7 +40,7 @@ struct SessionMeta {
     var responseSeries: Series?
     var textResponseSeries: Series?
     var turnSeries: Series?
-    /// The series the turn collector feeds (Turns/TurnSeriesSet.swift).
+    /// The series the turn collector feeds (TurnState/TurnSeriesSet.swift).
     var turnSeriesSet: TurnSeriesSet?
 }
 
@@ -64,14 +64,6 @@ extension SessionMeta {
         clockOffsetNs = media ? start &- monotonic : 0
         unixOffsetNs = wall &- (monotonic &+ clockOffsetNs)
     }
-}
-
-/// What happens to texts (transcripts) of a session before anyone reads them.
-struct TextPolicy: Sendable {
-    /// false (the default): a text is replaced by its length.
-    var include = false
-    /// Longest text kept, in characters (Unicode scalars).
-    var maxChars = Int(VT_DEFAULT_MAX_TEXT_CHARS)
 }
 
 /// The usage fields of vt_usage, in order.
@@ -127,7 +119,7 @@ final class SessionSlot: @unchecked Sendable {
     var meta = SessionMeta()
     /// Steps of the trace calls (process lock).
     var trace = SessionTrace()
-    /// The turn collector's memory (Turns/TurnMemory.swift): set up at creation, like meta.
+    /// The turn collector's memory (TurnState/TurnMemory.swift): set up at creation, like meta.
     var turnMemory = TurnMemory()
     /// The session id's UTF-8 bytes and how many bytes its JSON escaping adds, for events: vt_emit
     /// reads them inside the writer guard without touching (retaining) the String. Set by open().

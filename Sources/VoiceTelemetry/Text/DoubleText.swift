@@ -163,3 +163,27 @@ enum Number {
         return count
     }
 }
+
+/// Sample values in exposition text, written into memory.
+enum PromNumber {
+    /// `value` as TextOutput.promNumber gives it, at `out` (room for DoubleText.maxLength bytes).
+    static func write(_ value: Double, to out: UnsafeMutablePointer<UInt8>) -> Int {
+        if value.isNaN { return copy("NaN", to: out) }
+        if value == .infinity { return copy("+Inf", to: out) }
+        if value == -.infinity { return copy("-Inf", to: out) }
+        if value.magnitude < 1e15, Double(Int64(value)) == value {   // integral: no ".0"
+            let whole = Int64(value)
+            if whole < 0 {
+                out[0] = UInt8(ascii: "-")
+                return 1 + Number.writeDecimal(whole.magnitude, to: out + 1)
+            }
+            return Number.writeDecimal(UInt64(whole), to: out)
+        }
+        return DoubleText.write(value, to: out)
+    }
+
+    private static func copy(_ text: StaticString, to out: UnsafeMutablePointer<UInt8>) -> Int {
+        out.update(from: text.utf8Start, count: text.utf8CodeUnitCount)
+        return text.utf8CodeUnitCount
+    }
+}
