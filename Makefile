@@ -131,6 +131,7 @@ test-swift:
 # The Swift sources' layers (docs/architecture.md): each folder uses only the folders below it, as the
 # compiler's dependency records of a debug build show (the build test-swift made, brought up to date).
 test-layers:
+	python3 tests/structure/test_check_layers.py
 	$(SWIFT) build
 	python3 tests/structure/check_layers.py .build/debug/VoiceTelemetry.build
 
