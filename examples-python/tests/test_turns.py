@@ -8,7 +8,6 @@ import ctypes
 import json
 import math
 import os
-import re
 import subprocess
 import sys
 import threading
@@ -34,7 +33,6 @@ from voicetelemetry import (
 REPO = Path(__file__).resolve().parents[2]
 TURNS_DIR = REPO / "tests" / "scenarios" / "turns"
 SCENARIOS = sorted(p for p in TURNS_DIR.glob("*.txt") if not p.name.startswith("README"))
-C_RUNNER = REPO / "tests" / "c" / "test_turns.c"
 
 S, M = TurnStage, TurnMark
 
@@ -90,11 +88,8 @@ def replay(path: Path) -> List[str]:
 
 
 def test_scenario_files_found():
+    # The C runner globs the same folder (sorted, README left out): both replay every file.
     assert len(SCENARIOS) >= 10, SCENARIOS
-    # Every scenario the C runner replays is replayed here too (the Python side globs the folder,
-    # so a new file is picked up without editing this test).
-    c_names = set(re.findall(r"^SCENARIO\((\w+)\)", C_RUNNER.read_text(), re.M))
-    assert c_names and c_names <= {p.stem for p in SCENARIOS}
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
@@ -360,7 +355,7 @@ def test_usage_raw_struct_size():
 
 def test_error_errors(session):
     _raises(INV, session.turn_error, 0, 1)
-    _raises(INV, session.turn_error, 14, 1)
+    _raises(INV, session.turn_error, max(TurnStage) + 1, 1)  # the first unknown source
     _raises(INV, session.turn_error, -1, 1)
     _raises(INV, session.turn_error, "llm", 1)
     for stage in TurnStage:

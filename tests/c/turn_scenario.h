@@ -2,7 +2,8 @@
  * turn_scenario.h -- the call lines of the turn scenario format (tests/scenarios/turns/README.txt)
  * for every C scenario runner (test_turns.c, test_costs.c), and the names the files use for the turn
  * collector's enums (stage, mark, value key, text kind): the C enum names in lower case without their
- * prefix, at their enum values.
+ * prefix, at their enum values. stage_names is the C tests' one list of stages: TURN_STAGE_COUNT
+ * follows it (test_turns.c, test_robustness.c and fuzz/fuzz_turn.c take their stage ranges from it).
  */
 #ifndef VT_TEST_TURN_SCENARIO_H
 #define VT_TEST_TURN_SCENARIO_H
@@ -17,6 +18,8 @@
 static const char *const stage_names[] = {"", "user_speech", "stt", "eou", "llm", "tts", "agent_speech",
                                           "knowledge_base", "realtime", "interruption", "false_interruption",
                                           "background_audio", "thinking_audio", "tool"};
+/* The stages with the invalid 0: the first stage value past the last. */
+#define TURN_STAGE_COUNT ((uint32_t)(sizeof stage_names / sizeof stage_names[0]))
 static const char *const mark_names[] = {"", "start", "end", "first", "interim", "preflight", "final",
                                          "resumed", "escalated"};
 static const char *const value_names[] = {"", "stt_confidence", "stt_audio_seconds", "eou_probability",
