@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "turn_scenario.h"
 
 #define JSONL "build/plugins/jsonl_sink.so"
 #define TP "build/tests/plugins/"
@@ -920,7 +921,7 @@ static void call_turn_mark(call_ctx *c) {
     rng *r = c->r;
     uint32_t pair = below(r, (uint32_t)(sizeof pairs / sizeof pairs[0]));
     int valid_pair = below(r, 2);
-    uint32_t stage = valid_pair ? pairs[pair][0] : below(r, 4) == 0 ? any_u32(r) : below(r, 15);
+    uint32_t stage = valid_pair ? pairs[pair][0] : below(r, 4) == 0 ? any_u32(r) : below(r, TURN_STAGE_COUNT + 1);
     uint32_t mark = valid_pair ? pairs[pair][1] : below(r, 4) == 0 ? any_u32(r) : below(r, 10);
     note(c->th, "vt_turn_mark(%llu, %u, %u, %llu)", S_C(c), stage, mark, T_C(c));
     arm();
@@ -951,7 +952,7 @@ static void call_turn_usage(call_ctx *c) {
     h.u.struct_size = below(r, 2) ? (uint32_t)sizeof(vt_token_usage) : below(r, 100);
     int64_t *fields = &h.u.input;
     for (int i = 0; i < 9; i++) fields[i] = below(r, 10) ? (int64_t)below(r, 1000) - 10 : any_i64(r);
-    uint32_t stage = below(r, 4) == 0 ? any_u32(r) : below(r, 2) ? PICK(r, token_stages) : below(r, 15);
+    uint32_t stage = below(r, 4) == 0 ? any_u32(r) : below(r, 2) ? PICK(r, token_stages) : below(r, TURN_STAGE_COUNT + 1);
     int null_u = below(r, 20) == 0;
     note(c->th, "vt_turn_usage(%llu, %u, %s) struct_size %u input %lld output %lld", S_C(c), stage,
          null_u ? "NULL" : "u", h.u.struct_size, (long long)h.u.input, (long long)h.u.output);
@@ -960,7 +961,7 @@ static void call_turn_usage(call_ctx *c) {
 }
 
 static void call_turn_error(call_ctx *c) {
-    uint32_t source = below(c->r, 4) == 0 ? any_u32(c->r) : below(c->r, 16);
+    uint32_t source = below(c->r, 4) == 0 ? any_u32(c->r) : below(c->r, TURN_STAGE_COUNT + 2);
     note(c->th, "vt_turn_error(%llu, %u, %llu)", S_C(c), source, T_C(c));
     arm();
     verdict(c->th, vt_turn_error(c->s, source, c->t), S_OK | S_BAD | S_INV, 0);
@@ -968,7 +969,7 @@ static void call_turn_error(call_ctx *c) {
 
 static void call_turn_provider(call_ctx *c) {
     static const char *const providers[] = {"deepgram", "openai", "gpt-4o", "\xe6\x97\xa5"};
-    uint32_t stage = below(c->r, 4) == 0 ? any_u32(c->r) : below(c->r, 15);
+    uint32_t stage = below(c->r, 4) == 0 ? any_u32(c->r) : below(c->r, TURN_STAGE_COUNT + 1);
     str p = BIASED(c->r, providers), mo = BIASED(c->r, providers);
     note(c->th, "vt_turn_provider(%llu, %u, %.60s, %.60s, %llu)", S_C(c), stage, p.label, mo.label, T_C(c));
     arm();
@@ -978,7 +979,7 @@ static void call_turn_provider(call_ctx *c) {
 static void call_turn_fallback(call_ctx *c) {
     static const char *const providers[] = {"deepgram", "openai", "timeout"};
     rng *r = c->r;
-    uint32_t stage = below(r, 4) == 0 ? any_u32(r) : below(r, 15);
+    uint32_t stage = below(r, 4) == 0 ? any_u32(r) : below(r, TURN_STAGE_COUNT + 1);
     uint32_t kind = below(r, 4) == 0 ? any_u32(r) : below(r, 4);
     str a = BIASED(r, providers), to = BIASED(r, providers), reason = BIASED(r, providers);
     note(c->th, "vt_turn_fallback(%llu, %u, %u, %.60s, %.60s, %.60s, %llu)", S_C(c), stage, kind, a.label,
@@ -1905,16 +1906,20 @@ static void edges_family_limit(void) {
     CHECK(prom_ok(outbuf, len));
 }
 
-/* vt_turn_mark: every stage x mark pair; exactly the documented pairs are accepted. */
+/* The documented stage x mark pairs, written out by hand from the header (an independent check of the
+   library's table): valid_marks[stage][mark]. A row per stage of turn_scenario.h's stage_names. */
+static const char valid_marks[][9] = {
+    {0}, {0, 1, 1}, {0, 1, 0, 0, 1, 1, 1}, {0, 1, 1}, {0, 1, 1, 1}, {0, 1, 1, 1}, {0, 1, 1},
+    {0, 1, 1}, {0, 1, 1, 1}, {0, 1}, {0, 1, 0, 0, 0, 0, 0, 1, 1}, {0, 1, 1}, {0, 1, 1}, {0},
+};
+typedef char valid_marks_has_a_row_per_stage[sizeof valid_marks / sizeof valid_marks[0] == TURN_STAGE_COUNT ? 1 : -1];
+
+/* vt_turn_mark: every stage x mark pair and two stages past the last; exactly the documented pairs are accepted. */
 static void edges_turn_marks(vt_session s) {
-    static const char valid[14][9] = {
-        {0}, {0, 1, 1}, {0, 1, 0, 0, 1, 1, 1}, {0, 1, 1}, {0, 1, 1, 1}, {0, 1, 1, 1}, {0, 1, 1},
-        {0, 1, 1}, {0, 1, 1, 1}, {0, 1}, {0, 1, 0, 0, 0, 0, 0, 1, 1}, {0, 1, 1}, {0, 1, 1}, {0},
-    };
     uint64_t t = 1000;
-    for (uint32_t stage = 0; stage < 16; stage++)
+    for (uint32_t stage = 0; stage < TURN_STAGE_COUNT + 2; stage++)
         for (uint32_t mark = 0; mark < 10; mark++) {
-            int ok = stage < 14 && mark < 9 && valid[stage][mark];
+            int ok = stage < TURN_STAGE_COUNT && mark < 9 && valid_marks[stage][mark];
             if (stage == VT_STAGE_AGENT_SPEECH && mark == VT_MARK_END) continue;   /* completes the turn */
             EXPECT(vt_turn_mark(s, stage, mark, t += 1000), ok ? VT_OK : VT_E_INVALID_ARG);
         }
@@ -1981,7 +1986,7 @@ static void edges_turn_usage(vt_session s) {
     h.u.struct_size = sizeof h.u;
     const uint32_t token_stages[] = {VT_STAGE_LLM, VT_STAGE_REALTIME, VT_STAGE_STT, VT_STAGE_TTS};
     for (int i = 0; i < 4; i++) EXPECT(vt_turn_usage(s, token_stages[i], &h.u, 0), VT_OK);
-    const uint32_t other_stages[] = {0, 1, 3, 6, 7, 9, 13, 14, UINT32_MAX};
+    const uint32_t other_stages[] = {0, 1, 3, 6, 7, 9, 13, TURN_STAGE_COUNT, UINT32_MAX};
     for (size_t i = 0; i < sizeof other_stages / sizeof other_stages[0]; i++)
         EXPECT(vt_turn_usage(s, other_stages[i], &h.u, 0), VT_E_INVALID_ARG);
     int64_t *f = &h.u.input;
@@ -2001,13 +2006,14 @@ static void edges_turn_usage(vt_session s) {
 
 /* vt_turn_error: every error source. */
 static void edges_turn_error(vt_session s) {
-    for (uint32_t src = 0; src < 16; src++) EXPECT(vt_turn_error(s, src, 0), src >= 1 && src <= 13 ? VT_OK : VT_E_INVALID_ARG);
+    for (uint32_t src = 0; src < TURN_STAGE_COUNT + 2; src++)
+        EXPECT(vt_turn_error(s, src, 0), src >= 1 && src < TURN_STAGE_COUNT ? VT_OK : VT_E_INVALID_ARG);
     EXPECT(vt_turn_error(s, UINT32_MAX, 0), VT_E_INVALID_ARG);
 }
 
 /* vt_turn_provider: stages, name lengths and encodings, more distinct names than the table holds. */
 static void edges_turn_provider(vt_session s) {
-    for (uint32_t st = 0; st < 16; st++) {
+    for (uint32_t st = 0; st < TURN_STAGE_COUNT + 2; st++) {
         int ok = st == VT_STAGE_STT || st == VT_STAGE_EOU || st == VT_STAGE_LLM || st == VT_STAGE_TTS || st == VT_STAGE_REALTIME;
         EXPECT(vt_turn_provider(s, st, "p", NULL, 0), ok ? VT_OK : VT_E_INVALID_ARG);
     }
@@ -2033,7 +2039,7 @@ static void edges_turn_provider(vt_session s) {
 /* vt_turn_fallback: stages, reasons, names. */
 static void edges_turn_fallback(vt_session s) {
     EXPECT(vt_turn_fallback(s, 0, 1, "a", "b", NULL, 0), VT_E_INVALID_ARG);
-    EXPECT(vt_turn_fallback(s, 14, 1, "a", "b", NULL, 0), VT_E_INVALID_ARG);
+    EXPECT(vt_turn_fallback(s, TURN_STAGE_COUNT, 1, "a", "b", NULL, 0), VT_E_INVALID_ARG);
     EXPECT(vt_turn_fallback(s, UINT32_MAX, 1, "a", "b", NULL, 0), VT_E_INVALID_ARG);
     EXPECT(vt_turn_fallback(s, 4, 0, "a", "b", NULL, 0), VT_E_INVALID_ARG);
     EXPECT(vt_turn_fallback(s, 4, 3, "a", "b", NULL, 0), VT_E_INVALID_ARG);
@@ -2041,7 +2047,7 @@ static void edges_turn_fallback(vt_session s) {
     EXPECT(vt_turn_fallback(s, 4, 1, NULL, "b", NULL, 0), VT_E_INVALID_ARG);
     EXPECT(vt_turn_fallback(s, 4, 1, "a", "", NULL, 0), VT_E_INVALID_ARG);
     EXPECT(vt_turn_fallback(s, 4, 1, "a", "b", len_strings[5], 0), VT_E_INVALID_ARG);
-    for (uint32_t stage = 1; stage <= 13; stage++)
+    for (uint32_t stage = 1; stage < TURN_STAGE_COUNT; stage++)
         EXPECT(vt_turn_fallback(s, stage, 1 + stage % 2, "prov-4100", "\xe6\x97\xa5", stage % 3 ? "" : "r", UINT64_MAX - stage), VT_OK);
 }
 
