@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "fuzz_util.h"
+#include "turn_scenario.h"   /* TURN_STAGE_COUNT: the stages with 0, from tests/c */
 
 static const char *const texts[] = {"hello there", "", "\xc3\xa9t\xc3\xa9 \xf0\x9f\x98\x80 \xe2\x82\xac", "a\"b\\c\nd\x01",
                                     "\xff\xfe", "\xed\xa0\x80", "abc\xe2\x82", "0123456789"};
@@ -60,10 +61,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         const char *what = "";
         switch (op % 16) {
         case 0: case 1: case 2: {
-            uint32_t stage = fz_u8(&f) % 15, mark = fz_u8(&f) % 10;
+            uint32_t stage = fz_u8(&f) % (TURN_STAGE_COUNT + 1), mark = fz_u8(&f) % 10;
             what = "vt_turn_mark";
             st = vt_turn_mark(s, stage, mark, t);
-            if (stage == 0 || stage > 13 || mark == 0 || mark > 8) FZ_ASSERT(st == VT_E_INVALID_ARG, "mark %u/%u accepted", stage, mark);
+            if (stage == 0 || stage >= TURN_STAGE_COUNT || mark == 0 || mark > 8) FZ_ASSERT(st == VT_E_INVALID_ARG, "mark %u/%u accepted", stage, mark);
             break;
         }
         case 3: {
@@ -97,7 +98,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             u.struct_size = (uint32_t)ss;
             vt_token_usage *block = fz_keep(&f, malloc(ss));
             memcpy(block, &u, ss);
-            uint32_t stage = fz_u8(&f) % 14;
+            uint32_t stage = fz_u8(&f) % TURN_STAGE_COUNT;
             what = "vt_turn_usage";
             st = vt_turn_usage(s, stage, (op & 0x20) ? NULL : block, t);
             if (st == VT_OK) {
@@ -110,10 +111,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
         case 6:
             what = "vt_turn_error";
-            st = vt_turn_error(s, fz_u8(&f) % 16, t);
+            st = vt_turn_error(s, fz_u8(&f) % (TURN_STAGE_COUNT + 2), t);
             break;
         case 7: {
-            uint32_t stage = fz_u8(&f) % 14;
+            uint32_t stage = fz_u8(&f) % TURN_STAGE_COUNT;
             char *p = fz_str(&f, names, sizeof names / sizeof names[0], 300), *m = fz_str(&f, names, sizeof names / sizeof names[0], 300);
             what = "vt_turn_provider";
             st = vt_turn_provider(s, stage, p, m, t);
@@ -121,7 +122,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             break;
         }
         case 8: {
-            uint32_t stage = fz_u8(&f) % 14, kind = fz_u8(&f) % 4;
+            uint32_t stage = fz_u8(&f) % TURN_STAGE_COUNT, kind = fz_u8(&f) % 4;
             char *a = fz_str(&f, names, sizeof names / sizeof names[0], 300), *b = fz_str(&f, names, sizeof names / sizeof names[0], 300);
             char *r = fz_str(&f, texts, sizeof texts / sizeof texts[0], 300);
             what = "vt_turn_fallback";

@@ -55,7 +55,7 @@ FUZZ_LIBDIR   := .build-fuzz/release
 FUZZ_TARGETS  := emit metrics session turn batch output sequence prices
 FUZZ_BINS     := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
 FUZZ_CFLAGS   := -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -O1 -g -fuse-ld=bfd \
-                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Iinclude -Ifuzz \
+                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Iinclude -Ifuzz -Itests/c \
                  -DFUZZ_PLUGIN_DIR='"$(abspath $(BUILD)/fuzz)"'
 FUZZ_SECONDS      ?= 300
 FUZZ_TEST_SECONDS ?= 10
