@@ -388,7 +388,8 @@ func TestTurnErrorPaths(t *testing.T) {
 	wantCode(t, "usage stage EOU", s.TurnUsage(StageEOU, u, 1), ErrInvalidArgument, "")
 	wantCode(t, "usage 2^41", s.TurnUsage(StageLLM, TokenUsage{Input: Tokens(1 << 41)}, 1), ErrInvalidArgument, "")
 	wantCode(t, "error source 0", s.TurnError(0, 1), ErrInvalidArgument, "")
-	wantCode(t, "error source 14", s.TurnError(14, 1), ErrInvalidArgument, "")
+	firstUnknown := Stage(len(stageNames)) // stageNames: every stage from 0 on
+	wantCode(t, fmt.Sprintf("error source %d", firstUnknown), s.TurnError(firstUnknown, 1), ErrInvalidArgument, "")
 	wantCode(t, "provider of agent speech", s.TurnProvider(StageAgentSpeech, "p", "", 1), ErrInvalidArgument, "")
 	wantCode(t, "empty provider", s.TurnProvider(StageLLM, "", "", 1), ErrInvalidArgument, "")
 	wantCode(t, "model not UTF-8", s.TurnProvider(StageLLM, "p", "\xff", 1), ErrInvalidArgument, "")
