@@ -73,7 +73,7 @@ $(BUILD)/fuzz/check_sink.so: fuzz/check_sink.c fuzz/json_check.h include/voicete
 	@mkdir -p $(dir $@)
 	$(CC) $(PLUGIN_CFLAGS) -Ifuzz -o $@ $<
 
-$(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_util.h fuzz/json_check.h include/voicetelemetry.h fuzz-lib
+$(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_util.h fuzz/json_check.h tests/c/turn_scenario.h include/voicetelemetry.h fuzz-lib
 	@mkdir -p $(dir $@)
 	$(REL_CC) $(FUZZ_CFLAGS) -o $@ $< -L$(abspath $(FUZZ_LIBDIR)) -lvoicetelemetry \
 	    -Wl,-rpath,$(abspath $(FUZZ_LIBDIR)) -lpthread -lm
