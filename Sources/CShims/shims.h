@@ -45,10 +45,9 @@ static inline int shim_set_timer_slack(unsigned long ns) {
 #endif
 }
 
-/* v truncated to an integer, for 0 < v <= 2^53 only (the caller checks the range, so the
- * conversion needs no trap: one instruction). */
+/* v truncated to an integer, for -2^63 < v < 2^63 only (callers check the range, so the conversion
+ * needs no trap: one instruction). */
 static inline __attribute__((always_inline)) int64_t shim_whole(double v) {
     return (int64_t)v;
 }
-
 #endif

@@ -116,3 +116,44 @@ private func exp10Fraction(_ f: Double) -> Double {
     }
     return sum
 }
+
+/// The bucket of `value` computed the slow way: its octave from a loop, no wrapping operators.
+private func referenceIndex(_ layout: LogLinearLayout, _ value: UInt64) -> Int {
+    let units = value >> UInt64(layout.unitShift)
+    let m = UInt64(1) << UInt64(layout.subBits)
+    if units < m { return Int(units) }
+    var k = layout.subBits
+    while k < 63 && units >> UInt64(k + 1) != 0 { k += 1 }
+    let sub = Int(units >> UInt64(k - layout.subBits)) - Int(m)
+    return min(Int(m) + (k - layout.subBits) * Int(m) + sub, layout.bucketCount - 1)
+}
+
+@Test func bucketIndexAgreesWithTheSlowWayAtEveryOctaveEdge() {
+    let layouts = [LatencyHistogram.layout, LogLinearLayout(subBits: 4, unitShift: 10, maxValueBits: 50)]
+    for layout in layouts {
+        var values: [UInt64] = [0, 1, UInt64.max, UInt64.max - 1]
+        for bit in 0..<64 {
+            let edge = UInt64(1) << UInt64(bit)
+            values += [edge, edge - 1, edge + 1, edge | (edge >> 1)]
+        }
+        var rng = XorShift(state: 7)
+        for _ in 0..<10_000 { values.append(rng.next() >> (rng.next() % 64)) }
+        for v in values {
+            #expect(layout.index(v) == referenceIndex(layout, v), "value \(v)")
+        }
+    }
+}
+
+@Test func nanoUnitsRoundsHalvesAwayFromZeroAndSaturates() {
+    var rng = XorShift(state: 11)
+    var values: [Double] = [0, 0.5e-9, 1.5e-9, 2.5e-9, 0.25, 1, 9.2e9, 9.3e9, 1.79e10, 1.8e10, 2e10, 1e300,
+                            .leastNonzeroMagnitude, .greatestFiniteMagnitude]
+    for _ in 0..<10_000 {
+        values.append(Double(bitPattern: rng.next() % 0x4330_0000_0000_0000))   // 0 up to 2^52
+    }
+    for v in values {
+        let scaled = v * 1e9
+        let expected = scaled >= 1.8e19 ? UInt64.max : UInt64(scaled.rounded())
+        #expect(LatencyHistogram.nanoUnits(v) == expected, "value \(v)")
+    }
+}

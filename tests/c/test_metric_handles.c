@@ -163,6 +163,36 @@ TEST(values_follow_the_by_name_rules) {
     CHECK_STR_EQ(sample("mh_values_seconds_bucket{le=\"0.005\"}"), "1");
 }
 
+/* The observe fast path: a value equal to a bound counts in that bound's bucket ("le"), the next
+ * double up in the next one; -0.0 is 0 (the median is the midpoint of fine bucket [0, 1) ns, and the
+ * max keeps 0.3, so the top quantile is the midpoint of 0.3's fine bucket, 293601280 + 8388608 / 2
+ * ns); values past 2^63 ns and past 1.8e19 ns land in the last fine bucket, [63 * 2^58, 64 * 2^58)
+ * ns, whose midpoint is the median of the three large samples. */
+TEST(an_observation_lands_in_its_bounds_bucket) {
+    const double bounds[] = {0.1, 0.25, 1};
+    CHECK_STATUS(vt_set_buckets("mh_edges_seconds", bounds, 3), VT_OK);
+    vt_metric h = get(VT_METRIC_HISTOGRAM, "mh_edges_seconds", "Edges.", NULL, 0);
+    const double values[] = {0.1, nextafter(0.1, 1), 0.25, 1, nextafter(1, 2), 0, -0.0};
+    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) CHECK_STATUS(vt_metric_observe(h, values[i]), VT_OK);
+    CHECK_STR_EQ(sample("mh_edges_seconds_bucket{le=\"0.1\"}"), "3");
+    CHECK_STR_EQ(sample("mh_edges_seconds_bucket{le=\"0.25\"}"), "5");
+    CHECK_STR_EQ(sample("mh_edges_seconds_bucket{le=\"1\"}"), "6");
+    CHECK_STR_EQ(sample("mh_edges_seconds_bucket{le=\"+Inf\"}"), "7");
+
+    vt_metric z = get(VT_METRIC_HISTOGRAM, "mh_zero_seconds", "Zero.", NULL, 0);
+    CHECK_STATUS(vt_metric_observe(z, -0.0), VT_OK);
+    CHECK_STATUS(vt_metric_observe(z, 0.3), VT_OK);
+    CHECK_STR_EQ(sample("mh_zero_seconds_quantiles{quantile=\"0.5\"}"), "5e-10");
+    CHECK_STR_EQ(sample("mh_zero_seconds_quantiles{quantile=\"0.99\"}"), "0.297795584");
+
+    vt_metric big = get(VT_METRIC_HISTOGRAM, "mh_big_seconds", "Big.", NULL, 0);
+    const double large[] = {9.3e9, 2e10, 1e300};
+    for (size_t i = 0; i < 3; i++) CHECK_STATUS(vt_metric_observe(big, large[i]), VT_OK);
+    CHECK_STR_EQ(sample("mh_big_seconds_bucket{le=\"10\"}"), "0");
+    CHECK_STR_EQ(sample("mh_big_seconds_count"), "3");
+    CHECK_STR_EQ(sample("mh_big_seconds_quantiles{quantile=\"0.5\"}"), "18302628885.633698");
+}
+
 TEST(a_call_of_the_wrong_kind_is_refused) {
     vt_metric c = get(VT_METRIC_COUNTER, "mh_kind_total", "Kinds.", NULL, 0);
     vt_metric g = get(VT_METRIC_GAUGE, "mh_kind_level", "Kinds.", NULL, 0);
@@ -359,6 +389,7 @@ int main(void) {
     RUN(same_arguments_give_the_same_handle);
     RUN(unknown_label_keys_are_counted_once_per_get);
     RUN(values_follow_the_by_name_rules);
+    RUN(an_observation_lands_in_its_bounds_bucket);
     RUN(a_call_of_the_wrong_kind_is_refused);
     RUN(made_up_handles_are_refused);
     RUN(bad_kind_name_help_and_labels_are_refused);

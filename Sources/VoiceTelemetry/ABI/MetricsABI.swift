@@ -192,7 +192,17 @@ public func vt_metric_set(_ metric: vt_metric, _ v: Double) -> vt_status {
 
 @c @implementation
 public func vt_metric_observe(_ metric: vt_metric, _ v: Double) -> vt_status {
-    writeHandle(metric, v, { $0 == 3 ? .observe : nil }, "vt_metric_observe")
+    // The common case first: a histogram (not an overflow) and a finite sample >= 0 (NaN fails
+    // both comparisons; + 0.0 turns -0.0 into 0).
+    if (metric >> MetricHandles.kindShift) & 7 == 3, v >= 0, v < .infinity,
+       let target = MetricHandles.address(metric) {
+        let sample = v + 0.0
+        Unmanaged<LatencyHistogram>.fromOpaque(target)._withUnsafeGuaranteedRef {
+            $0.observe(sample, nanoUnits: LatencyHistogram.nanoUnits(sample))
+        }
+        return VT_OK.rawValue
+    }
+    return writeHandle(metric, v, { $0 == 3 ? .observe : nil }, "vt_metric_observe")
 }
 
 @c @implementation

@@ -25,10 +25,12 @@ struct LogLinearLayout: Sendable {
         let units = value >> UInt64(unitShift)
         let m = UInt64(1) << UInt64(subBits)
         if units < m { return Int(units) }
-        let k = 63 - units.leadingZeroBitCount
-        let sub = Int(units >> UInt64(k - subBits)) - Int(m)
-        let idx = Int(m) + (k - subBits) * Int(m) + sub
-        return idx < bucketCount ? idx : bucketCount - 1
+        // units >= m > 0, so subBits <= k <= 63 and every step below stays in range (wrapping
+        // operators: no overflow checks on the observe path).
+        let k = 63 &- units.leadingZeroBitCount
+        let sub = Int(truncatingIfNeeded: units &>> UInt64(k &- subBits)) &- Int(m)
+        let idx = Int(m) &+ (k &- subBits) &* Int(m) &+ sub
+        return idx < bucketCount ? idx : bucketCount &- 1
     }
 
     /// Lower bound and width of bucket `idx`, in value units (not shifted units).

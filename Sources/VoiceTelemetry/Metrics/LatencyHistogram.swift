@@ -1,6 +1,7 @@
 // LatencyHistogram: one series of a latency family. Exact cumulative counts for the family's `le`
 // bounds (the Prometheus histogram) plus a fine log-linear histogram for quantiles with at most
 // 1/64 (~1.6%) relative error (the `_quantiles` summary). Lock-free: relaxed atomics only.
+import CShims
 import Synchronization
 
 final class LatencyHistogram: @unchecked Sendable {
@@ -8,6 +9,9 @@ final class LatencyHistogram: @unchecked Sendable {
     static let layout = LogLinearLayout(subBits: 5, unitShift: 0, maxValueBits: 64)
 
     let bounds: [Double]
+    /// A copy of `bounds` (and its count) the observe path searches without an array's checks.
+    private let boundValues: UnsafeMutablePointer<Double>
+    private let boundCount: Int
     /// The latest turn per bucket (bounds.count + 1 slots), for the turn collector's families only.
     let exemplars: ExemplarSlots?
     private let boundCounts: UnsafeMutablePointer<Atomic<UInt64>>   // bounds.count + 1 (last: +Inf)
@@ -19,6 +23,9 @@ final class LatencyHistogram: @unchecked Sendable {
 
     init(bounds: [Double], exemplars: Bool = false) {
         self.bounds = bounds
+        boundValues = .allocate(capacity: max(bounds.count, 1))
+        boundValues.initialize(from: bounds, count: bounds.count)
+        boundCount = bounds.count
         self.exemplars = exemplars ? ExemplarSlots(buckets: bounds.count + 1) : nil
         boundCounts = .allocate(capacity: bounds.count + 1)
         for i in 0...bounds.count { (boundCounts + i).initialize(to: Atomic(0)) }
@@ -27,6 +34,7 @@ final class LatencyHistogram: @unchecked Sendable {
     }
 
     deinit {
+        boundValues.deallocate()
         boundCounts.deallocate()
         fine.deallocate()
     }
@@ -36,28 +44,31 @@ final class LatencyHistogram: @unchecked Sendable {
     /// the `le` bucket it landed in (bounds.count for +Inf).
     @discardableResult
     func observe(_ value: Double, nanoUnits: UInt64) -> Int {
-        var lo = 0
-        var hi = bounds.count
-        while lo < hi {   // first bound >= value ("le")
-            let mid = (lo + hi) / 2
-            if bounds[mid] >= value { hi = mid } else { lo = mid + 1 }
-        }
-        boundCounts[lo].wrappingAdd(1, ordering: .relaxed)
-        fine[Self.layout.index(nanoUnits)].wrappingAdd(1, ordering: .relaxed)
+        // The sum first: its compare-and-swap waits for the load before it, which then overlaps the
+        // bucket search instead of following the two increments.
         sumBits.addToDouble(value)
         minBits.storeMinimum(value.bitPattern)
         maxBits.storeMaximum(value.bitPattern)
+        var lo = 0
+        var hi = boundCount
+        while lo < hi {   // first bound >= value ("le"); lo <= mid < hi <= boundCount
+            let mid = (lo &+ hi) &>> 1
+            if boundValues[mid] >= value { hi = mid } else { lo = mid &+ 1 }
+        }
+        boundCounts[lo].wrappingAdd(1, ordering: .relaxed)
+        fine[Self.layout.index(nanoUnits)].wrappingAdd(1, ordering: .relaxed)
         return lo
     }
 
     /// value * 1e9 rounded to the nearest integer, halves away from zero (as `rounded()`, without its
-    /// libm call: below 2^52 the fraction is exact, above it every double is an integer). value >= 0.
+    /// libm call: below 2^52 the fraction is exact, above it every double is an integer), UInt64.max
+    /// from 1.8e19 up. value >= 0.
     @inline(__always)
     static func nanoUnits(_ value: Double) -> UInt64 {
         let scaled = value * 1e9
-        guard scaled < 1.8e19 else { return UInt64.max }
-        let whole = UInt64(scaled)
-        return scaled - Double(whole) >= 0.5 ? whole + 1 : whole
+        guard scaled < 0x1p63 else { return scaled < 1.8e19 ? UInt64(scaled) : UInt64.max }
+        let whole = shim_whole(scaled)   // 0 <= scaled < 2^63: one signed conversion each way
+        return UInt64(truncatingIfNeeded: scaled - Double(whole) >= 0.5 ? whole &+ 1 : whole)
     }
 
     var sum: Double { Double(bitPattern: sumBits.load(ordering: .relaxed)) }
