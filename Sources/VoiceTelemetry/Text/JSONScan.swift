@@ -24,28 +24,12 @@ enum JSONScan {
         while true {
             // At a member (its key first) or an element.
             if inObject {
-                guard i < end, input[i] == UInt8(ascii: "\"") else { return false }
-                let start = i + 1
-                var escaped = false
-                i = string(input, i, end, &escaped)
+                i = memberKey(input, i, end, transcripts: transcripts)
                 guard i > 0 else { return false }
-                if transcripts {
-                    // Every transcript key ends in 't'; a key written with escapes is decoded first.
-                    let n = i - 1 - start
-                    let maybe = escaped ? JSONRewriter.isTranscriptKey(rawKey: input + start, n)
-                        : n >= 4 && input[i - 2] == UInt8(ascii: "t") && JSONRewriter.isTranscriptKey(input + start, n)
-                    if maybe { return false }   // its value may need rewriting: the slow path decides
-                }
-                guard i < end, input[i] == UInt8(ascii: ":") else { return false }
-                i += 1
             }
             guard i < end else { return false }
             let c = input[i]
-            if c == UInt8(ascii: "\"") {
-                var escaped = false
-                i = string(input, i, end, &escaped)
-                guard i > 0 else { return false }
-            } else if c == UInt8(ascii: "{") || c == UInt8(ascii: "[") {
+            if c == UInt8(ascii: "{") || c == UInt8(ascii: "[") {
                 guard depth + 2 <= maxDepth else { return false }
                 depth += 1
                 inObject = c == UInt8(ascii: "{")
@@ -57,18 +41,9 @@ enum JSONScan {
                 i += 1
                 depth -= 1
                 inObject = objects >> UInt64(depth) & 1 != 0
-            } else if c == UInt8(ascii: "t") {
-                guard literal(input, i, end, "true") else { return false }
-                i += 4
-            } else if c == UInt8(ascii: "f") {
-                guard literal(input, i, end, "false") else { return false }
-                i += 5
-            } else if c == UInt8(ascii: "n") {
-                guard literal(input, i, end, "null") else { return false }
-                i += 4
             } else {
-                guard let after = number(input, i, end) else { return false }
-                i = after
+                i = scalar(input, i, end)
+                guard i > 0 else { return false }
             }
             // After a value: a comma, or closing brackets.
             while true {
@@ -84,6 +59,41 @@ enum JSONScan {
                 depth -= 1
                 inObject = objects >> UInt64(depth) & 1 != 0
             }
+        }
+    }
+
+    /// A member's key and its colon, from `i` (the key's opening quote): the index after the colon,
+    /// or 0 when they are not valid, or when (with `transcripts`) the key may name a transcript.
+    @inline(__always)
+    private static func memberKey(_ input: UnsafePointer<UInt8>, _ i: Int, _ end: Int, transcripts: Bool) -> Int {
+        guard i < end, input[i] == UInt8(ascii: "\"") else { return 0 }
+        let start = i + 1
+        var escaped = false
+        let after = string(input, i, end, &escaped)
+        guard after > 0 else { return 0 }
+        if transcripts {
+            // Every transcript key ends in 't'; a key written with escapes is decoded first.
+            let n = after - 1 - start
+            let maybe = escaped ? JSONRewriter.isTranscriptKey(rawKey: input + start, n)
+                : n >= 4 && input[after - 2] == UInt8(ascii: "t") && JSONRewriter.isTranscriptKey(input + start, n)
+            if maybe { return 0 }   // its value may need rewriting: the slow path decides
+        }
+        guard after < end, input[after] == UInt8(ascii: ":") else { return 0 }
+        return after + 1
+    }
+
+    /// A string, true, false, null or number at `i` (< end): the index after it, or 0 when it is
+    /// not valid.
+    @inline(__always)
+    private static func scalar(_ input: UnsafePointer<UInt8>, _ i: Int, _ end: Int) -> Int {
+        switch input[i] {
+        case UInt8(ascii: "\""):
+            var escaped = false
+            return max(string(input, i, end, &escaped), 0)
+        case UInt8(ascii: "t"): return literal(input, i, end, "true") ? i + 4 : 0
+        case UInt8(ascii: "f"): return literal(input, i, end, "false") ? i + 5 : 0
+        case UInt8(ascii: "n"): return literal(input, i, end, "null") ? i + 4 : 0
+        default: return number(input, i, end) ?? 0
         }
     }
 
